@@ -1,0 +1,85 @@
+"""Checks on user input: every failure is a ValueError that names the problem."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["as_data_matrix", "as_sample_weight", "check_int", "check_real"]
+
+Array = NDArray[np.float64]
+
+
+def _first_position(mask: NDArray[np.bool_]) -> str:
+    row, col = np.argwhere(mask)[0]
+    return f"row {int(row)}, column {int(col)}"
+
+
+def as_data_matrix(data: Any, name: str = "X") -> Array:
+    """``data`` (array, list, DataFrame) as a finite float64 ``(n_samples, n_features)`` matrix."""
+    if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas DataFrame
+        data = data.to_numpy()
+    try:
+        array = np.asarray(data)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{name} could not be read as a 2-D array: {error}") from None
+    if array.dtype == object or array.dtype.kind in "USV":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must contain numbers; got dtype {array.dtype}") from None
+    if array.dtype.kind == "c":
+        raise ValueError(f"{name} must be real; got complex dtype {array.dtype}")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must contain numbers; got dtype {array.dtype}")
+    if array.ndim != 2:
+        hint = " (use X.reshape(-1, 1) for a single feature)" if array.ndim == 1 else ""
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features); got {array.ndim}-D "
+            f"array of shape {array.shape}{hint}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{name} is empty: shape {array.shape}")
+    array = np.asarray(array, dtype=np.float64)
+    if np.isnan(array).any():
+        raise ValueError(f"{name} contains NaN (first at {_first_position(np.isnan(array))})")
+    if np.isinf(array).any():
+        raise ValueError(f"{name} contains inf (first at {_first_position(np.isinf(array))})")
+    return array
+
+
+def as_sample_weight(sample_weight: Any, n_samples: int) -> Array:
+    """Non-negative finite weights of shape ``(n_samples,)`` with a positive sum (default: ones)."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(n_samples, float(weights))
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight must have shape ({n_samples},) to match X; got {weights.shape}"
+        )
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("sample_weight contains NaN or inf")
+    if np.any(weights < 0):
+        raise ValueError("sample_weight must be non-negative")
+    if not weights.sum() > 0:
+        raise ValueError("sample_weight must have a positive sum")
+    return weights
+
+
+def check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_real(value: Any, name: str, minimum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= minimum:
+        raise ValueError(f"{name} must be a number >= {minimum}; got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return float(value)

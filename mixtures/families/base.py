@@ -1,0 +1,198 @@
+"""The exponential-family component interface.
+
+A family is ``p(x | η) = h(x) exp(⟨η, T(x)⟩ − A(η))``. A family implements five primitives on
+flat arrays; everything else (the log-density of all components at once, weighted statistics, the
+maximum-likelihood update) is derived here once, for every family.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar, Self
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from mixtures._arrays import float_array
+from mixtures.families.statistics import SufficientStatistics
+
+__all__ = ["EMPTY_COMPONENT_FRACTION", "Components", "ExponentialFamily"]
+
+Array = NDArray[np.float64]
+
+#: A component whose weighted count is at most this fraction of the total is treated as empty:
+#: its parameters cannot be estimated from the data it holds.
+EMPTY_COMPONENT_FRACTION = 1e-10
+
+
+def empty_components(statistics: SufficientStatistics) -> NDArray[np.bool_]:
+    """Mask of components too light to estimate (see ``EMPTY_COMPONENT_FRACTION``)."""
+    total = statistics.counts.sum()
+    return ~statistics.occupied(EMPTY_COMPONENT_FRACTION * total)
+
+
+class ExponentialFamily(abc.ABC):
+    """Base class of every component family.
+
+    Subclasses implement, on flat arrays (``N`` observations, ``K`` components, ``S`` statistics):
+
+    * ``sufficient_statistics(x) -> (N, S)``, the statistics ``T(x)``;
+    * ``log_base_measure(x) -> (N,)``, ``log h(x)``;
+    * ``log_partition(natural) -> (K,)``, ``A(η)`` for each row of ``natural`` of shape ``(K, S)``;
+    * ``natural_to_mean(natural) -> (K, S)``, ``μ = ∇A(η) = E[T(x)]``;
+    * ``mean_to_natural(mean) -> (K, S)``, the inverse map.
+
+    Optional: ``validate(x)`` (raise ``ValueError`` for values outside the support),
+    ``sample(natural, labels, rng)``, ``regularize_mean(mean)`` (keep the M-step away from the
+    boundary of the parameter space), ``for_data(x, weights)`` (fix data-dependent settings such
+    as a centring point before fitting), ``init_features(x)`` (coordinates for k-means++
+    initialisation) and a ``components_type`` that names the conventional parameters.
+    """
+
+    #: The view returned by ``components``; subclasses name their conventional parameters there.
+    components_type: ClassVar[type[Components]]
+
+    # ----------------------------------------------------------------- primitives
+    @abc.abstractmethod
+    def sufficient_statistics(self, x: Array) -> Array:
+        """``T(x)`` for each row of ``x``: shape ``(N, S)``."""
+
+    @abc.abstractmethod
+    def log_base_measure(self, x: Array) -> Array:
+        """``log h(x)`` for each row of ``x``: shape ``(N,)``."""
+
+    @abc.abstractmethod
+    def log_partition(self, natural: Array) -> Array:
+        """``A(η)`` for each row of ``natural`` ``(K, S)``: shape ``(K,)``."""
+
+    @abc.abstractmethod
+    def natural_to_mean(self, natural: Array) -> Array:
+        """Mean parameters ``∇A(η)`` for each row: shape ``(K, S)``."""
+
+    @abc.abstractmethod
+    def mean_to_natural(self, mean: Array) -> Array:
+        """Natural parameters for each row of mean parameters: shape ``(K, S)``."""
+
+    # ----------------------------------------------------------------- optional hooks
+    def validate(self, x: Array) -> None:  # noqa: B027 - optional hook, no support restriction
+        """Raise ``ValueError`` if a value of ``x`` (finite, 2-D) lies outside the support."""
+
+    def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        """Draw one observation from component ``labels[i]`` for each ``i``: ``(len(labels), D)``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement sample()")
+
+    def regularize_mean(self, mean: Array) -> Array:
+        """Move estimated mean parameters into the interior of the parameter space (default: as is)."""
+        return mean
+
+    def for_data(self, x: Array, weights: Array) -> Self:
+        """This family with its data-dependent settings fixed from ``x`` (default: unchanged)."""
+        return self
+
+    def init_features(self, x: Array) -> Array:
+        """Coordinates in which k-means++ chooses initial centres (default: ``x`` itself)."""
+        return x
+
+    def n_free_parameters(self, natural: Array) -> int:
+        """Number of free parameters of ``natural`` (``(K, S)``), for BIC and AIC."""
+        return int(natural.size)
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def components(self, natural: Array) -> Components:
+        """The component parameters ``natural`` ``(K, S)`` as a named, validated value."""
+        return self.components_type(family=self, natural=natural)
+
+    def log_likelihood(self, x: Array, natural: Array) -> Array:
+        """``log p(x_n | η_k)`` for every observation and component: shape ``(N, K)``."""
+        return self.log_likelihood_of_statistics(
+            self.sufficient_statistics(x), self.log_base_measure(x), natural,
+            self.log_partition(natural),
+        )
+
+    def log_likelihood_of_statistics(
+        self, statistics: Array, log_base: Array, natural: Array, log_partition: Array
+    ) -> Array:
+        """``log h(x) + T(x) ηᵀ − A(η)``: one matrix product for all components at once.
+
+        The variational E-step calls this with ``E_q[η]`` and ``E_q[A(η)]`` in place of the point
+        values, so it takes the log-partition values as an argument.
+        """
+        out = statistics @ natural.T
+        out += log_base[:, None]
+        out -= log_partition[None, :]
+        return out
+
+    def expected_statistics(
+        self, x: Array, responsibilities: Array, weights: Array | None = None
+    ) -> SufficientStatistics:
+        """Weighted statistics ``Σ_n w_n r_nk`` and ``Σ_n w_n r_nk T(x_n)``."""
+        weighted = responsibilities if weights is None else responsibilities * weights[:, None]
+        return SufficientStatistics(weighted.sum(0), weighted.T @ self.sufficient_statistics(x))
+
+    def maximum_likelihood(
+        self, statistics: SufficientStatistics, previous: Array | None = None
+    ) -> Array:
+        """The M-step: average the statistics, regularise, map to natural parameters.
+
+        Components that hold no data keep their ``previous`` parameters; without previous
+        parameters they take those of all the data pooled.
+        """
+        empty = empty_components(statistics)
+        means = statistics.means()
+        if empty.any():
+            if previous is not None:
+                natural = np.array(previous, dtype=np.float64, copy=True)
+                occupied = ~empty
+                natural[occupied] = self.mean_to_natural(self.regularize_mean(means[occupied]))
+                return natural
+            means[empty] = statistics.pooled().means()[0]
+        return self.mean_to_natural(self.regularize_mean(means))
+
+
+def _finite_matrix(instance: Components, attribute: attrs.Attribute, value: Array) -> None:
+    if value.ndim != 2:
+        raise ValueError(f"natural parameters must have shape (K, S); got shape {value.shape}")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"natural parameters of {instance.family.name} contain NaN or inf")
+
+
+@attrs.frozen(eq=False)
+class Components:
+    """The parameters of ``K`` components of one family, stored as natural parameters.
+
+    Family-specific subclasses add the conventional names (``mean``, ``covariance``, ``probs``...).
+    """
+
+    family: ExponentialFamily
+    natural: Array = attrs.field(converter=float_array, validator=_finite_matrix)
+
+    def __len__(self) -> int:
+        return int(self.natural.shape[0])
+
+    @property
+    def n_components(self) -> int:
+        return len(self)
+
+    @property
+    def mean_parameters(self) -> Array:
+        """``E[T(x)]`` under each component: shape ``(K, S)``."""
+        return self.family.natural_to_mean(self.natural)
+
+    @property
+    def log_partition(self) -> Array:
+        return self.family.log_partition(self.natural)
+
+    def log_likelihood(self, x: Any) -> Array:
+        """``log p(x_n | component k)``: shape ``(N, K)``."""
+        return self.family.log_likelihood(float_array(x), self.natural)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(family={self.family!r}, n_components={len(self)})"
+
+
+ExponentialFamily.components_type = Components

@@ -1,0 +1,288 @@
+"""Discrete families: Bernoulli (binary features), Poisson (counts), Categorical (symbols)."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import attrs
+import numpy as np
+import scipy.special
+from numpy.typing import NDArray
+
+from mixtures._arrays import float_array
+from mixtures.families.base import Components, ExponentialFamily
+
+__all__ = [
+    "Bernoulli",
+    "BernoulliComponents",
+    "Categorical",
+    "CategoricalComponents",
+    "Poisson",
+    "PoissonComponents",
+]
+
+Array = NDArray[np.float64]
+
+
+def _open_unit_fraction(instance: Any, attribute: attrs.Attribute, value: float) -> None:
+    if not (np.isfinite(value) and 0 < value < 0.5):
+        raise ValueError(f"{attribute.name} must lie in (0, 0.5); got {value!r}")
+
+
+def _positive(instance: Any, attribute: attrs.Attribute, value: float) -> None:
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name} must be a finite number > 0; got {value!r}")
+
+
+def _first_bad(mask: NDArray[np.bool_]) -> tuple[int, int]:
+    row, col = np.argwhere(mask)[0]
+    return int(row), int(col)
+
+
+def _check_integral(x: Array, family: str) -> None:
+    not_integral = x != np.round(x)
+    if not_integral.any():
+        row, col = _first_bad(not_integral)
+        raise ValueError(
+            f"{family} data must be integers; X[{row}, {col}] = {x[row, col]!r} is not"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Bernoulli(ExponentialFamily):
+    """Independent binary features: ``p(x | p) = Π_d p_d^x_d (1 − p_d)^(1 − x_d)``, ``x ∈ {0,1}^D``.
+
+    ``T(x) = x``, ``η = logit(p)``, ``A(η) = Σ_d log(1 + e^η_d)``, ``h = 1``. The M-step clips
+    probabilities to ``[min_prob, 1 − min_prob]`` so no log-density is ever −inf.
+    """
+
+    min_prob: float = attrs.field(default=1e-10, validator=_open_unit_fraction)
+
+    def sufficient_statistics(self, x: Array) -> Array:
+        return np.asarray(x, dtype=np.float64)
+
+    def log_base_measure(self, x: Array) -> Array:
+        return np.zeros(x.shape[0])
+
+    def log_partition(self, natural: Array) -> Array:
+        return np.logaddexp(0.0, natural).sum(1)
+
+    def natural_to_mean(self, natural: Array) -> Array:
+        return scipy.special.expit(natural)
+
+    def mean_to_natural(self, mean: Array) -> Array:
+        return scipy.special.logit(mean)
+
+    def regularize_mean(self, mean: Array) -> Array:
+        return np.clip(mean, self.min_prob, 1.0 - self.min_prob)
+
+    def validate(self, x: Array) -> None:
+        outside = (x != 0) & (x != 1)
+        if outside.any():
+            row, col = _first_bad(outside)
+            raise ValueError(
+                f"Bernoulli data must be 0 or 1; X[{row}, {col}] = {x[row, col]!r}"
+            )
+
+    def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        probs = self.natural_to_mean(natural)[labels]
+        return (rng.random(probs.shape) < probs).astype(np.float64)
+
+    def components_from(self, probs: Any) -> BernoulliComponents:
+        """Components from success probabilities ``probs`` ``(K, D)``, strictly inside (0, 1)."""
+        probs = float_array(probs)
+        if probs.ndim != 2 or not np.all((probs > 0) & (probs < 1)):
+            raise ValueError(f"probs must be a (K, D) array inside (0, 1); got shape {probs.shape}")
+        return BernoulliComponents(family=self, natural=self.mean_to_natural(probs))
+
+
+@attrs.frozen(eq=False)
+class BernoulliComponents(Components):
+    family: Bernoulli
+
+    @property
+    def probs(self) -> Array:
+        """Success probability of each feature: ``(K, D)``."""
+        return self.family.natural_to_mean(self.natural)
+
+
+Bernoulli.components_type = BernoulliComponents
+
+
+@attrs.frozen(kw_only=True)
+class Poisson(ExponentialFamily):
+    """Independent counts: ``p(x | λ) = Π_d λ_d^x_d e^−λ_d / x_d!``, ``x ∈ ℕ^D``.
+
+    ``T(x) = x``, ``η = log λ``, ``A(η) = Σ_d e^η_d``, ``log h(x) = −Σ_d log x_d!``. The M-step keeps
+    rates at least ``min_rate`` so a component that saw only zeros stays finite.
+    """
+
+    min_rate: float = attrs.field(default=1e-10, validator=_positive)
+
+    def sufficient_statistics(self, x: Array) -> Array:
+        return np.asarray(x, dtype=np.float64)
+
+    def log_base_measure(self, x: Array) -> Array:
+        return -scipy.special.gammaln(x + 1.0).sum(1)
+
+    def log_partition(self, natural: Array) -> Array:
+        return np.exp(natural).sum(1)
+
+    def natural_to_mean(self, natural: Array) -> Array:
+        return np.exp(natural)
+
+    def mean_to_natural(self, mean: Array) -> Array:
+        with np.errstate(divide="ignore"):
+            return np.log(mean)
+
+    def regularize_mean(self, mean: Array) -> Array:
+        return np.maximum(mean, self.min_rate)
+
+    def validate(self, x: Array) -> None:
+        negative = x < 0
+        if negative.any():
+            row, col = _first_bad(negative)
+            raise ValueError(f"Poisson counts must be >= 0; X[{row}, {col}] = {x[row, col]!r}")
+        _check_integral(x, "Poisson")
+
+    def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        return rng.poisson(self.natural_to_mean(natural)[labels]).astype(np.float64)
+
+    def components_from(self, rate: Any) -> PoissonComponents:
+        """Components from positive rates ``rate`` ``(K, D)``."""
+        rate = float_array(rate)
+        if rate.ndim != 2 or not np.all(rate > 0):
+            raise ValueError(f"rate must be a positive (K, D) array; got shape {rate.shape}")
+        return PoissonComponents(family=self, natural=self.mean_to_natural(rate))
+
+
+@attrs.frozen(eq=False)
+class PoissonComponents(Components):
+    family: Poisson
+
+    @property
+    def rate(self) -> Array:
+        """Expected count of each feature: ``(K, D)``."""
+        return self.family.natural_to_mean(self.natural)
+
+
+Poisson.components_type = PoissonComponents
+
+
+def _optional_category_count(instance: Any, attribute: attrs.Attribute, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)
+                              or value < 1):
+        raise ValueError(f"n_categories must be None or an integer >= 1; got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Categorical(ExponentialFamily):
+    """Independent categorical features: each ``x_d`` is a symbol in ``{0, …, C−1}``.
+
+    ``T(x)`` is the one-hot code of every feature, flattened to ``D·C`` columns; ``η = log p`` (an
+    over-complete form, normalised so that ``A(η) = Σ_d log Σ_c e^η_dc`` is zero at ``log p``).
+    ``n_categories=None`` takes ``C = max(x) + 1`` from the training data. The M-step keeps each
+    probability at least ``min_prob``.
+    """
+
+    n_categories: int | None = attrs.field(default=None, validator=_optional_category_count)
+    min_prob: float = attrs.field(default=1e-10, validator=_open_unit_fraction)
+
+    def _count(self) -> int:
+        if self.n_categories is None:
+            raise ValueError("Categorical.n_categories is not set; fit the model or pass it")
+        return self.n_categories
+
+    def _cube(self, params: Array) -> Array:
+        count = self._count()
+        if params.shape[-1] % count:
+            raise ValueError(
+                f"Categorical with {count} categories needs D·{count} parameters per component; "
+                f"got {params.shape[-1]}"
+            )
+        return params.reshape(params.shape[0], -1, count)
+
+    def sufficient_statistics(self, x: Array) -> Array:
+        count = self._count()
+        n_samples, n_features = x.shape
+        out = np.zeros((n_samples, n_features * count))
+        columns = np.arange(n_features) * count + x.astype(np.intp)
+        out[np.arange(n_samples)[:, None], columns] = 1.0
+        return out
+
+    def log_base_measure(self, x: Array) -> Array:
+        return np.zeros(x.shape[0])
+
+    def log_partition(self, natural: Array) -> Array:
+        return scipy.special.logsumexp(self._cube(natural), axis=2).sum(1)
+
+    def natural_to_mean(self, natural: Array) -> Array:
+        return scipy.special.softmax(self._cube(natural), axis=2).reshape(natural.shape)
+
+    def mean_to_natural(self, mean: Array) -> Array:
+        with np.errstate(divide="ignore"):
+            return np.log(mean)
+
+    def regularize_mean(self, mean: Array) -> Array:
+        floored = np.maximum(self._cube(mean), self.min_prob)
+        return (floored / floored.sum(axis=2, keepdims=True)).reshape(mean.shape)
+
+    def validate(self, x: Array) -> None:
+        negative = x < 0
+        if negative.any():
+            row, col = _first_bad(negative)
+            raise ValueError(
+                f"Categorical symbols must be >= 0; X[{row}, {col}] = {x[row, col]!r}"
+            )
+        _check_integral(x, "Categorical")
+        if self.n_categories is not None:
+            too_large = x >= self.n_categories
+            if too_large.any():
+                row, col = _first_bad(too_large)
+                raise ValueError(
+                    f"Categorical symbols must be < n_categories={self.n_categories}; "
+                    f"X[{row}, {col}] = {x[row, col]!r}"
+                )
+
+    def for_data(self, x: Array, weights: Array) -> Self:
+        if self.n_categories is not None:
+            return self
+        return attrs.evolve(self, n_categories=int(x.max()) + 1)
+
+    def init_features(self, x: Array) -> Array:
+        return self.sufficient_statistics(x)
+
+    def n_free_parameters(self, natural: Array) -> int:
+        count = self._count()
+        return natural.shape[0] * (natural.shape[1] // count) * (count - 1)
+
+    def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        cumulative = np.cumsum(self._cube(self.natural_to_mean(natural)), axis=2)[labels]
+        draws = rng.random(cumulative.shape[:2] + (1,))
+        symbols = (cumulative[..., :-1] < draws).sum(axis=2)
+        return symbols.astype(np.float64)
+
+    def components_from(self, probs: Any) -> CategoricalComponents:
+        """Components from probabilities ``probs`` ``(K, D, C)``, each ``probs[k, d]`` summing to 1."""
+        probs = float_array(probs)
+        if probs.ndim != 3 or probs.shape[2] != self._count():
+            raise ValueError(
+                f"probs must have shape (K, D, {self._count()}); got {probs.shape}"
+            )
+        if not np.all(probs > 0) or not np.allclose(probs.sum(2), 1.0):
+            raise ValueError("probs must be positive and sum to 1 over the last axis")
+        natural = self.mean_to_natural(probs.reshape(probs.shape[0], -1))
+        return CategoricalComponents(family=self, natural=natural)
+
+
+@attrs.frozen(eq=False)
+class CategoricalComponents(Components):
+    family: Categorical
+
+    @property
+    def probs(self) -> Array:
+        """Probability of each symbol of each feature: ``(K, D, C)``."""
+        return self.family._cube(self.family.natural_to_mean(self.natural))
+
+
+Categorical.components_type = CategoricalComponents

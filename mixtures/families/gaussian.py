@@ -1,0 +1,475 @@
+"""Gaussian families: full, diagonal, spherical and tied covariance.
+
+All four share two settings:
+
+* ``origin``: data are centred at this point before statistics are formed (``T`` is computed on
+  ``x − origin``), so second moments never cancel catastrophically for offset data. ``for_data``
+  sets it to the weighted data mean; natural parameters refer to the centred coordinates, and the
+  conventional ``mean`` adds the origin back.
+* ``reg_covar``: a ridge added to every covariance in the M-step (``Σ + reg_covar·I``), which keeps
+  components of identical points or constant columns well defined.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import attrs
+import numpy as np
+import scipy.linalg
+from numpy.typing import NDArray
+
+from mixtures._arrays import float_array
+from mixtures.families.base import Components, ExponentialFamily, empty_components
+from mixtures.families.statistics import SufficientStatistics
+
+__all__ = [
+    "DiagonalGaussian",
+    "DiagonalGaussianComponents",
+    "Gaussian",
+    "GaussianComponents",
+    "SphericalGaussian",
+    "SphericalGaussianComponents",
+    "TiedGaussian",
+    "TiedGaussianComponents",
+]
+
+Array = NDArray[np.float64]
+LOG_2PI = float(np.log(2 * np.pi))
+
+
+def _non_negative(instance: Any, attribute: attrs.Attribute, value: float) -> None:
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be a finite number >= 0; got {value!r}")
+
+
+def _optional_vector(value: Any) -> Array | None:
+    return None if value is None else np.atleast_1d(np.asarray(value, dtype=np.float64))
+
+
+def _arrays_equal(a: Array | None, b: Array | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(np.array_equal(a, b))
+
+
+@attrs.frozen(kw_only=True)
+class _GaussianFamily(ExponentialFamily):
+    reg_covar: float = attrs.field(default=1e-6, validator=_non_negative)
+    origin: Array | None = attrs.field(
+        default=None, converter=_optional_vector, eq=attrs.cmp_using(eq=_arrays_equal)
+    )
+
+    def centred(self, x: Array) -> Array:
+        return x if self.origin is None else x - self.origin
+
+    def origin_for(self, n_features: int) -> Array:
+        return np.zeros(n_features) if self.origin is None else self.origin
+
+    def for_data(self, x: Array, weights: Array) -> Self:
+        return attrs.evolve(self, origin=np.average(x, axis=0, weights=weights))
+
+    def init_features(self, x: Array) -> Array:
+        return self.centred(x)
+
+    def log_base_measure(self, x: Array) -> Array:
+        return np.full(x.shape[0], -0.5 * x.shape[1] * LOG_2PI)
+
+    def _check_origin(self, x: Array) -> None:
+        if self.origin is not None and self.origin.shape[0] != x.shape[1]:
+            raise ValueError(
+                f"{self.name} has origin of length {self.origin.shape[0]} but x has "
+                f"{x.shape[1]} features"
+            )
+
+
+def _spd_inverse(matrices: Array, family: str) -> tuple[Array, Array]:
+    """Inverse and log-determinant of each symmetric positive-definite matrix in ``(K, D, D)``."""
+    inverse = np.empty_like(matrices)
+    log_det = np.empty(matrices.shape[0])
+    identity = np.eye(matrices.shape[1])
+    for k, matrix in enumerate(matrices):  # loop over components, never over samples
+        try:
+            factor = scipy.linalg.cho_factor(matrix, lower=True, check_finite=False)
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"{family}: covariance of component {k} is not positive definite (ill-defined "
+                f"empirical covariance, e.g. collapsed samples); increase reg_covar"
+            ) from None
+        diagonal = np.diag(factor[0])
+        if not np.all(diagonal > 0) or not np.all(np.isfinite(diagonal)):
+            raise ValueError(f"{family}: covariance of component {k} is not positive definite")
+        inverse[k] = scipy.linalg.cho_solve(factor, identity, check_finite=False)
+        log_det[k] = 2.0 * np.log(diagonal).sum()
+    inverse = 0.5 * (inverse + np.swapaxes(inverse, 1, 2))
+    return inverse, log_det
+
+
+@attrs.frozen(kw_only=True)
+class Gaussian(_GaussianFamily):
+    """Multivariate normal with a full covariance matrix per component.
+
+    ``T(x) = (z, z_i z_j for i ≤ j)`` with ``z = x − origin`` (the upper triangle of ``z zᵀ``,
+    packed row by row), ``η = (Λμ, −½Λ_ii, −Λ_ij for i < j)``, ``A(η) = ½ μᵀΛμ − ½ log|Λ|`` and
+    ``log h(x) = −D/2 log 2π``.
+    """
+
+    @staticmethod
+    def n_features_of(n_statistics: int) -> int:
+        n_features = int(round((np.sqrt(9 + 8 * n_statistics) - 3) / 2))
+        if n_features + n_features * (n_features + 1) // 2 != n_statistics:
+            raise ValueError(f"{n_statistics} statistics do not fit a full Gaussian")
+        return n_features
+
+    @staticmethod
+    def _triangle(n_features: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        return np.triu_indices(n_features)
+
+    def pack(self, matrices: Array, off_diagonal_scale: float) -> Array:
+        """Upper triangles of ``(K, D, D)`` as ``(K, P)``; off-diagonal entries scaled."""
+        rows, cols = self._triangle(matrices.shape[-1])
+        scale = np.where(rows == cols, 1.0, off_diagonal_scale)
+        return matrices[..., rows, cols] * scale
+
+    def unpack(self, packed: Array, off_diagonal_scale: float) -> Array:
+        """Symmetric ``(K, D, D)`` from packed upper triangles (inverse of ``pack``)."""
+        n_features = self.n_features_of_packed(packed)
+        rows, cols = self._triangle(n_features)
+        values = packed / np.where(rows == cols, 1.0, off_diagonal_scale)
+        out = np.zeros((*packed.shape[:-1], n_features, n_features))
+        out[..., rows, cols] = values
+        out[..., cols, rows] = values
+        return out
+
+    @staticmethod
+    def n_features_of_packed(packed: Array) -> int:
+        """``D`` such that ``D(D+1)/2`` equals the packed length."""
+        return int(round((np.sqrt(1 + 8 * packed.shape[-1]) - 1) / 2))
+
+    def _split(self, params: Array) -> tuple[Array, Array, int]:
+        n_features = self.n_features_of(params.shape[-1])
+        return params[:, :n_features], params[:, n_features:], n_features
+
+    def precision_of(self, natural: Array) -> Array:
+        _, second, _ = self._split(natural)
+        return self.unpack(-2.0 * second, 2.0)
+
+    # ------------------------------------------------------------- primitives
+    def sufficient_statistics(self, x: Array) -> Array:
+        self._check_origin(x)
+        z = self.centred(x)
+        rows, cols = self._triangle(z.shape[1])
+        out = np.empty((z.shape[0], z.shape[1] + rows.shape[0]))
+        out[:, : z.shape[1]] = z
+        np.multiply(z[:, rows], z[:, cols], out=out[:, z.shape[1]:])
+        return out
+
+    def log_partition(self, natural: Array) -> Array:
+        first, _, _ = self._split(natural)
+        covariance, log_det_precision = _spd_inverse(self.precision_of(natural), self.name)
+        mean = np.einsum("kij,kj->ki", covariance, first)
+        return 0.5 * np.einsum("ki,ki->k", mean, first) - 0.5 * log_det_precision
+
+    def natural_to_mean(self, natural: Array) -> Array:
+        first, _, _ = self._split(natural)
+        covariance, _ = _spd_inverse(self.precision_of(natural), self.name)
+        mean = np.einsum("kij,kj->ki", covariance, first)
+        second = covariance + mean[:, :, None] * mean[:, None, :]
+        return np.concatenate([mean, self.pack(second, 1.0)], axis=1)
+
+    def mean_to_natural(self, mean: Array) -> Array:
+        location, second, _ = self._split(mean)
+        covariance = self.unpack(second, 1.0) - location[:, :, None] * location[:, None, :]
+        return self._natural_from_moments(location, covariance)
+
+    def _natural_from_moments(self, location: Array, covariance: Array) -> Array:
+        precision, _ = _spd_inverse(covariance, self.name)
+        first = np.einsum("kij,kj->ki", precision, location)
+        return np.concatenate([first, self.pack(-0.5 * precision, 2.0)], axis=1)
+
+    # ------------------------------------------------------------- hooks
+    def regularize_mean(self, mean: Array) -> Array:
+        if self.reg_covar == 0:
+            return mean
+        n_features = self.n_features_of(mean.shape[1])
+        rows, cols = self._triangle(n_features)
+        out = mean.copy()
+        out[:, n_features:][:, rows == cols] += self.reg_covar
+        return out
+
+    def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        first, _, n_features = self._split(natural)
+        covariance, _ = _spd_inverse(self.precision_of(natural), self.name)
+        location = np.einsum("kij,kj->ki", covariance, first)
+        noise = rng.standard_normal((labels.shape[0], n_features))
+        out = np.empty_like(noise)
+        for k in range(natural.shape[0]):  # loop over components
+            chosen = labels == k
+            factor = np.linalg.cholesky(covariance[k])
+            out[chosen] = location[k] + noise[chosen] @ factor.T
+        return out + self.origin_for(n_features)
+
+    def components_from(self, mean: Any, covariance: Any) -> GaussianComponents:
+        """Components from conventional parameters: ``mean`` ``(K, D)``, ``covariance`` ``(K, D, D)``."""
+        mean, covariance = float_array(mean), float_array(covariance)
+        if mean.ndim != 2 or covariance.shape != (*mean.shape, mean.shape[1]):
+            raise ValueError(
+                f"need mean (K, D) and covariance (K, D, D); got {mean.shape} and {covariance.shape}"
+            )
+        natural = self._natural_from_moments(mean - self.origin_for(mean.shape[1]), covariance)
+        return GaussianComponents(family=self, natural=natural)
+
+
+@attrs.frozen(eq=False)
+class GaussianComponents(Components):
+    family: Gaussian
+
+    @property
+    def precision(self) -> Array:
+        """Precision matrices ``Λ``: ``(K, D, D)``."""
+        return self.family.precision_of(self.natural)
+
+    @property
+    def covariance(self) -> Array:
+        """Covariance matrices ``Σ``: ``(K, D, D)``."""
+        return _spd_inverse(self.precision, self.family.name)[0]
+
+    @property
+    def mean(self) -> Array:
+        """Component means: ``(K, D)``."""
+        first, _, n_features = self.family._split(self.natural)
+        centred = np.einsum("kij,kj->ki", self.covariance, first)
+        return centred + self.family.origin_for(n_features)
+
+
+Gaussian.components_type = GaussianComponents
+
+
+@attrs.frozen(kw_only=True)
+class TiedGaussian(Gaussian):
+    """Multivariate normal whose components share one full covariance matrix.
+
+    The statistics and density are those of ``Gaussian``; only the M-step differs: the second
+    moments of all components are pooled into one covariance.
+    """
+
+    def maximum_likelihood(
+        self, statistics: SufficientStatistics, previous: Array | None = None
+    ) -> Array:
+        empty = empty_components(statistics)
+        n_features = self.n_features_of(statistics.sums.shape[1])
+        means = statistics.means()[:, :n_features]
+        if empty.any():
+            fallback = (
+                statistics.pooled().means()[:, :n_features]
+                if previous is None
+                else self.natural_to_mean(previous)[:, :n_features]
+            )
+            means[empty] = fallback if previous is None else fallback[empty]
+        total = statistics.counts.sum()
+        second = self.unpack(statistics.sums[:, n_features:].sum(0), 1.0)
+        shared = (second - np.einsum("k,ki,kj->ij", statistics.counts, means, means)) / total
+        shared[np.diag_indices(n_features)] += self.reg_covar
+        covariance = np.broadcast_to(shared, (means.shape[0], n_features, n_features))
+        return self._natural_from_moments(means, np.ascontiguousarray(covariance))
+
+    def n_free_parameters(self, natural: Array) -> int:
+        n_features = self.n_features_of(natural.shape[1])
+        return natural.shape[0] * n_features + n_features * (n_features + 1) // 2
+
+    def components_from(self, mean: Any, covariance: Any) -> GaussianComponents:
+        """Components from ``mean`` ``(K, D)`` and the shared ``covariance`` ``(D, D)``."""
+        mean, covariance = float_array(mean), float_array(covariance)
+        if mean.ndim != 2 or covariance.shape != (mean.shape[1], mean.shape[1]):
+            raise ValueError(
+                f"need mean (K, D) and covariance (D, D); got {mean.shape} and {covariance.shape}"
+            )
+        stacked = np.broadcast_to(covariance, (mean.shape[0], *covariance.shape))
+        natural = self._natural_from_moments(
+            mean - self.origin_for(mean.shape[1]), np.ascontiguousarray(stacked)
+        )
+        return TiedGaussianComponents(family=self, natural=natural)
+
+
+@attrs.frozen(eq=False)
+class TiedGaussianComponents(GaussianComponents):
+    family: TiedGaussian
+
+    @property
+    def covariance(self) -> Array:
+        """The shared covariance matrix: ``(D, D)``."""
+        return _spd_inverse(self.precision[:1], self.family.name)[0][0]
+
+    @property
+    def mean(self) -> Array:
+        first, _, n_features = self.family._split(self.natural)
+        return first @ self.covariance + self.family.origin_for(n_features)
+
+
+TiedGaussian.components_type = TiedGaussianComponents
+
+
+@attrs.frozen(kw_only=True)
+class DiagonalGaussian(_GaussianFamily):
+    """Multivariate normal with a diagonal covariance (independent features) per component.
+
+    ``T(x) = (z, z²)``, ``η = (μ/σ², −1/(2σ²))`` per feature, ``A(η) = Σ_d μ_d²/(2σ_d²) + ½ log σ_d²``.
+    """
+
+    def sufficient_statistics(self, x: Array) -> Array:
+        self._check_origin(x)
+        z = self.centred(x)
+        return np.concatenate([z, z * z], axis=1)
+
+    @staticmethod
+    def _halves(params: Array) -> tuple[Array, Array]:
+        n_features = params.shape[1] // 2
+        return params[:, :n_features], params[:, n_features:]
+
+    def log_partition(self, natural: Array) -> Array:
+        first, second = self._halves(natural)
+        variance = -0.5 / second
+        return (0.5 * first * first * variance + 0.5 * np.log(variance)).sum(1)
+
+    def natural_to_mean(self, natural: Array) -> Array:
+        first, second = self._halves(natural)
+        variance = -0.5 / second
+        mean = first * variance
+        return np.concatenate([mean, variance + mean * mean], axis=1)
+
+    def mean_to_natural(self, mean: Array) -> Array:
+        location, second = self._halves(mean)
+        variance = second - location * location
+        _check_positive(variance, self.name)
+        return np.concatenate([location / variance, -0.5 / variance], axis=1)
+
+    def regularize_mean(self, mean: Array) -> Array:
+        n_features = mean.shape[1] // 2
+        out = mean.copy()
+        out[:, n_features:] += self.reg_covar
+        return out
+
+    def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        first, second = self._halves(natural)
+        variance = -0.5 / second
+        noise = rng.standard_normal((labels.shape[0], first.shape[1]))
+        return (first * variance)[labels] + noise * np.sqrt(variance[labels]) + self.origin_for(
+            first.shape[1]
+        )
+
+    def components_from(self, mean: Any, variance: Any) -> DiagonalGaussianComponents:
+        """Components from ``mean`` ``(K, D)`` and ``variance`` ``(K, D)``."""
+        mean, variance = float_array(mean), float_array(variance)
+        if mean.ndim != 2 or variance.shape != mean.shape:
+            raise ValueError(f"need mean and variance of shape (K, D); got {mean.shape}, {variance.shape}")
+        _check_positive(variance, self.name)
+        centred = mean - self.origin_for(mean.shape[1])
+        natural = np.concatenate([centred / variance, -0.5 / variance], axis=1)
+        return DiagonalGaussianComponents(family=self, natural=natural)
+
+
+@attrs.frozen(eq=False)
+class DiagonalGaussianComponents(Components):
+    family: DiagonalGaussian
+
+    @property
+    def variance(self) -> Array:
+        """Per-feature variances: ``(K, D)``."""
+        return -0.5 / self.family._halves(self.natural)[1]
+
+    @property
+    def mean(self) -> Array:
+        """Component means: ``(K, D)``."""
+        first = self.family._halves(self.natural)[0]
+        return first * self.variance + self.family.origin_for(first.shape[1])
+
+
+DiagonalGaussian.components_type = DiagonalGaussianComponents
+
+
+@attrs.frozen(kw_only=True)
+class SphericalGaussian(_GaussianFamily):
+    """Multivariate normal with covariance ``σ_k² I`` per component.
+
+    ``T(x) = (z, ‖z‖²)``, ``η = (μ/σ², −1/(2σ²))``, ``A(η) = ‖μ‖²/(2σ²) + D/2 log σ²``.
+    """
+
+    def sufficient_statistics(self, x: Array) -> Array:
+        self._check_origin(x)
+        z = self.centred(x)
+        return np.concatenate([z, np.einsum("nd,nd->n", z, z)[:, None]], axis=1)
+
+    def log_partition(self, natural: Array) -> Array:
+        first, second = natural[:, :-1], natural[:, -1]
+        variance = -0.5 / second
+        n_features = first.shape[1]
+        return 0.5 * variance * np.einsum("kd,kd->k", first, first) + 0.5 * n_features * np.log(
+            variance
+        )
+
+    def natural_to_mean(self, natural: Array) -> Array:
+        first, second = natural[:, :-1], natural[:, -1]
+        variance = -0.5 / second
+        mean = first * variance[:, None]
+        squared = np.einsum("kd,kd->k", mean, mean) + first.shape[1] * variance
+        return np.concatenate([mean, squared[:, None]], axis=1)
+
+    def mean_to_natural(self, mean: Array) -> Array:
+        location, second = mean[:, :-1], mean[:, -1]
+        variance = (second - np.einsum("kd,kd->k", location, location)) / location.shape[1]
+        _check_positive(variance, self.name)
+        return np.concatenate([location / variance[:, None], (-0.5 / variance)[:, None]], axis=1)
+
+    def regularize_mean(self, mean: Array) -> Array:
+        out = mean.copy()
+        out[:, -1] += (mean.shape[1] - 1) * self.reg_covar
+        return out
+
+    def n_free_parameters(self, natural: Array) -> int:
+        return int(natural.size)
+
+    def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        variance = -0.5 / natural[:, -1]
+        location = natural[:, :-1] * variance[:, None]
+        noise = rng.standard_normal((labels.shape[0], location.shape[1]))
+        centred = location[labels] + noise * np.sqrt(variance[labels])[:, None]
+        return centred + self.origin_for(location.shape[1])
+
+    def components_from(self, mean: Any, variance: Any) -> SphericalGaussianComponents:
+        """Components from ``mean`` ``(K, D)`` and ``variance`` ``(K,)``."""
+        mean, variance = float_array(mean), float_array(variance)
+        if mean.ndim != 2 or variance.shape != mean.shape[:1]:
+            raise ValueError(f"need mean (K, D) and variance (K,); got {mean.shape}, {variance.shape}")
+        _check_positive(variance, self.name)
+        centred = mean - self.origin_for(mean.shape[1])
+        natural = np.concatenate([centred / variance[:, None], (-0.5 / variance)[:, None]], axis=1)
+        return SphericalGaussianComponents(family=self, natural=natural)
+
+
+@attrs.frozen(eq=False)
+class SphericalGaussianComponents(Components):
+    family: SphericalGaussian
+
+    @property
+    def variance(self) -> Array:
+        """One variance per component: ``(K,)``."""
+        return -0.5 / self.natural[:, -1]
+
+    @property
+    def mean(self) -> Array:
+        """Component means: ``(K, D)``."""
+        first = self.natural[:, :-1]
+        return first * self.variance[:, None] + self.family.origin_for(first.shape[1])
+
+
+SphericalGaussian.components_type = SphericalGaussianComponents
+
+
+def _check_positive(variance: Array, family: str) -> None:
+    bad = ~(variance > 0)
+    if bad.any():
+        component = int(np.argwhere(bad)[0][0])
+        raise ValueError(
+            f"{family}: variance of component {component} is not positive (collapsed samples); "
+            f"increase reg_covar"
+        )

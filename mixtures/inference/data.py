@@ -1,0 +1,85 @@
+"""Observations split into row chunks, with each chunk's ``T(x)`` and ``log h(x)``.
+
+Inference never touches ``x`` directly: it reads the statistics of one chunk at a time. When all
+chunks' statistics fit in ``cache_bytes`` they are formed once and kept across iterations;
+otherwise they are recomputed per pass and memory stays bounded by one chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from mixtures.families.base import ExponentialFamily
+
+__all__ = ["DEFAULT_CACHE_BYTES", "Chunk", "ChunkedData", "default_chunk_size"]
+
+Array = NDArray[np.float64]
+
+#: Statistics of all chunks are kept between iterations when they need at most this many bytes.
+DEFAULT_CACHE_BYTES = 2 * 1024**3
+#: Target size of one chunk's statistics matrix (rows × S doubles).
+TARGET_CHUNK_BYTES = 32 * 1024**2
+
+
+def default_chunk_size(n_statistics: int) -> int:
+    """Rows per chunk so that one chunk's ``T(x)`` takes about ``TARGET_CHUNK_BYTES``."""
+    return max(1024, TARGET_CHUNK_BYTES // (8 * max(n_statistics, 1)))
+
+
+@attrs.frozen(eq=False)
+class Chunk:
+    rows: slice
+    statistics: Array
+    log_base: Array
+    weights: Array
+
+
+class ChunkedData:
+    """Rows of ``x`` (``(N, D)``, validated) with weights, seen through ``family``'s statistics."""
+
+    def __init__(
+        self,
+        family: ExponentialFamily,
+        x: Array,
+        weights: Array,
+        *,
+        chunk_size: int | None = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+    ) -> None:
+        self.family = family
+        self.x = x
+        self.weights = weights
+        probe = family.sufficient_statistics(x[:1])
+        self.n_statistics = int(probe.shape[1])
+        size = chunk_size or default_chunk_size(self.n_statistics)
+        starts = range(0, x.shape[0], size)
+        self.bounds = [slice(start, min(start + size, x.shape[0])) for start in starts]
+        self.total_weight = float(weights.sum())
+        needed = 8 * x.shape[0] * (self.n_statistics + 1)
+        self._cache: list[Chunk] | None = None
+        if needed <= cache_bytes:
+            self._cache = [self._make(rows) for rows in self.bounds]
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.x.shape[0])
+
+    def _make(self, rows: slice) -> Chunk:
+        x = self.x[rows]
+        return Chunk(
+            rows,
+            self.family.sufficient_statistics(x),
+            self.family.log_base_measure(x),
+            self.weights[rows],
+        )
+
+    def chunks(self) -> Iterator[Chunk]:
+        if self._cache is not None:
+            yield from self._cache
+        else:
+            for rows in self.bounds:
+                yield self._make(rows)

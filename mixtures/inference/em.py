@@ -1,0 +1,176 @@
+"""Expectation–maximisation for a mixture of any exponential family.
+
+The E-step turns each chunk's statistics into the (N, K) log-likelihood matrix (one matrix
+product), the latent posterior (a softmax) and the chunk's expected statistics (one product
+``rᵀ T(x)``); the statistics of all chunks are summed. The M-step reads only those sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from mixtures._arrays import float_array
+from mixtures.families.base import ExponentialFamily, empty_components
+from mixtures.families.statistics import SufficientStatistics
+from mixtures.inference.data import Chunk, ChunkedData
+from mixtures.inference.loop import Trajectory, iterate
+from mixtures.latent.mixture import log_mixture_weights, mixture_posterior, mixture_weights
+
+__all__ = [
+    "EStep",
+    "MixtureParameters",
+    "chunk_posterior",
+    "e_step",
+    "fit_em",
+    "m_step",
+    "statistics_of_responsibilities",
+]
+
+Array = NDArray[np.float64]
+
+
+def _weights_valid(instance: MixtureParameters, attribute: attrs.Attribute, value: Array) -> None:
+    if value.ndim != 1 or value.shape[0] != instance.natural.shape[0]:
+        raise ValueError(
+            f"weights must have shape (K,) = ({instance.natural.shape[0]},); got {value.shape}"
+        )
+    if not (np.all(np.isfinite(value)) and np.all(value >= 0) and abs(value.sum() - 1) < 1e-8):
+        raise ValueError(f"weights must be non-negative and sum to 1; got {value}")
+
+
+def _natural_valid(instance: MixtureParameters, attribute: attrs.Attribute, value: Array) -> None:
+    if value.ndim != 2 or not np.all(np.isfinite(value)):
+        raise ValueError(f"natural parameters must be a finite (K, S) array; got {value.shape}")
+
+
+@attrs.frozen(eq=False)
+class MixtureParameters:
+    """Mixing weights ``(K,)`` and component natural parameters ``(K, S)``."""
+
+    natural: Array = attrs.field(converter=float_array, validator=_natural_valid)
+    weights: Array = attrs.field(converter=float_array, validator=_weights_valid)
+
+    @property
+    def n_components(self) -> int:
+        return int(self.weights.shape[0])
+
+
+@attrs.frozen(eq=False)
+class EStep:
+    """What one pass over the data yields: ``Σ_n w_n log p(x_n)`` and the summed statistics."""
+
+    log_likelihood: float
+    statistics: SufficientStatistics
+
+    def __add__(self, other: EStep) -> EStep:
+        return EStep(self.log_likelihood + other.log_likelihood, self.statistics + other.statistics)
+
+
+def chunk_posterior(
+    family: ExponentialFamily, chunk: Chunk, natural: Array, log_partition: Array, log_weights: Array
+) -> tuple[Array, Array]:
+    """Responsibilities ``(n, K)`` and ``log p(x_n)`` ``(n,)`` for one chunk."""
+    log_likelihood = family.log_likelihood_of_statistics(
+        chunk.statistics, chunk.log_base, natural, log_partition
+    )
+    posterior = mixture_posterior(log_likelihood, log_weights, overwrite=True)
+    return posterior.responsibilities, posterior.log_evidence
+
+
+def _chunk_e_step(
+    family: ExponentialFamily, chunk: Chunk, natural: Array, log_partition: Array, log_weights: Array
+) -> EStep:
+    responsibilities, log_evidence = chunk_posterior(
+        family, chunk, natural, log_partition, log_weights
+    )
+    counted = chunk.weights > 0
+    if not np.all(np.isfinite(log_evidence[counted])):
+        row = chunk.rows.start + int(np.argwhere(~np.isfinite(log_evidence) & counted)[0][0])
+        raise ValueError(f"sample {row} has zero likelihood under every component of {family.name}")
+    responsibilities *= chunk.weights[:, None]
+    statistics = SufficientStatistics(
+        responsibilities.sum(0), responsibilities.T @ chunk.statistics
+    )
+    log_likelihood = float(chunk.weights[counted] @ log_evidence[counted])
+    return EStep(log_likelihood, statistics)
+
+
+def e_step(
+    data: ChunkedData,
+    natural: Array,
+    log_partition: Array,
+    log_weights: Array,
+) -> EStep:
+    """One pass over all chunks with the given (expected) natural parameters and log-partitions."""
+    total = EStep(0.0, SufficientStatistics.zeros(natural.shape[0], natural.shape[1]))
+    for chunk in data.chunks():
+        total = total + _chunk_e_step(data.family, chunk, natural, log_partition, log_weights)
+    return total
+
+
+def m_step(
+    family: ExponentialFamily,
+    statistics: SufficientStatistics,
+    previous: MixtureParameters | None = None,
+) -> MixtureParameters:
+    """Maximum-likelihood weights and components from summed statistics alone."""
+    natural = family.maximum_likelihood(statistics, None if previous is None else previous.natural)
+    counts = statistics.counts
+    if previous is None and np.any(counts <= 0):
+        counts = counts + np.finfo(np.float64).eps * counts.sum()  # every component starts alive
+    return MixtureParameters(natural, mixture_weights(counts))
+
+
+def statistics_of_responsibilities(data: ChunkedData, responsibilities: Array) -> SufficientStatistics:
+    """Summed statistics for given responsibilities ``(N, K)`` (used to initialise)."""
+    total = SufficientStatistics.zeros(responsibilities.shape[1], data.n_statistics)
+    for chunk in data.chunks():
+        weighted = responsibilities[chunk.rows] * chunk.weights[:, None]
+        total = total + SufficientStatistics(weighted.sum(0), weighted.T @ chunk.statistics)
+    return total
+
+
+@attrs.frozen(eq=False)
+class EMResult:
+    trajectory: Trajectory[MixtureParameters]
+    emptied: frozenset[int]
+
+
+def fit_em(
+    data: ChunkedData,
+    initial: MixtureParameters,
+    *,
+    max_iter: int,
+    tol: float,
+    fixed: Iterable[str] = (),
+) -> EMResult:
+    """Iterate E- and M-steps from ``initial`` until the per-sample log-likelihood changes by
+    less than ``tol`` or ``max_iter`` M-steps have run.
+
+    The returned trajectory's last objective is the log-likelihood of the returned parameters.
+    """
+    family = data.family
+    emptied: set[int] = set()
+    keep = frozenset(fixed)
+
+    def evaluate(parameters: MixtureParameters) -> tuple[float, EStep]:
+        natural = parameters.natural
+        result = e_step(
+            data, natural, family.log_partition(natural), log_mixture_weights(parameters.weights)
+        )
+        return result.log_likelihood / data.total_weight, result
+
+    def update(result: EStep, parameters: MixtureParameters) -> MixtureParameters:
+        emptied.update(int(k) for k in np.flatnonzero(empty_components(result.statistics)))
+        new = m_step(family, result.statistics, parameters)
+        return MixtureParameters(
+            parameters.natural if "components" in keep else new.natural,
+            parameters.weights if "weights" in keep else new.weights,
+        )
+
+    trajectory = iterate(initial, evaluate, update, max_iter=max_iter, tol=tol)
+    return EMResult(trajectory, frozenset(emptied))

@@ -1,0 +1,59 @@
+"""The fit loop, written once for every driver: iterate, watch the objective, stop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import attrs
+
+__all__ = ["Trajectory", "iterate"]
+
+P = TypeVar("P")
+S = TypeVar("S")
+
+
+@attrs.frozen(eq=False)
+class Trajectory(Generic[P]):
+    """The end of one run: final parameters and the objective at every iterate.
+
+    ``objectives[i]`` is the per-sample objective after ``i`` updates; the last entry is that of
+    ``parameters``.
+    """
+
+    parameters: P
+    objectives: tuple[float, ...]
+    converged: bool
+
+    @property
+    def n_iter(self) -> int:
+        return len(self.objectives) - 1
+
+    @property
+    def objective(self) -> float:
+        return self.objectives[-1]
+
+
+def iterate(
+    initial: P,
+    evaluate: Callable[[P], tuple[float, S]],
+    update: Callable[[S, P], P],
+    *,
+    max_iter: int,
+    tol: float,
+) -> Trajectory[P]:
+    """Alternate ``evaluate`` (objective and summary at the current parameters) and ``update``
+    (new parameters from the summary) until the objective changes by less than ``tol``.
+    """
+    parameters = initial
+    objective, summary = evaluate(parameters)
+    objectives = [objective]
+    converged = False
+    for _ in range(max_iter):
+        parameters = update(summary, parameters)
+        objective, summary = evaluate(parameters)
+        objectives.append(objective)
+        if abs(objectives[-1] - objectives[-2]) < tol:
+            converged = True
+            break
+    return Trajectory(parameters, tuple(objectives), converged)

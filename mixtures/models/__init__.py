@@ -1,0 +1,5 @@
+"""User-facing estimators: a thin scikit-learn-shaped layer over the inference drivers."""
+
+from mixtures.models.mixture import Mixture
+
+__all__ = ["Mixture"]
