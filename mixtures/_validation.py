@@ -78,8 +78,9 @@ def check_int(value: Any, name: str, minimum: int) -> int:
 
 
 def check_real(value: Any, name: str, minimum: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number >= {minimum}; got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    return float(value)
+    number = float(value)
+    if not np.isfinite(number) or number < minimum:
+        raise ValueError(f"{name} must be a finite number >= {minimum}; got {value!r}")
+    return number

@@ -110,7 +110,9 @@ class ExponentialFamily(abc.ABC):
     def log_likelihood(self, x: Array, natural: Array) -> Array:
         """``log p(x_n | η_k)`` for every observation and component: shape ``(N, K)``."""
         return self.log_likelihood_of_statistics(
-            self.sufficient_statistics(x), self.log_base_measure(x), natural,
+            self.sufficient_statistics(x),
+            self.log_base_measure(x),
+            natural,
             self.log_partition(natural),
         )
 
@@ -122,7 +124,8 @@ class ExponentialFamily(abc.ABC):
         The variational E-step calls this with ``E_q[η]`` and ``E_q[A(η)]`` in place of the point
         values, so it takes the log-partition values as an argument.
         """
-        out = statistics @ natural.T
+        # (K, N) product viewed as (N, K): reductions over k then run along contiguous memory
+        out = (natural @ statistics.T).T
         out += log_base[:, None]
         out -= log_partition[None, :]
         return out

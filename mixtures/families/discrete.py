@@ -80,9 +80,7 @@ class Bernoulli(ExponentialFamily):
         outside = (x != 0) & (x != 1)
         if outside.any():
             row, col = _first_bad(outside)
-            raise ValueError(
-                f"Bernoulli data must be 0 or 1; X[{row}, {col}] = {x[row, col]!r}"
-            )
+            raise ValueError(f"Bernoulli data must be 0 or 1; X[{row}, {col}] = {x[row, col]!r}")
 
     def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
         probs = self.natural_to_mean(natural)[labels]
@@ -170,8 +168,9 @@ Poisson.components_type = PoissonComponents
 
 
 def _optional_category_count(instance: Any, attribute: attrs.Attribute, value: int | None) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | np.integer)
-                              or value < 1):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1
+    ):
         raise ValueError(f"n_categories must be None or an integer >= 1; got {value!r}")
 
 
@@ -231,9 +230,7 @@ class Categorical(ExponentialFamily):
         negative = x < 0
         if negative.any():
             row, col = _first_bad(negative)
-            raise ValueError(
-                f"Categorical symbols must be >= 0; X[{row}, {col}] = {x[row, col]!r}"
-            )
+            raise ValueError(f"Categorical symbols must be >= 0; X[{row}, {col}] = {x[row, col]!r}")
         _check_integral(x, "Categorical")
         if self.n_categories is not None:
             too_large = x >= self.n_categories
@@ -258,7 +255,7 @@ class Categorical(ExponentialFamily):
 
     def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
         cumulative = np.cumsum(self._cube(self.natural_to_mean(natural)), axis=2)[labels]
-        draws = rng.random(cumulative.shape[:2] + (1,))
+        draws = rng.random((*cumulative.shape[:2], 1))
         symbols = (cumulative[..., :-1] < draws).sum(axis=2)
         return symbols.astype(np.float64)
 
@@ -266,9 +263,7 @@ class Categorical(ExponentialFamily):
         """Components from probabilities ``probs`` ``(K, D, C)``, each ``probs[k, d]`` summing to 1."""
         probs = float_array(probs)
         if probs.ndim != 3 or probs.shape[2] != self._count():
-            raise ValueError(
-                f"probs must have shape (K, D, {self._count()}); got {probs.shape}"
-            )
+            raise ValueError(f"probs must have shape (K, D, {self._count()}); got {probs.shape}")
         if not np.all(probs > 0) or not np.allclose(probs.sum(2), 1.0):
             raise ValueError("probs must be positive and sum to 1 over the last axis")
         natural = self.mean_to_natural(probs.reshape(probs.shape[0], -1))

@@ -116,7 +116,7 @@ class Gaussian(_GaussianFamily):
 
     @staticmethod
     def n_features_of(n_statistics: int) -> int:
-        n_features = int(round((np.sqrt(9 + 8 * n_statistics) - 3) / 2))
+        n_features = round((np.sqrt(9 + 8 * n_statistics) - 3) / 2)
         if n_features + n_features * (n_features + 1) // 2 != n_statistics:
             raise ValueError(f"{n_statistics} statistics do not fit a full Gaussian")
         return n_features
@@ -144,7 +144,7 @@ class Gaussian(_GaussianFamily):
     @staticmethod
     def n_features_of_packed(packed: Array) -> int:
         """``D`` such that ``D(D+1)/2`` equals the packed length."""
-        return int(round((np.sqrt(1 + 8 * packed.shape[-1]) - 1) / 2))
+        return round((np.sqrt(1 + 8 * packed.shape[-1]) - 1) / 2)
 
     def _split(self, params: Array) -> tuple[Array, Array, int]:
         n_features = self.n_features_of(params.shape[-1])
@@ -157,11 +157,15 @@ class Gaussian(_GaussianFamily):
     # ------------------------------------------------------------- primitives
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
-        z = self.centred(x)
-        rows, cols = self._triangle(z.shape[1])
-        out = np.empty((z.shape[0], z.shape[1] + rows.shape[0]))
-        out[:, : z.shape[1]] = z
-        np.multiply(z[:, rows], z[:, cols], out=out[:, z.shape[1]:])
+        z = np.asfortranarray(self.centred(x))  # column-major: each product is one contiguous run
+        n_features = z.shape[1]
+        out = np.empty((z.shape[0], n_features + n_features * (n_features + 1) // 2), order="F")
+        out[:, :n_features] = z
+        start = n_features
+        for i in range(n_features):  # row i of the upper triangle: z_i * z_j for j >= i
+            stop = start + n_features - i
+            np.multiply(z[:, i : i + 1], z[:, i:], out=out[:, start:stop])
+            start = stop
         return out
 
     def log_partition(self, natural: Array) -> Array:
@@ -353,15 +357,19 @@ class DiagonalGaussian(_GaussianFamily):
         first, second = self._halves(natural)
         variance = -0.5 / second
         noise = rng.standard_normal((labels.shape[0], first.shape[1]))
-        return (first * variance)[labels] + noise * np.sqrt(variance[labels]) + self.origin_for(
-            first.shape[1]
+        return (
+            (first * variance)[labels]
+            + noise * np.sqrt(variance[labels])
+            + self.origin_for(first.shape[1])
         )
 
     def components_from(self, mean: Any, variance: Any) -> DiagonalGaussianComponents:
         """Components from ``mean`` ``(K, D)`` and ``variance`` ``(K, D)``."""
         mean, variance = float_array(mean), float_array(variance)
         if mean.ndim != 2 or variance.shape != mean.shape:
-            raise ValueError(f"need mean and variance of shape (K, D); got {mean.shape}, {variance.shape}")
+            raise ValueError(
+                f"need mean and variance of shape (K, D); got {mean.shape}, {variance.shape}"
+            )
         _check_positive(variance, self.name)
         centred = mean - self.origin_for(mean.shape[1])
         natural = np.concatenate([centred / variance, -0.5 / variance], axis=1)
@@ -439,7 +447,9 @@ class SphericalGaussian(_GaussianFamily):
         """Components from ``mean`` ``(K, D)`` and ``variance`` ``(K,)``."""
         mean, variance = float_array(mean), float_array(variance)
         if mean.ndim != 2 or variance.shape != mean.shape[:1]:
-            raise ValueError(f"need mean (K, D) and variance (K,); got {mean.shape}, {variance.shape}")
+            raise ValueError(
+                f"need mean (K, D) and variance (K,); got {mean.shape}, {variance.shape}"
+            )
         _check_positive(variance, self.name)
         centred = mean - self.origin_for(mean.shape[1])
         natural = np.concatenate([centred / variance[:, None], (-0.5 / variance)[:, None]], axis=1)

@@ -13,7 +13,9 @@ from mixtures._arrays import float_array
 __all__ = ["SufficientStatistics"]
 
 
-def _check_shapes(instance: SufficientStatistics, attribute: attrs.Attribute, value: NDArray) -> None:
+def _check_shapes(
+    instance: SufficientStatistics, attribute: attrs.Attribute, value: NDArray
+) -> None:
     counts, sums = instance.counts, value
     if counts.ndim != 1 or sums.ndim != 2 or sums.shape[0] != counts.shape[0]:
         raise ValueError(

@@ -71,7 +71,11 @@ class EStep:
 
 
 def chunk_posterior(
-    family: ExponentialFamily, chunk: Chunk, natural: Array, log_partition: Array, log_weights: Array
+    family: ExponentialFamily,
+    chunk: Chunk,
+    natural: Array,
+    log_partition: Array,
+    log_weights: Array,
 ) -> tuple[Array, Array]:
     """Responsibilities ``(n, K)`` and ``log p(x_n)`` ``(n,)`` for one chunk."""
     log_likelihood = family.log_likelihood_of_statistics(
@@ -82,7 +86,11 @@ def chunk_posterior(
 
 
 def _chunk_e_step(
-    family: ExponentialFamily, chunk: Chunk, natural: Array, log_partition: Array, log_weights: Array
+    family: ExponentialFamily,
+    chunk: Chunk,
+    natural: Array,
+    log_partition: Array,
+    log_weights: Array,
 ) -> EStep:
     responsibilities, log_evidence = chunk_posterior(
         family, chunk, natural, log_partition, log_weights
@@ -125,7 +133,9 @@ def m_step(
     return MixtureParameters(natural, mixture_weights(counts))
 
 
-def statistics_of_responsibilities(data: ChunkedData, responsibilities: Array) -> SufficientStatistics:
+def statistics_of_responsibilities(
+    data: ChunkedData, responsibilities: Array
+) -> SufficientStatistics:
     """Summed statistics for given responsibilities ``(N, K)`` (used to initialise)."""
     total = SufficientStatistics.zeros(responsibilities.shape[1], data.n_statistics)
     for chunk in data.chunks():

@@ -24,7 +24,9 @@ class MixturePosterior:
     log_evidence: Array = attrs.field(converter=float_array)
 
 
-def mixture_posterior(log_likelihood: Array, log_weights: Array, *, overwrite: bool = False) -> MixturePosterior:
+def mixture_posterior(
+    log_likelihood: Array, log_weights: Array, *, overwrite: bool = False
+) -> MixturePosterior:
     """Softmax of ``log_likelihood + log_weights`` over components, and its log-normaliser.
 
     ``log_likelihood`` is ``(N, K)``, ``log_weights`` ``(K,)`` (``E_q[log π]`` under VB). With

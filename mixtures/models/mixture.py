@@ -121,9 +121,7 @@ class Mixture(Estimator):
         x = as_data_matrix(X)
         weights = as_sample_weight(sample_weight, x.shape[0])
         if x.shape[0] < self.n_components:
-            raise ValueError(
-                f"n_components={self.n_components} must be <= n_samples={x.shape[0]}"
-            )
+            raise ValueError(f"n_components={self.n_components} must be <= n_samples={x.shape[0]}")
         warm = self.warm_start and hasattr(self, "components_")
         if warm:
             self._check_features(x)
@@ -161,7 +159,9 @@ class Mixture(Estimator):
         values = np.asarray(self.init, dtype=np.float64)
         expected = (n_samples, self.n_components)
         if values.shape != expected:
-            raise ValueError(f"init responsibilities must have shape {expected}; got {values.shape}")
+            raise ValueError(
+                f"init responsibilities must have shape {expected}; got {values.shape}"
+            )
         if not np.all(np.isfinite(values)) or np.any(values < 0):
             raise ValueError("init responsibilities must be finite and non-negative")
         if not np.allclose(values.sum(1), 1.0, atol=1e-6):
@@ -219,8 +219,9 @@ class Mixture(Estimator):
 
     def _posterior(self, X: Any) -> tuple[Array, Array]:
         x = self._validated(X)
-        data = ChunkedData(self.family_, x, np.ones(x.shape[0]), chunk_size=self.chunk_size,
-                           cache_bytes=0)
+        data = ChunkedData(
+            self.family_, x, np.ones(x.shape[0]), chunk_size=self.chunk_size, cache_bytes=0
+        )
         natural = self.components_.natural
         log_partition = self.family_.log_partition(natural)
         log_weights = log_mixture_weights(self.weights_)
@@ -272,4 +273,3 @@ class Mixture(Estimator):
         """Akaike information criterion on ``X`` (lower is better)."""
         n_samples = as_data_matrix(X).shape[0]
         return -2 * self.score(X) * n_samples + 2 * self.n_parameters()
-
