@@ -4,7 +4,12 @@
 >>> model = mx.Mixture(mx.Gaussian(), n_components=3).fit(X)  # doctest: +SKIP
 """
 
-from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning, NotFittedError
+from mixtures.exceptions import (
+    ConvergenceWarning,
+    DegenerateComponentError,
+    EmptyComponentWarning,
+    NotFittedError,
+)
 from mixtures.families import (
     Bernoulli,
     Categorical,
@@ -26,6 +31,7 @@ __all__ = [
     "Categorical",
     "Components",
     "ConvergenceWarning",
+    "DegenerateComponentError",
     "DiagonalGaussian",
     "EmptyComponentWarning",
     "ExponentialFamily",

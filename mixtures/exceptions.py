@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["ConvergenceWarning", "EmptyComponentWarning", "NotFittedError"]
+__all__ = [
+    "ConvergenceWarning",
+    "DegenerateComponentError",
+    "EmptyComponentWarning",
+    "NotFittedError",
+]
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -15,3 +20,8 @@ class ConvergenceWarning(UserWarning):
 
 class EmptyComponentWarning(UserWarning):
     """A component lost all its data; it kept its previous parameters and its weight fell to 0."""
+
+
+class DegenerateComponentError(ValueError):
+    """A component's parameters are undefined: e.g. a Gaussian covariance that is not positive
+    definite because its samples collapsed and no regularisation (``reg_covar``) is in effect."""

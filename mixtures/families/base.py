@@ -110,20 +110,23 @@ class ExponentialFamily(abc.ABC):
     def log_likelihood(self, x: Array, natural: Array) -> Array:
         """``log p(x_n | η_k)`` for every observation and component: shape ``(N, K)``."""
         return self.log_likelihood_of_statistics(
-            self.sufficient_statistics(x),
-            self.log_base_measure(x),
-            natural,
-            self.log_partition(natural),
+            self.sufficient_statistics(x), self.log_base_measure(x), natural
         )
 
     def log_likelihood_of_statistics(
-        self, statistics: Array, log_base: Array, natural: Array, log_partition: Array
+        self,
+        statistics: Array,
+        log_base: Array,
+        natural: Array,
+        log_partition: Array | None = None,
     ) -> Array:
         """``log h(x) + T(x) ηᵀ − A(η)``: one matrix product for all components at once.
 
-        The variational E-step calls this with ``E_q[η]`` and ``E_q[A(η)]`` in place of the point
-        values, so it takes the log-partition values as an argument.
+        ``log_partition=None`` means ``A(η)`` itself. The variational E-step passes ``E_q[A(η)]``
+        with ``E_q[η]`` in place of the point values.
         """
+        if log_partition is None:
+            log_partition = self.log_partition(natural)
         # (K, N) product viewed as (N, K): reductions over k then run along contiguous memory
         out = (natural @ statistics.T).T
         out += log_base[:, None]

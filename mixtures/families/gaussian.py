@@ -20,6 +20,7 @@ import scipy.linalg
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
+from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import Components, ExponentialFamily, empty_components
 from mixtures.families.statistics import SufficientStatistics
 
@@ -36,6 +37,11 @@ __all__ = [
 
 Array = NDArray[np.float64]
 LOG_2PI = float(np.log(2 * np.pi))
+#: Accepted rounding error of one log-density entry computed in product form.
+PRODUCT_FORM_TOLERANCE = 1e-10
+#: A covariance whose smallest Cholesky pivot² (or variance) is below this fraction of its largest
+#: diagonal entry (or second moment) is numerically singular: float64 cannot represent it.
+CONDITION_FLOOR = 1e-13
 
 
 def _non_negative(instance: Any, attribute: attrs.Attribute, value: float) -> None:
@@ -75,6 +81,46 @@ class _GaussianFamily(ExponentialFamily):
     def log_base_measure(self, x: Array) -> Array:
         return np.full(x.shape[0], -0.5 * x.shape[1] * LOG_2PI)
 
+    # The product form ``T(z) ηᵀ − A(η)`` cancels terms of size ``‖z‖² tr Λ``; where that exceeds
+    # ``1/(eps · PRODUCT_FORM_TOLERANCE)`` (tight components far from the origin), the column is
+    # recomputed in centred form ``−½ (z − μ)ᵀ Λ (z − μ) + ½ log|Λ|``, which never forms A(η).
+    def log_likelihood_of_statistics(
+        self,
+        statistics: Array,
+        log_base: Array,
+        natural: Array,
+        log_partition: Array | None = None,
+    ) -> Array:
+        out = super().log_likelihood_of_statistics(statistics, log_base, natural, log_partition)
+        n_features = self.n_features_of_natural(natural)
+        z = statistics[:, :n_features]
+        radius = float(np.einsum("nd,nd->n", z, z).max())
+        bound = np.finfo(np.float64).eps * radius * self.precision_trace(natural)
+        for k in np.flatnonzero(bound > PRODUCT_FORM_TOLERANCE):  # loop over components
+            location, log_det_precision = self.location_and_log_det(natural[k : k + 1])
+            column = log_base - 0.5 * self.quadratic_form(z - location[0], natural[k])
+            if log_partition is None:
+                column += 0.5 * log_det_precision[0]
+            else:
+                column += 0.5 * location[0] @ natural[k, :n_features] - log_partition[k]
+            out[:, k] = column
+        return out
+
+    def n_features_of_natural(self, natural: Array) -> int:
+        raise NotImplementedError
+
+    def precision_trace(self, natural: Array) -> Array:
+        """``tr Λ_k`` for each component: ``(K,)``."""
+        raise NotImplementedError
+
+    def location_and_log_det(self, natural: Array) -> tuple[Array, Array]:
+        """Centred means ``(K, D)`` and ``log|Λ_k|`` ``(K,)``."""
+        raise NotImplementedError
+
+    def quadratic_form(self, offsets: Array, natural_row: Array) -> Array:
+        """``dᵀ Λ d`` for each row ``d`` of ``offsets`` under one component's parameters."""
+        raise NotImplementedError
+
     def _check_origin(self, x: Array) -> None:
         if self.origin is not None and self.origin.shape[0] != x.shape[1]:
             raise ValueError(
@@ -92,13 +138,16 @@ def _spd_inverse(matrices: Array, family: str) -> tuple[Array, Array]:
         try:
             factor = scipy.linalg.cho_factor(matrix, lower=True, check_finite=False)
         except np.linalg.LinAlgError:
-            raise ValueError(
+            raise DegenerateComponentError(
                 f"{family}: covariance of component {k} is not positive definite (ill-defined "
                 f"empirical covariance, e.g. collapsed samples); increase reg_covar"
             ) from None
         diagonal = np.diag(factor[0])
-        if not np.all(diagonal > 0) or not np.all(np.isfinite(diagonal)):
-            raise ValueError(f"{family}: covariance of component {k} is not positive definite")
+        well_conditioned = diagonal.min() ** 2 >= CONDITION_FLOOR * np.diag(matrix).max()
+        if not (np.all(np.isfinite(diagonal)) and well_conditioned):
+            raise DegenerateComponentError(
+                f"{family}: covariance of component {k} is not positive definite"
+            )
         inverse[k] = scipy.linalg.cho_solve(factor, identity, check_finite=False)
         log_det[k] = 2.0 * np.log(diagonal).sum()
     inverse = 0.5 * (inverse + np.swapaxes(inverse, 1, 2))
@@ -153,6 +202,24 @@ class Gaussian(_GaussianFamily):
     def precision_of(self, natural: Array) -> Array:
         _, second, _ = self._split(natural)
         return self.unpack(-2.0 * second, 2.0)
+
+    def n_features_of_natural(self, natural: Array) -> int:
+        return self.n_features_of(natural.shape[1])
+
+    def precision_trace(self, natural: Array) -> Array:
+        n_features = self.n_features_of(natural.shape[1])
+        rows, cols = self._triangle(n_features)
+        return -2.0 * natural[:, n_features:][:, rows == cols].sum(1)
+
+    def location_and_log_det(self, natural: Array) -> tuple[Array, Array]:
+        first, _, _ = self._split(natural)
+        covariance, log_det_precision = _spd_inverse(self.precision_of(natural), self.name)
+        return np.einsum("kij,kj->ki", covariance, first), log_det_precision
+
+    def quadratic_form(self, offsets: Array, natural_row: Array) -> Array:
+        factor = np.linalg.cholesky(self.precision_of(natural_row[None, :])[0])
+        whitened = offsets @ factor  # Λ = F Fᵀ, so dᵀΛd = ‖dᵀF‖²
+        return np.einsum("nd,nd->n", whitened, whitened)
 
     # ------------------------------------------------------------- primitives
     def sufficient_statistics(self, x: Array) -> Array:
@@ -330,6 +397,21 @@ class DiagonalGaussian(_GaussianFamily):
         n_features = params.shape[1] // 2
         return params[:, :n_features], params[:, n_features:]
 
+    def n_features_of_natural(self, natural: Array) -> int:
+        return natural.shape[1] // 2
+
+    def precision_trace(self, natural: Array) -> Array:
+        return -2.0 * self._halves(natural)[1].sum(1)
+
+    def location_and_log_det(self, natural: Array) -> tuple[Array, Array]:
+        first, second = self._halves(natural)
+        precision = -2.0 * second
+        return first / precision, np.log(precision).sum(1)
+
+    def quadratic_form(self, offsets: Array, natural_row: Array) -> Array:
+        precision = -2.0 * natural_row[offsets.shape[1] :]
+        return (offsets * offsets) @ precision
+
     def log_partition(self, natural: Array) -> Array:
         first, second = self._halves(natural)
         variance = -0.5 / second
@@ -344,7 +426,7 @@ class DiagonalGaussian(_GaussianFamily):
     def mean_to_natural(self, mean: Array) -> Array:
         location, second = self._halves(mean)
         variance = second - location * location
-        _check_positive(variance, self.name)
+        _check_positive(variance, second, self.name)
         return np.concatenate([location / variance, -0.5 / variance], axis=1)
 
     def regularize_mean(self, mean: Array) -> Array:
@@ -370,7 +452,7 @@ class DiagonalGaussian(_GaussianFamily):
             raise ValueError(
                 f"need mean and variance of shape (K, D); got {mean.shape}, {variance.shape}"
             )
-        _check_positive(variance, self.name)
+        _check_positive(variance, np.zeros_like(variance), self.name)
         centred = mean - self.origin_for(mean.shape[1])
         natural = np.concatenate([centred / variance, -0.5 / variance], axis=1)
         return DiagonalGaussianComponents(family=self, natural=natural)
@@ -407,6 +489,20 @@ class SphericalGaussian(_GaussianFamily):
         z = self.centred(x)
         return np.concatenate([z, np.einsum("nd,nd->n", z, z)[:, None]], axis=1)
 
+    def n_features_of_natural(self, natural: Array) -> int:
+        return natural.shape[1] - 1
+
+    def precision_trace(self, natural: Array) -> Array:
+        return -2.0 * natural[:, -1] * (natural.shape[1] - 1)
+
+    def location_and_log_det(self, natural: Array) -> tuple[Array, Array]:
+        precision = -2.0 * natural[:, -1]
+        n_features = natural.shape[1] - 1
+        return natural[:, :-1] / precision[:, None], n_features * np.log(precision)
+
+    def quadratic_form(self, offsets: Array, natural_row: Array) -> Array:
+        return -2.0 * natural_row[-1] * np.einsum("nd,nd->n", offsets, offsets)
+
     def log_partition(self, natural: Array) -> Array:
         first, second = natural[:, :-1], natural[:, -1]
         variance = -0.5 / second
@@ -425,7 +521,7 @@ class SphericalGaussian(_GaussianFamily):
     def mean_to_natural(self, mean: Array) -> Array:
         location, second = mean[:, :-1], mean[:, -1]
         variance = (second - np.einsum("kd,kd->k", location, location)) / location.shape[1]
-        _check_positive(variance, self.name)
+        _check_positive(variance, second / location.shape[1], self.name)
         return np.concatenate([location / variance[:, None], (-0.5 / variance)[:, None]], axis=1)
 
     def regularize_mean(self, mean: Array) -> Array:
@@ -450,7 +546,7 @@ class SphericalGaussian(_GaussianFamily):
             raise ValueError(
                 f"need mean (K, D) and variance (K,); got {mean.shape}, {variance.shape}"
             )
-        _check_positive(variance, self.name)
+        _check_positive(variance, np.zeros_like(variance), self.name)
         centred = mean - self.origin_for(mean.shape[1])
         natural = np.concatenate([centred / variance[:, None], (-0.5 / variance)[:, None]], axis=1)
         return SphericalGaussianComponents(family=self, natural=natural)
@@ -475,11 +571,12 @@ class SphericalGaussianComponents(Components):
 SphericalGaussian.components_type = SphericalGaussianComponents
 
 
-def _check_positive(variance: Array, family: str) -> None:
-    bad = ~(variance > 0)
+def _check_positive(variance: Array, second_moment: Array, family: str) -> None:
+    """Variances must be positive and not lost in the cancellation ``E[z²] − E[z]²``."""
+    bad = ~(variance > CONDITION_FLOOR * np.abs(second_moment))
     if bad.any():
         component = int(np.argwhere(bad)[0][0])
-        raise ValueError(
+        raise DegenerateComponentError(
             f"{family}: variance of component {component} is not positive (collapsed samples); "
             f"increase reg_covar"
         )

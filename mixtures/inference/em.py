@@ -7,8 +7,6 @@ product), the latent posterior (a softmax) and the chunk's expected statistics (
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import attrs
 import numpy as np
 from numpy.typing import NDArray
@@ -74,10 +72,13 @@ def chunk_posterior(
     family: ExponentialFamily,
     chunk: Chunk,
     natural: Array,
-    log_partition: Array,
     log_weights: Array,
+    log_partition: Array | None = None,
 ) -> tuple[Array, Array]:
-    """Responsibilities ``(n, K)`` and ``log p(x_n)`` ``(n,)`` for one chunk."""
+    """Responsibilities ``(n, K)`` and ``log p(x_n)`` ``(n,)`` for one chunk.
+
+    ``log_partition=None`` uses ``A(η)`` exactly (EM); VB passes ``E_q[A(η)]``.
+    """
     log_likelihood = family.log_likelihood_of_statistics(
         chunk.statistics, chunk.log_base, natural, log_partition
     )
@@ -89,11 +90,11 @@ def _chunk_e_step(
     family: ExponentialFamily,
     chunk: Chunk,
     natural: Array,
-    log_partition: Array,
     log_weights: Array,
+    log_partition: Array | None,
 ) -> EStep:
     responsibilities, log_evidence = chunk_posterior(
-        family, chunk, natural, log_partition, log_weights
+        family, chunk, natural, log_weights, log_partition
     )
     counted = chunk.weights > 0
     if not np.all(np.isfinite(log_evidence[counted])):
@@ -110,13 +111,17 @@ def _chunk_e_step(
 def e_step(
     data: ChunkedData,
     natural: Array,
-    log_partition: Array,
     log_weights: Array,
+    log_partition: Array | None = None,
 ) -> EStep:
-    """One pass over all chunks with the given (expected) natural parameters and log-partitions."""
+    """One pass over all chunks: summed log-evidence and expected statistics.
+
+    ``log_partition=None`` uses ``A(η)`` exactly (EM); VB passes ``E_q[η]`` as ``natural`` and
+    ``E_q[A(η)]`` here.
+    """
     total = EStep(0.0, SufficientStatistics.zeros(natural.shape[0], natural.shape[1]))
     for chunk in data.chunks():
-        total = total + _chunk_e_step(data.family, chunk, natural, log_partition, log_weights)
+        total = total + _chunk_e_step(data.family, chunk, natural, log_weights, log_partition)
     return total
 
 
@@ -156,7 +161,6 @@ def fit_em(
     *,
     max_iter: int,
     tol: float,
-    fixed: Iterable[str] = (),
 ) -> EMResult:
     """Iterate E- and M-steps from ``initial`` until the per-sample log-likelihood changes by
     less than ``tol`` or ``max_iter`` M-steps have run.
@@ -165,22 +169,14 @@ def fit_em(
     """
     family = data.family
     emptied: set[int] = set()
-    keep = frozenset(fixed)
 
     def evaluate(parameters: MixtureParameters) -> tuple[float, EStep]:
-        natural = parameters.natural
-        result = e_step(
-            data, natural, family.log_partition(natural), log_mixture_weights(parameters.weights)
-        )
+        result = e_step(data, parameters.natural, log_mixture_weights(parameters.weights))
         return result.log_likelihood / data.total_weight, result
 
     def update(result: EStep, parameters: MixtureParameters) -> MixtureParameters:
         emptied.update(int(k) for k in np.flatnonzero(empty_components(result.statistics)))
-        new = m_step(family, result.statistics, parameters)
-        return MixtureParameters(
-            parameters.natural if "components" in keep else new.natural,
-            parameters.weights if "weights" in keep else new.weights,
-        )
+        return m_step(family, result.statistics, parameters)
 
     trajectory = iterate(initial, evaluate, update, max_iter=max_iter, tol=tol)
     return EMResult(trajectory, frozenset(emptied))

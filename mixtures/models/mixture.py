@@ -223,13 +223,12 @@ class Mixture(Estimator):
             self.family_, x, np.ones(x.shape[0]), chunk_size=self.chunk_size, cache_bytes=0
         )
         natural = self.components_.natural
-        log_partition = self.family_.log_partition(natural)
         log_weights = log_mixture_weights(self.weights_)
         responsibilities = np.empty((x.shape[0], natural.shape[0]))
         log_evidence = np.empty(x.shape[0])
         for chunk in data.chunks():
             responsibilities[chunk.rows], log_evidence[chunk.rows] = chunk_posterior(
-                self.family_, chunk, natural, log_partition, log_weights
+                self.family_, chunk, natural, log_weights
             )
         return responsibilities, log_evidence
 

@@ -1,0 +1,68 @@
+"""Hypothesis strategies that draw valid datasets and parameters for any registered family.
+
+Parameters are drawn family-agnostically: a weighted average of sufficient statistics of valid
+data is a valid mean parameter (it lies in the convex hull of ``T`` over the support), and
+``mean_to_natural`` turns it into natural parameters.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from mixtures.families.base import ExponentialFamily
+from mixtures.testing.registry import FamilyCase
+
+__all__ = ["Problem", "natural_from_data", "problems"]
+
+Array = NDArray[np.float64]
+
+
+@attrs.frozen(eq=False)
+class Problem:
+    """A dataset ``x`` from a family's support and ``K`` valid components' natural parameters."""
+
+    case: FamilyCase
+    x: Array
+    natural: Array
+    seed: int
+
+    @property
+    def family(self) -> ExponentialFamily:
+        return self.case.family
+
+    def rng(self) -> np.random.Generator:
+        return np.random.default_rng(self.seed + 1)
+
+
+def natural_from_data(
+    case: FamilyCase, x: Array, n_components: int, rng: np.random.Generator
+) -> Array:
+    """``K`` natural parameters from random convex combinations of ``T(x)``."""
+    statistics = case.family.sufficient_statistics(x)
+    mixing = rng.dirichlet(np.full(x.shape[0], 1.0), size=n_components)
+    means = case.family.regularize_mean(mixing @ statistics)
+    return case.family.mean_to_natural(means)
+
+
+@st.composite
+def problems(
+    draw: st.DrawFn,
+    case: FamilyCase,
+    *,
+    min_samples: int = 2,
+    max_samples: int = 60,
+    max_components: int = 3,
+) -> Problem:
+    """A dataset and component parameters for ``case``'s family."""
+    seed = draw(st.integers(0, 2**31 - 1))
+    n_features = draw(st.integers(case.min_features, case.max_features))
+    fewest = max(min_samples, 3 * (n_features + 1))
+    n_samples = draw(st.integers(fewest, max(max_samples, fewest + n_features + 1)))
+    n_components = draw(st.integers(1, max_components))
+    rng = np.random.default_rng(seed)
+    x = case.sample_support(rng, n_samples, n_features)
+    natural = natural_from_data(case, x, n_components, rng)
+    return Problem(case, x, natural, seed)
