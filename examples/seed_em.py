@@ -75,7 +75,7 @@ def format_vector(vector: Array) -> str:
 
 
 def print_comparison(weights: Array, means: Array, covariances: Array, drawn_fraction: Array) -> None:
-    header = f"{'':>4} {'':>9} {'weight':>7} {'drawn':>7}  {'mean':<16}  covariance"
+    header = f"{'comp':>4} {'':>9} {'weight':>7} {'drawn':>7}  {'mean':<16}  covariance"
     print(header)
     print("-" * (len(header) + 26))
     for k in range(len(TRUE_WEIGHTS)):
@@ -181,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"converged: {model.converged_} after {model.n_iter_} iterations")
     print()
     print_comparison(weights, means, covariances, drawn_fraction)
+    print("('drawn' is the fraction of the sample that actually came from each component)")
     print()
     print_trajectory(model.lower_bounds_, len(points))
     print()

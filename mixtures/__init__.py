@@ -4,6 +4,7 @@
 >>> model = mx.Mixture(mx.Gaussian(), n_components=3).fit(X)  # doctest: +SKIP
 """
 
+from mixtures import testing
 from mixtures.exceptions import (
     ConvergenceWarning,
     DegenerateComponentError,
@@ -43,4 +44,5 @@ __all__ = [
     "SufficientStatistics",
     "TiedGaussian",
     "__version__",
+    "testing",
 ]

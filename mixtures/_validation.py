@@ -26,11 +26,13 @@ def as_data_matrix(data: Any, name: str = "X") -> Array:
         array = np.asarray(data)
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"{name} could not be read as a 2-D array: {error}") from None
-    if array.dtype == object or array.dtype.kind in "USV":
+    if array.dtype == object:  # e.g. a DataFrame of mixed column types
         try:
             array = array.astype(np.float64)
         except (TypeError, ValueError):
             raise ValueError(f"{name} must contain numbers; got dtype {array.dtype}") from None
+    if array.dtype.kind in "USV":
+        raise ValueError(f"{name} must contain numbers, not strings or bytes; got dtype {array.dtype}")
     if array.dtype.kind == "c":
         raise ValueError(f"{name} must be real; got complex dtype {array.dtype}")
     if array.dtype.kind not in "biuf":

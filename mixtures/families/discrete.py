@@ -44,7 +44,7 @@ def _check_integral(x: Array, family: str) -> None:
     if not_integral.any():
         row, col = _first_bad(not_integral)
         raise ValueError(
-            f"{family} data must be integers; X[{row}, {col}] = {x[row, col]!r} is not"
+            f"{family} data must be integers; X[{row}, {col}] = {x[row, col]:g} is not"
         )
 
 
@@ -80,7 +80,7 @@ class Bernoulli(ExponentialFamily):
         outside = (x != 0) & (x != 1)
         if outside.any():
             row, col = _first_bad(outside)
-            raise ValueError(f"Bernoulli data must be 0 or 1; X[{row}, {col}] = {x[row, col]!r}")
+            raise ValueError(f"Bernoulli data must be 0 or 1; X[{row}, {col}] = {x[row, col]:g}")
 
     def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
         probs = self.natural_to_mean(natural)[labels]
@@ -140,7 +140,7 @@ class Poisson(ExponentialFamily):
         negative = x < 0
         if negative.any():
             row, col = _first_bad(negative)
-            raise ValueError(f"Poisson counts must be >= 0; X[{row}, {col}] = {x[row, col]!r}")
+            raise ValueError(f"Poisson counts must be >= 0; X[{row}, {col}] = {x[row, col]:g}")
         _check_integral(x, "Poisson")
 
     def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
@@ -230,7 +230,7 @@ class Categorical(ExponentialFamily):
         negative = x < 0
         if negative.any():
             row, col = _first_bad(negative)
-            raise ValueError(f"Categorical symbols must be >= 0; X[{row}, {col}] = {x[row, col]!r}")
+            raise ValueError(f"Categorical symbols must be >= 0; X[{row}, {col}] = {x[row, col]:g}")
         _check_integral(x, "Categorical")
         if self.n_categories is not None:
             too_large = x >= self.n_categories
@@ -238,7 +238,7 @@ class Categorical(ExponentialFamily):
                 row, col = _first_bad(too_large)
                 raise ValueError(
                     f"Categorical symbols must be < n_categories={self.n_categories}; "
-                    f"X[{row}, {col}] = {x[row, col]!r}"
+                    f"X[{row}, {col}] = {x[row, col]:g}"
                 )
 
     def for_data(self, x: Array, weights: Array) -> Self:

@@ -139,14 +139,15 @@ def _spd_inverse(matrices: Array, family: str) -> tuple[Array, Array]:
             factor = scipy.linalg.cho_factor(matrix, lower=True, check_finite=False)
         except np.linalg.LinAlgError:
             raise DegenerateComponentError(
-                f"{family}: covariance of component {k} is not positive definite (ill-defined "
-                f"empirical covariance, e.g. collapsed samples); increase reg_covar"
+                f"{family}: covariance of component {k} is not positive definite: "
+                f"{_DEGENERATE_VARIANCE}"
             ) from None
         diagonal = np.diag(factor[0])
         well_conditioned = diagonal.min() ** 2 >= CONDITION_FLOOR * np.diag(matrix).max()
         if not (np.all(np.isfinite(diagonal)) and well_conditioned):
             raise DegenerateComponentError(
-                f"{family}: covariance of component {k} is not positive definite"
+                f"{family}: covariance of component {k} is numerically singular: "
+                f"{_DEGENERATE_VARIANCE}"
             )
         inverse[k] = scipy.linalg.cho_solve(factor, identity, check_finite=False)
         log_det[k] = 2.0 * np.log(diagonal).sum()
@@ -250,7 +251,13 @@ class Gaussian(_GaussianFamily):
 
     def mean_to_natural(self, mean: Array) -> Array:
         location, second, _ = self._split(mean)
-        covariance = self.unpack(second, 1.0) - location[:, :, None] * location[:, None, :]
+        second_moment = self.unpack(second, 1.0)
+        covariance = second_moment - location[:, :, None] * location[:, None, :]
+        _check_positive(
+            np.diagonal(covariance, axis1=1, axis2=2),
+            np.diagonal(second_moment, axis1=1, axis2=2),
+            self.name,
+        )
         return self._natural_from_moments(location, covariance)
 
     def _natural_from_moments(self, location: Array, covariance: Array) -> Array:
@@ -341,6 +348,8 @@ class TiedGaussian(Gaussian):
         second = self.unpack(statistics.sums[:, n_features:].sum(0), 1.0)
         shared = (second - np.einsum("k,ki,kj->ij", statistics.counts, means, means)) / total
         shared[np.diag_indices(n_features)] += self.reg_covar
+        scale = np.diag(second)[None, :] / total + self.reg_covar
+        _check_positive(np.diag(shared)[None, :], scale, self.name)
         covariance = np.broadcast_to(shared, (means.shape[0], n_features, n_features))
         return self._natural_from_moments(means, np.ascontiguousarray(covariance))
 
@@ -576,7 +585,11 @@ def _check_positive(variance: Array, second_moment: Array, family: str) -> None:
     bad = ~(variance > CONDITION_FLOOR * np.abs(second_moment))
     if bad.any():
         component = int(np.argwhere(bad)[0][0])
-        raise DegenerateComponentError(
-            f"{family}: variance of component {component} is not positive (collapsed samples); "
-            f"increase reg_covar"
-        )
+        raise DegenerateComponentError(f"{family}: component {component}: {_DEGENERATE_VARIANCE}")
+
+
+_DEGENERATE_VARIANCE = (
+    "variance is zero or below float64 precision relative to the distance from the centring "
+    "origin; either its samples collapsed onto a point (increase reg_covar) or the component is "
+    "far tighter than the spread of the data (rescale or split the data)"
+)

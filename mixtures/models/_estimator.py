@@ -62,6 +62,16 @@ class Estimator:
                 shown.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(shown)})"
 
+    def __sklearn_tags__(self) -> Any:
+        """Tags for scikit-learn's meta-estimators; only scikit-learn calls this, so importing
+        it here keeps it out of the core dependencies."""
+        from sklearn.base import BaseEstimator
+
+        tags = BaseEstimator().__sklearn_tags__()
+        tags.estimator_type = "density_estimator"
+        tags.target_tags.required = False
+        return tags
+
     def _check_is_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):
             raise NotFittedError(

@@ -1,8 +1,8 @@
 """Hypothesis strategies that draw valid datasets and parameters for any registered family.
 
 Parameters are drawn family-agnostically: a weighted average of sufficient statistics of valid
-data is a valid mean parameter (it lies in the convex hull of ``T`` over the support), and
-``mean_to_natural`` turns it into natural parameters.
+data is a valid mean parameter (it lies in the convex hull of ``T`` over the support), and the
+family's maximum-likelihood update turns such averages into natural parameters.
 """
 
 from __future__ import annotations
@@ -40,11 +40,15 @@ class Problem:
 def natural_from_data(
     case: FamilyCase, x: Array, n_components: int, rng: np.random.Generator
 ) -> Array:
-    """``K`` natural parameters from random convex combinations of ``T(x)``."""
-    statistics = case.family.sufficient_statistics(x)
-    mixing = rng.dirichlet(np.full(x.shape[0], 1.0), size=n_components)
-    means = case.family.regularize_mean(mixing @ statistics)
-    return case.family.mean_to_natural(means)
+    """``K`` natural parameters: the family's own M-step on random soft assignments of ``x``.
+
+    Going through ``maximum_likelihood`` keeps constraints between components (a tied
+    covariance) that per-component ``mean_to_natural`` would not.
+    """
+    responsibilities = rng.dirichlet(np.full(n_components, 0.5), size=x.shape[0])
+    responsibilities = 0.05 / n_components + 0.95 * responsibilities  # no component left empty
+    statistics = case.family.expected_statistics(x, responsibilities)
+    return case.family.maximum_likelihood(statistics)
 
 
 @st.composite

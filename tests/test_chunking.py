@@ -1,0 +1,49 @@
+"""Chunk size and the statistics cache change memory use, never the result."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import mixtures as mx
+from mixtures.inference.data import ChunkedData
+from mixtures.inference.em import e_step
+
+from helpers import family_data, seed_data
+
+FAMILIES = [mx.Gaussian, mx.DiagonalGaussian, mx.TiedGaussian, mx.Bernoulli, mx.Poisson, mx.Categorical]
+DATA = {
+    mx.Gaussian: "gaussian", mx.DiagonalGaussian: "diagonal", mx.TiedGaussian: "tied",
+    mx.Bernoulli: "bernoulli", mx.Poisson: "poisson", mx.Categorical: "categorical",
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_fit_is_independent_of_chunk_size(family) -> None:
+    x = family_data(DATA[family], n_samples=1000)
+    start = np.random.default_rng(0).dirichlet(np.ones(3), size=x.shape[0])
+    fits = []
+    for chunk_size in (None, 1, 77, 1000):
+        model = mx.Mixture(family(), 3, init=start, max_iter=10, tol=0.0, chunk_size=chunk_size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", mx.ConvergenceWarning)
+            fits.append(model.fit(x))
+    for other in fits[1:]:
+        np.testing.assert_allclose(other.components_.natural, fits[0].components_.natural, rtol=1e-9)
+        np.testing.assert_allclose(other.lower_bounds_, fits[0].lower_bounds_, rtol=1e-12)
+        np.testing.assert_array_equal(other.predict(x), fits[0].predict(x))
+
+
+def test_uncached_statistics_give_the_cached_result() -> None:
+    x, _ = seed_data(2000)
+    family = mx.Gaussian().for_data(x, np.ones(2000))
+    model = mx.Mixture(mx.Gaussian(), 3, random_state=0).fit(x)
+    natural, weights = model.components_.natural, np.log(model.weights_)
+    cached = ChunkedData(family, x, np.ones(2000), chunk_size=300)
+    streamed = ChunkedData(family, x, np.ones(2000), chunk_size=300, cache_bytes=0)
+    assert cached._cache is not None and streamed._cache is None
+    a, b = e_step(cached, natural, weights), e_step(streamed, natural, weights)
+    assert a.log_likelihood == b.log_likelihood
+    np.testing.assert_array_equal(a.statistics.sums, b.statistics.sums)

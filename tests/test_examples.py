@@ -1,0 +1,39 @@
+"""The examples run and meet their own checks (each raises if recovery is poor)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["seed_em", "custom_family", "bernoulli_digits"])
+def test_example_runs(name: str, tmp_path: Path, capsys) -> None:
+    if name == "bernoulli_digits":
+        pytest.importorskip("sklearn")
+    module = _load(name)
+    assert module.main([]) in (0, None)
+    assert capsys.readouterr().out.strip()
+
+
+@pytest.mark.parametrize("name", ["seed_em", "bernoulli_digits"])
+def test_example_plots(name: str, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    if name == "bernoulli_digits":
+        pytest.importorskip("sklearn")
+    target = tmp_path / f"{name}.png"
+    assert _load(name).main(["--plot", str(target)]) in (0, None)
+    assert target.stat().st_size > 10_000
