@@ -1,0 +1,78 @@
+"""Time per EM iteration, this library against scikit-learn's GaussianMixture, in one run.
+
+    python benchmarks/bench_em.py [--repeats 5] [--iterations 10]
+
+Each fit runs a fixed number of iterations (tol=0) from the same kind of initialisation; the
+per-iteration time is (time of a fit with 1 + n iterations − time with 1) / n, so set-up and
+initialisation cancel. Reported: median over repeats, and the ratio ours / theirs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+import mixtures as mx
+
+WORKLOADS = [  # (name, n_samples, n_features, n_components, our family, sklearn covariance_type)
+    ("GMM full", 200_000, 10, 8, mx.Gaussian, "full"),
+    ("GMM diag", 200_000, 10, 8, mx.DiagonalGaussian, "diag"),
+    ("GMM spherical", 200_000, 10, 8, mx.SphericalGaussian, "spherical"),
+    ("GMM tied", 200_000, 10, 8, mx.TiedGaussian, "tied"),
+]
+
+
+def clustered_data(n_samples: int, n_features: int, n_components: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, 4.0, size=(n_components, n_features))
+    labels = rng.integers(0, n_components, size=n_samples)
+    return centres[labels] + rng.standard_normal((n_samples, n_features))
+
+
+def per_iteration(fit: Callable[[int], object], iterations: int, repeats: int) -> float:
+    """Median seconds per iteration of ``fit(max_iter)``, with set-up cost subtracted."""
+    samples = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit(1)  # warm caches, BLAS threads, page faults
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fit(1)
+            base = time.perf_counter() - start
+            start = time.perf_counter()
+            fit(1 + iterations)
+            samples.append((time.perf_counter() - start - base) / iterations)
+    return float(np.median(samples))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=10)
+    args = parser.parse_args(argv)
+    from sklearn.mixture import GaussianMixture
+
+    print(f"{'workload':<16}{'N':>9}{'D':>4}{'K':>4}{'ours ms/it':>13}{'sklearn ms/it':>15}{'ratio':>8}")
+    for name, n, d, k, family, covariance_type in WORKLOADS:
+        x = clustered_data(n, d, k)
+
+        def ours(max_iter: int, family=family, k=k, x=x) -> object:
+            return mx.Mixture(family(), k, init="random", max_iter=max_iter, tol=0.0,
+                              random_state=0).fit(x)
+
+        def theirs(max_iter: int, covariance_type=covariance_type, k=k, x=x) -> object:
+            return GaussianMixture(k, covariance_type=covariance_type, init_params="random",
+                                   max_iter=max_iter, tol=0.0, random_state=0).fit(x)
+
+        mine = per_iteration(ours, args.iterations, args.repeats)
+        other = per_iteration(theirs, args.iterations, args.repeats)
+        print(f"{name:<16}{n:>9}{d:>4}{k:>4}{1e3 * mine:>13.1f}{1e3 * other:>15.1f}"
+              f"{mine / other:>8.3f}")
+
+
+if __name__ == "__main__":
+    main()
