@@ -230,3 +230,44 @@ def test_components_from_conventional_parameters_round_trip() -> None:
     tied = mx.TiedGaussian().components_from(SEED_MEANS, SEED_COVARIANCES[0])
     np.testing.assert_allclose(tied.covariance, SEED_COVARIANCES[0], rtol=1e-12)
     np.testing.assert_allclose(tied.mean, SEED_MEANS, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e8])
+@pytest.mark.parametrize("family", [mx.Gaussian, mx.DiagonalGaussian, mx.SphericalGaussian, mx.TiedGaussian])
+def test_init_from_given_parameters(family, offset: float) -> None:
+    """Parameters given in raw coordinates are re-expressed around the fit's centring origin:
+    one EM step from them equals one step from the responsibilities they imply."""
+    x, _ = seed_data()
+    x = x + offset
+    reference = mx.Mixture(family(), 3, random_state=0, n_init=2).fit(x)
+    components = reference.components_
+    if family is mx.Gaussian:
+        given = family().components_from(components.mean, components.covariance)
+    elif family is mx.TiedGaussian:
+        given = family().components_from(components.mean, components.covariance)
+    else:
+        given = family().components_from(components.mean, components.variance)
+    model = mx.Mixture(family(), 3, init=(reference.weights_, given), max_iter=1, tol=0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.ConvergenceWarning)
+        model.fit(x)
+        reference.set_params(warm_start=True, max_iter=1, tol=0.0).fit(x)  # the same step
+    np.testing.assert_allclose(model.lower_bounds_, reference.lower_bounds_, rtol=1e-9)
+    np.testing.assert_allclose(
+        model.components_.mean - offset, reference.components_.mean - offset, atol=1e-7
+    )
+
+
+def test_init_from_given_parameters_is_checked() -> None:
+    x, _ = seed_data(100)
+    gaussian = mx.Gaussian().components_from(np.zeros((2, 2)), np.tile(np.eye(2), (2, 1, 1)))
+    with pytest.raises(ValueError, match="must have 3 entries"):
+        mx.Mixture(mx.Gaussian(), 3, init=(np.ones(2) / 2, gaussian)).fit(x)
+    with pytest.raises(ValueError, match="cannot stand for DiagonalGaussian"):
+        mx.Mixture(mx.DiagonalGaussian(), 2, init=(np.ones(2) / 2, gaussian)).fit(x)
+    with pytest.raises(ValueError, match="statistics per component but the data give"):
+        mx.Mixture(mx.Gaussian(), 2, init=(np.ones(2) / 2, gaussian)).fit(np.c_[x, x[:, :1]])
+    with pytest.raises(ValueError, match="sum to 1"):
+        mx.Mixture(mx.Gaussian(), 2, init=(np.ones(2), gaussian)).fit(x)
+    with pytest.raises(ValueError, match=r"\(weights, components\)"):
+        mx.Mixture(mx.Gaussian(), 2, init=(np.ones(2) / 2, "means")).fit(x)

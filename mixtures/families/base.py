@@ -107,6 +107,22 @@ class ExponentialFamily(abc.ABC):
         """The component parameters ``natural`` ``(K, S)`` as a named, validated value."""
         return self.components_type(family=self, natural=natural)
 
+    def natural_of(self, components: Components) -> Array:
+        """``components``' natural parameters in this family's coordinates.
+
+        They must come from the same kind of family; a family with data-dependent settings
+        (e.g. a Gaussian's centring origin) re-expresses them exactly.
+        """
+        self.check_same_kind(components)
+        return components.natural
+
+    def check_same_kind(self, components: Components) -> None:
+        """Raise ``ValueError`` unless ``components`` come from a family of this kind."""
+        if type(components.family) is not type(self):
+            raise ValueError(
+                f"components of {components.family.name} cannot stand for {self.name} components"
+            )
+
     def log_likelihood(self, x: Array, natural: Array) -> Array:
         """``log p(x_n | η_k)`` for every observation and component: shape ``(N, K)``."""
         return self.log_likelihood_of_statistics(

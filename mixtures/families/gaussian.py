@@ -106,7 +106,20 @@ class _GaussianFamily(ExponentialFamily):
             out[:, k] = column
         return out
 
+    def natural_of(self, components: Components) -> Array:
+        # Moving the origin by δ keeps Λ and shifts the centred mean by −δ: η₁ ← η₁ − Λδ.
+        natural = np.array(super().natural_of(components), dtype=np.float64, copy=True)
+        n_features = self.n_features_of_natural(natural)
+        assert isinstance(components.family, _GaussianFamily)
+        shift = self.origin_for(n_features) - components.family.origin_for(n_features)
+        natural[:, :n_features] -= self.precision_times(natural, shift)
+        return natural
+
     def n_features_of_natural(self, natural: Array) -> int:
+        raise NotImplementedError
+
+    def precision_times(self, natural: Array, vector: Array) -> Array:
+        """``Λ_k v`` for each component: ``(K, D)``."""
         raise NotImplementedError
 
     def precision_trace(self, natural: Array) -> Array:
@@ -206,6 +219,9 @@ class Gaussian(_GaussianFamily):
 
     def n_features_of_natural(self, natural: Array) -> int:
         return self.n_features_of(natural.shape[1])
+
+    def precision_times(self, natural: Array, vector: Array) -> Array:
+        return np.einsum("kij,j->ki", self.precision_of(natural), vector)
 
     def precision_trace(self, natural: Array) -> Array:
         n_features = self.n_features_of(natural.shape[1])
@@ -409,6 +425,9 @@ class DiagonalGaussian(_GaussianFamily):
     def n_features_of_natural(self, natural: Array) -> int:
         return natural.shape[1] // 2
 
+    def precision_times(self, natural: Array, vector: Array) -> Array:
+        return -2.0 * self._halves(natural)[1] * vector
+
     def precision_trace(self, natural: Array) -> Array:
         return -2.0 * self._halves(natural)[1].sum(1)
 
@@ -500,6 +519,9 @@ class SphericalGaussian(_GaussianFamily):
 
     def n_features_of_natural(self, natural: Array) -> int:
         return natural.shape[1] - 1
+
+    def precision_times(self, natural: Array, vector: Array) -> Array:
+        return -2.0 * natural[:, -1:] * vector
 
     def precision_trace(self, natural: Array) -> Array:
         return -2.0 * natural[:, -1] * (natural.shape[1] - 1)

@@ -50,10 +50,12 @@ class Mixture(Estimator):
         Convergence threshold on the change of the mean (per-sample, weighted) log-likelihood.
     n_init : int, default 1
         Number of runs from different initialisations; the best final log-likelihood wins.
-    init : {"kmeans++", "kmeans", "random"} or array of shape (n_samples, n_components)
+    init : {"kmeans++", "kmeans", "random"}, array (n_samples, n_components) or (weights, components)
         ``"kmeans++"``: k-means++ seeds, each point assigned to its nearest seed; ``"kmeans"``:
         those seeds refined by Lloyd's algorithm; ``"random"``: random soft responsibilities;
-        an array: the initial responsibilities themselves (rows summing to one).
+        an array: the initial responsibilities themselves (rows summing to one); a tuple
+        ``(weights, components)``: initial parameters, e.g.
+        ``(w, Gaussian().components_from(means, covariances))`` (one run).
     random_state : int, numpy Generator or None
         Seed for initialisation and for ``sample``.
     warm_start : bool, default False
@@ -133,6 +135,8 @@ class Mixture(Estimator):
         rng = np.random.default_rng(self.random_state)
         if warm:
             starts = [MixtureParameters(self.components_.natural, self.weights_)]
+        elif isinstance(self.init, tuple):
+            starts = [self._given_parameters(data)]
         else:
             starts = [self._initial_parameters(data, rng) for _ in range(self.n_init)]
         best: EMResult | None = None
@@ -154,6 +158,26 @@ class Mixture(Estimator):
             responsibilities = self._given_responsibilities(data.n_samples)
         statistics = statistics_of_responsibilities(data, responsibilities)
         return m_step(data.family, statistics)
+
+    def _given_parameters(self, data: ChunkedData) -> MixtureParameters:
+        if len(self.init) != 2 or not isinstance(self.init[1], Components):
+            raise ValueError(
+                "init given as a tuple must be (weights, components), components built e.g. by "
+                "family.components_from(...)"
+            )
+        weights, components = np.asarray(self.init[0], dtype=np.float64), self.init[1]
+        if weights.shape != (self.n_components,) or len(components) != self.n_components:
+            raise ValueError(
+                f"init weights and components must have {self.n_components} entries; got weights "
+                f"of shape {weights.shape} and {len(components)} components"
+            )
+        data.family.check_same_kind(components)
+        if components.natural.shape[1] != data.n_statistics:
+            raise ValueError(
+                f"init components have {components.natural.shape[1]} statistics per component but "
+                f"the data give {data.n_statistics} (a different number of features or categories)"
+            )
+        return MixtureParameters(data.family.natural_of(components), weights)
 
     def _given_responsibilities(self, n_samples: int) -> Array:
         values = np.asarray(self.init, dtype=np.float64)
