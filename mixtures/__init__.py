@@ -23,7 +23,9 @@ from mixtures.families import (
     SufficientStatistics,
     TiedGaussian,
 )
+from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
 from mixtures.models import Mixture
+from mixtures.priors import ConjugatePrior, Gamma, NormalWishart
 
 __version__ = "0.1.0"
 
@@ -31,18 +33,24 @@ __all__ = [
     "Bernoulli",
     "Categorical",
     "Components",
+    "ConjugatePrior",
     "ConvergenceWarning",
     "DegenerateComponentError",
     "DiagonalGaussian",
+    "DirichletWeights",
     "EmptyComponentWarning",
     "ExponentialFamily",
+    "Gamma",
     "Gaussian",
     "Mixture",
+    "NormalWishart",
     "NotFittedError",
     "Poisson",
     "SphericalGaussian",
+    "StickBreaking",
     "SufficientStatistics",
     "TiedGaussian",
+    "WeightPrior",
     "__version__",
     "testing",
 ]

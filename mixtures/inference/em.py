@@ -17,6 +17,7 @@ from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk, ChunkedData
 from mixtures.inference.loop import Trajectory, iterate
 from mixtures.latent.mixture import log_mixture_weights, mixture_posterior, mixture_weights
+from mixtures.priors.base import ConjugatePrior
 
 __all__ = [
     "EStep",
@@ -129,9 +130,14 @@ def m_step(
     family: ExponentialFamily,
     statistics: SufficientStatistics,
     previous: MixtureParameters | None = None,
+    prior: ConjugatePrior | None = None,
 ) -> MixtureParameters:
-    """Maximum-likelihood weights and components from summed statistics alone."""
-    natural = family.maximum_likelihood(statistics, None if previous is None else previous.natural)
+    """Weights and components from summed statistics alone: maximum likelihood, or with a
+    ``prior`` the mode of its posterior (MAP; the weights stay maximum-likelihood)."""
+    if prior is None:
+        natural = family.maximum_likelihood(statistics, None if previous is None else previous.natural)
+    else:
+        natural = prior.update(statistics).mode()
     counts = statistics.counts
     if previous is None and np.any(counts <= 0):
         counts = counts + np.finfo(np.float64).eps * counts.sum()  # every component starts alive
@@ -161,22 +167,28 @@ def fit_em(
     *,
     max_iter: int,
     tol: float,
+    prior: ConjugatePrior | None = None,
 ) -> EMResult:
-    """Iterate E- and M-steps from ``initial`` until the per-sample log-likelihood changes by
-    less than ``tol`` or ``max_iter`` M-steps have run.
+    """Iterate E- and M-steps from ``initial`` until the per-sample objective changes by less
+    than ``tol`` or ``max_iter`` M-steps have run.
 
-    The returned trajectory's last objective is the log-likelihood of the returned parameters.
+    The objective is the log-likelihood, plus with a ``prior`` (MAP-EM) the log prior density of
+    the components in the coordinates whose mode the M-step takes; either never decreases. The
+    returned trajectory's last objective is that of the returned parameters.
     """
     family = data.family
     emptied: set[int] = set()
 
     def evaluate(parameters: MixtureParameters) -> tuple[float, EStep]:
         result = e_step(data, parameters.natural, log_mixture_weights(parameters.weights))
-        return result.log_likelihood / data.total_weight, result
+        objective = result.log_likelihood
+        if prior is not None:
+            objective += float(prior.log_density(parameters.natural).sum())
+        return objective / data.total_weight, result
 
     def update(result: EStep, parameters: MixtureParameters) -> MixtureParameters:
         emptied.update(int(k) for k in np.flatnonzero(empty_components(result.statistics)))
-        return m_step(family, result.statistics, parameters)
+        return m_step(family, result.statistics, parameters, prior)
 
     trajectory = iterate(initial, evaluate, update, max_iter=max_iter, tol=tol)
     return EMResult(trajectory, frozenset(emptied))

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 import attrs
+import numpy as np
 
-__all__ = ["Trajectory", "iterate"]
+__all__ = ["Trajectory", "absolute_change", "iterate", "relative_change"]
 
 P = TypeVar("P")
 S = TypeVar("S")
@@ -34,6 +35,14 @@ class Trajectory(Generic[P]):
         return self.objectives[-1]
 
 
+def absolute_change(previous: float, current: float) -> float:
+    return abs(current - previous)
+
+
+def relative_change(previous: float, current: float) -> float:
+    return abs(current - previous) / max(abs(current), abs(previous), np.finfo(np.float64).tiny)
+
+
 def iterate(
     initial: P,
     evaluate: Callable[[P], tuple[float, S]],
@@ -41,9 +50,11 @@ def iterate(
     *,
     max_iter: int,
     tol: float,
+    change: Callable[[float, float], float] = absolute_change,
 ) -> Trajectory[P]:
     """Alternate ``evaluate`` (objective and summary at the current parameters) and ``update``
-    (new parameters from the summary) until the objective changes by less than ``tol``.
+    (new parameters from the summary) until ``change(previous, current)`` of the objective falls
+    below ``tol``.
     """
     parameters = initial
     objective, summary = evaluate(parameters)
@@ -53,7 +64,7 @@ def iterate(
         parameters = update(summary, parameters)
         objective, summary = evaluate(parameters)
         objectives.append(objective)
-        if abs(objectives[-1] - objectives[-2]) < tol:
+        if change(objectives[-2], objectives[-1]) < tol:
             converged = True
             break
     return Trajectory(parameters, tuple(objectives), converged)

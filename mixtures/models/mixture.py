@@ -8,12 +8,14 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
+from mixtures._arrays import log_sum_exp_rows
 from mixtures._validation import as_data_matrix, as_sample_weight, check_int, check_real
 from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData
 from mixtures.inference.em import (
     EMResult,
+    EStep,
     MixtureParameters,
     chunk_posterior,
     fit_em,
@@ -21,14 +23,23 @@ from mixtures.inference.em import (
     statistics_of_responsibilities,
 )
 from mixtures.inference.initialization import INIT_METHODS, initial_responsibilities
+from mixtures.inference.loop import Trajectory
+from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
+from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
 from mixtures.models._estimator import Estimator
 from mixtures.models.families import resolve_family
+from mixtures.priors import ConjugatePrior, default_prior
 
 __all__ = ["Mixture"]
 
 Array = NDArray[np.float64]
-INFERENCE_METHODS = ("em",)
+INFERENCE_METHODS = ("em", "vb")
+_VARIATIONAL_ATTRIBUTES = (
+    "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
+)
+#: A component whose posterior weight is below this share counts as switched off (VB).
+EFFECTIVE_WEIGHT = 0.01
 
 
 class Mixture(Estimator):
@@ -42,8 +53,10 @@ class Mixture(Estimator):
         ``"spherical"``, ``"tied"``, ``"bernoulli"``, ``"poisson"``, ``"categorical"``.
     n_components : int, default 1
         Number of components ``K``.
-    inference : {"em"}, default "em"
-        ``"em"``: maximum likelihood by expectation–maximisation.
+    inference : {"em", "vb"}, default "em"
+        ``"em"``: expectation–maximisation; maximum likelihood, or MAP when ``prior`` is given
+        (the M-step takes the posterior mode). ``"vb"``: mean-field variational Bayes with the
+        family's conjugate prior.
     max_iter : int, default 100
         Maximum number of M-steps per run.
     tol : float, default 1e-3
@@ -62,6 +75,13 @@ class Mixture(Estimator):
         If fitted already, start from the current parameters (one run, ``n_init`` ignored).
     chunk_size : int or None
         Rows per E-step chunk; ``None`` chooses about 32 MB of statistics per chunk.
+    prior : ConjugatePrior or None
+        Prior on each component's parameters (e.g. ``NormalWishart(dof=5)``); unset
+        hyperparameters take weakly-informative defaults from the data. ``None``: no prior for
+        EM (maximum likelihood), the family's default prior for VB.
+    weight_prior : WeightPrior or None
+        Prior on the mixing weights for VB: ``DirichletWeights(concentration)`` (default, with
+        concentration ``1/K``) or ``StickBreaking(concentration)``.
 
     Attributes
     ----------
@@ -69,8 +89,20 @@ class Mixture(Estimator):
     ``.covariance``).  family_ : the family with its data-dependent settings fixed.
     converged_, n_iter_, lower_bound_ (mean log-likelihood of the final parameters),
     lower_bounds_ (the mean log-likelihood after each M-step, starting at the initial parameters),
-    n_features_in_.
+    n_features_in_. With a prior (MAP-EM) the objective adds the log prior density; with VB it
+    is the ELBO per unit of sample weight, ``weights_`` and ``components_`` are posterior means,
+    ``posterior_`` holds ``q`` (``posterior_.components``, ``posterior_.weights``), ``prior_`` the
+    resolved prior, ``effective_components_`` marks the components keeping at least 1% of the
+    weight and ``n_effective_components_`` counts them.
     """
+
+    # fitted attributes (set by fit)
+    family_: ExponentialFamily
+    weights_: Array
+    components_: Components
+    prior_: ConjugatePrior
+    weight_prior_: WeightPrior
+    posterior_: VariationalPosterior
 
     def __init__(
         self,
@@ -85,6 +117,8 @@ class Mixture(Estimator):
         random_state: int | np.random.Generator | None = None,
         warm_start: bool = False,
         chunk_size: int | None = None,
+        prior: ConjugatePrior | None = None,
+        weight_prior: WeightPrior | None = None,
     ) -> None:
         self.family = family
         self.n_components = n_components
@@ -96,6 +130,8 @@ class Mixture(Estimator):
         self.random_state = random_state
         self.warm_start = warm_start
         self.chunk_size = chunk_size
+        self.prior = prior
+        self.weight_prior = weight_prior
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
@@ -109,6 +145,13 @@ class Mixture(Estimator):
         if self.inference not in INFERENCE_METHODS:
             raise ValueError(
                 f"inference must be one of {INFERENCE_METHODS}; got {self.inference!r}"
+            )
+        if self.prior is not None and not isinstance(self.prior, ConjugatePrior):
+            raise ValueError(f"prior must be a ConjugatePrior (e.g. NormalWishart()); got {self.prior!r}")
+        if self.weight_prior is not None and not isinstance(self.weight_prior, WeightPrior):
+            raise ValueError(
+                f"weight_prior must be DirichletWeights(...) or StickBreaking(...); got "
+                f"{self.weight_prior!r}"
             )
         if isinstance(self.init, str) and self.init not in INIT_METHODS:
             raise ValueError(
@@ -125,6 +168,9 @@ class Mixture(Estimator):
         if x.shape[0] < self.n_components:
             raise ValueError(f"n_components={self.n_components} must be <= n_samples={x.shape[0]}")
         warm = self.warm_start and hasattr(self, "components_")
+        if not warm:
+            for stale in _VARIATIONAL_ATTRIBUTES:
+                self.__dict__.pop(stale, None)
         if warm:
             self._check_features(x)
             family = self.family_
@@ -133,22 +179,86 @@ class Mixture(Estimator):
         data = ChunkedData(family, x, weights, chunk_size=self.chunk_size)
 
         rng = np.random.default_rng(self.random_state)
+        if self.inference == "vb":
+            self._fit_variational(data, rng, warm)
+        else:
+            self._fit_expectation_maximisation(data, rng, warm)
+        self._store_common(family, X, x)
+        return self
+
+    def _resolved_prior(self, data: ChunkedData) -> ConjugatePrior:
+        if self.warm_start and hasattr(self, "prior_"):
+            return self.prior_
+        prior = self.prior if self.prior is not None else default_prior(data.family)
+        return prior.for_data(data.family, data.x, data.weights, self.n_components)
+
+    def _fit_expectation_maximisation(self, data: ChunkedData, rng: np.random.Generator, warm: bool) -> None:
+        prior = None if self.prior is None else self._resolved_prior(data)
         if warm:
             starts = [MixtureParameters(self.components_.natural, self.weights_)]
         elif isinstance(self.init, tuple):
             starts = [self._given_parameters(data)]
         else:
-            starts = [self._initial_parameters(data, rng) for _ in range(self.n_init)]
+            starts = [
+                m_step(data.family, self._initial_statistics(data, rng).statistics, prior=prior)
+                for _ in range(self.n_init)
+            ]
         best: EMResult | None = None
         for start in starts:
-            result = fit_em(data, start, max_iter=self.max_iter, tol=self.tol)
+            result = fit_em(data, start, max_iter=self.max_iter, tol=self.tol, prior=prior)
             if best is None or result.trajectory.objective > best.trajectory.objective:
                 best = result
         assert best is not None
-        self._store(best, family, X, x)
-        return self
+        parameters = best.trajectory.parameters
+        self.weights_ = parameters.weights
+        self.components_ = data.family.components(parameters.natural)
+        if prior is not None:
+            self.prior_ = prior
+        self._store_trajectory(best.trajectory)
+        if best.emptied:
+            warnings.warn(
+                f"component(s) {sorted(best.emptied)} of {data.family.name} lost all their data "
+                f"during the fit; they kept their previous parameters and their weight fell to "
+                f"{self.weights_[sorted(best.emptied)].max():.3g} or less. Consider fewer "
+                f"components",
+                EmptyComponentWarning,
+                stacklevel=4,
+            )
 
-    def _initial_parameters(self, data: ChunkedData, rng: np.random.Generator) -> MixtureParameters:
+    def _fit_variational(self, data: ChunkedData, rng: np.random.Generator, warm: bool) -> None:
+        prior = self._resolved_prior(data)
+        weight_prior = (
+            self.weight_prior_ if warm and hasattr(self, "weight_prior_")
+            else (self.weight_prior or DirichletWeights()).for_data(self.n_components)
+        )
+        if warm and hasattr(self, "posterior_"):
+            starts = [self.posterior_]
+        elif isinstance(self.init, tuple):
+            raise ValueError(
+                "inference='vb' starts from responsibilities; init=(weights, components) is for EM"
+            )
+        else:
+            starts = [
+                posterior_from_statistics(prior, weight_prior, self._initial_statistics(data, rng))
+                for _ in range(self.n_init)
+            ]
+        best: Trajectory[VariationalPosterior] | None = None
+        for start in starts:
+            trajectory = fit_vb(data, prior, weight_prior, start, max_iter=self.max_iter, tol=self.tol)
+            if best is None or trajectory.objective > best.objective:
+                best = trajectory
+        assert best is not None
+        posterior = best.parameters
+        self.prior_ = prior
+        self.weight_prior_ = weight_prior
+        self.posterior_ = posterior
+        self.weights_ = posterior.weights.mean_weights()
+        self.components_ = data.family.components(posterior.components.posterior_mean_natural())
+        self.effective_components_ = self.weights_ >= EFFECTIVE_WEIGHT
+        self.n_effective_components_ = int(self.effective_components_.sum())
+        self._store_trajectory(best)
+
+    def _initial_statistics(self, data: ChunkedData, rng: np.random.Generator) -> EStep:
         if isinstance(self.init, str):
             features = data.family.init_features(data.x)
             responsibilities = initial_responsibilities(
@@ -156,8 +266,7 @@ class Mixture(Estimator):
             )
         else:
             responsibilities = self._given_responsibilities(data.n_samples)
-        statistics = statistics_of_responsibilities(data, responsibilities)
-        return m_step(data.family, statistics)
+        return EStep(0.0, statistics_of_responsibilities(data, responsibilities))
 
     def _given_parameters(self, data: ChunkedData) -> MixtureParameters:
         if len(self.init) != 2 or not isinstance(self.init[1], Components):
@@ -192,35 +301,25 @@ class Mixture(Estimator):
             raise ValueError("init responsibilities must sum to 1 in every row")
         return values
 
-    def _store(self, result: EMResult, family: ExponentialFamily, X: Any, x: Array) -> None:
-        trajectory = result.trajectory
-        parameters = trajectory.parameters
-        self.family_ = family
-        self.weights_ = parameters.weights
-        self.components_: Components = family.components(parameters.natural)
+    def _store_trajectory(self, trajectory: Trajectory[Any]) -> None:
         self.converged_ = trajectory.converged
         self.n_iter_ = trajectory.n_iter
         self.lower_bound_ = trajectory.objective
         self.lower_bounds_ = list(trajectory.objectives)
-        self.n_features_in_ = x.shape[1]
-        if hasattr(X, "columns"):
-            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
         if not trajectory.converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
-                f"(last change {trajectory.objectives[-1] - trajectory.objectives[-2]:.3g} >= "
+                f"(last change {trajectory.objectives[-1] - trajectory.objectives[-2]:.3g}, "
                 f"tol={self.tol}); increase max_iter or tol, or check the data",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        if result.emptied:
-            warnings.warn(
-                f"component(s) {sorted(result.emptied)} of {family.name} lost all their data during "
-                f"the fit; they kept their previous parameters and their weight fell to "
-                f"{self.weights_[sorted(result.emptied)].max():.3g} or less. Consider fewer components",
-                EmptyComponentWarning,
-                stacklevel=3,
-            )
+
+    def _store_common(self, family: ExponentialFamily, X: Any, x: Array) -> None:
+        self.family_ = family
+        self.n_features_in_ = x.shape[1]
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
 
     def fit_predict(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> NDArray[np.intp]:
         """Fit, then return the most probable component of each row of ``X``."""
@@ -241,23 +340,36 @@ class Mixture(Estimator):
         self.family_.validate(x)
         return x
 
+    def _e_step_terms(self) -> tuple[Array, Array, Array | None]:
+        """Natural parameters, log-weights and log-partitions the E-step uses: the point
+        estimates after EM, the expectations under ``q`` after VB."""
+        if hasattr(self, "posterior_"):
+            q = self.posterior_
+            return (
+                q.components.expected_natural(),
+                q.weights.expected_log_weights(),
+                q.components.expected_log_partition(),
+            )
+        return self.components_.natural, log_mixture_weights(self.weights_), None
+
+    def _chunks(self, x: Array) -> ChunkedData:
+        return ChunkedData(self.family_, x, np.ones(x.shape[0]), chunk_size=self.chunk_size, cache_bytes=0)
+
     def _posterior(self, X: Any) -> tuple[Array, Array]:
         x = self._validated(X)
-        data = ChunkedData(
-            self.family_, x, np.ones(x.shape[0]), chunk_size=self.chunk_size, cache_bytes=0
-        )
-        natural = self.components_.natural
-        log_weights = log_mixture_weights(self.weights_)
+        natural, log_weights, log_partition = self._e_step_terms()
         responsibilities = np.empty((x.shape[0], natural.shape[0]))
         log_evidence = np.empty(x.shape[0])
-        for chunk in data.chunks():
+        for chunk in self._chunks(x).chunks():
             responsibilities[chunk.rows], log_evidence[chunk.rows] = chunk_posterior(
-                self.family_, chunk, natural, log_weights
+                self.family_, chunk, natural, log_weights, log_partition
             )
         return responsibilities, log_evidence
 
     def predict_proba(self, X: Any) -> Array:
-        """Posterior probability of each component for each row: ``(n_samples, K)``."""
+        """Posterior probability of each component for each row: ``(n_samples, K)``.
+
+        After VB these are the variational responsibilities (the E-step under ``q``)."""
         return self._posterior(X)[0]
 
     def predict(self, X: Any) -> NDArray[np.intp]:
@@ -265,8 +377,19 @@ class Mixture(Estimator):
         return self.predict_proba(X).argmax(axis=1)
 
     def score_samples(self, X: Any) -> Array:
-        """``log p(x_n)`` under the fitted mixture: ``(n_samples,)``."""
-        return self._posterior(X)[1]
+        """``log p(x_n)`` under the fitted mixture: ``(n_samples,)``.
+
+        After VB this is the posterior predictive ``log Σ_k E[π_k] p(x_n | data, k)`` (for a
+        Gaussian, a mixture of Student-t densities)."""
+        if not hasattr(self, "posterior_"):
+            return self._posterior(X)[1]
+        x = self._validated(X)
+        log_weights = log_mixture_weights(self.weights_)
+        out = np.empty(x.shape[0])
+        for rows in self._chunks(x).bounds:
+            joint = self.posterior_.components.log_predictive(x[rows]) + log_weights
+            out[rows] = log_sum_exp_rows(joint)
+        return out
 
     def score(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> float:
         """Mean (weighted) log-likelihood per row."""

@@ -1,0 +1,148 @@
+"""Priors on the mixing weights: a Dirichlet distribution or a truncated stick-breaking process.
+
+Both are conjugate to the component counts ``N_k``: the posterior adds them to pseudo-counts, and
+the VB E-step needs only ``E_q[log π_k]``.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Self
+
+import attrs
+import numpy as np
+import scipy.special
+from numpy.typing import NDArray
+
+__all__ = ["DirichletWeights", "StickBreaking", "WeightPrior"]
+
+Array = NDArray[np.float64]
+
+
+def _optional_positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is None:
+        return
+    array = np.asarray(value, dtype=np.float64)
+    if not (np.all(np.isfinite(array)) and np.all(array > 0)):
+        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be positive; got {value!r}")
+
+
+def _beta_kl(a_q: Array, b_q: Array, a_p: Array, b_p: Array) -> Array:
+    """``KL(Beta(a_q, b_q) ‖ Beta(a_p, b_p))`` elementwise."""
+    log_beta = scipy.special.betaln
+    digamma = scipy.special.digamma
+    total = digamma(a_q + b_q)
+    return (
+        log_beta(a_p, b_p)
+        - log_beta(a_q, b_q)
+        + (a_q - a_p) * (digamma(a_q) - total)
+        + (b_q - b_p) * (digamma(b_q) - total)
+    )
+
+
+class WeightPrior(abc.ABC):
+    """A conjugate distribution over the ``K`` mixing weights."""
+
+    @abc.abstractmethod
+    def for_data(self, n_components: int) -> Self:
+        """This prior for ``n_components`` weights, with defaults filled in."""
+
+    @abc.abstractmethod
+    def update(self, counts: Array) -> Self:
+        """The posterior after the expected counts ``N_k`` (exact addition of pseudo-counts)."""
+
+    @abc.abstractmethod
+    def expected_log_weights(self) -> Array:
+        """``E_q[log π_k]``: ``(K,)``."""
+
+    @abc.abstractmethod
+    def mean_weights(self) -> Array:
+        """``E_q[π_k]``, normalised to sum to one: ``(K,)``."""
+
+    @abc.abstractmethod
+    def kl_divergence(self, other: Self) -> float:
+        """``KL(self ‖ other)``."""
+
+
+@attrs.frozen(kw_only=True)
+class DirichletWeights(WeightPrior):
+    """``π ~ Dirichlet(α)``. ``concentration`` is ``α₀`` (scalar or ``(K,)``); default ``1/K``.
+
+    Small ``α₀`` favours few occupied components: with a generous ``K``, the weights of unneeded
+    components collapse towards zero.
+    """
+
+    concentration: Any = attrs.field(default=None, validator=_optional_positive)
+
+    def for_data(self, n_components: int) -> Self:
+        value = 1.0 / n_components if self.concentration is None else self.concentration
+        alpha = np.broadcast_to(np.asarray(value, dtype=np.float64), (n_components,)).copy()
+        return attrs.evolve(self, concentration=alpha)
+
+    def update(self, counts: Array) -> Self:
+        return attrs.evolve(self, concentration=np.asarray(self.concentration) + counts)
+
+    def expected_log_weights(self) -> Array:
+        alpha = np.asarray(self.concentration)
+        return scipy.special.digamma(alpha) - scipy.special.digamma(alpha.sum())
+
+    def mean_weights(self) -> Array:
+        alpha = np.asarray(self.concentration)
+        return alpha / alpha.sum()
+
+    def kl_divergence(self, other: Self) -> float:
+        a, b = np.asarray(self.concentration), np.asarray(other.concentration)
+        gammaln = scipy.special.gammaln
+        return float(
+            gammaln(a.sum()) - gammaln(a).sum() - gammaln(b.sum()) + gammaln(b).sum()
+            + ((a - b) * self.expected_log_weights()).sum()
+        )
+
+
+@attrs.frozen(kw_only=True)
+class StickBreaking(WeightPrior):
+    """Truncated Dirichlet-process (stick-breaking) prior: ``π_k = v_k Π_{j<k} (1 − v_j)`` with
+    ``v_k ~ Beta(1, γ)``. ``concentration`` is ``γ``; default ``1/K``.
+
+    The posterior keeps a Beta per stick: ``a_k = 1 + N_k``, ``b_k = γ + Σ_{j>k} N_j``.
+    """
+
+    concentration: Any = attrs.field(default=None, validator=_optional_positive)
+    stick_a: Any = attrs.field(default=None, repr=False)
+    stick_b: Any = attrs.field(default=None, repr=False)
+
+    def for_data(self, n_components: int) -> Self:
+        gamma = 1.0 / n_components if self.concentration is None else float(self.concentration)
+        return attrs.evolve(
+            self,
+            concentration=gamma,
+            stick_a=np.ones(n_components),
+            stick_b=np.full(n_components, gamma),
+        )
+
+    def update(self, counts: Array) -> Self:
+        later = np.concatenate([np.cumsum(counts[::-1])[-2::-1], [0.0]])  # Σ_{j>k} N_j
+        return attrs.evolve(
+            self, stick_a=np.asarray(self.stick_a) + counts, stick_b=np.asarray(self.stick_b) + later
+        )
+
+    def expected_log_weights(self) -> Array:
+        a, b = np.asarray(self.stick_a), np.asarray(self.stick_b)
+        total = scipy.special.digamma(a + b)
+        log_stick = scipy.special.digamma(a) - total
+        log_rest = scipy.special.digamma(b) - total
+        return log_stick + np.concatenate([[0.0], np.cumsum(log_rest[:-1])])
+
+    def mean_weights(self) -> Array:
+        a, b = np.asarray(self.stick_a), np.asarray(self.stick_b)
+        stick = a / (a + b)
+        weights = stick * np.concatenate([[1.0], np.cumprod(1.0 - stick[:-1])])
+        return weights / weights.sum()
+
+    def kl_divergence(self, other: Self) -> float:
+        return float(
+            _beta_kl(
+                np.asarray(self.stick_a), np.asarray(self.stick_b),
+                np.asarray(other.stick_a), np.asarray(other.stick_b),
+            ).sum()
+        )

@@ -1,0 +1,156 @@
+"""Conjugate priors: exponential families over a component family's natural parameters.
+
+For a family ``p(x | η) = h(x) exp(⟨η, T(x)⟩ − A(η))`` whose log-partition splits into blocks
+``A = Σ_b A_b`` (one block for most families; the Normal-Wishart has a mean block and a precision
+block), the conjugate prior of one component is
+
+    p(η | χ, ν) = exp(⟨χ, η⟩ − Σ_b ν_b A_b(η) − log Z(χ, ν))
+
+with respect to a base measure fixed by each prior. Its own sufficient statistics are
+``(η, −A_b(η))``, so its mean parameters are ``E[η]`` and ``−E[A_b(η)]`` and, written once here:
+
+* the posterior after data is exact addition: ``χ' = χ + Σ r T(x)``, ``ν'_b = ν_b + Σ r``;
+* ``KL(q ‖ p) = ⟨χ_q − χ_p, E_q[η]⟩ − Σ_b (ν_q − ν_p)_b E_q[A_b] − log Z_q + log Z_p``;
+* the posterior predictive is ``log h(x) + log Z(χ + T(x), ν + 1) − log Z(χ, ν)``.
+
+A prior implements ``log_normalizer`` (vectorised), the two expectations, its mode (for MAP-EM),
+its density at a point (the MAP objective) and sampling (for Monte Carlo checks).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mixtures.families.base import ExponentialFamily
+from mixtures.families.statistics import SufficientStatistics
+
+__all__ = ["ConjugatePrior"]
+
+Array = NDArray[np.float64]
+
+
+class ConjugatePrior(abc.ABC):
+    """``K`` independent conjugate distributions over a family's natural parameters.
+
+    A user constructs a prior with conventional hyperparameters, any of which may be ``None``
+    (a weakly-informative default taken from the data by ``for_data``). Once resolved, the same
+    class holds one set of hyperparameters per component; posteriors are values of that class.
+    """
+
+    # ----------------------------------------------------------------- per prior
+    @abc.abstractmethod
+    def for_data(
+        self, family: ExponentialFamily, x: Array, weights: Array, n_components: int
+    ) -> Self:
+        """This prior for ``n_components`` components of ``family`` with every unset
+        hyperparameter filled from the data ``x`` (validated, with sample ``weights``)."""
+
+    @property
+    @abc.abstractmethod
+    def family(self) -> ExponentialFamily:
+        """The (configured) component family this prior is over."""
+
+    @abc.abstractmethod
+    def natural_hyperparameters(self) -> tuple[Array, Array]:
+        """``χ`` ``(K, S)`` and the block counts ``ν`` ``(K, B)``."""
+
+    @abc.abstractmethod
+    def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
+        """The member of this prior family with natural hyperparameters ``(χ, ν)``."""
+
+    @abc.abstractmethod
+    def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
+        """``log Z(χ, ν)`` for ``χ`` ``(..., S)`` and ``ν`` ``(..., B)``: shape ``(...)``."""
+
+    @abc.abstractmethod
+    def expected_natural(self) -> Array:
+        """``E_q[η]`` for each component: ``(K, S)``."""
+
+    @abc.abstractmethod
+    def expected_log_partition_blocks(self) -> Array:
+        """``E_q[A_b(η)]`` for each component and block: ``(K, B)``."""
+
+    @abc.abstractmethod
+    def mode(self) -> Array:
+        """Natural parameters at the density's mode in the prior's conventional coordinates
+        (for MAP-EM): ``(K, S)``."""
+
+    @abc.abstractmethod
+    def log_density(self, natural: Array) -> Array:
+        """Log density at ``natural`` ``(K, S)`` in the coordinates ``mode`` maximises: ``(K,)``."""
+
+    @abc.abstractmethod
+    def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
+        """Draws of the natural parameters: ``(n_draws, K, S)``."""
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def n_components(self) -> int:
+        return int(self.natural_hyperparameters()[0].shape[0])
+
+    def update(self, statistics: SufficientStatistics) -> Self:
+        """The posterior after adding summed statistics: ``χ + M``, ``ν_b + N`` (exact addition)."""
+        chi, counts = self.natural_hyperparameters()
+        if statistics.sums.shape != chi.shape:
+            raise ValueError(
+                f"statistics of shape {statistics.sums.shape} do not fit a prior over "
+                f"{chi.shape[0]} components with {chi.shape[1]} statistics"
+            )
+        return self.with_natural_hyperparameters(
+            chi + statistics.sums, counts + statistics.counts[:, None]
+        )
+
+    def log_normalizer(self) -> Array:
+        """``log Z`` of each component's distribution: ``(K,)``."""
+        return self.log_normalizer_of(*self.natural_hyperparameters())
+
+    def expected_log_partition(self) -> Array:
+        """``E_q[A(η)]`` for each component: ``(K,)``."""
+        return self.expected_log_partition_blocks().sum(1)
+
+    def kl_divergence(self, other: ConjugatePrior) -> float:
+        """``KL(self ‖ other)``, summed over components (a prior may couple its components)."""
+        chi_q, counts_q = self.natural_hyperparameters()
+        chi_p, counts_p = other.natural_hyperparameters()
+        per_component = (
+            np.einsum("ks,ks->k", chi_q - chi_p, self.expected_natural())
+            - np.einsum("kb,kb->k", counts_q - counts_p, self.expected_log_partition_blocks())
+            - self.log_normalizer()
+            + other.log_normalizer()
+        )
+        return float(per_component.sum())
+
+    def log_predictive(self, x: Array) -> Array:
+        """Posterior predictive ``log ∫ p(x_n | η) q_k(η) dη`` for each row and component:
+        ``(N, K)``."""
+        family = self.family
+        chi, counts = self.natural_hyperparameters()
+        statistics = family.sufficient_statistics(x)
+        updated = self.log_normalizer_of(chi[None, :, :] + statistics[:, None, :], counts[None] + 1.0)
+        return family.log_base_measure(x)[:, None] + updated - self.log_normalizer()[None, :]
+
+    def posterior_mean_natural(self) -> Array:
+        """Natural parameters of the posterior-mean point estimate reported as ``components_``:
+        ``E_q[η]`` (for a Gaussian, ``E[Λ]`` and ``E[Λ]⁻¹E[Λμ]``)."""
+        return self.expected_natural()
+
+
+def broadcast_rows(value: Any, n_components: int, width: int, name: str) -> Array:
+    """``value`` as ``(K, width)``: a scalar, a row of ``width``, or already ``(K, width)``."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        array = np.full((n_components, width), float(array))
+    elif array.ndim == 1 and array.shape[0] == width:
+        array = np.broadcast_to(array, (n_components, width)).copy()
+    if array.shape != (n_components, width):
+        raise ValueError(
+            f"{name} must be a scalar, a vector of length {width} or an array of shape "
+            f"({n_components}, {width}); got shape {np.shape(value)}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return array

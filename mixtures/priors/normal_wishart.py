@@ -1,0 +1,271 @@
+"""Normal-Wishart prior for the full-covariance Gaussian (Bishop §10.2).
+
+``Λ ~ Wishart(W, ν)``, ``μ | Λ ~ N(m, (βΛ)⁻¹)``. With respect to Lebesgue measure in ``(μ, Λ)``
+and the Gaussian's statistics ``T = (z, packed z zᵀ)`` (``z = x − origin``) its natural
+hyperparameters are ``χ = (βm, packed(W⁻¹ + βmmᵀ))`` and two block counts: ``β`` for
+``A₁ = ½μᵀΛμ`` and ``ν − D`` for ``A₂ = −½ log|Λ|``. Bishop's updates (10.60–10.63) are exactly
+``χ + M_k`` and ``counts + N_k``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import attrs
+import numpy as np
+import scipy.special
+from numpy.typing import NDArray
+
+from mixtures.families.base import ExponentialFamily
+from mixtures.families.gaussian import Gaussian, TiedGaussian
+from mixtures.priors.base import ConjugatePrior, broadcast_rows
+
+__all__ = ["NormalWishart"]
+
+Array = NDArray[np.float64]
+LOG_2PI = float(np.log(2 * np.pi))
+LOG_2 = float(np.log(2.0))
+
+
+def _multi_digamma(half_dof: Array, n_features: int) -> Array:
+    """``ψ_D(a) = Σ_{i=1..D} ψ(a + (1 − i)/2)``, elementwise."""
+    offsets = (1.0 - np.arange(1, n_features + 1)) / 2.0
+    return scipy.special.digamma(np.asarray(half_dof)[..., None] + offsets).sum(-1)
+
+
+def _log_det_spd(matrices: Array, what: str) -> Array:
+    sign, log_det = np.linalg.slogdet(matrices)
+    if np.any(sign <= 0):
+        raise ValueError(f"NormalWishart: {what} is not positive definite")
+    return np.asarray(log_det, dtype=np.float64)
+
+
+def _stacked(value: Any, n_components: int, shape: tuple[int, ...], name: str) -> Array:
+    array = np.asarray(value, dtype=np.float64)
+    if array.shape == shape:
+        array = np.broadcast_to(array, (n_components, *shape)).copy()
+    if array.shape != (n_components, *shape):
+        raise ValueError(
+            f"NormalWishart.{name} must have shape {shape} or {(n_components, *shape)}; "
+            f"got {np.shape(value)}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"NormalWishart.{name} contains NaN or inf")
+    return array
+
+
+@attrs.frozen(kw_only=True)
+class NormalWishart(ConjugatePrior):
+    """Normal-Wishart prior on each full-covariance Gaussian component.
+
+    Hyperparameters (``None`` takes the data-derived default):
+
+    * ``mean`` ``m`` (``(D,)`` or ``(K, D)``): default the weighted data mean;
+    * ``mean_precision`` ``β``: default 1;
+    * ``dof`` ``ν`` (must exceed ``D − 1``): default ``D``;
+    * ``scale`` ``W`` (``(D, D)`` or ``(K, D, D)``): default the inverse of the weighted data
+      covariance, divided by ``ν`` so that the prior mean precision ``νW`` is the data precision.
+
+    After ``for_data`` the fields hold per-component arrays; ``inverse_scale`` is ``W⁻¹`` (kept
+    directly because the updates add to it).
+    """
+
+    mean: Any = None
+    mean_precision: Any = None
+    dof: Any = None
+    scale: Any = None
+    inverse_scale: Any = attrs.field(default=None, repr=False)
+    gaussian: Gaussian | None = attrs.field(default=None, repr=False)
+
+    @property
+    def family(self) -> ExponentialFamily:
+        if self.gaussian is None:
+            raise ValueError("NormalWishart prior is not resolved; call for_data first")
+        return self.gaussian
+
+    def _gaussian(self) -> Gaussian:
+        assert isinstance(self.family, Gaussian)
+        return self.family
+
+    def for_data(self, family: ExponentialFamily, x: Array, weights: Array, n_components: int) -> Self:
+        if not isinstance(family, Gaussian) or isinstance(family, TiedGaussian):
+            raise ValueError(f"a NormalWishart prior is for full-covariance Gaussians, not {family.name}")
+        n_features = x.shape[1]
+        origin = family.origin_for(n_features)
+        mean = np.average(x, axis=0, weights=weights) if self.mean is None else self.mean
+        mean_precision = 1.0 if self.mean_precision is None else self.mean_precision
+        dof = float(n_features) if self.dof is None else self.dof
+        beta = broadcast_rows(mean_precision, n_components, 1, "NormalWishart.mean_precision")[:, 0]
+        nu = broadcast_rows(dof, n_components, 1, "NormalWishart.dof")[:, 0]
+        if np.any(beta <= 0):
+            raise ValueError("NormalWishart.mean_precision must be positive")
+        if np.any(nu <= n_features - 1):
+            raise ValueError(f"NormalWishart.dof must exceed D - 1 = {n_features - 1}; got {dof!r}")
+        if self.scale is None:
+            covariance = np.atleast_2d(np.cov(x.T, aweights=weights, bias=True))
+            covariance = covariance + 1e-6 * np.mean(np.diag(covariance)) * np.eye(n_features)
+            inverse_scale = nu[:, None, None] * covariance[None]
+        else:
+            scale = _stacked(self.scale, n_components, (n_features, n_features), "scale")
+            _log_det_spd(scale, "scale")
+            inverse_scale = np.asarray(np.linalg.inv(scale), dtype=np.float64)
+        means = broadcast_rows(mean, n_components, n_features, "NormalWishart.mean")
+        return attrs.evolve(
+            self,
+            mean=means - origin,  # centred coordinates from here on
+            mean_precision=beta,
+            dof=nu,
+            inverse_scale=0.5 * (inverse_scale + np.swapaxes(inverse_scale, 1, 2)),
+            scale=None,
+            gaussian=family,
+        )
+
+    # ----------------------------------------------------------------- conventional views
+    @property
+    def location(self) -> Array:
+        """``m`` in the data's own coordinates: ``(K, D)``."""
+        return np.asarray(self.mean) + self._gaussian().origin_for(np.asarray(self.mean).shape[1])
+
+    @property
+    def wishart_scale(self) -> Array:
+        """``W``: ``(K, D, D)``."""
+        return np.linalg.inv(self.inverse_scale)
+
+    # ----------------------------------------------------------------- natural coordinates
+    def natural_hyperparameters(self) -> tuple[Array, Array]:
+        m, beta, nu = np.asarray(self.mean), np.asarray(self.mean_precision), np.asarray(self.dof)
+        second = self.inverse_scale + beta[:, None, None] * m[:, :, None] * m[:, None, :]
+        chi = np.concatenate([beta[:, None] * m, self._gaussian().pack(second, 1.0)], axis=1)
+        counts = np.stack([beta, nu - m.shape[1]], axis=1)
+        return chi, counts
+
+    def _unpack(self, chi: Array, counts: Array) -> tuple[Array, Array, Array, Array]:
+        gaussian = self._gaussian()
+        n_features = gaussian.n_features_of(chi.shape[-1])
+        beta = counts[..., 0]
+        nu = counts[..., 1] + n_features
+        m = chi[..., :n_features] / beta[..., None]
+        second = gaussian.unpack(chi[..., n_features:], 1.0)
+        inverse_scale = second - beta[..., None, None] * m[..., :, None] * m[..., None, :]
+        return m, beta, nu, inverse_scale
+
+    def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
+        m, beta, nu, inverse_scale = self._unpack(chi, counts)
+        inverse_scale = 0.5 * (inverse_scale + np.swapaxes(inverse_scale, -1, -2))
+        return attrs.evolve(self, mean=m, mean_precision=beta, dof=nu, inverse_scale=inverse_scale)
+
+    def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
+        m, beta, nu, inverse_scale = self._unpack(chi, counts)
+        n_features = m.shape[-1]
+        return (
+            0.5 * n_features * (LOG_2PI - np.log(beta))
+            + 0.5 * nu * n_features * LOG_2
+            - 0.5 * nu * _log_det_spd(inverse_scale, "W⁻¹")
+            + scipy.special.multigammaln(0.5 * nu, n_features)
+        )
+
+    def expected_precision(self) -> Array:
+        """``E[Λ] = νW``: ``(K, D, D)``."""
+        return np.asarray(self.dof)[:, None, None] * self.wishart_scale
+
+    def expected_log_det_precision(self) -> Array:
+        """``E[log|Λ|] = ψ_D(ν/2) + D log 2 − log|W⁻¹|``: ``(K,)``."""
+        nu = np.asarray(self.dof)
+        n_features = self.inverse_scale.shape[-1]
+        return (
+            _multi_digamma(0.5 * nu, n_features)
+            + n_features * LOG_2
+            - _log_det_spd(self.inverse_scale, "W⁻¹")
+        )
+
+    def expected_natural(self) -> Array:
+        precision = self.expected_precision()
+        first = np.einsum("kij,kj->ki", precision, np.asarray(self.mean))
+        return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
+
+    def expected_log_partition_blocks(self) -> Array:
+        m, beta = np.asarray(self.mean), np.asarray(self.mean_precision)
+        quadratic = np.einsum("ki,kij,kj->k", m, self.expected_precision(), m)
+        first = 0.5 * (m.shape[1] / beta + quadratic)
+        second = -0.5 * self.expected_log_det_precision()
+        return np.stack([first, second], axis=1)
+
+    def log_partition_blocks(self, natural: Array) -> Array:
+        gaussian = self._gaussian()
+        location, log_det_precision = gaussian.location_and_log_det(natural)
+        n_features = location.shape[1]
+        quadratic = 0.5 * np.einsum("kd,kd->k", location, natural[:, :n_features])
+        return np.stack([quadratic, -0.5 * log_det_precision], axis=1)
+
+    def mode(self) -> Array:
+        """``μ = m``, ``Λ = (ν − D) W``: the mode in ``(μ, Λ)`` (requires ``ν > D``)."""
+        nu = np.asarray(self.dof)
+        n_features = self.inverse_scale.shape[-1]
+        if np.any(nu <= n_features):
+            raise ValueError(
+                f"NormalWishart has no mode with dof <= D = {n_features}; raise the prior dof"
+            )
+        precision = (nu - n_features)[:, None, None] * self.wishart_scale
+        first = np.einsum("kij,kj->ki", precision, np.asarray(self.mean))
+        return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
+
+    def log_density(self, natural: Array) -> Array:
+        """``log NW(μ, Λ)`` w.r.t. Lebesgue measure in ``(μ, Λ)``: ``(K,)``."""
+        chi, counts = self.natural_hyperparameters()
+        return (
+            np.einsum("ks,ks->k", chi, natural)
+            - np.einsum("kb,kb->k", counts, self.log_partition_blocks(natural))
+            - self.log_normalizer()
+        )
+
+    def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
+        gaussian = self._gaussian()
+        m, beta, nu = np.asarray(self.mean), np.asarray(self.mean_precision), np.asarray(self.dof)
+        scale = self.wishart_scale
+        n_components, n_features = m.shape
+        out = np.empty((n_draws, n_components, gaussian.pack(scale[:1], 1.0).shape[1] + n_features))
+        for k in range(n_components):  # loop over components
+            precision = _sample_wishart(scale[k], nu[k], n_draws, rng)
+            factor = np.linalg.cholesky(beta[k] * precision)  # βΛ = F Fᵀ
+            noise = rng.standard_normal((n_draws, n_features, 1))
+            mu = m[k] + np.linalg.solve(np.swapaxes(factor, 1, 2), noise)[..., 0]
+            first = np.einsum("nij,nj->ni", precision, mu)
+            out[:, k] = np.concatenate([first, gaussian.pack(-0.5 * precision, 2.0)], axis=1)
+        return out
+
+    def log_predictive(self, x: Array) -> Array:
+        """The multivariate Student-t posterior predictive (Bishop 10.81), in centred form."""
+        gaussian = self._gaussian()
+        z = gaussian.centred(x)
+        m, beta, nu = np.asarray(self.mean), np.asarray(self.mean_precision), np.asarray(self.dof)
+        n_features = m.shape[1]
+        t_dof = nu + 1 - n_features
+        out = np.empty((x.shape[0], m.shape[0]))
+        for k in range(m.shape[0]):  # loop over components
+            precision = (t_dof[k] * beta[k] / (1 + beta[k])) * self.wishart_scale[k]
+            factor = np.linalg.cholesky(precision)
+            whitened = (z - m[k]) @ factor
+            distance = np.einsum("nd,nd->n", whitened, whitened)
+            out[:, k] = (
+                scipy.special.gammaln(0.5 * (t_dof[k] + n_features))
+                - scipy.special.gammaln(0.5 * t_dof[k])
+                - 0.5 * n_features * np.log(t_dof[k] * np.pi)
+                + np.log(np.diag(factor)).sum()
+                - 0.5 * (t_dof[k] + n_features) * np.log1p(distance / t_dof[k])
+            )
+        return out
+
+
+def _sample_wishart(scale: Array, dof: float, n_draws: int, rng: np.random.Generator) -> Array:
+    """Bartlett decomposition: ``Λ = L A Aᵀ Lᵀ`` with ``W = L Lᵀ``."""
+    n_features = scale.shape[0]
+    lower = np.linalg.cholesky(scale)
+    bartlett = np.zeros((n_draws, n_features, n_features))
+    rows, cols = np.tril_indices(n_features, -1)
+    bartlett[:, rows, cols] = rng.standard_normal((n_draws, rows.shape[0]))
+    chi_dof = dof - np.arange(n_features)
+    bartlett[:, np.arange(n_features), np.arange(n_features)] = np.sqrt(
+        rng.chisquare(chi_dof, size=(n_draws, n_features))
+    )
+    factor = lower @ bartlett
+    return factor @ np.swapaxes(factor, 1, 2)
