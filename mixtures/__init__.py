@@ -25,7 +25,7 @@ from mixtures.families import (
 )
 from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
 from mixtures.models import Mixture
-from mixtures.priors import ConjugatePrior, Gamma, NormalWishart
+from mixtures.priors import ConjugatePrior, Gamma, NormalWishart, TiedNormalWishart
 
 __version__ = "0.1.0"
 
@@ -50,6 +50,7 @@ __all__ = [
     "StickBreaking",
     "SufficientStatistics",
     "TiedGaussian",
+    "TiedNormalWishart",
     "WeightPrior",
     "__version__",
     "testing",

@@ -154,3 +154,17 @@ def broadcast_rows(value: Any, n_components: int, width: int, name: str) -> Arra
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or inf")
     return array
+
+
+def per_component(value: Any, n_components: int, name: str) -> Array:
+    """A per-component scalar hyperparameter as ``(K,)``: a scalar or a length-``K`` vector."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        array = np.full(n_components, float(array))
+    if array.shape != (n_components,):
+        raise ValueError(
+            f"{name} must be a scalar or a vector of length {n_components}; got shape {np.shape(value)}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return array

@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.gaussian import Gaussian, TiedGaussian
-from mixtures.priors.base import ConjugatePrior, broadcast_rows
+from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
 
-__all__ = ["NormalWishart"]
+__all__ = ["NormalWishart", "TiedNormalWishart"]
 
 Array = NDArray[np.float64]
 LOG_2PI = float(np.log(2 * np.pi))
@@ -87,16 +87,20 @@ class NormalWishart(ConjugatePrior):
         assert isinstance(self.family, Gaussian)
         return self.family
 
-    def for_data(self, family: ExponentialFamily, x: Array, weights: Array, n_components: int) -> Self:
+    def for_data(
+        self, family: ExponentialFamily, x: Array, weights: Array, n_components: int
+    ) -> Self:
         if not isinstance(family, Gaussian) or isinstance(family, TiedGaussian):
-            raise ValueError(f"a NormalWishart prior is for full-covariance Gaussians, not {family.name}")
+            raise ValueError(
+                f"a NormalWishart prior is for full-covariance Gaussians, not {family.name}"
+            )
         n_features = x.shape[1]
         origin = family.origin_for(n_features)
         mean = np.average(x, axis=0, weights=weights) if self.mean is None else self.mean
         mean_precision = 1.0 if self.mean_precision is None else self.mean_precision
         dof = float(n_features) if self.dof is None else self.dof
-        beta = broadcast_rows(mean_precision, n_components, 1, "NormalWishart.mean_precision")[:, 0]
-        nu = broadcast_rows(dof, n_components, 1, "NormalWishart.dof")[:, 0]
+        beta = per_component(mean_precision, n_components, "NormalWishart.mean_precision")
+        nu = per_component(dof, n_components, "NormalWishart.dof")
         if np.any(beta <= 0):
             raise ValueError("NormalWishart.mean_precision must be positive")
         if np.any(nu <= n_features - 1):
@@ -269,3 +273,123 @@ def _sample_wishart(scale: Array, dof: float, n_draws: int, rng: np.random.Gener
     )
     factor = lower @ bartlett
     return factor @ np.swapaxes(factor, 1, 2)
+
+
+@attrs.frozen(kw_only=True)
+class TiedNormalWishart(NormalWishart):
+    """Normal-Wishart prior for the tied Gaussian: one ``Λ ~ Wishart(W, ν)`` shared by all
+    components, ``μ_k | Λ ~ N(m_k, (β_k Λ)⁻¹)``.
+
+    To stay additive per component, the shared hyperparameters are held in equal shares: component
+    ``k`` carries ``W⁻¹/K + β_k m_k m_kᵀ`` and a count share, and the shares sum to the shared
+    values, so adding each component's statistics to its own share adds their total to the shared
+    scale (the tied update). ``log_normalizer`` gives each component ``1/K`` of the joint
+    normaliser. Defaults as for ``NormalWishart``.
+    """
+
+    def for_data(
+        self, family: ExponentialFamily, x: Array, weights: Array, n_components: int
+    ) -> Self:
+        if not isinstance(family, TiedGaussian):
+            raise ValueError(f"a TiedNormalWishart prior is for TiedGaussian, not {family.name}")
+        full = NormalWishart(
+            mean=self.mean, mean_precision=self.mean_precision, dof=self.dof, scale=self.scale
+        ).for_data(
+            Gaussian(reg_covar=family.reg_covar, origin=family.origin), x, weights, n_components
+        )
+        if np.ptp(np.asarray(full.dof)) > 0 or np.ptp(full.inverse_scale, axis=0).max() > 0:
+            raise ValueError(
+                "TiedNormalWishart takes one dof and one scale shared by all components"
+            )
+        return attrs.evolve(
+            self,
+            mean=full.mean,
+            mean_precision=full.mean_precision,
+            dof=full.dof,
+            inverse_scale=full.inverse_scale,
+            scale=None,
+            gaussian=family,
+        )
+
+    def _shared_count(self, dof: Array, n_components: int, n_features: int) -> Array:
+        """Total exponent count of ``½ log|Λ|`` in the joint density: ``K + ν − D − 1``."""
+        return n_components + dof - n_features - 1.0
+
+    def natural_hyperparameters(self) -> tuple[Array, Array]:
+        m, beta, nu = np.asarray(self.mean), np.asarray(self.mean_precision), np.asarray(self.dof)
+        n_components, n_features = m.shape
+        second = (
+            self.inverse_scale / n_components + beta[:, None, None] * m[:, :, None] * m[:, None, :]
+        )
+        chi = np.concatenate([beta[:, None] * m, self._gaussian().pack(second, 1.0)], axis=1)
+        share = self._shared_count(nu, n_components, n_features) / n_components
+        return chi, np.stack([beta, share], axis=1)
+
+    def _pooled(self, chi: Array, counts: Array) -> tuple[Array, Array, float, Array]:
+        gaussian = self._gaussian()
+        n_components = chi.shape[0]
+        n_features = gaussian.n_features_of(chi.shape[1])
+        beta = counts[:, 0]
+        m = chi[:, :n_features] / beta[:, None]
+        second = gaussian.unpack(chi[:, n_features:], 1.0).sum(0)
+        inverse_scale = second - np.einsum("k,ki,kj->ij", beta, m, m)
+        nu = float(counts[:, 1].sum()) - n_components + n_features + 1.0
+        return m, beta, nu, 0.5 * (inverse_scale + inverse_scale.T)
+
+    def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
+        m, beta, nu, inverse_scale = self._pooled(chi, counts)
+        n_components = chi.shape[0]
+        return attrs.evolve(
+            self,
+            mean=m,
+            mean_precision=beta,
+            dof=np.full(n_components, nu),
+            inverse_scale=np.broadcast_to(
+                inverse_scale, (n_components, *inverse_scale.shape)
+            ).copy(),
+        )
+
+    def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
+        if chi.ndim != 2:
+            raise ValueError("TiedNormalWishart's normaliser couples all components; pass (K, S)")
+        m, beta, nu, inverse_scale = self._pooled(chi, counts)
+        n_components, n_features = m.shape
+        joint = (
+            0.5 * n_features * (n_components * LOG_2PI - np.log(beta).sum())
+            + 0.5 * nu * n_features * LOG_2
+            - 0.5 * nu * _log_det_spd(inverse_scale, "W⁻¹")
+            + scipy.special.multigammaln(0.5 * nu, n_features)
+        )
+        return np.full(n_components, joint / n_components)
+
+    def mode(self) -> Array:
+        """``μ_k = m_k``, ``Λ = (K + ν − D − 1) W``: the joint mode in ``(μ_1..μ_K, Λ)``."""
+        m, nu = np.asarray(self.mean), float(np.asarray(self.dof)[0])
+        n_components, n_features = m.shape
+        count = self._shared_count(np.asarray(nu), n_components, n_features)
+        if count <= 0:
+            raise ValueError("TiedNormalWishart has no mode: K + dof − D − 1 must be positive")
+        precision = float(count) * self.wishart_scale[0]
+        first = m @ precision
+        second = self._gaussian().pack(
+            np.broadcast_to(-0.5 * precision, (n_components, n_features, n_features)), 2.0
+        )
+        return np.concatenate([first, second], axis=1)
+
+    def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
+        gaussian = self._gaussian()
+        m, beta, nu = (
+            np.asarray(self.mean),
+            np.asarray(self.mean_precision),
+            float(np.asarray(self.dof)[0]),
+        )
+        n_components, n_features = m.shape
+        precision = _sample_wishart(self.wishart_scale[0], nu, n_draws, rng)
+        out = []
+        for k in range(n_components):  # loop over components; Λ is shared
+            factor = np.linalg.cholesky(beta[k] * precision)
+            noise = rng.standard_normal((n_draws, n_features, 1))
+            mu = m[k] + np.linalg.solve(np.swapaxes(factor, 1, 2), noise)[..., 0]
+            first = np.einsum("nij,nj->ni", precision, mu)
+            out.append(np.concatenate([first, gaussian.pack(-0.5 * precision, 2.0)], axis=1))
+        return np.stack(out, axis=1)
