@@ -40,6 +40,16 @@ def _log_det_spd(matrices: Array, what: str) -> Array:
     return np.asarray(log_det, dtype=np.float64)
 
 
+def _check_spd(matrices: Array, what: str) -> None:
+    symmetric = np.allclose(matrices, np.swapaxes(matrices, -1, -2), rtol=1e-10, atol=0.0)
+    try:
+        np.linalg.cholesky(matrices)
+    except np.linalg.LinAlgError:
+        symmetric = False
+    if not symmetric:
+        raise ValueError(f"NormalWishart: {what} is not positive definite (symmetric)")
+
+
 def _stacked(value: Any, n_components: int, shape: tuple[int, ...], name: str) -> Array:
     array = np.asarray(value, dtype=np.float64)
     if array.shape == shape:
@@ -64,7 +74,8 @@ class NormalWishart(ConjugatePrior):
     * ``mean_precision`` ``β``: default 1;
     * ``dof`` ``ν`` (must exceed ``D − 1``): default ``D``;
     * ``scale`` ``W`` (``(D, D)`` or ``(K, D, D)``): default the inverse of the weighted data
-      covariance, divided by ``ν`` so that the prior mean precision ``νW`` is the data precision.
+      covariance (plus a ridge of 1e-6 of its mean variance, or 1e-6 for data without spread),
+      divided by ``ν`` so that the prior mean precision ``νW`` is the data precision.
 
     After ``for_data`` the fields hold per-component arrays; ``inverse_scale`` is ``W⁻¹`` (kept
     directly because the updates add to it).
@@ -107,11 +118,13 @@ class NormalWishart(ConjugatePrior):
             raise ValueError(f"NormalWishart.dof must exceed D - 1 = {n_features - 1}; got {dof!r}")
         if self.scale is None:
             covariance = np.atleast_2d(np.cov(x.T, aweights=weights, bias=True))
-            covariance = covariance + 1e-6 * np.mean(np.diag(covariance)) * np.eye(n_features)
+            spread = float(np.mean(np.diag(covariance)))
+            ridge = 1e-6 * spread if spread > 0 else 1e-6  # data without spread: a unit-scale floor
+            covariance = covariance + ridge * np.eye(n_features)
             inverse_scale = nu[:, None, None] * covariance[None]
         else:
             scale = _stacked(self.scale, n_components, (n_features, n_features), "scale")
-            _log_det_spd(scale, "scale")
+            _check_spd(scale, "scale")
             inverse_scale = np.asarray(np.linalg.inv(scale), dtype=np.float64)
         means = broadcast_rows(mean, n_components, n_features, "NormalWishart.mean")
         return attrs.evolve(

@@ -38,6 +38,8 @@ PROPERTIES = (
     properties.assert_statistics_add,
     properties.assert_weights_duplicate,
     properties.assert_em_monotone,
+    properties.assert_elbo_monotone,
+    properties.assert_map_em_monotone,
 )
 
 

@@ -7,6 +7,7 @@ it can be driven by hypothesis (see ``check_family``) or called directly in a us
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 from hypothesis import reject
@@ -20,8 +21,10 @@ from mixtures.exceptions import (
 from mixtures.testing.strategies import Problem
 
 __all__ = [
+    "assert_elbo_monotone",
     "assert_em_monotone",
     "assert_gradient_is_mean",
+    "assert_map_em_monotone",
     "assert_round_trip",
     "assert_statistics_add",
     "assert_weights_duplicate",
@@ -129,3 +132,71 @@ def assert_em_monotone(problem: Problem, max_iter: int = 25, rtol: float = 1e-9)
             f"{problem.family.name}: EM log-likelihood decreased at iteration {step + 1}: "
             f"{bounds[step]!r} -> {bounds[step + 1]!r}"
         )
+
+
+def _fit_quietly(model: Any, x: Array) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", EmptyComponentWarning)
+        try:
+            model.fit(x)
+        except DegenerateComponentError:
+            reject()
+
+
+def _assert_non_decreasing(bounds: Array, rtol: float, what: str) -> None:
+    drops = bounds[:-1] - bounds[1:]
+    allowed = rtol * np.maximum(np.abs(bounds[:-1]), 1.0)
+    if np.any(drops > allowed):
+        step = int(np.argmax(drops - allowed))
+        raise AssertionError(
+            f"{what} decreased at iteration {step + 1}: {bounds[step]!r} -> {bounds[step + 1]!r}"
+        )
+
+
+def _default_prior_or_none(problem: Problem) -> Any:
+    from mixtures.priors import default_prior
+
+    try:
+        return default_prior(problem.family)
+    except ValueError:
+        return None  # a family without a conjugate prior has no VB or MAP to check
+
+
+def assert_elbo_monotone(problem: Problem, max_iter: int = 25, rtol: float = 1e-9) -> None:
+    """Variational Bayes with the family's default prior never decreases its ELBO."""
+    from mixtures.models.mixture import Mixture
+
+    prior = _default_prior_or_none(problem)
+    if prior is None:
+        return
+    n_components = min(problem.natural.shape[0], problem.x.shape[0])
+    model = Mixture(
+        problem.family, n_components, inference="vb", prior=prior, init="random",
+        max_iter=max_iter, tol=0.0, random_state=problem.seed,
+    )
+    _fit_quietly(model, problem.x)
+    _assert_non_decreasing(np.asarray(model.lower_bounds_), rtol, f"{problem.family.name}: ELBO")
+
+
+def assert_map_em_monotone(problem: Problem, max_iter: int = 25, rtol: float = 1e-9) -> None:
+    """MAP-EM (EM with the default prior) never decreases log-likelihood + log prior."""
+    from mixtures.models.mixture import Mixture
+
+    prior = _default_prior_or_none(problem)
+    if prior is None:
+        return
+    n_components = min(problem.natural.shape[0], problem.x.shape[0])
+    model = Mixture(
+        problem.family, n_components, prior=prior, init="random", max_iter=max_iter, tol=0.0,
+        random_state=problem.seed,
+    )
+    try:
+        _fit_quietly(model, problem.x)
+    except ValueError as error:  # a prior without a mode (e.g. too few degrees of freedom)
+        if "no mode" in str(error):
+            reject()
+        raise
+    _assert_non_decreasing(
+        np.asarray(model.lower_bounds_), rtol, f"{problem.family.name}: MAP-EM objective"
+    )
