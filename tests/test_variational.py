@@ -157,6 +157,24 @@ def test_bad_priors(params: dict, message: str) -> None:
         mx.Mixture(mx.Gaussian(), 2, inference="vb", **params).fit(x)
 
 
+def test_weight_prior_is_for_vb_only() -> None:
+    x, _ = seed_data(100)
+    with pytest.raises(ValueError, match="weight_prior applies to inference='vb'"):
+        mx.Mixture(mx.Gaussian(), 2, weight_prior=mx.DirichletWeights()).fit(x)
+
+
+def test_empty_components_are_not_effective_on_small_data() -> None:
+    """With few samples an empty component's E[π] can exceed 1%; it received no data, so it is
+    not counted as effective."""
+    x = _three_clusters(100)
+    model = mx.Mixture(
+        mx.Gaussian(), 8, inference="vb", weight_prior=mx.DirichletWeights(concentration=1.5),
+        random_state=0, max_iter=2000,
+    ).fit(x)
+    assert model.n_effective_components_ <= 4
+    assert np.all(model.weights_[~model.effective_components_] < 0.02)
+
+
 def test_bad_weight_concentration() -> None:
     with pytest.raises(ValueError, match="concentration must be positive"):
         mx.DirichletWeights(concentration=0.0)

@@ -63,6 +63,10 @@ class WeightPrior(abc.ABC):
     def kl_divergence(self, other: Self) -> float:
         """``KL(self ‖ other)``."""
 
+    @abc.abstractmethod
+    def data_counts(self, prior: Self) -> Array:
+        """The counts ``N_k`` this posterior added to ``prior``'s pseudo-counts: ``(K,)``."""
+
 
 @attrs.frozen(kw_only=True)
 class DirichletWeights(WeightPrior):
@@ -90,6 +94,9 @@ class DirichletWeights(WeightPrior):
         alpha = np.asarray(self.concentration)
         return alpha / alpha.sum()
 
+    def data_counts(self, prior: Self) -> Array:
+        return np.asarray(self.concentration) - np.asarray(prior.concentration)
+
     def kl_divergence(self, other: Self) -> float:
         a, b = np.asarray(self.concentration), np.asarray(other.concentration)
         gammaln = scipy.special.gammaln
@@ -104,7 +111,8 @@ class StickBreaking(WeightPrior):
     """Truncated Dirichlet-process (stick-breaking) prior: ``π_k = v_k Π_{j<k} (1 − v_j)`` with
     ``v_k ~ Beta(1, γ)``. ``concentration`` is ``γ``; default ``1/K``.
 
-    The posterior keeps a Beta per stick: ``a_k = 1 + N_k``, ``b_k = γ + Σ_{j>k} N_j``.
+    The posterior keeps a Beta per stick: ``a_k = 1 + N_k``, ``b_k = γ + Σ_{j>k} N_j`` (fields
+    ``stick_a``, ``stick_b``); ``concentration`` stays the prior's ``γ``.
     """
 
     concentration: Any = attrs.field(default=None, validator=_optional_positive)
@@ -138,6 +146,9 @@ class StickBreaking(WeightPrior):
         stick = a / (a + b)
         weights = stick * np.concatenate([[1.0], np.cumprod(1.0 - stick[:-1])])
         return weights / weights.sum()
+
+    def data_counts(self, prior: Self) -> Array:
+        return np.asarray(self.stick_a) - np.asarray(prior.stick_a)
 
     def kl_divergence(self, other: Self) -> float:
         return float(

@@ -35,10 +35,11 @@ __all__ = ["Mixture"]
 
 Array = NDArray[np.float64]
 INFERENCE_METHODS = ("em", "vb")
+DEFAULT_TOLERANCE = {"em": 1e-3, "vb": 1e-6}
 _VARIATIONAL_ATTRIBUTES = (
     "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
 )
-#: A component whose posterior weight is below this share counts as switched off (VB).
+#: A component that received less than this share of the data counts as switched off (VB).
 EFFECTIVE_WEIGHT = 0.01
 
 
@@ -59,8 +60,10 @@ class Mixture(Estimator):
         family's conjugate prior.
     max_iter : int, default 100
         Maximum number of M-steps per run.
-    tol : float, default 1e-3
-        Convergence threshold on the change of the mean (per-sample, weighted) log-likelihood.
+    tol : float or None, default None
+        Convergence threshold. EM stops when the mean (per-sample, weighted) objective changes by
+        less than ``tol`` (default 1e-3, as scikit-learn); VB when the ELBO's relative change is
+        below ``tol`` (default 1e-6).
     n_init : int, default 1
         Number of runs from different initialisations; the best final log-likelihood wins.
     init : {"kmeans++", "kmeans", "random"}, array (n_samples, n_components) or (weights, components)
@@ -92,8 +95,8 @@ class Mixture(Estimator):
     n_features_in_. With a prior (MAP-EM) the objective adds the log prior density; with VB it
     is the ELBO per unit of sample weight, ``weights_`` and ``components_`` are posterior means,
     ``posterior_`` holds ``q`` (``posterior_.components``, ``posterior_.weights``), ``prior_`` the
-    resolved prior, ``effective_components_`` marks the components keeping at least 1% of the
-    weight and ``n_effective_components_`` counts them.
+    resolved prior, ``effective_components_`` marks the components that received at least 1% of
+    the data (their expected counts) and ``n_effective_components_`` counts them.
     """
 
     # fitted attributes (set by fit)
@@ -111,7 +114,7 @@ class Mixture(Estimator):
         *,
         inference: str = "em",
         max_iter: int = 100,
-        tol: float = 1e-3,
+        tol: float | None = None,
         n_init: int = 1,
         init: str | Any = "kmeans++",
         random_state: int | np.random.Generator | None = None,
@@ -139,7 +142,8 @@ class Mixture(Estimator):
         check_int(self.n_components, "n_components", 1)
         check_int(self.max_iter, "max_iter", 1)
         check_int(self.n_init, "n_init", 1)
-        check_real(self.tol, "tol", 0.0)
+        if self.tol is not None:
+            check_real(self.tol, "tol", 0.0)
         if self.chunk_size is not None:
             check_int(self.chunk_size, "chunk_size", 1)
         if self.inference not in INFERENCE_METHODS:
@@ -148,6 +152,11 @@ class Mixture(Estimator):
             )
         if self.prior is not None and not isinstance(self.prior, ConjugatePrior):
             raise ValueError(f"prior must be a ConjugatePrior (e.g. NormalWishart()); got {self.prior!r}")
+        if self.weight_prior is not None and self.inference == "em":
+            raise ValueError(
+                "weight_prior applies to inference='vb'; EM (and MAP-EM) estimate the weights by "
+                "maximum likelihood"
+            )
         if self.weight_prior is not None and not isinstance(self.weight_prior, WeightPrior):
             raise ValueError(
                 f"weight_prior must be DirichletWeights(...) or StickBreaking(...); got "
@@ -205,7 +214,7 @@ class Mixture(Estimator):
             ]
         best: EMResult | None = None
         for start in starts:
-            result = fit_em(data, start, max_iter=self.max_iter, tol=self.tol, prior=prior)
+            result = fit_em(data, start, max_iter=self.max_iter, tol=self._tolerance(), prior=prior)
             if best is None or result.trajectory.objective > best.trajectory.objective:
                 best = result
         assert best is not None
@@ -244,7 +253,9 @@ class Mixture(Estimator):
             ]
         best: Trajectory[VariationalPosterior] | None = None
         for start in starts:
-            trajectory = fit_vb(data, prior, weight_prior, start, max_iter=self.max_iter, tol=self.tol)
+            trajectory = fit_vb(
+                data, prior, weight_prior, start, max_iter=self.max_iter, tol=self._tolerance()
+            )
             if best is None or trajectory.objective > best.objective:
                 best = trajectory
         assert best is not None
@@ -254,9 +265,13 @@ class Mixture(Estimator):
         self.posterior_ = posterior
         self.weights_ = posterior.weights.mean_weights()
         self.components_ = data.family.components(posterior.components.posterior_mean_natural())
-        self.effective_components_ = self.weights_ >= EFFECTIVE_WEIGHT
+        counts = posterior.weights.data_counts(weight_prior)
+        self.effective_components_ = counts >= EFFECTIVE_WEIGHT * counts.sum()
         self.n_effective_components_ = int(self.effective_components_.sum())
         self._store_trajectory(best)
+
+    def _tolerance(self) -> float:
+        return DEFAULT_TOLERANCE[self.inference] if self.tol is None else float(self.tol)
 
     def _initial_statistics(self, data: ChunkedData, rng: np.random.Generator) -> EStep:
         if isinstance(self.init, str):
@@ -310,7 +325,7 @@ class Mixture(Estimator):
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
                 f"(last change {trajectory.objectives[-1] - trajectory.objectives[-2]:.3g}, "
-                f"tol={self.tol}); increase max_iter or tol, or check the data",
+                f"tol={self._tolerance()}); increase max_iter or tol, or check the data",
                 ConvergenceWarning,
                 stacklevel=4,
             )

@@ -74,11 +74,13 @@ class NormalWishart(ConjugatePrior):
     * ``mean_precision`` ``β``: default 1;
     * ``dof`` ``ν`` (must exceed ``D − 1``): default ``D``;
     * ``scale`` ``W`` (``(D, D)`` or ``(K, D, D)``): default the inverse of the weighted data
-      covariance (plus a ridge of 1e-6 of its mean variance, or 1e-6 for data without spread),
+      covariance (plus a ridge of 1e-3 of its mean variance, or 1e-3 for data without spread),
       divided by ``ν`` so that the prior mean precision ``νW`` is the data precision.
 
-    After ``for_data`` the fields hold per-component arrays; ``inverse_scale`` is ``W⁻¹`` (kept
-    directly because the updates add to it).
+    After ``for_data`` the fields hold per-component arrays in the data's own coordinates (``mean``
+    ``(K, D)``, ``mean_precision`` and ``dof`` ``(K,)``, ``scale`` ``(K, D, D)``); internally
+    ``centred_mean`` is ``m`` relative to the centring origin and ``inverse_scale`` is ``W⁻¹``
+    (kept directly because the updates add to it).
     """
 
     mean: Any = None
@@ -86,7 +88,21 @@ class NormalWishart(ConjugatePrior):
     dof: Any = None
     scale: Any = None
     inverse_scale: Any = attrs.field(default=None, repr=False)
+    centred_mean: Any = attrs.field(default=None, repr=False)
     gaussian: Gaussian | None = attrs.field(default=None, repr=False)
+
+    def _centred_mean(self) -> Array:
+        """``m`` relative to the family's centring origin (what the natural coordinates use)."""
+        return np.asarray(self.centred_mean)
+
+    def _with_moments(self, centred_mean: Array, inverse_scale: Array, **fields: Any) -> Self:
+        """Evolve with ``m`` (centred) and ``W⁻¹``, keeping the conventional views in step."""
+        origin = self._gaussian().origin_for(centred_mean.shape[1])
+        inverse_scale = 0.5 * (inverse_scale + np.swapaxes(inverse_scale, -1, -2))
+        return attrs.evolve(
+            self, centred_mean=centred_mean, mean=centred_mean + origin,
+            inverse_scale=inverse_scale, scale=np.linalg.inv(inverse_scale), **fields,
+        )
 
     @property
     def family(self) -> ExponentialFamily:
@@ -119,7 +135,9 @@ class NormalWishart(ConjugatePrior):
         if self.scale is None:
             covariance = np.atleast_2d(np.cov(x.T, aweights=weights, bias=True))
             spread = float(np.mean(np.diag(covariance)))
-            ridge = 1e-6 * spread if spread > 0 else 1e-6  # data without spread: a unit-scale floor
+            # a weak prior must not be sure of directions the data never showed (N <= D, or a
+            # constant column): add 1e-3 of the mean variance, or 1e-3 for data without spread
+            ridge = 1e-3 * spread if spread > 0 else 1e-3
             covariance = covariance + ridge * np.eye(n_features)
             inverse_scale = nu[:, None, None] * covariance[None]
         else:
@@ -127,30 +145,23 @@ class NormalWishart(ConjugatePrior):
             _check_spd(scale, "scale")
             inverse_scale = np.asarray(np.linalg.inv(scale), dtype=np.float64)
         means = broadcast_rows(mean, n_components, n_features, "NormalWishart.mean")
-        return attrs.evolve(
-            self,
-            mean=means - origin,  # centred coordinates from here on
-            mean_precision=beta,
-            dof=nu,
-            inverse_scale=0.5 * (inverse_scale + np.swapaxes(inverse_scale, 1, 2)),
-            scale=None,
-            gaussian=family,
-        )
+        resolved = attrs.evolve(self, gaussian=family, mean_precision=beta, dof=nu)
+        return resolved._with_moments(means - origin, inverse_scale)
 
     # ----------------------------------------------------------------- conventional views
     @property
     def location(self) -> Array:
-        """``m`` in the data's own coordinates: ``(K, D)``."""
-        return np.asarray(self.mean) + self._gaussian().origin_for(np.asarray(self.mean).shape[1])
+        """``m`` in the data's own coordinates: ``(K, D)`` (the same as ``mean`` once resolved)."""
+        return np.asarray(self.mean)
 
     @property
     def wishart_scale(self) -> Array:
-        """``W``: ``(K, D, D)``."""
-        return np.linalg.inv(self.inverse_scale)
+        """``W``: ``(K, D, D)`` (the same as ``scale`` once resolved)."""
+        return np.asarray(self.scale)
 
     # ----------------------------------------------------------------- natural coordinates
     def natural_hyperparameters(self) -> tuple[Array, Array]:
-        m, beta, nu = np.asarray(self.mean), np.asarray(self.mean_precision), np.asarray(self.dof)
+        m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         second = self.inverse_scale + beta[:, None, None] * m[:, :, None] * m[:, None, :]
         chi = np.concatenate([beta[:, None] * m, self._gaussian().pack(second, 1.0)], axis=1)
         counts = np.stack([beta, nu - m.shape[1]], axis=1)
@@ -168,8 +179,7 @@ class NormalWishart(ConjugatePrior):
 
     def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
         m, beta, nu, inverse_scale = self._unpack(chi, counts)
-        inverse_scale = 0.5 * (inverse_scale + np.swapaxes(inverse_scale, -1, -2))
-        return attrs.evolve(self, mean=m, mean_precision=beta, dof=nu, inverse_scale=inverse_scale)
+        return self._with_moments(m, inverse_scale, mean_precision=beta, dof=nu)
 
     def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
         m, beta, nu, inverse_scale = self._unpack(chi, counts)
@@ -197,11 +207,11 @@ class NormalWishart(ConjugatePrior):
 
     def expected_natural(self) -> Array:
         precision = self.expected_precision()
-        first = np.einsum("kij,kj->ki", precision, np.asarray(self.mean))
+        first = np.einsum("kij,kj->ki", precision, self._centred_mean())
         return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
 
     def expected_log_partition_blocks(self) -> Array:
-        m, beta = np.asarray(self.mean), np.asarray(self.mean_precision)
+        m, beta = self._centred_mean(), np.asarray(self.mean_precision)
         quadratic = np.einsum("ki,kij,kj->k", m, self.expected_precision(), m)
         first = 0.5 * (m.shape[1] / beta + quadratic)
         second = -0.5 * self.expected_log_det_precision()
@@ -223,7 +233,7 @@ class NormalWishart(ConjugatePrior):
                 f"NormalWishart has no mode with dof <= D = {n_features}; raise the prior dof"
             )
         precision = (nu - n_features)[:, None, None] * self.wishart_scale
-        first = np.einsum("kij,kj->ki", precision, np.asarray(self.mean))
+        first = np.einsum("kij,kj->ki", precision, self._centred_mean())
         return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
 
     def log_density(self, natural: Array) -> Array:
@@ -237,7 +247,7 @@ class NormalWishart(ConjugatePrior):
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         gaussian = self._gaussian()
-        m, beta, nu = np.asarray(self.mean), np.asarray(self.mean_precision), np.asarray(self.dof)
+        m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         scale = self.wishart_scale
         n_components, n_features = m.shape
         out = np.empty((n_draws, n_components, gaussian.pack(scale[:1], 1.0).shape[1] + n_features))
@@ -254,7 +264,7 @@ class NormalWishart(ConjugatePrior):
         """The multivariate Student-t posterior predictive (Bishop 10.81), in centred form."""
         gaussian = self._gaussian()
         z = gaussian.centred(x)
-        m, beta, nu = np.asarray(self.mean), np.asarray(self.mean_precision), np.asarray(self.dof)
+        m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         n_features = m.shape[1]
         t_dof = nu + 1 - n_features
         out = np.empty((x.shape[0], m.shape[0]))
@@ -314,22 +324,17 @@ class TiedNormalWishart(NormalWishart):
             raise ValueError(
                 "TiedNormalWishart takes one dof and one scale shared by all components"
             )
-        return attrs.evolve(
-            self,
-            mean=full.mean,
-            mean_precision=full.mean_precision,
-            dof=full.dof,
-            inverse_scale=full.inverse_scale,
-            scale=None,
-            gaussian=family,
+        resolved = attrs.evolve(
+            self, gaussian=family, mean_precision=full.mean_precision, dof=full.dof
         )
+        return resolved._with_moments(full._centred_mean(), full.inverse_scale)
 
     def _shared_count(self, dof: Array, n_components: int, n_features: int) -> Array:
         """Total exponent count of ``½ log|Λ|`` in the joint density: ``K + ν − D − 1``."""
         return n_components + dof - n_features - 1.0
 
     def natural_hyperparameters(self) -> tuple[Array, Array]:
-        m, beta, nu = np.asarray(self.mean), np.asarray(self.mean_precision), np.asarray(self.dof)
+        m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         n_components, n_features = m.shape
         second = (
             self.inverse_scale / n_components + beta[:, None, None] * m[:, :, None] * m[:, None, :]
@@ -352,14 +357,9 @@ class TiedNormalWishart(NormalWishart):
     def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
         m, beta, nu, inverse_scale = self._pooled(chi, counts)
         n_components = chi.shape[0]
-        return attrs.evolve(
-            self,
-            mean=m,
-            mean_precision=beta,
-            dof=np.full(n_components, nu),
-            inverse_scale=np.broadcast_to(
-                inverse_scale, (n_components, *inverse_scale.shape)
-            ).copy(),
+        shared = np.broadcast_to(inverse_scale, (n_components, *inverse_scale.shape)).copy()
+        return self._with_moments(
+            m, shared, mean_precision=beta, dof=np.full(n_components, nu)
         )
 
     def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
@@ -377,7 +377,7 @@ class TiedNormalWishart(NormalWishart):
 
     def mode(self) -> Array:
         """``μ_k = m_k``, ``Λ = (K + ν − D − 1) W``: the joint mode in ``(μ_1..μ_K, Λ)``."""
-        m, nu = np.asarray(self.mean), float(np.asarray(self.dof)[0])
+        m, nu = self._centred_mean(), float(np.asarray(self.dof)[0])
         n_components, n_features = m.shape
         count = self._shared_count(np.asarray(nu), n_components, n_features)
         if count <= 0:
@@ -392,7 +392,7 @@ class TiedNormalWishart(NormalWishart):
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         gaussian = self._gaussian()
         m, beta, nu = (
-            np.asarray(self.mean),
+            self._centred_mean(),
             np.asarray(self.mean_precision),
             float(np.asarray(self.dof)[0]),
         )
