@@ -1,4 +1,5 @@
-"""Time per EM iteration, this library against scikit-learn's GaussianMixture, in one run.
+"""Time per EM and VB iteration, this library against scikit-learn's GaussianMixture and
+BayesianGaussianMixture, in one run.
 
     python benchmarks/bench_em.py [--repeats 5] [--iterations 10]
 
@@ -18,11 +19,13 @@ import numpy as np
 
 import mixtures as mx
 
-WORKLOADS = [  # (name, n_samples, n_features, n_components, our family, sklearn covariance_type)
-    ("GMM full", 200_000, 10, 8, mx.Gaussian, "full"),
-    ("GMM diag", 200_000, 10, 8, mx.DiagonalGaussian, "diag"),
-    ("GMM spherical", 200_000, 10, 8, mx.SphericalGaussian, "spherical"),
-    ("GMM tied", 200_000, 10, 8, mx.TiedGaussian, "tied"),
+WORKLOADS = [  # (name, n_samples, n_features, n_components, our family, sklearn type, inference)
+    ("GMM full", 200_000, 10, 8, mx.Gaussian, "full", "em"),
+    ("GMM diag", 200_000, 10, 8, mx.DiagonalGaussian, "diag", "em"),
+    ("GMM spherical", 200_000, 10, 8, mx.SphericalGaussian, "spherical", "em"),
+    ("GMM tied", 200_000, 10, 8, mx.TiedGaussian, "tied", "em"),
+    ("BGMM full (VB)", 200_000, 10, 8, mx.Gaussian, "full", "vb"),
+    ("BGMM tied (VB)", 200_000, 10, 8, mx.TiedGaussian, "tied", "vb"),
 ]
 
 
@@ -54,19 +57,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=10)
     args = parser.parse_args(argv)
-    from sklearn.mixture import GaussianMixture
+    from sklearn.mixture import BayesianGaussianMixture, GaussianMixture
 
     print(f"{'workload':<16}{'N':>9}{'D':>4}{'K':>4}{'ours ms/it':>13}{'sklearn ms/it':>15}{'ratio':>8}")
-    for name, n, d, k, family, covariance_type in WORKLOADS:
+    for name, n, d, k, family, covariance_type, inference in WORKLOADS:
         x = clustered_data(n, d, k)
+        peer = GaussianMixture if inference == "em" else BayesianGaussianMixture
 
-        def ours(max_iter: int, family=family, k=k, x=x) -> object:
-            return mx.Mixture(family(), k, init="random", max_iter=max_iter, tol=0.0,
-                              random_state=0).fit(x)
+        def ours(max_iter: int, family=family, k=k, x=x, inference=inference) -> object:
+            return mx.Mixture(family(), k, inference=inference, init="random", max_iter=max_iter,
+                              tol=0.0, random_state=0).fit(x)
 
-        def theirs(max_iter: int, covariance_type=covariance_type, k=k, x=x) -> object:
-            return GaussianMixture(k, covariance_type=covariance_type, init_params="random",
-                                   max_iter=max_iter, tol=0.0, random_state=0).fit(x)
+        def theirs(max_iter: int, covariance_type=covariance_type, k=k, x=x, peer=peer) -> object:
+            return peer(n_components=k, covariance_type=covariance_type, init_params="random",
+                        max_iter=max_iter, tol=0.0, random_state=0).fit(x)
 
         mine = per_iteration(ours, args.iterations, args.repeats)
         other = per_iteration(theirs, args.iterations, args.repeats)

@@ -25,28 +25,41 @@ from mixtures.families import (
 )
 from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
 from mixtures.models import Mixture
-from mixtures.priors import ConjugatePrior, Gamma, NormalWishart, TiedNormalWishart
+from mixtures.priors import (
+    Beta,
+    ConjugatePrior,
+    Dirichlet,
+    Gamma,
+    NormalGamma,
+    NormalWishart,
+    SphericalNormalGamma,
+    TiedNormalWishart,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Bernoulli",
+    "Beta",
     "Categorical",
     "Components",
     "ConjugatePrior",
     "ConvergenceWarning",
     "DegenerateComponentError",
     "DiagonalGaussian",
+    "Dirichlet",
     "DirichletWeights",
     "EmptyComponentWarning",
     "ExponentialFamily",
     "Gamma",
     "Gaussian",
     "Mixture",
+    "NormalGamma",
     "NormalWishart",
     "NotFittedError",
     "Poisson",
     "SphericalGaussian",
+    "SphericalNormalGamma",
     "StickBreaking",
     "SufficientStatistics",
     "TiedGaussian",

@@ -2,23 +2,50 @@
 
 from __future__ import annotations
 
-from mixtures.families import Gaussian, Poisson, TiedGaussian
+from mixtures.families import (
+    Bernoulli,
+    Categorical,
+    DiagonalGaussian,
+    Gaussian,
+    Poisson,
+    SphericalGaussian,
+    TiedGaussian,
+)
 from mixtures.families.base import ExponentialFamily
 from mixtures.priors.base import ConjugatePrior
+from mixtures.priors.normal_gamma import NormalGamma, SphericalNormalGamma
 from mixtures.priors.normal_wishart import NormalWishart, TiedNormalWishart
-from mixtures.priors.single import Gamma
+from mixtures.priors.single import Beta, Dirichlet, Gamma
 
-__all__ = ["ConjugatePrior", "Gamma", "NormalWishart", "TiedNormalWishart", "default_prior"]
+__all__ = [
+    "Beta",
+    "ConjugatePrior",
+    "Dirichlet",
+    "Gamma",
+    "NormalGamma",
+    "NormalWishart",
+    "SphericalNormalGamma",
+    "TiedNormalWishart",
+    "default_prior",
+]
+
+# most specific family first: TiedGaussian is a Gaussian
+_DEFAULTS: tuple[tuple[type[ExponentialFamily], type[ConjugatePrior]], ...] = (
+    (TiedGaussian, TiedNormalWishart),
+    (Gaussian, NormalWishart),
+    (DiagonalGaussian, NormalGamma),
+    (SphericalGaussian, SphericalNormalGamma),
+    (Bernoulli, Beta),
+    (Poisson, Gamma),
+    (Categorical, Dirichlet),
+)
 
 
 def default_prior(family: ExponentialFamily) -> ConjugatePrior:
     """The weakly-informative default prior for a built-in family (all hyperparameters unset)."""
-    if isinstance(family, TiedGaussian):
-        return TiedNormalWishart()
-    if isinstance(family, Gaussian):
-        return NormalWishart()
-    if isinstance(family, Poisson):
-        return Gamma()
+    for family_type, prior_type in _DEFAULTS:
+        if isinstance(family, family_type):
+            return prior_type()
     raise ValueError(
         f"no default conjugate prior for {family.name}; pass prior=... (a ConjugatePrior for it)"
     )

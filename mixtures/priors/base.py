@@ -76,8 +76,12 @@ class ConjugatePrior(abc.ABC):
 
     @abc.abstractmethod
     def mode(self) -> Array:
-        """Natural parameters at the density's mode in the prior's conventional coordinates
-        (for MAP-EM): ``(K, S)``."""
+        """Natural parameters at the density's mode (for MAP-EM): ``(K, S)``.
+
+        The mode depends on the coordinates the density is taken in; each prior documents its
+        own (``η`` for Gamma and Beta, log-ratios for Dirichlet, ``(μ, Λ)`` or ``(μ, λ)`` for the
+        Gaussian priors) and ``log_density`` uses the same, so MAP-EM's objective
+        (log-likelihood + log prior density) never decreases."""
 
     @abc.abstractmethod
     def log_density(self, natural: Array) -> Array:

@@ -1,8 +1,10 @@
-"""Priors with one block of pseudo-counts: ``p(η | χ, ν) ∝ exp(⟨χ, η⟩ − ν A(η))``.
+"""Priors of the discrete families: ``Gamma`` (Poisson), ``Beta`` (Bernoulli), ``Dirichlet`` (Categorical).
 
-Their mode in natural coordinates solves ``∇A(η) = χ / ν``, so MAP is moment matching on
-pseudo-count-smoothed statistics, and the posterior-mean point estimate is the family's own
-mean parameter ``χ / ν`` wherever that is the posterior mean of the conventional parameter.
+``Gamma`` and ``Beta`` are ``SingleBlockPrior``s: each block count pairs with its own statistics, so
+the density in natural coordinates ``p(η | χ, ν) ∝ exp(⟨χ, η⟩ − Σ_b ν_b A_b(η))`` has its mode where
+``∇A(η) = χ / ν``. MAP is then moment matching on pseudo-count-smoothed statistics, and the
+posterior-mean point estimate is the family's own mean parameter ``χ / ν`` wherever that is the
+posterior mean of the conventional parameter.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ import scipy.special
 from numpy.typing import NDArray
 
 from mixtures.families.base import ExponentialFamily
-from mixtures.families.discrete import Poisson
-from mixtures.priors.base import ConjugatePrior, broadcast_rows
+from mixtures.families.discrete import Bernoulli, Categorical, Poisson
+from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
 
-__all__ = ["Gamma", "SingleBlockPrior"]
+__all__ = ["Beta", "Dirichlet", "Gamma", "SingleBlockPrior", "log_gamma_draws"]
 
 Array = NDArray[np.float64]
 
@@ -31,10 +33,31 @@ def _optional_positive(instance: Any, attribute: attrs.Attribute, value: Any) ->
         raise ValueError(f"{type(instance).__name__}.{attribute.name} must be positive; got {value!r}")
 
 
+def _optional_finite(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is not None and not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be finite; got {value!r}")
+
+
+def log_gamma_draws(shape: Array, rng: np.random.Generator, size: tuple[int, ...]) -> Array:
+    """``log X`` for ``X ~ Gamma(shape, 1)`` of the given ``size``, finite even for tiny shapes.
+
+    A small shape puts so much mass near 0 that ``X`` underflows; ``X = Y·U^(1/shape)`` with
+    ``Y ~ Gamma(shape + 1)`` and ``U`` uniform lets the logarithm be formed without ever forming ``X``.
+    """
+    shape = np.broadcast_to(shape, size)
+    uniform = 1.0 - rng.random(size)  # in (0, 1]: its logarithm is finite
+    return np.log(rng.gamma(shape + 1.0, size=size)) + np.log(uniform) / shape
+
+
 class SingleBlockPrior(ConjugatePrior):
-    """Shared behaviour of one-block priors: the mode, the log density and sampling helpers."""
+    """Shared behaviour of priors whose counts are one per statistic or one in all (``B = S`` or
+    ``B = 1``): the mode ``∇A(η) = χ / ν`` in natural coordinates and the density there.
+
+    ``log_density`` is the density with respect to the prior's base measure, Lebesgue in ``η``.
+    """
 
     def log_partition_blocks(self, natural: Array) -> Array:
+        """``A_b(η)`` for each row of ``natural``: ``(K, B)``."""
         return self.family.log_partition(natural)[:, None]
 
     def mode(self) -> Array:
@@ -45,7 +68,7 @@ class SingleBlockPrior(ConjugatePrior):
         chi, counts = self.natural_hyperparameters()
         return (
             np.einsum("ks,ks->k", chi, natural)
-            - counts[:, 0] * self.family.log_partition(natural)
+            - np.einsum("kb,kb->k", counts, self.log_partition_blocks(natural))
             - self.log_normalizer()
         )
 
@@ -79,11 +102,10 @@ class Gamma(SingleBlockPrior):
         n_features = x.shape[1]
         shape = np.maximum(np.average(x, axis=0, weights=weights), 1e-3) if self.shape is None else self.shape
         rate = 1.0 if self.rate is None else self.rate
-        rate_rows = broadcast_rows(rate, n_components, 1, "Gamma.rate")
         return attrs.evolve(
             self,
             shape=broadcast_rows(shape, n_components, n_features, "Gamma.shape"),
-            rate=rate_rows[:, 0],
+            rate=per_component(rate, n_components, "Gamma.rate"),
             poisson=family,
         )
 
@@ -107,5 +129,195 @@ class Gamma(SingleBlockPrior):
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         chi, counts = self.natural_hyperparameters()
-        rates = rng.gamma(chi, 1.0 / counts, size=(n_draws, *chi.shape))
-        return np.log(rates)
+        return log_gamma_draws(chi, rng, (n_draws, *chi.shape)) - np.log(counts)
+
+
+@attrs.frozen(kw_only=True)
+class Beta(SingleBlockPrior):
+    """Beta prior on each Bernoulli success probability: ``p_d ~ Beta(a_d, b_d)``.
+
+    In natural coordinates ``η_d = logit p_d`` with base measure Lebesgue in ``η``, the density is
+    ``p^a (1 − p)^b / B(a, b) = exp(a η − (a + b) log(1 + e^η) − log B(a, b))``. Each feature is a
+    block of its own, ``A_d(η) = log(1 + e^η_d)``, so ``a`` and ``b`` are free per feature:
+    ``χ_d = a_d`` (pseudo-successes) and ``ν_d = a_d + b_d`` (pseudo-trials); the update adds the
+    component's count to every ``ν_d``. ``log Z = Σ_d log B(a_d, b_d)``.
+
+    The mode is taken in ``η`` (see ``SingleBlockPrior``): ``p = a / (a + b)``, which always exists;
+    with the defaults the MAP estimate ``(Σx + 1) / (N + 2)`` is Laplace smoothing.
+
+    ``a`` and ``b``: a scalar, one value per feature ``(D,)`` or per component and feature ``(K, D)``.
+    Defaults: ``a = b = 1`` (uniform on each ``p_d``).
+    """
+
+    a: Any = attrs.field(default=None, validator=_optional_positive)
+    b: Any = attrs.field(default=None, validator=_optional_positive)
+    bernoulli: Bernoulli | None = attrs.field(default=None, repr=False)
+
+    @property
+    def family(self) -> ExponentialFamily:
+        if self.bernoulli is None:
+            raise ValueError("Beta prior is not resolved; call for_data first")
+        return self.bernoulli
+
+    def for_data(self, family: ExponentialFamily, x: Array, weights: Array, n_components: int) -> Self:
+        if not isinstance(family, Bernoulli):
+            raise ValueError(f"a Beta prior is for Bernoulli components, not {family.name}")
+        n_features = x.shape[1]
+        a = 1.0 if self.a is None else self.a
+        b = 1.0 if self.b is None else self.b
+        return attrs.evolve(
+            self,
+            a=broadcast_rows(a, n_components, n_features, "Beta.a"),
+            b=broadcast_rows(b, n_components, n_features, "Beta.b"),
+            bernoulli=family,
+        )
+
+    def natural_hyperparameters(self) -> tuple[Array, Array]:
+        a, b = np.asarray(self.a), np.asarray(self.b)
+        return a, a + b
+
+    def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
+        return attrs.evolve(self, a=chi, b=counts - chi)
+
+    def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
+        return scipy.special.betaln(chi, counts - chi).sum(-1)
+
+    def expected_natural(self) -> Array:
+        a, b = np.asarray(self.a), np.asarray(self.b)
+        return scipy.special.digamma(a) - scipy.special.digamma(b)
+
+    def expected_log_partition_blocks(self) -> Array:
+        # E[log(1 + e^η)] = −E[log(1 − p)]
+        a, b = np.asarray(self.a), np.asarray(self.b)
+        return scipy.special.digamma(a + b) - scipy.special.digamma(b)
+
+    def log_partition_blocks(self, natural: Array) -> Array:
+        return np.logaddexp(0.0, natural)
+
+    def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
+        # logit of G_a / (G_a + G_b) is log G_a − log G_b: no probability is ever rounded to 0 or 1
+        a, b = np.asarray(self.a), np.asarray(self.b)
+        size = (n_draws, *a.shape)
+        return log_gamma_draws(a, rng, size) - log_gamma_draws(b, rng, size)
+
+
+@attrs.frozen(kw_only=True)
+class Dirichlet(ConjugatePrior):
+    """Dirichlet prior on the symbol probabilities of each categorical feature:
+    ``p_d ~ Dirichlet(concentration_d)`` over the ``C`` symbols.
+
+    The family's natural parameters are the over-complete ``η = log p``. With base measure
+    ``Π_c p_c^(−1)`` on each simplex, the density is ``exp(⟨α, η⟩ − log Z)``: ``χ = α`` laid out
+    like the statistics (``D·C`` columns, feature-major), ``log Z = Σ_d [Σ_c log Γ(α_dc) −
+    log Γ(Σ_c α_dc)]``. ``A(log p) = 0`` on the simplex, so the one block contributes nothing: its
+    count ``observed_weight`` is carried (the update adds the component's count to it) but the
+    density never depends on it, and ``E[A] = 0``.
+
+    ``mode`` and ``log_density`` are in the conventional coordinates, the probabilities ``p_d`` on
+    their simplex (Lebesgue measure on ``C − 1`` of them): the mode ``(α − 1) / (Σα − C)`` needs
+    every ``α > 1``. ``log_density`` reads any natural parameters as ``p = softmax(η)`` per feature.
+    The posterior-mean point estimate is ``p = α / Σα``; the predictive is ``α_x / Σα`` per feature.
+
+    ``concentration``: a scalar, one value per symbol ``(C,)``, per feature and symbol ``(D, C)``
+    or per component ``(K, D, C)``; resolved to ``(K, D, C)``. Default ``1.0`` (uniform on each
+    simplex). ``observed_weight``: default ``0``; it only records the data absorbed.
+    """
+
+    concentration: Any = attrs.field(default=None, validator=_optional_positive)
+    observed_weight: Any = attrs.field(default=None, repr=False, validator=_optional_finite)
+    categorical: Categorical | None = attrs.field(default=None, repr=False)
+
+    @property
+    def family(self) -> ExponentialFamily:
+        return self._categorical()
+
+    def _categorical(self) -> Categorical:
+        if self.categorical is None:
+            raise ValueError("Dirichlet prior is not resolved; call for_data first")
+        return self.categorical
+
+    def _n_categories(self) -> int:
+        count = self._categorical().n_categories
+        if count is None:
+            raise ValueError("Dirichlet prior needs a Categorical with n_categories set")
+        return count
+
+    def for_data(self, family: ExponentialFamily, x: Array, weights: Array, n_components: int) -> Self:
+        if not isinstance(family, Categorical):
+            raise ValueError(f"a Dirichlet prior is for Categorical components, not {family.name}")
+        if family.n_categories is None:
+            raise ValueError(
+                "a Dirichlet prior needs a Categorical with n_categories set (configure the "
+                "family with for_data first)"
+            )
+        n_features, n_categories = x.shape[1], family.n_categories
+        value = np.asarray(1.0 if self.concentration is None else self.concentration, dtype=np.float64)
+        wanted = (n_components, n_features, n_categories)
+        if value.ndim > 3 or value.shape != wanted[3 - value.ndim :]:
+            raise ValueError(
+                f"Dirichlet.concentration must be a scalar or of shape {wanted[2:]}, {wanted[1:]} "
+                f"or {wanted}; got shape {value.shape}"
+            )
+        weight = 0.0 if self.observed_weight is None else self.observed_weight
+        return attrs.evolve(
+            self,
+            concentration=np.broadcast_to(value, wanted).copy(),
+            observed_weight=per_component(weight, n_components, "Dirichlet.observed_weight"),
+            categorical=family,
+        )
+
+    def _alpha(self) -> Array:
+        """The concentration as ``(K, D, C)``."""
+        return np.asarray(self.concentration)
+
+    def natural_hyperparameters(self) -> tuple[Array, Array]:
+        alpha = self._alpha()
+        return alpha.reshape(alpha.shape[0], -1), np.asarray(self.observed_weight)[:, None]
+
+    def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
+        n_categories = self._n_categories()
+        return attrs.evolve(
+            self,
+            concentration=chi.reshape(chi.shape[0], -1, n_categories),
+            observed_weight=counts[:, 0],
+        )
+
+    def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
+        alpha = chi.reshape(*chi.shape[:-1], -1, self._n_categories())
+        return (
+            scipy.special.gammaln(alpha).sum((-2, -1))
+            - scipy.special.gammaln(alpha.sum(-1)).sum(-1)
+        )
+
+    def expected_natural(self) -> Array:
+        alpha = self._alpha()
+        expected = scipy.special.digamma(alpha) - scipy.special.digamma(alpha.sum(-1, keepdims=True))
+        return expected.reshape(alpha.shape[0], -1)
+
+    def expected_log_partition_blocks(self) -> Array:
+        return np.zeros((self._alpha().shape[0], 1))
+
+    def mode(self) -> Array:
+        """The mode in log-ratio coordinates (Lebesgue measure in ``η``, as for ``Beta``):
+        ``p = α / Σα``, which exists for every ``α > 0``."""
+        alpha = self._alpha()
+        return np.log(alpha / alpha.sum(-1, keepdims=True)).reshape(alpha.shape[0], -1)
+
+    def log_density(self, natural: Array) -> Array:
+        """Log density in log-ratio coordinates: ``Σ α log p − log B(α)`` (the Dirichlet density
+        on the simplex times the Jacobian ``Π p``)."""
+        alpha = self._alpha()
+        cube = natural.reshape(alpha.shape)
+        log_probs = cube - scipy.special.logsumexp(cube, axis=-1, keepdims=True)
+        return np.einsum("kdc,kdc->k", alpha, log_probs) - self.log_normalizer()
+
+    def posterior_mean_natural(self) -> Array:
+        alpha = self._alpha()
+        return np.log(alpha / alpha.sum(-1, keepdims=True)).reshape(alpha.shape[0], -1)
+
+    def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
+        # normalised Gamma draws, in log space so that tiny concentrations give finite log p
+        alpha = self._alpha()
+        log_gammas = log_gamma_draws(alpha, rng, (n_draws, *alpha.shape))
+        log_probs = log_gammas - scipy.special.logsumexp(log_gammas, axis=-1, keepdims=True)
+        return log_probs.reshape(n_draws, alpha.shape[0], -1)

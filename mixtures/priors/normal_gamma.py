@@ -1,0 +1,360 @@
+"""Normal-Gamma priors for the diagonal and spherical Gaussians.
+
+Features fall in precision groups that share one precision ``λ_g``: one group per feature for
+``DiagonalGaussian`` (``NormalGamma``), one group of all ``D`` features for ``SphericalGaussian``
+(``SphericalNormalGamma``). Per group of ``d`` features, in centred coordinates ``z = x − origin``:
+
+    λ ~ Gamma(shape, rate),    μ | λ ~ N(m, (β λ)⁻¹ I_d).
+
+Natural parameters ``η = (λ μ, −λ/2)`` make ``A = Σ_g [A_mean,g + A_precision,g]`` with
+``A_mean,g = ½ λ_g ‖μ_g‖²`` and ``A_precision,g = −(d/2) log λ_g``. With base measure Lebesgue in
+``(μ, λ)`` the joint density above is ``exp(⟨χ, η⟩ − Σ_b ν_b A_b(η) − log Z)`` for
+
+    χ = (β m, 2·rate + β ‖m‖²),  ν_mean = β,  ν_precision = 1 + 2(shape − 1)/d,
+    log Z = log Γ(shape) − shape·log(rate) + (d/2) log(2π/β),
+
+so the update ``ν + N`` is ``β + N`` and ``shape + N d/2``, the textbook posterior. ``χ`` is laid
+out like the family's statistics (``(z, z²)`` per feature, or ``(z, ‖z‖²)``); the counts are
+``(β_g…, ν_precision,g…)``, two blocks per group.
+
+As for ``NormalWishart``, ``mean`` is in the data's own coordinates, before and after ``for_data``;
+a resolved prior also keeps ``centred_mean``, ``m`` relative to the family's centring origin, which
+is what the natural coordinates use (so updates stay exact for data far from 0).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Self
+
+import attrs
+import numpy as np
+import scipy.special
+from numpy.typing import NDArray
+
+from mixtures.families.base import ExponentialFamily
+from mixtures.families.gaussian import DiagonalGaussian, SphericalGaussian
+from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
+from mixtures.priors.single import _optional_finite, _optional_positive
+
+__all__ = ["NormalGamma", "SphericalNormalGamma"]
+
+Array = NDArray[np.float64]
+LOG_2PI = float(np.log(2 * np.pi))
+#: Smallest data variance a default ``rate`` is built from (a constant feature has variance 0).
+VARIANCE_FLOOR = 1e-12
+
+
+class _NormalGammaPrior(ConjugatePrior):
+    """The shared algebra; subclasses say how features group and how they store hyperparameters.
+
+    Every method works on ``(m, β, shape, rate)`` with ``m`` centred ``(..., D)`` and the others
+    one value per group ``(..., G)``; a ``(…, 1)`` group value broadcasts over its ``D`` features.
+    """
+
+    mean: Any
+    centred_mean: Any
+    gaussian: Any
+
+    @property
+    def family(self) -> ExponentialFamily:
+        if self.gaussian is None:
+            raise ValueError(f"{type(self).__name__} prior is not resolved; call for_data first")
+        return self.gaussian
+
+    def _origin(self, n_features: int) -> Array:
+        family = self.family
+        assert isinstance(family, DiagonalGaussian | SphericalGaussian)
+        return family.origin_for(n_features)
+
+    # ----------------------------------------------------------------- per subclass
+    @staticmethod
+    @abc.abstractmethod
+    def _group_sum(values: Array) -> Array:
+        """Sum ``(..., D)`` over the features of each precision group: ``(..., G)``."""
+
+    @staticmethod
+    @abc.abstractmethod
+    def _group_size(n_features: int) -> int:
+        """Features per precision group."""
+
+    @staticmethod
+    @abc.abstractmethod
+    def _split(params: Array) -> tuple[Array, Array]:
+        """The location part ``(..., D)`` and the precision part ``(..., G)`` of ``χ`` or ``η``."""
+
+    @abc.abstractmethod
+    def _conventional(self) -> tuple[Array, Array, Array, Array]:
+        """Resolved ``(m, β, shape, rate)``: ``(K, D)`` and three ``(K, G)``."""
+
+    @abc.abstractmethod
+    def _with_conventional(self, mean: Array, mean_precision: Array, shape: Array, rate: Array) -> Self:
+        """The resolved prior with these hyperparameters (shapes as ``_conventional`` returns;
+        ``mean`` centred)."""
+
+    # ----------------------------------------------------------------- natural coordinates
+    def _conventional_of(self, chi: Array, counts: Array) -> tuple[Array, Array, Array, Array]:
+        """``(m, β, shape, rate)`` of natural hyperparameters ``(..., S)`` and ``(..., 2G)``."""
+        first, second = self._split(chi)
+        n_groups = counts.shape[-1] // 2
+        beta, precision_count = counts[..., :n_groups], counts[..., n_groups:]
+        group_size = self._group_size(first.shape[-1])
+        mean = first / beta
+        shape = 1.0 + 0.5 * group_size * (precision_count - 1.0)
+        rate = 0.5 * (second - self._group_sum(first * mean))
+        return mean, beta, shape, rate
+
+    def natural_hyperparameters(self) -> tuple[Array, Array]:
+        mean, beta, shape, rate = self._conventional()
+        group_size = self._group_size(mean.shape[1])
+        first = beta * mean
+        second = 2.0 * rate + self._group_sum(first * mean)
+        precision_count = 1.0 + 2.0 * (shape - 1.0) / group_size
+        return np.concatenate([first, second], axis=1), np.concatenate([beta, precision_count], axis=1)
+
+    def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
+        return self._with_conventional(*self._conventional_of(chi, counts))
+
+    # ----------------------------------------------------------------- the distribution
+    def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
+        mean, beta, shape, rate = self._conventional_of(chi, counts)
+        group_size = self._group_size(mean.shape[-1])
+        per_group = (
+            scipy.special.gammaln(shape)
+            - shape * np.log(rate)
+            + 0.5 * group_size * (LOG_2PI - np.log(beta))
+        )
+        return per_group.sum(-1)
+
+    def expected_natural(self) -> Array:
+        mean, _, shape, rate = self._conventional()
+        expected_precision = shape / rate
+        return np.concatenate([mean * expected_precision, -0.5 * expected_precision], axis=1)
+
+    def expected_log_partition_blocks(self) -> Array:
+        mean, beta, shape, rate = self._conventional()
+        group_size = self._group_size(mean.shape[1])
+        # E[λ‖μ‖²] = ‖m‖² E[λ] + d/β;  E[log λ] = ψ(shape) − log(rate)
+        mean_block = 0.5 * (self._group_sum(mean * mean) * shape / rate + group_size / beta)
+        precision_block = -0.5 * group_size * (scipy.special.digamma(shape) - np.log(rate))
+        return np.concatenate([mean_block, precision_block], axis=1)
+
+    def log_partition_blocks(self, natural: Array) -> Array:
+        """``(A_mean,g, A_precision,g)`` for each row of ``natural``: ``(K, 2G)``; the precision
+        block is ``−inf`` where ``λ ≤ 0`` (outside the support)."""
+        first, second = self._split(natural)
+        precision = -2.0 * second
+        group_size = self._group_size(first.shape[1])
+        valid = precision > 0
+        safe = np.where(valid, precision, 1.0)
+        mean_block = 0.5 * self._group_sum(first * first) / safe
+        precision_block = np.where(valid, -0.5 * group_size * np.log(safe), -np.inf)
+        return np.concatenate([mean_block, precision_block], axis=1)
+
+    def mode(self) -> Array:
+        """Natural parameters at the mode of the density in ``(μ, λ)``: ``μ = m`` and
+        ``λ = (shape − 1 + d/2) / rate``, which needs ``shape > 1 − d/2``."""
+        mean, _, shape, rate = self._conventional()
+        group_size = self._group_size(mean.shape[1])
+        power = shape - 1.0 + 0.5 * group_size
+        if not np.all(power > 0):
+            raise ValueError(
+                f"{type(self).__name__}.mode needs shape > {1.0 - 0.5 * group_size:g} (otherwise the "
+                f"density in (μ, λ) peaks at λ = 0); the smallest shape is {shape.min():g}"
+            )
+        precision = power / rate
+        return np.concatenate([mean * precision, -0.5 * precision], axis=1)
+
+    def log_density(self, natural: Array) -> Array:
+        """Log density in ``(μ, λ)`` at the component parameters ``natural``: ``(K,)``, ``−inf``
+        where a precision is not positive."""
+        chi, counts = self.natural_hyperparameters()
+        blocks = self.log_partition_blocks(natural)
+        outside = np.isinf(blocks).any(1)
+        blocks = np.where(np.isinf(blocks), 0.0, blocks)  # no 0·inf: those rows are −inf anyway
+        inside = (
+            np.einsum("ks,ks->k", chi, natural)
+            - np.einsum("kb,kb->k", counts, blocks)
+            - self.log_normalizer()
+        )
+        return np.where(outside, -np.inf, inside)
+
+    def posterior_mean_natural(self) -> Array:
+        """Natural parameters of mean ``m`` and precision ``E[λ] = shape / rate`` (``= E[η]``)."""
+        mean, _, shape, rate = self._conventional()
+        precision = shape / rate
+        return np.concatenate([mean * precision, -0.5 * precision], axis=1)
+
+    def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
+        mean, beta, shape, rate = self._conventional()
+        precision = rng.gamma(shape, 1.0 / rate, size=(n_draws, *shape.shape))
+        noise = rng.standard_normal((n_draws, *mean.shape))
+        location = mean + noise / np.sqrt(beta * precision)
+        return np.concatenate([location * precision, -0.5 * precision], axis=-1)
+
+    # ----------------------------------------------------------------- defaults
+    def _resolve_mean(
+        self, family: DiagonalGaussian | SphericalGaussian, x: Array, weights: Array | None, n_components: int
+    ) -> tuple[Array, Array]:
+        """The centred mean ``(K, D)`` (of ``mean``, or the data mean) and the data's variance ``(D,)``."""
+        n_features = x.shape[1]
+        centred = family.centred(x)
+        data_mean = np.average(centred, axis=0, weights=weights)
+        variance = np.average((centred - data_mean) ** 2, axis=0, weights=weights)
+        name = f"{type(self).__name__}.mean"
+        if self.mean is None:
+            return broadcast_rows(data_mean, n_components, n_features, name), variance
+        given = broadcast_rows(self.mean, n_components, n_features, name)  # the data's coordinates
+        return given - family.origin_for(n_features), variance
+
+
+@attrs.frozen(kw_only=True)
+class NormalGamma(_NormalGammaPrior):
+    """Normal-Gamma prior for ``DiagonalGaussian`` components, independent per feature:
+    ``λ_d ~ Gamma(shape_d, rate_d)``, ``μ_d | λ_d ~ N(mean_d, 1/(mean_precision_d · λ_d))``.
+
+    Natural hyperparameters (the module docstring with groups of ``d = 1``): ``χ = (β m, 2·rate +
+    β m²)`` per feature, in the family's ``(z, z²)`` layout, ``m`` the centred mean; ``2D`` counts
+    ``(β_1 … β_D, 2·shape_1 − 1 … 2·shape_D − 1)``; base measure Lebesgue in ``(μ_d, λ_d)``. The
+    mode (in ``(μ, λ)``) is ``μ = mean``, ``λ = (shape − ½)/rate`` and needs ``shape > ½``.
+
+    Each hyperparameter is a scalar, one value per feature ``(D,)`` or per component and feature
+    ``(K, D)``; ``mean`` is in the data's own coordinates (``centred_mean`` is internal).
+    Defaults, from the (weighted) data: ``mean`` = the data mean; ``mean_precision = 1`` (the mean
+    is worth one observation); ``shape = 1`` (the precision is worth two observations, and the
+    prior has a mode); ``rate = shape × variance`` of each feature (floored at
+    ``max(reg_covar, 1e-12)``), so that ``E[λ_d]`` is the inverse data variance.
+    """
+
+    mean: Any = attrs.field(default=None, validator=_optional_finite)
+    mean_precision: Any = attrs.field(default=None, validator=_optional_positive)
+    shape: Any = attrs.field(default=None, validator=_optional_positive)
+    rate: Any = attrs.field(default=None, validator=_optional_positive)
+    centred_mean: Any = attrs.field(default=None, repr=False)
+    gaussian: DiagonalGaussian | None = attrs.field(default=None, repr=False)
+
+    @staticmethod
+    def _group_sum(values: Array) -> Array:
+        return values
+
+    @staticmethod
+    def _group_size(n_features: int) -> int:
+        return 1
+
+    @staticmethod
+    def _split(params: Array) -> tuple[Array, Array]:
+        n_features = params.shape[-1] // 2
+        return params[..., :n_features], params[..., n_features:]
+
+    def _conventional(self) -> tuple[Array, Array, Array, Array]:
+        return (
+            np.asarray(self.centred_mean),
+            np.asarray(self.mean_precision),
+            np.asarray(self.shape),
+            np.asarray(self.rate),
+        )
+
+    def _with_conventional(self, mean: Array, mean_precision: Array, shape: Array, rate: Array) -> Self:
+        return attrs.evolve(
+            self,
+            mean=mean + self._origin(mean.shape[1]),
+            centred_mean=mean,
+            mean_precision=mean_precision,
+            shape=shape,
+            rate=rate,
+        )
+
+    def for_data(self, family: ExponentialFamily, x: Array, weights: Array, n_components: int) -> Self:
+        if not isinstance(family, DiagonalGaussian):
+            raise ValueError(f"a NormalGamma prior is for DiagonalGaussian components, not {family.name}")
+        n_features = x.shape[1]
+        mean, variance = self._resolve_mean(family, x, weights, n_components)
+
+        def rows(value: Any, name: str) -> Array:
+            return broadcast_rows(value, n_components, n_features, f"NormalGamma.{name}")
+
+        shape = rows(1.0 if self.shape is None else self.shape, "shape")
+        if self.rate is None:
+            rate = shape * np.maximum(variance, max(family.reg_covar, VARIANCE_FLOOR))
+        else:
+            rate = rows(self.rate, "rate")
+        given_precision = 1.0 if self.mean_precision is None else self.mean_precision
+        mean_precision = rows(given_precision, "mean_precision")
+        resolved = attrs.evolve(self, gaussian=family)
+        return resolved._with_conventional(mean, mean_precision, shape, rate)
+
+
+@attrs.frozen(kw_only=True)
+class SphericalNormalGamma(_NormalGammaPrior):
+    """Normal-Gamma prior for ``SphericalGaussian`` components: one precision for all ``D``
+    features, ``λ ~ Gamma(shape, rate)``, ``μ | λ ~ N(mean, 1/(mean_precision · λ) I)``.
+
+    Natural hyperparameters (the module docstring with ``d = D``): ``χ = (β m, 2·rate + β ‖m‖²)``
+    in the family's ``(z, ‖z‖²)`` layout, ``m`` the centred mean; counts
+    ``(β, 1 + 2(shape − 1)/D)``; base measure Lebesgue in ``(μ, λ)``. The mode (in ``(μ, λ)``) is
+    ``μ = mean``, ``λ = (shape − 1 + D/2)/rate``, which exists whenever ``shape > 1 − D/2``.
+
+    ``mean`` is a scalar, ``(D,)`` or ``(K, D)`` in the data's own coordinates (``centred_mean`` is
+    internal); the others are a scalar or one value per component ``(K,)``. Defaults, from
+    the (weighted) data: ``mean`` = the data mean; ``mean_precision = 1``; ``shape = D`` (the
+    precision is worth two observations, like ``NormalGamma``'s default per feature);
+    ``rate = shape × variance``, the variance averaged over features (floored at
+    ``max(reg_covar, 1e-12)``), so that ``E[λ]`` is its inverse.
+    """
+
+    mean: Any = attrs.field(default=None, validator=_optional_finite)
+    mean_precision: Any = attrs.field(default=None, validator=_optional_positive)
+    shape: Any = attrs.field(default=None, validator=_optional_positive)
+    rate: Any = attrs.field(default=None, validator=_optional_positive)
+    centred_mean: Any = attrs.field(default=None, repr=False)
+    gaussian: SphericalGaussian | None = attrs.field(default=None, repr=False)
+
+    @staticmethod
+    def _group_sum(values: Array) -> Array:
+        return values.sum(-1, keepdims=True)
+
+    @staticmethod
+    def _group_size(n_features: int) -> int:
+        return n_features
+
+    @staticmethod
+    def _split(params: Array) -> tuple[Array, Array]:
+        return params[..., :-1], params[..., -1:]
+
+    def _conventional(self) -> tuple[Array, Array, Array, Array]:
+        return (
+            np.asarray(self.centred_mean),
+            np.asarray(self.mean_precision)[:, None],
+            np.asarray(self.shape)[:, None],
+            np.asarray(self.rate)[:, None],
+        )
+
+    def _with_conventional(self, mean: Array, mean_precision: Array, shape: Array, rate: Array) -> Self:
+        return attrs.evolve(
+            self,
+            mean=mean + self._origin(mean.shape[1]),
+            centred_mean=mean,
+            mean_precision=mean_precision[:, 0],
+            shape=shape[:, 0],
+            rate=rate[:, 0],
+        )
+
+    def for_data(self, family: ExponentialFamily, x: Array, weights: Array, n_components: int) -> Self:
+        if not isinstance(family, SphericalGaussian):
+            raise ValueError(
+                f"a SphericalNormalGamma prior is for SphericalGaussian components, not {family.name}"
+            )
+        mean, variance = self._resolve_mean(family, x, weights, n_components)
+
+        def scalars(value: Any, name: str) -> Array:
+            return per_component(value, n_components, f"SphericalNormalGamma.{name}")
+
+        shape = scalars(float(x.shape[1]) if self.shape is None else self.shape, "shape")
+        if self.rate is None:
+            rate = shape * max(float(variance.mean()), family.reg_covar, VARIANCE_FLOOR)
+        else:
+            rate = scalars(self.rate, "rate")
+        given_precision = 1.0 if self.mean_precision is None else self.mean_precision
+        mean_precision = scalars(given_precision, "mean_precision")
+        resolved = attrs.evolve(self, gaussian=family)
+        return resolved._with_conventional(mean, mean_precision[:, None], shape[:, None], rate[:, None])
