@@ -5,7 +5,10 @@ BayesianGaussianMixture reach the same posterior and, up to scikit-learn's dropp
 scikit-learn's full-covariance model is exact mean-field VB and is compared for any K and D. Its
 other covariance types are approximations that coincide with exact VB only in special cases,
 which is where they are compared: ``tied`` updates the shared Wishart with ``ν₀ + N/K`` and
-``1/K`` of the data terms (a K-fold tempered posterior), so it is exact for K = 1.
+``1/K`` of the data terms (a K-fold tempered posterior), so it is exact for K = 1; ``diag`` and
+``spherical`` take ``E[log|Λ|]`` from the full-Wishart formula ``Σ_i ψ((ν − i)/2) + D log 2 −
+log|W⁻¹|`` (and ``spherical`` grows its dof by ``N_k`` rather than ``N_k·D``), so they are exact
+for D = 1, where a 1-D Wishart(ν, w) is the Gamma(ν/2, 1/(2w)) of our Normal-Gamma priors.
 """
 
 from __future__ import annotations
@@ -150,4 +153,61 @@ def test_tied_single_component(data, weight_type: str) -> None:
     ours, theirs = _fit_both(x, ones, weight_type, 3, 0.0, kind="tied", n_components=1)
     _assert_same_posterior(ours, theirs, weight_type, rtol=1e-9)
     constant = _dropped_constant(x.shape[0], x.shape[1], 1, weight_type)
+    np.testing.assert_allclose(ours.lower_bound_ * x.shape[0], theirs.lower_bound_ + constant, rtol=1e-8)
+
+
+@pytest.mark.parametrize("weight_type", WEIGHT_TYPES)
+@pytest.mark.parametrize("kind", ["diag", "spherical"])
+def test_one_dimensional_diag_and_spherical(kind: str, weight_type: str) -> None:
+    rng = np.random.default_rng(11)
+    x = np.r_[rng.normal(-3.0, 0.7, 150), rng.normal(2.0, 1.3, 250)][:, None]
+    responsibilities = rng.dirichlet(np.ones(3), size=x.shape[0])
+    mean, beta, dof, covariance_prior = 0.4, 0.8, 3.0, 1.7
+    family, prior_type = (
+        (mx.DiagonalGaussian, mx.NormalGamma) if kind == "diag"
+        else (mx.SphericalGaussian, mx.SphericalNormalGamma)
+    )
+    weight_prior = (
+        mx.DirichletWeights(concentration=CONCENTRATION)
+        if weight_type == "dirichlet_distribution"
+        else mx.StickBreaking(concentration=CONCENTRATION)
+    )
+    prior = prior_type(mean=mean, mean_precision=beta, shape=dof / 2, rate=covariance_prior / 2)
+    for max_iter, tol in ((5, 0.0), (2000, 1e-13)):
+        ours = mx.Mixture(
+            family(), 3, inference="vb", init=responsibilities, max_iter=max_iter, tol=tol,
+            prior=prior, weight_prior=weight_prior,
+        )
+        theirs = _StartFrom(
+            responsibilities=responsibilities, n_components=3, covariance_type=kind,
+            weight_concentration_prior_type=weight_type, weight_concentration_prior=CONCENTRATION,
+            mean_prior=[mean], mean_precision_prior=beta, degrees_of_freedom_prior=dof,
+            covariance_prior=[covariance_prior] if kind == "diag" else covariance_prior,
+            reg_covar=0.0, max_iter=max_iter, tol=tol,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours.fit(x)
+            theirs.fit(x)
+        q = ours.posterior_.components
+        rtol = 1e-9 if tol == 0 else 1e-6
+        np.testing.assert_allclose(np.ravel(q.mean_precision), theirs.mean_precision_, rtol=rtol)
+        np.testing.assert_allclose(np.asarray(q.mean).ravel(), theirs.means_.ravel(), rtol=rtol)
+        np.testing.assert_allclose(2 * np.ravel(q.shape), theirs.degrees_of_freedom_, rtol=rtol)
+        np.testing.assert_allclose(
+            np.ravel(q.rate) / np.ravel(q.shape), np.ravel(theirs.covariances_), rtol=rtol
+        )
+        np.testing.assert_allclose(ours.weights_, theirs.weights_, rtol=rtol)
+        np.testing.assert_allclose(ours.predict_proba(x), theirs.predict_proba(x), atol=rtol)
+    # at the fixed point: the same dropped constant as for the full model (D = 1, so no log π
+    # term), with the prior normaliser of the Normal-Gamma (in D = 1 the Normal-Wishart's)
+    log_b_prior = (
+        scipy.special.gammaln(np.full(3, CONCENTRATION)).sum() - scipy.special.gammaln(3 * CONCENTRATION)
+        if weight_type == "dirichlet_distribution"
+        else 3 * scipy.special.betaln(1.0, CONCENTRATION)
+    )
+    constant = (
+        -0.5 * x.shape[0] * LOG_2PI + 3 * 0.5 * LOG_2PI
+        - ours.prior_.log_normalizer().sum() - log_b_prior
+    )
     np.testing.assert_allclose(ours.lower_bound_ * x.shape[0], theirs.lower_bound_ + constant, rtol=1e-8)
