@@ -23,24 +23,25 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from seed_data import (  # the seed example's shared data and helpers (this folder)
+    DATA_SEED,
+    MAX_MEAN_ERROR,
+    MAX_WEIGHT_ERROR,
+    TRUE_COVARIANCES,
+    TRUE_MEANS,
+    TRUE_WEIGHTS,
+    covariance_ellipse,
+    draw_data,
+    format_vector,
+    match_components,
+    print_comparison,
+)
 
 import mixtures as mx
 
 Array = NDArray[np.float64]
 
-# The data: identical to examples/seed_em.py.
-TRUE_WEIGHTS = np.array([0.15, 0.35, 0.5])
-TRUE_MEANS = np.array([[-3.0, 2.0], [4.0, 2.0], [3.0, 1.0]])
-TRUE_COVARIANCES = np.array(
-    [
-        [[1.0, 0.2], [0.2, 2.0]],
-        [[0.8, -1.0], [-1.0, 1.3]],
-        [[1.5, 1.4], [1.4, 1.5]],
-    ]
-)
-
-N_SAMPLES = 1000
-DATA_SEED = 3
+# The data, true parameters and recovery thresholds are in seed_data.py, shared with seed_em.py.
 
 # The seed notebook's priors (Bishop's notation): α₀, β₀, ν₀, m₀, W₀. With D = 2, ν₀ = 2 is the
 # smallest whole number a Wishart accepts (ν₀ must exceed D − 1).
@@ -58,23 +59,8 @@ SMALL_CONCENTRATION = 0.01
 TOL = 1e-8
 MAX_ITER = 1000
 
-# Recovery thresholds as in seed_em.py: with 1000 points the sampling error of a weight is about
-# 0.016 and that of a mean coordinate under 0.15, so a correct fit stays well inside these.
-MAX_WEIGHT_ERROR = 0.05
-MAX_MEAN_ERROR = 0.3
 # The ELBO may not fall by more than this fraction of its size between iterations (rounding only).
 ELBO_RELATIVE_SLACK = 1e-9
-
-
-def draw_data(n_samples: int = N_SAMPLES, seed: int = DATA_SEED) -> tuple[Array, NDArray[np.intp]]:
-    """Points from the true mixture and the component each was drawn from (as in seed_em.py)."""
-    rng = np.random.default_rng(seed)
-    labels = rng.choice(len(TRUE_WEIGHTS), size=n_samples, p=TRUE_WEIGHTS)
-    points = np.empty((n_samples, TRUE_MEANS.shape[1]))
-    for k, (mean, covariance) in enumerate(zip(TRUE_MEANS, TRUE_COVARIANCES, strict=True)):
-        chosen = labels == k
-        points[chosen] = rng.multivariate_normal(mean, covariance, size=int(chosen.sum()))
-    return points, labels
 
 
 def fit_vb(points: Array, n_components: int, concentration: float) -> mx.Mixture:
@@ -92,45 +78,8 @@ def fit_vb(points: Array, n_components: int, concentration: float) -> mx.Mixture
     return model.fit(points)
 
 
-def match_components(fitted_means: Array, true_means: Array) -> tuple[int, ...]:
-    """The indices ``order`` (distinct) with ``fitted_means[order[k]]`` closest to ``true_means[k]``.
-
-    Tries every ordered choice of ``len(true_means)`` fitted components, so it also picks the
-    three that matter out of a generous K (8·7·6 = 336 choices: cheap).
-    """
-
-    def total_distance(order: tuple[int, ...]) -> float:
-        return float(np.linalg.norm(fitted_means[list(order)] - true_means, axis=1).sum())
-
-    choices = itertools.permutations(range(len(fitted_means)), len(true_means))
-    return min(choices, key=total_distance)
-
-
-def format_matrix(matrix: Array) -> str:
-    return "[" + ", ".join("[" + ", ".join(f"{v:6.2f}" for v in row) + "]" for row in matrix) + "]"
-
-
-def format_vector(vector: Array) -> str:
-    return "(" + ", ".join(f"{v:6.2f}" for v in vector) + ")"
-
-
 def format_small_matrix(matrix: Array) -> str:
     return "[" + ", ".join("[" + ", ".join(f"{v:9.2e}" for v in row) + "]" for row in matrix) + "]"
-
-
-def print_comparison(weights: Array, means: Array, covariances: Array, drawn_fraction: Array) -> None:
-    header = f"{'comp':>4} {'':>9} {'weight':>7} {'drawn':>7}  {'mean':<16}  covariance"
-    print(header)
-    print("-" * (len(header) + 26))
-    for k in range(len(TRUE_WEIGHTS)):
-        print(
-            f"{k:>4} {'true':>9} {TRUE_WEIGHTS[k]:7.3f} {drawn_fraction[k]:7.3f}  "
-            f"{format_vector(TRUE_MEANS[k]):<16}  {format_matrix(TRUE_COVARIANCES[k])}"
-        )
-        print(
-            f"{'':>4} {'recovered':>9} {weights[k]:7.3f} {'':>7}  "
-            f"{format_vector(means[k]):<16}  {format_matrix(covariances[k])}"
-        )
 
 
 def print_posterior(model: mx.Mixture, order: Sequence[int]) -> None:
@@ -172,14 +121,6 @@ def recovery_errors(model: mx.Mixture, order: Sequence[int]) -> tuple[float, flo
     weight_error = float(np.abs(weights - TRUE_WEIGHTS).max())
     mean_error = float(np.linalg.norm(means - TRUE_MEANS, axis=1).max())
     return weight_error, mean_error
-
-
-def covariance_ellipse(mean: Array, covariance: Array, n_sigma: float, n_points: int = 100) -> Array:
-    """Points on the ellipse ``(x − mean)ᵀ Σ⁻¹ (x − mean) = n_sigma²``: shape ``(n_points, 2)``."""
-    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
-    angle = np.linspace(0.0, 2.0 * np.pi, n_points)
-    circle = np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    return mean + n_sigma * (circle * np.sqrt(eigenvalues)) @ eigenvectors.T
 
 
 def draw_fit(axes: Any, points: Array, model: mx.Mixture, order: Sequence[int], title: str) -> None:

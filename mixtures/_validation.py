@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["as_data_matrix", "as_sample_weight", "check_int", "check_real"]
+__all__ = [
+    "as_data_matrix",
+    "as_sample_weight",
+    "check_int",
+    "check_real",
+    "optional_finite",
+    "optional_positive",
+]
 
 Array = NDArray[np.float64]
 
@@ -86,3 +93,18 @@ def check_real(value: Any, name: str, minimum: float) -> float:
     if not np.isfinite(number) or number < minimum:
         raise ValueError(f"{name} must be a finite number >= {minimum}; got {value!r}")
     return number
+
+
+def optional_positive(instance: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: ``None`` (a data-derived default) or finite values all > 0."""
+    if value is None:
+        return
+    array = np.asarray(value, dtype=np.float64)
+    if not (np.all(np.isfinite(array)) and np.all(array > 0)):
+        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be positive; got {value!r}")
+
+
+def optional_finite(instance: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: ``None`` (a data-derived default) or finite values."""
+    if value is not None and not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be finite; got {value!r}")

@@ -14,17 +14,11 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
+from mixtures._validation import optional_positive
+
 __all__ = ["DirichletWeights", "StickBreaking", "WeightPrior"]
 
 Array = NDArray[np.float64]
-
-
-def _optional_positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is None:
-        return
-    array = np.asarray(value, dtype=np.float64)
-    if not (np.all(np.isfinite(array)) and np.all(array > 0)):
-        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be positive; got {value!r}")
 
 
 def _beta_kl(a_q: Array, b_q: Array, a_p: Array, b_p: Array) -> Array:
@@ -76,7 +70,7 @@ class DirichletWeights(WeightPrior):
     components collapse towards zero.
     """
 
-    concentration: Any = attrs.field(default=None, validator=_optional_positive)
+    concentration: Any = attrs.field(default=None, validator=optional_positive)
 
     def for_data(self, n_components: int) -> Self:
         value = 1.0 / n_components if self.concentration is None else self.concentration
@@ -115,7 +109,7 @@ class StickBreaking(WeightPrior):
     ``stick_a``, ``stick_b``); ``concentration`` stays the prior's ``γ``.
     """
 
-    concentration: Any = attrs.field(default=None, validator=_optional_positive)
+    concentration: Any = attrs.field(default=None, validator=optional_positive)
     stick_a: Any = attrs.field(default=None, repr=False)
     stick_b: Any = attrs.field(default=None, repr=False)
 

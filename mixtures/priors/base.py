@@ -84,8 +84,18 @@ class ConjugatePrior(abc.ABC):
         (log-likelihood + log prior density) never decreases."""
 
     @abc.abstractmethod
+    def log_partition_blocks(self, natural: Array) -> Array:
+        """``A_b(η)`` for each row of ``natural`` ``(K, S)``: ``(K, B)``, summing to ``A(η)``."""
+
     def log_density(self, natural: Array) -> Array:
-        """Log density at ``natural`` ``(K, S)`` in the coordinates ``mode`` maximises: ``(K,)``."""
+        """Log density at ``natural`` ``(K, S)`` w.r.t. the prior's base measure, the coordinates
+        ``mode`` maximises: ``⟨χ, η⟩ − Σ_b ν_b A_b(η) − log Z``, shape ``(K,)``."""
+        chi, counts = self.natural_hyperparameters()
+        return (
+            np.einsum("ks,ks->k", chi, natural)
+            - np.einsum("kb,kb->k", counts, self.log_partition_blocks(natural))
+            - self.log_normalizer()
+        )
 
     @abc.abstractmethod
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:

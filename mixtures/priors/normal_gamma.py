@@ -32,10 +32,10 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
+from mixtures._validation import optional_finite, optional_positive
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.gaussian import DiagonalGaussian, SphericalGaussian
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
-from mixtures.priors.single import _optional_finite, _optional_positive
 
 __all__ = ["NormalGamma", "SphericalNormalGamma"]
 
@@ -226,10 +226,10 @@ class NormalGamma(_NormalGammaPrior):
     ``max(reg_covar, 1e-12)``), so that ``E[λ_d]`` is the inverse data variance.
     """
 
-    mean: Any = attrs.field(default=None, validator=_optional_finite)
-    mean_precision: Any = attrs.field(default=None, validator=_optional_positive)
-    shape: Any = attrs.field(default=None, validator=_optional_positive)
-    rate: Any = attrs.field(default=None, validator=_optional_positive)
+    mean: Any = attrs.field(default=None, validator=optional_finite)
+    mean_precision: Any = attrs.field(default=None, validator=optional_positive)
+    shape: Any = attrs.field(default=None, validator=optional_positive)
+    rate: Any = attrs.field(default=None, validator=optional_positive)
     centred_mean: Any = attrs.field(default=None, repr=False)
     gaussian: DiagonalGaussian | None = attrs.field(default=None, repr=False)
 
@@ -302,10 +302,10 @@ class SphericalNormalGamma(_NormalGammaPrior):
     ``max(reg_covar, 1e-12)``), so that ``E[λ]`` is its inverse.
     """
 
-    mean: Any = attrs.field(default=None, validator=_optional_finite)
-    mean_precision: Any = attrs.field(default=None, validator=_optional_positive)
-    shape: Any = attrs.field(default=None, validator=_optional_positive)
-    rate: Any = attrs.field(default=None, validator=_optional_positive)
+    mean: Any = attrs.field(default=None, validator=optional_finite)
+    mean_precision: Any = attrs.field(default=None, validator=optional_positive)
+    shape: Any = attrs.field(default=None, validator=optional_positive)
+    rate: Any = attrs.field(default=None, validator=optional_positive)
     centred_mean: Any = attrs.field(default=None, repr=False)
     gaussian: SphericalGaussian | None = attrs.field(default=None, repr=False)
 

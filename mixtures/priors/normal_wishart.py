@@ -236,15 +236,6 @@ class NormalWishart(ConjugatePrior):
         first = np.einsum("kij,kj->ki", precision, self._centred_mean())
         return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
 
-    def log_density(self, natural: Array) -> Array:
-        """``log NW(μ, Λ)`` w.r.t. Lebesgue measure in ``(μ, Λ)``: ``(K,)``."""
-        chi, counts = self.natural_hyperparameters()
-        return (
-            np.einsum("ks,ks->k", chi, natural)
-            - np.einsum("kb,kb->k", counts, self.log_partition_blocks(natural))
-            - self.log_normalizer()
-        )
-
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         gaussian = self._gaussian()
         m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
+from mixtures._validation import optional_finite, optional_positive
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.discrete import Bernoulli, Categorical, Poisson
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
@@ -23,19 +24,6 @@ from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
 __all__ = ["Beta", "Dirichlet", "Gamma", "SingleBlockPrior", "log_gamma_draws"]
 
 Array = NDArray[np.float64]
-
-
-def _optional_positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is None:
-        return
-    array = np.asarray(value, dtype=np.float64)
-    if not (np.all(np.isfinite(array)) and np.all(array > 0)):
-        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be positive; got {value!r}")
-
-
-def _optional_finite(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None and not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
-        raise ValueError(f"{type(instance).__name__}.{attribute.name} must be finite; got {value!r}")
 
 
 def log_gamma_draws(shape: Array, rng: np.random.Generator, size: tuple[int, ...]) -> Array:
@@ -64,14 +52,6 @@ class SingleBlockPrior(ConjugatePrior):
         chi, counts = self.natural_hyperparameters()
         return self.family.mean_to_natural(chi / counts)
 
-    def log_density(self, natural: Array) -> Array:
-        chi, counts = self.natural_hyperparameters()
-        return (
-            np.einsum("ks,ks->k", chi, natural)
-            - np.einsum("kb,kb->k", counts, self.log_partition_blocks(natural))
-            - self.log_normalizer()
-        )
-
     def posterior_mean_natural(self) -> Array:
         chi, counts = self.natural_hyperparameters()
         return self.family.mean_to_natural(chi / counts)
@@ -86,8 +66,8 @@ class Gamma(SingleBlockPrior):
     (``rate=1``) at the data mean (``shape = mean of x``, floored at 1e-3).
     """
 
-    shape: Any = attrs.field(default=None, validator=_optional_positive)
-    rate: Any = attrs.field(default=None, validator=_optional_positive)
+    shape: Any = attrs.field(default=None, validator=optional_positive)
+    rate: Any = attrs.field(default=None, validator=optional_positive)
     poisson: Poisson | None = attrs.field(default=None, repr=False)
 
     @property
@@ -149,8 +129,8 @@ class Beta(SingleBlockPrior):
     Defaults: ``a = b = 1`` (uniform on each ``p_d``).
     """
 
-    a: Any = attrs.field(default=None, validator=_optional_positive)
-    b: Any = attrs.field(default=None, validator=_optional_positive)
+    a: Any = attrs.field(default=None, validator=optional_positive)
+    b: Any = attrs.field(default=None, validator=optional_positive)
     bernoulli: Bernoulli | None = attrs.field(default=None, repr=False)
 
     @property
@@ -223,8 +203,8 @@ class Dirichlet(ConjugatePrior):
     simplex). ``observed_weight``: default ``0``; it only records the data absorbed.
     """
 
-    concentration: Any = attrs.field(default=None, validator=_optional_positive)
-    observed_weight: Any = attrs.field(default=None, repr=False, validator=_optional_finite)
+    concentration: Any = attrs.field(default=None, validator=optional_positive)
+    observed_weight: Any = attrs.field(default=None, repr=False, validator=optional_finite)
     categorical: Categorical | None = attrs.field(default=None, repr=False)
 
     @property
@@ -296,6 +276,10 @@ class Dirichlet(ConjugatePrior):
 
     def expected_log_partition_blocks(self) -> Array:
         return np.zeros((self._alpha().shape[0], 1))
+
+    def log_partition_blocks(self, natural: Array) -> Array:
+        """The one (inert) block: the family's ``A(η)``, zero at normalised ``log p``."""
+        return self.family.log_partition(natural)[:, None]
 
     def mode(self) -> Array:
         """The mode in log-ratio coordinates (Lebesgue measure in ``η``, as for ``Beta``):
