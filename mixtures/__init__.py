@@ -24,7 +24,7 @@ from mixtures.families import (
     TiedGaussian,
 )
 from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
-from mixtures.models import Mixture
+from mixtures.models import HMM, Mixture
 from mixtures.priors import (
     Beta,
     ConjugatePrior,
@@ -39,6 +39,7 @@ from mixtures.priors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "HMM",
     "Bernoulli",
     "Beta",
     "Categorical",

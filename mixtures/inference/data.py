@@ -49,6 +49,7 @@ class ChunkedData:
         *,
         chunk_size: int | None = None,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
+        lengths: NDArray[np.intp] | None = None,
     ) -> None:
         self.family = family
         self.x = x
@@ -56,8 +57,11 @@ class ChunkedData:
         probe = family.sufficient_statistics(x[:1])
         self.n_statistics = int(probe.shape[1])
         size = chunk_size or default_chunk_size(self.n_statistics)
-        starts = range(0, x.shape[0], size)
-        self.bounds = [slice(start, min(start + size, x.shape[0])) for start in starts]
+        if lengths is None:
+            starts = range(0, x.shape[0], size)
+            self.bounds = [slice(start, min(start + size, x.shape[0])) for start in starts]
+        else:
+            self.bounds = _sequence_bounds(lengths, size)
         self.total_weight = float(weights.sum())
         needed = 8 * x.shape[0] * (self.n_statistics + 1)
         self._cache: list[Chunk] | None = None
@@ -83,3 +87,18 @@ class ChunkedData:
         else:
             for rows in self.bounds:
                 yield self._make(rows)
+
+
+def _sequence_bounds(lengths: NDArray[np.intp], rows_per_chunk: int) -> list[slice]:
+    """Row slices that hold whole sequences, about ``rows_per_chunk`` rows each (a longer
+    sequence gets a chunk of its own)."""
+    ends = np.cumsum(lengths)
+    bounds: list[slice] = []
+    start = 0
+    while start < ends[-1]:
+        # the last sequence end within the budget, but at least one whole sequence
+        candidates = ends[(ends > start) & (ends <= start + rows_per_chunk)]
+        stop = int(candidates[-1]) if candidates.size else int(ends[ends > start][0])
+        bounds.append(slice(start, stop))
+        start = stop
+    return bounds

@@ -1,0 +1,383 @@
+"""EM (Baum-Welch) and variational Bayes for hidden Markov models over any family.
+
+The same machinery as the mixture: each chunk of whole sequences gives the (T, K) component
+log-likelihood matrix (one matrix product), the latent posterior comes from forward–backward
+instead of a softmax, and the expected statistics — the family's, plus initial-state and
+transition counts — are summed over chunks. The updates read only those sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from mixtures._arrays import float_array
+from mixtures.families.base import ExponentialFamily, empty_components
+from mixtures.families.statistics import SufficientStatistics
+from mixtures.inference.data import ChunkedData
+from mixtures.inference.loop import Trajectory, iterate, relative_change
+from mixtures.latent.markov import forward_backward
+from mixtures.latent.weight_priors import DirichletWeights
+from mixtures.priors.base import ConjugatePrior
+
+__all__ = [
+    "HMMParameters",
+    "HMMPosterior",
+    "HMMStatistics",
+    "SequenceData",
+    "fit_hmm_em",
+    "fit_hmm_vb",
+    "hmm_e_step",
+    "hmm_m_step",
+    "statistics_of_responsibilities",
+]
+
+Array = NDArray[np.float64]
+#: A state whose expected number of departures is at most this is "never visited".
+UNVISITED_COUNT = 1e-10
+
+
+def _stochastic_rows(instance: object, attribute: attrs.Attribute, value: Array) -> None:
+    rows = np.atleast_2d(value)
+    if not (
+        np.all(np.isfinite(rows))
+        and np.all(rows >= 0)
+        and np.allclose(rows.sum(-1), 1.0, atol=1e-8)
+    ):
+        raise ValueError(f"{attribute.name} must be non-negative with rows summing to 1")
+
+
+@attrs.frozen(eq=False)
+class HMMParameters:
+    """Initial distribution ``(K,)``, transition matrix ``(K, K)``, emission natural parameters."""
+
+    startprob: Array = attrs.field(converter=float_array, validator=_stochastic_rows)
+    transmat: Array = attrs.field(converter=float_array, validator=_stochastic_rows)
+    natural: Array = attrs.field(converter=float_array)
+
+    def __attrs_post_init__(self) -> None:
+        n_states = self.natural.shape[0]
+        if self.startprob.shape != (n_states,) or self.transmat.shape != (n_states, n_states):
+            raise ValueError(
+                f"startprob {self.startprob.shape} and transmat {self.transmat.shape} do not fit "
+                f"{n_states} states"
+            )
+
+
+@attrs.frozen(eq=False)
+class HMMStatistics:
+    """Summed expected statistics: emissions, initial-state counts, transition counts, and the
+    (weighted) log-evidence of the sequences."""
+
+    log_likelihood: float
+    emissions: SufficientStatistics
+    initial_counts: Array
+    transition_counts: Array
+
+    def __add__(self, other: HMMStatistics) -> HMMStatistics:
+        return HMMStatistics(
+            self.log_likelihood + other.log_likelihood,
+            self.emissions + other.emissions,
+            self.initial_counts + other.initial_counts,
+            self.transition_counts + other.transition_counts,
+        )
+
+    @classmethod
+    def zeros(cls, n_states: int, n_statistics: int) -> HMMStatistics:
+        return cls(
+            0.0,
+            SufficientStatistics.zeros(n_states, n_statistics),
+            np.zeros(n_states),
+            np.zeros((n_states, n_states)),
+        )
+
+
+class SequenceData:
+    """Concatenated sequences in chunks of whole sequences, with per-row and per-sequence weights.
+
+    Per-row weights temper each observation's emission density (``p(x_t | z)^{w_t}``) and weight
+    its statistics; per-sequence weights count a sequence ``w`` times (exactly like repeating it).
+    """
+
+    def __init__(
+        self,
+        data: ChunkedData,
+        lengths: NDArray[np.intp],
+        sequence_weights: Array,
+    ) -> None:
+        self.data = data
+        self.lengths = lengths
+        self.sequence_weights = sequence_weights
+        ends = np.cumsum(lengths)
+        self.first_sequence = {
+            int(b.start): int(np.searchsorted(ends, b.start, side="right")) for b in data.bounds
+        }
+        self.total_weight = (
+            float(sequence_weights @ lengths)
+            if np.all(data.weights == 1)
+            else float(np.repeat(sequence_weights, lengths) @ data.weights)
+        )
+        self.tempered = not np.all(data.weights == 1.0)
+
+    @property
+    def family(self) -> ExponentialFamily:
+        return self.data.family
+
+    def sequences_of(self, rows: slice) -> slice:
+        first = self.first_sequence[int(rows.start)]
+        count = int(
+            np.searchsorted(np.cumsum(self.lengths[first:]), rows.stop - rows.start, side="right")
+        )
+        return slice(first, first + count)
+
+
+def chunk_log_likelihood(
+    data: SequenceData,
+    chunk: Chunk,
+    natural: Array,
+    log_partition: Array | None,
+) -> Array:
+    """Per-row, per-state emission log-likelihoods of a chunk, tempered by row weights."""
+    log_likelihood = data.family.log_likelihood_of_statistics(
+        chunk.statistics, chunk.log_base, natural, log_partition
+    )
+    if data.tempered:
+        log_likelihood = log_likelihood * chunk.weights[:, None]
+    return np.ascontiguousarray(log_likelihood)
+
+
+def hmm_e_step(
+    data: SequenceData,
+    natural: Array,
+    log_initial: Array,
+    log_transition: Array,
+    log_partition: Array | None = None,
+) -> HMMStatistics:
+    """Forward–backward over every chunk; statistics weighted by row and sequence weights."""
+    n_states = natural.shape[0]
+    total = HMMStatistics.zeros(n_states, natural.shape[1])
+    for chunk in data.data.chunks():
+        sequences = data.sequences_of(chunk.rows)
+        lengths = data.lengths[sequences]
+        posterior = forward_backward(
+            chunk_log_likelihood(data, chunk, natural, log_partition),
+            lengths,
+            log_initial,
+            log_transition,
+        )
+        impossible = ~np.isfinite(posterior.log_evidence)
+        if impossible.any():
+            index = sequences.start + int(np.argmax(impossible))
+            raise ValueError(
+                f"sequence {index} has zero probability under the model (for example a transition "
+                f"forbidden by a structural zero in transmat, or an impossible emission)"
+            )
+        sequence_weights = data.sequence_weights[sequences]
+        row_weights = np.repeat(sequence_weights, lengths) * chunk.weights
+        weighted = posterior.marginals * row_weights[:, None]
+        total = total + HMMStatistics(
+            float(sequence_weights @ posterior.log_evidence),
+            SufficientStatistics(weighted.sum(0), weighted.T @ chunk.statistics),
+            sequence_weights @ posterior.initial_counts,
+            np.einsum("s,sij->ij", sequence_weights, posterior.transition_counts),
+        )
+    return total
+
+
+def statistics_of_responsibilities(data: SequenceData, responsibilities: Array) -> HMMStatistics:
+    """Statistics implied by given per-row state probabilities (to initialise): emissions from
+    the rows, initial counts from first rows, transitions from consecutive rows' outer products."""
+    n_states = responsibilities.shape[1]
+    total = HMMStatistics.zeros(n_states, data.data.n_statistics)
+    starts = np.concatenate([[0], np.cumsum(data.lengths)[:-1]])
+    for chunk in data.data.chunks():
+        sequences = data.sequences_of(chunk.rows)
+        lengths = data.lengths[sequences]
+        rows = responsibilities[chunk.rows]
+        sequence_weights = data.sequence_weights[sequences]
+        row_weights = np.repeat(sequence_weights, lengths) * chunk.weights
+        weighted = rows * row_weights[:, None]
+        first = starts[sequences] - chunk.rows.start
+        follows = np.ones(rows.shape[0], dtype=bool)
+        follows[first] = False  # a sequence's first row has no predecessor
+        transitions = np.einsum(
+            "t,ti,tj->ij",
+            np.repeat(sequence_weights, lengths)[follows],
+            rows[np.flatnonzero(follows) - 1],
+            rows[follows],
+        )
+        total = total + HMMStatistics(
+            0.0,
+            SufficientStatistics(weighted.sum(0), weighted.T @ chunk.statistics),
+            sequence_weights @ rows[first],
+            transitions,
+        )
+    return total
+
+
+def _normalised_rows(counts: Array, previous: Array | None) -> tuple[Array, NDArray[np.bool_]]:
+    """Rows of ``counts`` normalised; rows with no counts keep ``previous`` (or become uniform)."""
+    totals = counts.sum(-1, keepdims=True)
+    unvisited = totals[..., 0] <= UNVISITED_COUNT
+    safe = np.where(unvisited[..., None], 1.0, totals)
+    rows = counts / safe
+    if unvisited.any():
+        fallback = np.full_like(counts, 1.0 / counts.shape[-1]) if previous is None else previous
+        rows[unvisited] = fallback[unvisited] if fallback.ndim > 1 else fallback
+    return rows, np.atleast_1d(unvisited)
+
+
+def hmm_m_step(
+    family: ExponentialFamily,
+    statistics: HMMStatistics,
+    previous: HMMParameters | None = None,
+    prior: ConjugatePrior | None = None,
+    fixed: Iterable[str] = (),
+) -> tuple[HMMParameters, NDArray[np.bool_]]:
+    """New parameters from summed statistics, and the mask of states never left (unvisited).
+
+    ``fixed`` names parameters kept at their previous values: ``"startprob"``, ``"transmat"``,
+    ``"components"``.
+    """
+    keep = frozenset(fixed) if previous is not None else frozenset()
+    if "components" in keep:
+        natural = previous.natural  # type: ignore[union-attr]
+    elif prior is not None:
+        natural = prior.update(statistics.emissions).mode()
+    else:
+        natural = family.maximum_likelihood(
+            statistics.emissions, None if previous is None else previous.natural
+        )
+    startprob, _ = _normalised_rows(
+        statistics.initial_counts, None if previous is None else previous.startprob
+    )
+    transmat, unvisited = _normalised_rows(
+        statistics.transition_counts, None if previous is None else previous.transmat
+    )
+    return (
+        HMMParameters(
+            previous.startprob if "startprob" in keep else startprob,  # type: ignore[union-attr]
+            previous.transmat if "transmat" in keep else transmat,  # type: ignore[union-attr]
+            natural,
+        ),
+        unvisited,
+    )
+
+
+@attrs.frozen(eq=False)
+class HMMFit:
+    trajectory: Trajectory
+    unvisited: frozenset[int]
+    emptied: frozenset[int]
+
+
+def _log(values: Array) -> Array:
+    with np.errstate(divide="ignore"):
+        return np.log(values)
+
+
+def fit_hmm_em(
+    data: SequenceData,
+    initial: HMMParameters,
+    *,
+    max_iter: int,
+    tol: float,
+    prior: ConjugatePrior | None = None,
+    fixed: Iterable[str] = (),
+) -> HMMFit:
+    """Baum-Welch from ``initial``; the objective (per unit weight) is the log-likelihood, plus the
+    log prior density of the emissions with a ``prior`` (MAP). It never decreases."""
+    family = data.family
+    unvisited: set[int] = set()
+    emptied: set[int] = set()
+    fixed = tuple(fixed)
+
+    def evaluate(parameters: HMMParameters) -> tuple[float, HMMStatistics]:
+        statistics = hmm_e_step(
+            data, parameters.natural, _log(parameters.startprob), _log(parameters.transmat)
+        )
+        objective = statistics.log_likelihood
+        if prior is not None:
+            objective += float(prior.log_density(parameters.natural).sum())
+        return objective / data.total_weight, statistics
+
+    def update(statistics: HMMStatistics, parameters: HMMParameters) -> HMMParameters:
+        new, never_left = hmm_m_step(family, statistics, parameters, prior, fixed)
+        unvisited.update(int(k) for k in np.flatnonzero(never_left))
+        emptied.update(int(k) for k in np.flatnonzero(empty_components(statistics.emissions)))
+        return new
+
+    trajectory = iterate(initial, evaluate, update, max_iter=max_iter, tol=tol)
+    return HMMFit(trajectory, frozenset(unvisited), frozenset(emptied))
+
+
+@attrs.frozen(eq=False)
+class HMMPosterior:
+    """``q`` of a variational HMM: emissions, initial distribution, one Dirichlet per row."""
+
+    components: ConjugatePrior
+    start: DirichletWeights
+    rows: tuple[DirichletWeights, ...]
+
+    def expected_log_transition(self) -> Array:
+        return np.stack([row.expected_log_weights() for row in self.rows])
+
+    def mean_transmat(self) -> Array:
+        return np.stack([row.mean_weights() for row in self.rows])
+
+
+@attrs.frozen(eq=False)
+class HMMPriors:
+    components: ConjugatePrior
+    start: DirichletWeights
+    rows: tuple[DirichletWeights, ...]
+
+    def update(self, statistics: HMMStatistics) -> HMMPosterior:
+        return HMMPosterior(
+            self.components.update(statistics.emissions),
+            self.start.update(statistics.initial_counts),
+            tuple(
+                row.update(counts)
+                for row, counts in zip(self.rows, statistics.transition_counts, strict=True)
+            ),
+        )
+
+
+def vb_e_step(data: SequenceData, q: HMMPosterior) -> HMMStatistics:
+    """Forward–backward under the sub-normalised ``E_q[log]`` parameters."""
+    return hmm_e_step(
+        data,
+        q.components.expected_natural(),
+        q.start.expected_log_weights(),
+        q.expected_log_transition(),
+        q.components.expected_log_partition(),
+    )
+
+
+def elbo(statistics: HMMStatistics, q: HMMPosterior, priors: HMMPriors) -> float:
+    """``Σ_s w_s log Z̃_s − KL(emissions) − KL(start) − Σ_i KL(row i)``: the log-evidence of the
+    forward pass under sub-normalised parameters, minus the KL terms."""
+    return (
+        statistics.log_likelihood
+        - q.components.kl_divergence(priors.components)
+        - q.start.kl_divergence(priors.start)
+        - sum(row.kl_divergence(prior) for row, prior in zip(q.rows, priors.rows, strict=True))
+    )
+
+
+def fit_hmm_vb(
+    data: SequenceData, priors: HMMPriors, initial: HMMPosterior, *, max_iter: int, tol: float
+) -> Trajectory:
+    """Coordinate ascent on the ELBO (per unit weight) until its relative change is below ``tol``."""
+
+    def evaluate(q: HMMPosterior) -> tuple[float, HMMStatistics]:
+        statistics = vb_e_step(data, q)
+        return elbo(statistics, q, priors) / data.total_weight, statistics
+
+    def update(statistics: HMMStatistics, q: HMMPosterior) -> HMMPosterior:
+        return priors.update(statistics)
+
+    return iterate(initial, evaluate, update, max_iter=max_iter, tol=tol, change=relative_change)

@@ -1,0 +1,464 @@
+"""``HMM``: a hidden Markov model whose states emit from any exponential family."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Self
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mixtures._validation import as_data_matrix, as_sample_weight, check_int, check_real
+from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning
+from mixtures.families.base import Components, ExponentialFamily
+from mixtures.inference.data import ChunkedData
+from mixtures.inference.hmm import (
+    HMMFit,
+    HMMParameters,
+    HMMPosterior,
+    HMMPriors,
+    SequenceData,
+    chunk_log_likelihood,
+    fit_hmm_em,
+    fit_hmm_vb,
+    hmm_m_step,
+    statistics_of_responsibilities,
+)
+from mixtures.inference.initialization import INIT_METHODS, initial_responsibilities
+from mixtures.inference.loop import Trajectory
+from mixtures.latent.markov import forward_backward, viterbi
+from mixtures.latent.weight_priors import DirichletWeights
+from mixtures.models._estimator import Estimator
+from mixtures.models.families import resolve_family
+from mixtures.priors import ConjugatePrior, default_prior
+
+__all__ = ["HMM", "check_lengths"]
+
+Array = NDArray[np.float64]
+INFERENCE_METHODS = ("em", "vb")
+DEFAULT_TOLERANCE = {"em": 1e-3, "vb": 1e-6}
+HMM_INIT_METHODS = (*INIT_METHODS, "mixture")
+FIXABLE = ("startprob", "transmat", "components")
+
+
+class UnvisitedStateWarning(UserWarning):
+    """A state was never left during the fit; its transition row kept its previous values."""
+
+
+def check_lengths(lengths: Any, n_samples: int) -> NDArray[np.intp]:
+    """``lengths`` as positive integers summing to ``n_samples`` (``None``: one sequence)."""
+    if lengths is None:
+        return np.array([n_samples], dtype=np.intp)
+    values = np.asarray(lengths)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(
+            f"lengths must be a non-empty 1-D sequence of integers; got shape {values.shape}"
+        )
+    if (
+        values.dtype.kind not in "iuf"
+        or not np.all(np.isfinite(values))
+        or np.any(values != np.round(values))
+    ):
+        raise ValueError(f"lengths must contain whole numbers; got {lengths!r}")
+    if np.any(values <= 0):
+        raise ValueError(
+            f"lengths must all be >= 1; got {int(values.min())} at index {int(np.argmin(values))}"
+        )
+    values = values.astype(np.intp)
+    if values.sum() != n_samples:
+        raise ValueError(f"lengths sum to {int(values.sum())} but X has {n_samples} rows")
+    return values
+
+
+class HMM(Estimator):
+    """A hidden Markov model: ``z_0 ~ startprob``, ``z_t | z_{t−1} ~ transmat[z_{t−1}]``,
+    ``x_t | z_t = k ~ family(η_k)``.
+
+    Parameters
+    ----------
+    family : ExponentialFamily or str, default Gaussian()
+        The emission family (as for ``Mixture``), including a user's own.
+    n_states : int, default 1
+    inference : {"em", "vb"}
+        ``"em"``: Baum-Welch (maximum likelihood, or MAP with ``prior``); ``"vb"``: variational
+        Bayes with Dirichlet priors on the initial distribution and every transition row and the
+        family's conjugate prior on the emissions.
+    max_iter, tol, n_init, random_state, warm_start, chunk_size, prior : as for ``Mixture``.
+        ``tol=None`` means 1e-3 (absolute, per observation) for EM and 1e-6 (relative) for VB.
+    init : {"kmeans++", "kmeans", "random", "mixture"} or (startprob, transmat, components)
+        Initial state probabilities per row, turned into parameters by one M-step (consecutive
+        rows give the transition counts); ``"mixture"`` takes them from a fitted ``Mixture``.
+        A tuple gives the initial parameters themselves.
+    start_prior, transition_prior : DirichletWeights or None
+        VB priors on the initial distribution and on each transition row (default concentration 1).
+    fixed : sequence of {"startprob", "transmat", "components"}
+        Parameters kept at their initial values while the others are learnt (EM).
+
+    ``fit(X, lengths=None, sample_weight=None, sequence_weight=None)``: sequences concatenated
+    along rows; ``sample_weight`` tempers each observation's emission (and weights its
+    statistics), ``sequence_weight`` counts each sequence that many times.
+    """
+
+    family_: ExponentialFamily
+    startprob_: Array
+    transmat_: Array
+    components_: Components
+    posterior_: HMMPosterior
+    priors_: HMMPriors
+
+    def __init__(
+        self,
+        family: ExponentialFamily | str | None = None,
+        n_states: int = 1,
+        *,
+        inference: str = "em",
+        max_iter: int = 100,
+        tol: float | None = None,
+        n_init: int = 1,
+        init: Any = "kmeans++",
+        random_state: int | np.random.Generator | None = None,
+        warm_start: bool = False,
+        chunk_size: int | None = None,
+        prior: ConjugatePrior | None = None,
+        start_prior: DirichletWeights | None = None,
+        transition_prior: DirichletWeights | None = None,
+        fixed: tuple[str, ...] = (),
+    ) -> None:
+        self.family = family
+        self.n_states = n_states
+        self.inference = inference
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_init = n_init
+        self.init = init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.chunk_size = chunk_size
+        self.prior = prior
+        self.start_prior = start_prior
+        self.transition_prior = transition_prior
+        self.fixed = fixed
+
+    # ------------------------------------------------------------------ fitting
+    def _check_params(self) -> ExponentialFamily:
+        family = resolve_family(self.family)
+        check_int(self.n_states, "n_states", 1)
+        check_int(self.max_iter, "max_iter", 1)
+        check_int(self.n_init, "n_init", 1)
+        if self.tol is not None:
+            check_real(self.tol, "tol", 0.0)
+        if self.chunk_size is not None:
+            check_int(self.chunk_size, "chunk_size", 1)
+        if self.inference not in INFERENCE_METHODS:
+            raise ValueError(
+                f"inference must be one of {INFERENCE_METHODS}; got {self.inference!r}"
+            )
+        if isinstance(self.init, str) and self.init not in HMM_INIT_METHODS:
+            raise ValueError(
+                f"init must be one of {HMM_INIT_METHODS} or (startprob, transmat, components); "
+                f"got {self.init!r}"
+            )
+        unknown = set(self.fixed) - set(FIXABLE)
+        if isinstance(self.fixed, str) or unknown:
+            raise ValueError(
+                f"fixed must be a sequence of names from {FIXABLE}; got {self.fixed!r}"
+            )
+        if self.prior is not None and not isinstance(self.prior, ConjugatePrior):
+            raise ValueError(f"prior must be a ConjugatePrior; got {self.prior!r}")
+        for name in ("start_prior", "transition_prior"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, DirichletWeights):
+                raise ValueError(f"{name} must be DirichletWeights(...); got {value!r}")
+            if value is not None and self.inference == "em":
+                raise ValueError(f"{name} applies to inference='vb'")
+        if self.fixed and self.inference == "vb":
+            raise ValueError("fixed parameters are supported with inference='em'")
+        return family
+
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        lengths: Any = None,
+        sample_weight: Any = None,
+        sequence_weight: Any = None,
+    ) -> Self:
+        """Fit from ``n_init`` initialisations (or the current fit with ``warm_start``)."""
+        family = self._check_params()
+        x = as_data_matrix(X)
+        lengths_ = check_lengths(lengths, x.shape[0])
+        row_weights = as_sample_weight(sample_weight, x.shape[0])
+        sequence_weights = _sequence_weights(sequence_weight, lengths_.shape[0])
+        if x.shape[0] < self.n_states:
+            raise ValueError(f"n_states={self.n_states} must be <= n_samples={x.shape[0]}")
+        warm = self.warm_start and hasattr(self, "components_")
+        if warm:
+            self._check_features(x)
+            family = self.family_
+        else:
+            self.__dict__.pop("posterior_", None)
+        family.validate(x)
+        family = family if warm else family.for_data(x, row_weights)
+        data = SequenceData(
+            ChunkedData(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
+            lengths_,
+            sequence_weights,
+        )
+        rng = np.random.default_rng(self.random_state)
+        if self.inference == "vb":
+            self._fit_variational(data, rng, warm)
+        else:
+            self._fit_baum_welch(data, rng, warm)
+        self.family_ = family
+        self.n_features_in_ = x.shape[1]
+        return self
+
+    def _tolerance(self) -> float:
+        return DEFAULT_TOLERANCE[self.inference] if self.tol is None else float(self.tol)
+
+    def _initial_responsibilities(self, data: SequenceData, rng: np.random.Generator) -> Array:
+        x = data.data.x
+        if self.init == "mixture":
+            from mixtures.models.mixture import Mixture
+
+            mixture = Mixture(
+                data.family, self.n_states, random_state=int(rng.integers(2**31)), max_iter=50
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                mixture.fit(x, sample_weight=data.data.weights)
+            return mixture.predict_proba(x)
+        features = data.family.init_features(x)
+        return initial_responsibilities(self.init, features, data.data.weights, self.n_states, rng)
+
+    def _given_parameters(self, data: SequenceData) -> HMMParameters:
+        if len(self.init) != 3 or not isinstance(self.init[2], Components):
+            raise ValueError("init given as a tuple must be (startprob, transmat, components)")
+        startprob, transmat, components = self.init
+        data.family.check_same_kind(components)
+        if components.natural.shape != (self.n_states, data.data.n_statistics):
+            raise ValueError(
+                f"init components must be {self.n_states} components with {data.data.n_statistics} "
+                f"statistics each; got {components.natural.shape}"
+            )
+        return HMMParameters(startprob, transmat, data.family.natural_of(components))
+
+    def _fit_baum_welch(self, data: SequenceData, rng: np.random.Generator, warm: bool) -> None:
+        prior = None
+        if self.prior is not None:
+            prior = self.prior.for_data(data.family, data.data.x, data.data.weights, self.n_states)
+        if warm:
+            starts = [HMMParameters(self.startprob_, self.transmat_, self.components_.natural)]
+        elif isinstance(self.init, tuple):
+            starts = [self._given_parameters(data)]
+        else:
+            starts = []
+            for _ in range(self.n_init):
+                statistics = statistics_of_responsibilities(
+                    data, self._initial_responsibilities(data, rng)
+                )
+                starts.append(hmm_m_step(data.family, statistics, prior=prior)[0])
+        best: HMMFit | None = None
+        for start in starts:
+            result = fit_hmm_em(
+                data,
+                start,
+                max_iter=self.max_iter,
+                tol=self._tolerance(),
+                prior=prior,
+                fixed=self.fixed,
+            )
+            if best is None or result.trajectory.objective > best.trajectory.objective:
+                best = result
+        assert best is not None
+        parameters = best.trajectory.parameters
+        self.startprob_ = parameters.startprob
+        self.transmat_ = parameters.transmat
+        self.components_ = data.family.components(parameters.natural)
+        self._store_trajectory(best.trajectory)
+        if best.unvisited:
+            warnings.warn(
+                f"state(s) {sorted(best.unvisited)} were never left during the fit; their "
+                f"transition rows kept their previous values",
+                UnvisitedStateWarning,
+                stacklevel=3,
+            )
+        if best.emptied:
+            warnings.warn(
+                f"state(s) {sorted(best.emptied)} received no observations; their emission "
+                f"parameters kept their previous values",
+                EmptyComponentWarning,
+                stacklevel=3,
+            )
+
+    def _fit_variational(self, data: SequenceData, rng: np.random.Generator, warm: bool) -> None:
+        n_states = self.n_states
+        if warm and hasattr(self, "posterior_"):
+            priors = self.priors_
+            starts = [self.posterior_]
+        else:
+            component_prior = self.prior if self.prior is not None else default_prior(data.family)
+            priors = HMMPriors(
+                component_prior.for_data(data.family, data.data.x, data.data.weights, n_states),
+                (self.start_prior or DirichletWeights(concentration=1.0)).for_data(n_states),
+                tuple(
+                    (self.transition_prior or DirichletWeights(concentration=1.0)).for_data(
+                        n_states
+                    )
+                    for _ in range(n_states)
+                ),
+            )
+            if isinstance(self.init, tuple):
+                raise ValueError("inference='vb' starts from responsibilities; pass a string init")
+            starts = [
+                priors.update(
+                    statistics_of_responsibilities(data, self._initial_responsibilities(data, rng))
+                )
+                for _ in range(self.n_init)
+            ]
+        best: Trajectory | None = None
+        for start in starts:
+            trajectory = fit_hmm_vb(
+                data, priors, start, max_iter=self.max_iter, tol=self._tolerance()
+            )
+            if best is None or trajectory.objective > best.objective:
+                best = trajectory
+        assert best is not None
+        q = best.parameters
+        self.priors_ = priors
+        self.posterior_ = q
+        self.startprob_ = q.start.mean_weights()
+        self.transmat_ = q.mean_transmat()
+        self.components_ = data.family.components(q.components.posterior_mean_natural())
+        self._store_trajectory(best)
+
+    def _store_trajectory(self, trajectory: Trajectory) -> None:
+        self.converged_ = trajectory.converged
+        self.n_iter_ = trajectory.n_iter
+        self.lower_bound_ = trajectory.objective
+        self.lower_bounds_ = list(trajectory.objectives)
+        if not trajectory.converged:
+            warnings.warn(
+                f"HMM did not converge in max_iter={self.max_iter} iterations (tol={self._tolerance()}); "
+                f"increase max_iter or tol",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    # ------------------------------------------------------------------ using a fit
+    def _check_features(self, x: Array) -> None:
+        if x.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {x.shape[1]} features, but HMM was fitted with {self.n_features_in_} features"
+            )
+
+    def _sequences(self, X: Any, lengths: Any) -> SequenceData:
+        self._check_is_fitted("components_")
+        x = as_data_matrix(X)
+        self._check_features(x)
+        self.family_.validate(x)
+        lengths_ = check_lengths(lengths, x.shape[0])
+        ones = np.ones(x.shape[0])
+        chunked = ChunkedData(
+            self.family_, x, ones, chunk_size=self.chunk_size, cache_bytes=0, lengths=lengths_
+        )
+        return SequenceData(chunked, lengths_, np.ones(lengths_.shape[0]))
+
+    def _log_parameters(self) -> tuple[Array, Array, Array]:
+        with np.errstate(divide="ignore"):
+            return self.components_.natural, np.log(self.startprob_), np.log(self.transmat_)
+
+    def _per_chunk(self, X: Any, lengths: Any, recursion: Any) -> list[tuple[slice, slice, Any]]:
+        data = self._sequences(X, lengths)
+        natural, log_start, log_transition = self._log_parameters()
+        results = []
+        for chunk in data.data.chunks():
+            sequences = data.sequences_of(chunk.rows)
+            log_likelihood = chunk_log_likelihood(data, chunk, natural, None)
+            results.append(
+                (
+                    chunk.rows,
+                    sequences,
+                    recursion(log_likelihood, data.lengths[sequences], log_start, log_transition),
+                )
+            )
+        return results
+
+    def predict_proba(self, X: Any, *, lengths: Any = None) -> Array:
+        """Posterior state probabilities ``p(z_t = k | x)`` of every row: ``(n_samples, K)``."""
+        pieces = self._per_chunk(X, lengths, forward_backward)
+        out = np.empty((pieces[-1][0].stop, self.n_states))
+        for rows, sequences, posterior in pieces:
+            self._check_possible(posterior.log_evidence, sequences)
+            out[rows] = posterior.marginals
+        return out
+
+    def score(self, X: Any, y: Any = None, *, lengths: Any = None) -> float:
+        """Total log-likelihood ``Σ_s log p(x^(s))`` of the sequences (hmmlearn's convention)."""
+        total = 0.0
+        for _, sequences, posterior in self._per_chunk(X, lengths, forward_backward):
+            self._check_possible(posterior.log_evidence, sequences)
+            total += float(posterior.log_evidence.sum())
+        return total
+
+    def decode(self, X: Any, *, lengths: Any = None) -> tuple[float, NDArray[np.intp]]:
+        """The most likely state path (Viterbi) and its total log-probability."""
+        pieces = self._per_chunk(X, lengths, viterbi)
+        states = np.empty(pieces[-1][0].stop, dtype=np.intp)
+        total = 0.0
+        for rows, sequences, (path, log_probability) in pieces:
+            self._check_possible(log_probability, sequences)
+            states[rows] = path
+            total += float(log_probability.sum())
+        return total, states
+
+    def predict(self, X: Any, *, lengths: Any = None) -> NDArray[np.intp]:
+        """The most likely state of every row, jointly per sequence (Viterbi)."""
+        return self.decode(X, lengths=lengths)[1]
+
+    @staticmethod
+    def _check_possible(log_values: Array, sequences: slice) -> None:
+        if not np.all(np.isfinite(log_values)):
+            index = sequences.start + int(np.argmax(~np.isfinite(log_values)))
+            raise ValueError(f"sequence {index} has zero probability under the fitted model")
+
+    def sample(self, n_samples: int = 1) -> tuple[Array, NDArray[np.intp]]:
+        """One sequence of ``n_samples`` observations and its hidden states: ``(X, states)``."""
+        self._check_is_fitted("components_")
+        check_int(n_samples, "n_samples", 1)
+        rng = np.random.default_rng(self.random_state)
+        cumulative = np.cumsum(self.transmat_, axis=1)
+        uniforms = rng.random(n_samples)
+        states = np.empty(n_samples, dtype=np.intp)
+        states[0] = rng.choice(self.n_states, p=self.startprob_)
+        for t in range(1, n_samples):  # a Markov chain is sequential by definition
+            states[t] = min(
+                int(np.searchsorted(cumulative[states[t - 1]], uniforms[t])), self.n_states - 1
+            )
+        return self.family_.sample(self.components_.natural, states, rng), states
+
+    def n_parameters(self) -> int:
+        self._check_is_fitted("components_")
+        k = self.n_states
+        return self.family_.n_free_parameters(self.components_.natural) + (k - 1) + k * (k - 1)
+
+    def bic(self, X: Any, *, lengths: Any = None) -> float:
+        n_samples = as_data_matrix(X).shape[0]
+        return -2 * self.score(X, lengths=lengths) + self.n_parameters() * np.log(n_samples)
+
+    def aic(self, X: Any, *, lengths: Any = None) -> float:
+        return -2 * self.score(X, lengths=lengths) + 2 * self.n_parameters()
+
+
+def _sequence_weights(sequence_weight: Any, n_sequences: int) -> Array:
+    if sequence_weight is None:
+        return np.ones(n_sequences)
+    values = np.asarray(sequence_weight, dtype=np.float64)
+    if values.shape != (n_sequences,):
+        raise ValueError(
+            f"sequence_weight must have one entry per sequence ({n_sequences},); got {values.shape}"
+        )
+    if not np.all(np.isfinite(values)) or np.any(values < 0) or not values.sum() > 0:
+        raise ValueError("sequence_weight must be finite, non-negative and not all zero")
+    return values
