@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from mixtures._arrays import float_array
 from mixtures.families.base import ExponentialFamily, empty_components
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.inference.data import ChunkedData
+from mixtures.inference.data import Chunk, ChunkedData
 from mixtures.inference.loop import Trajectory, iterate, relative_change
 from mixtures.latent.markov import forward_backward
 from mixtures.latent.weight_priors import DirichletWeights
