@@ -10,6 +10,7 @@ from mixtures.exceptions import (
     DegenerateComponentError,
     EmptyComponentWarning,
     NotFittedError,
+    UnvisitedStateWarning,
 )
 from mixtures.families import (
     Bernoulli,
@@ -65,6 +66,7 @@ __all__ = [
     "SufficientStatistics",
     "TiedGaussian",
     "TiedNormalWishart",
+    "UnvisitedStateWarning",
     "WeightPrior",
     "__version__",
     "testing",

@@ -7,6 +7,7 @@ __all__ = [
     "DegenerateComponentError",
     "EmptyComponentWarning",
     "NotFittedError",
+    "UnvisitedStateWarning",
 ]
 
 
@@ -25,3 +26,7 @@ class EmptyComponentWarning(UserWarning):
 class DegenerateComponentError(ValueError):
     """A component's parameters are undefined: e.g. a Gaussian covariance that is not positive
     definite because its samples collapsed and no regularisation (``reg_covar``) is in effect."""
+
+
+class UnvisitedStateWarning(UserWarning):
+    """An HMM state was never left during the fit; its transition row kept its previous values."""

@@ -23,7 +23,9 @@ def _load(name: str):
     return module
 
 
-@pytest.mark.parametrize("name", ["seed_em", "seed_vb", "custom_family", "bernoulli_digits"])
+@pytest.mark.parametrize(
+    "name", ["seed_em", "seed_vb", "custom_family", "bernoulli_digits", "hmm_regimes", "hmm_counts"]
+)
 def test_example_runs(name: str, tmp_path: Path, capsys) -> None:
     if name == "bernoulli_digits":
         pytest.importorskip("sklearn")
@@ -32,7 +34,7 @@ def test_example_runs(name: str, tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().out.strip()
 
 
-@pytest.mark.parametrize("name", ["seed_em", "seed_vb", "bernoulli_digits"])
+@pytest.mark.parametrize("name", ["seed_em", "seed_vb", "bernoulli_digits", "hmm_regimes", "hmm_counts"])
 def test_example_plots(name: str, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     if name == "bernoulli_digits":

@@ -10,7 +10,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mixtures as mx
-from mixtures.models.hmm import UnvisitedStateWarning
 from mixtures.testing import BUILTIN_CASES
 
 hmmlearn = pytest.importorskip("hmmlearn.hmm")
@@ -277,7 +276,7 @@ def test_unvisited_state_warns_and_keeps_finite_parameters() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mx.ConvergenceWarning)
         warnings.simplefilter("ignore", mx.EmptyComponentWarning)
-        with pytest.warns(UnvisitedStateWarning, match=r"state\(s\) \[2\]"):
+        with pytest.warns(mx.UnvisitedStateWarning, match=r"state\(s\) \[2\]"):
             model.fit(x)
     assert np.all(np.isfinite(model.transmat_)) and np.all(np.isfinite(model.components_.natural))
 
@@ -305,7 +304,7 @@ def test_bad_lengths(lengths, message: str) -> None:
 
 def test_length_one_sequences() -> None:
     x, _ = _regimes(60)
-    with pytest.warns(UnvisitedStateWarning):  # sequences of one row have no transitions at all
+    with pytest.warns(mx.UnvisitedStateWarning):  # sequences of one row have no transitions at all
         model = _fit_quietly(mx.HMM(mx.Gaussian(), 2, random_state=0), x, lengths=[1] * 60)
     assert np.all(np.isfinite(model.transmat_)) and np.all(np.isfinite(model.startprob_))
 
@@ -334,3 +333,45 @@ def test_vb_hmm_fits_and_reports_posterior() -> None:
     assert np.all(np.diag(model.transmat_) > 0.6)
     assert isinstance(model.posterior_.components, mx.NormalWishart)
     assert np.all(np.diff(model.lower_bounds_) >= -1e-9 * np.abs(np.asarray(model.lower_bounds_[1:])))
+
+
+def test_length_one_sequences_are_the_mixture() -> None:
+    """With every sequence of length one there are no transitions: Baum-Welch is mixture EM."""
+    x, _ = _regimes(200)
+    start = _fit_quietly(mx.Mixture(mx.Gaussian(), 3, random_state=0, max_iter=1), x)
+    chain = mx.HMM(
+        mx.Gaussian(), 3, init=(start.weights_, np.full((3, 3), 1 / 3), start.components_),
+        fixed=("transmat",), max_iter=15, tol=0.0,
+    )
+    _fit_quietly(chain, x, lengths=[1] * 200)
+    mixture = _fit_quietly(
+        mx.Mixture(mx.Gaussian(), 3, init=(start.weights_, start.components_), max_iter=15, tol=0.0), x
+    )
+    np.testing.assert_allclose(chain.startprob_, mixture.weights_, rtol=1e-12)
+    np.testing.assert_allclose(chain.components_.natural, mixture.components_.natural, rtol=1e-10)
+    np.testing.assert_allclose(chain.lower_bounds_, mixture.lower_bounds_, rtol=1e-12)
+
+
+def test_sequence_weights_feed_the_default_prior() -> None:
+    x, _ = _regimes(200)
+    lengths = np.array([120, 80])
+    pieces = np.split(x, [120])
+    repeated = np.concatenate([pieces[0], pieces[1], pieces[1], pieces[1]])
+    weighted = _fit_quietly(mx.HMM(mx.Gaussian(), 2, inference="vb", random_state=0, max_iter=5, tol=0.0),
+                            x, lengths=lengths, sequence_weight=[1, 3])
+    assert isinstance(weighted.priors_.components, mx.NormalWishart)
+    duplicated = mx.Gaussian().for_data(repeated, np.ones(repeated.shape[0]))
+    np.testing.assert_allclose(weighted.family_.origin, duplicated.origin, rtol=1e-12)
+
+
+def test_bic_counts_only_free_parameters() -> None:
+    x, _ = _regimes(300)
+    start = _fit_quietly(mx.HMM(mx.Gaussian(), 3, random_state=0, max_iter=1), x)
+    left_to_right = np.array([[0.8, 0.2, 0.0], [0.0, 0.8, 0.2], [0.0, 0.0, 1.0]])
+    model = _fit_quietly(
+        mx.HMM(mx.Gaussian(), 3, init=(np.array([1.0, 0.0, 0.0]), left_to_right, start.components_),
+               max_iter=5), x,
+    )
+    emissions = 3 * (2 + 3)
+    assert model.n_parameters() == emissions + 0 + 2  # start pinned; two free transitions
+    assert start.n_parameters() == emissions + 2 + 6

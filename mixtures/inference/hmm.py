@@ -121,6 +121,8 @@ class SequenceData:
             else float(np.repeat(sequence_weights, lengths) @ data.weights)
         )
         self.tempered = not np.all(data.weights == 1.0)
+        #: each row's weight with its sequence's (for data-derived defaults and initialisation)
+        self.full_weights = data.weights * np.repeat(sequence_weights, lengths)
 
     @property
     def family(self) -> ExponentialFamily:
@@ -306,7 +308,8 @@ def fit_hmm_em(
 
     def update(statistics: HMMStatistics, parameters: HMMParameters) -> HMMParameters:
         new, never_left = hmm_m_step(family, statistics, parameters, prior, fixed)
-        unvisited.update(int(k) for k in np.flatnonzero(never_left))
+        if "transmat" not in fixed:  # a fixed row is not re-estimated, so nothing was kept
+            unvisited.update(int(k) for k in np.flatnonzero(never_left))
         emptied.update(int(k) for k in np.flatnonzero(empty_components(statistics.emissions)))
         return new
 

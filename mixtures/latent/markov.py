@@ -15,6 +15,7 @@ Two implementations of each recursion:
   Forward–backward is scaled (each row's likelihoods relative to its maximum, each step's filtered
   distribution normalised) and falls back, per sequence, to a log-space recursion when scaling
   cannot be trusted (see ``_scaled_forward_backward``). Viterbi works in log space throughout.
+  ``_forward_log_evidence`` gives the log-evidence alone, mostly from the forward pass.
 * ``forward_backward_reference`` and ``viterbi_reference``: plain numpy in log space, looping over
   time steps, vectorised across states and across sequences of equal length. The test oracle.
 """
@@ -42,9 +43,12 @@ Array = NDArray[np.float64]
 States = NDArray[np.intp]
 
 # Factors below this (≈ e^−640) may lose digits in products or underflow: the forward pass drops
-# them and the backward pass rebuilds the terms they enter from logarithms.
+# them and the backward pass rebuilds the terms they enter from logarithms where that can matter.
 _LOG_SMALLEST_RELIABLE = -640.0
 _SMALLEST_RELIABLE = float(np.exp(_LOG_SMALLEST_RELIABLE))
+# A dropped factor (< e^−640) multiplied by less than this stays below e^−180 of the total: the
+# backward pass rebuilds it only when multiplied by more (saves its logarithms almost always).
+_NEGLIGIBLE_UNLESS_AMPLIFIED_BY = 1e200
 # A step normaliser below this leaves the filtered probabilities with too few significant digits
 # (their terms would be subnormal), so the sequence is redone in log space.
 _SMALLEST_TRUSTED_NORMALISER = 1e-250
@@ -98,12 +102,12 @@ def viterbi(
 def _forward_log_evidence(
     log_likelihood: Array, lengths: Any, log_initial: Array, log_transition: Array
 ) -> Array:
-    """``log p(x^(s))`` per sequence from the scaled forward pass alone (compiled).
+    """``log p(x^(s))`` per sequence, from the scaled forward pass alone where that suffices.
 
-    Cheaper than ``forward_backward`` but weaker guarded: it falls back to log space when a step
-    normaliser underflows, yet cannot see probability mass that underflowed in one step and would
-    dominate later (which only the backward pass reveals). Exact for every practical model; use
-    ``forward_backward(...).log_evidence`` where left-to-right chains meet extreme likelihoods.
+    Compiled, O(K) memory, about half the work of ``forward_backward``. A sequence in which the
+    forward pass may have lost mass to underflow (a state able to emit a row kept less than e^−640
+    of the filtered probability, as left-to-right chains and far-apart states do, or parameters
+    below e^−640 relative to the largest) is redone with the full, checked recursion.
     """
     arrays = _checked(log_likelihood, lengths, log_initial, log_transition)
     result: Array = _forward_kernel(*arrays)
@@ -143,7 +147,7 @@ def _reliable_weights(log_weights: Array) -> tuple[Array, Array, float]:
     be carried reliably through products are set to 0 here; the backward pass adds them back from
     their logarithms.
     """
-    shift = np.max(log_weights)
+    shift = float(np.max(log_weights))
     if not np.isfinite(shift):
         shift = 0.0
     shifted = log_weights - shift
@@ -237,47 +241,60 @@ def _scaled_forward(
     scaled_likelihood: Array,
     row_maxima: Array,
     normalisers: Array,
-) -> tuple[float, bool]:
+) -> tuple[float, bool, bool]:
     """Scaled forward pass over one sequence: ``filtered[t] = p(z_t | x_{≤t})``.
 
     ``scaled_likelihood[t] = exp(log_likelihood[t] − row_maxima[t])`` and the step normalisers are
-    kept for the backward pass. Returns the log-evidence (without the parameters' shifts) and
-    whether every normaliser was large enough to trust.
+    kept for the backward pass. Buffers of two rows (instead of one per step) make it keep only
+    the latest steps, for the log-evidence alone. Returns the log-evidence (without the
+    parameters' shifts), whether every normaliser was large enough to trust, and whether mass may
+    have been lost to underflow (some filtered probability of a state able to emit its row fell
+    below the reliable range: a structural zero, or a truncated value only the backward pass can
+    judge).
     """
     n_steps, n_states = log_likelihood.shape
+    keep_all = filtered.shape[0] == n_steps
     log_evidence = 0.0
+    maybe_lost = False
     for t in range(n_steps):
+        row = t if keep_all else t & 1
+        previous_row = t - 1 if keep_all else row ^ 1
         row_max = -np.inf
         for k in range(n_states):
             row_max = max(row_max, log_likelihood[t, k])
         if row_max == -np.inf:  # no state can emit this row: impossible (log space confirms)
-            return -np.inf, False
-        row_maxima[t] = row_max
+            return -np.inf, False, True
+        row_maxima[row] = row_max
         for k in range(n_states):
-            scaled_likelihood[t, k] = np.exp(log_likelihood[t, k] - row_max)
+            # Unreliable values become exact zeros (the backward pass rebuilds what matters):
+            # subnormal arithmetic would cost ~100 cycles per operation.
+            relative = log_likelihood[t, k] - row_max
+            scaled_likelihood[row, k] = np.exp(relative) if relative >= _LOG_SMALLEST_RELIABLE else 0.0
         if t == 0:
             for k in range(n_states):
-                filtered[0, k] = initial_weights[k] * scaled_likelihood[0, k]
+                filtered[row, k] = initial_weights[k] * scaled_likelihood[row, k]
         else:
             for k in range(n_states):
-                filtered[t, k] = 0.0
+                filtered[row, k] = 0.0
             for i in range(n_states):
-                previous = filtered[t - 1, i]
+                previous = filtered[previous_row, i]
                 for j in range(n_states):
-                    filtered[t, j] += previous * transition_weights[i, j]
+                    filtered[row, j] += previous * transition_weights[i, j]
             for k in range(n_states):
-                filtered[t, k] *= scaled_likelihood[t, k]
+                filtered[row, k] *= scaled_likelihood[row, k]
         normaliser = 0.0
         for k in range(n_states):
-            normaliser += filtered[t, k]
+            normaliser += filtered[row, k]
         if not normaliser >= _SMALLEST_TRUSTED_NORMALISER:
-            return -np.inf, False
+            return -np.inf, False, True
         inverse = 1.0 / normaliser
         for k in range(n_states):
-            filtered[t, k] *= inverse
-        normalisers[t] = normaliser
+            filtered[row, k] *= inverse
+            if filtered[row, k] < _SMALLEST_RELIABLE and log_likelihood[t, k] > -np.inf:
+                maybe_lost = True
+        normalisers[row] = normaliser
         log_evidence += np.log(normaliser) + row_max
-    return log_evidence, True
+    return log_evidence, True, maybe_lost
 
 
 @numba.njit(cache=True)
@@ -304,12 +321,15 @@ def _scaled_forward_backward(
     Why the result can be trusted: Σ_k alpha_t(k) beta_t(k) = 1 at every t in exact arithmetic.
     The forward pass may lose mass that underflows (a likelihood far below its row's maximum, a
     tiny parameter, a tiny product); such mass can dominate later only through a large beta. The
-    backward pass rebuilds every term involving an unreliable factor from logarithms, so lost
-    forward mass shows up as Σ_k alpha_t(k) beta_t(k) exceeding 1 (or as inf/NaN if beta
-    overflows). Returns ``(log_evidence, trusted)``; when not trusted the outputs are garbage and
-    the caller redoes the sequence in log space.
+    backward pass rebuilds from logarithms every term with an unreliable factor that a large beta
+    could make count, so lost forward mass shows up as Σ_k alpha_t(k) beta_t(k) exceeding 1 (or
+    as inf/NaN if beta overflows). Mass the backward pass itself loses to underflow is below
+    e^−700 of the total (the filtered probabilities it multiplies are at most 1): harmless.
+
+    Returns ``(log_evidence, trusted)``; when not trusted the outputs are garbage and the caller
+    redoes the sequence in log space.
     """
-    log_evidence, trusted = _scaled_forward(
+    log_evidence, trusted, _ = _scaled_forward(
         log_likelihood,
         initial_weights,
         transition_weights,
@@ -339,8 +359,9 @@ def _scaled_forward_backward(
             break
         inverse_normaliser = 1.0 / normalisers[t]
         for j in range(n_states):
-            if scaled_likelihood[t, j] >= _SMALLEST_RELIABLE:
-                weighted_future[j] = scaled_likelihood[t, j] * beta[j] * inverse_normaliser
+            amplification = beta[j] * inverse_normaliser
+            if scaled_likelihood[t, j] > 0.0 or not amplification > _NEGLIGIBLE_UNLESS_AMPLIFIED_BY:
+                weighted_future[j] = scaled_likelihood[t, j] * amplification
             else:
                 weighted_future[j] = np.exp(
                     log_likelihood[t, j] - row_maxima[t] + np.log(beta[j]) - np.log(normalisers[t])
@@ -354,16 +375,18 @@ def _scaled_forward_backward(
                 counts[i, j] += filtered_before * term
             previous_beta[i] = accumulated
         for weak in range(weak_log_weights.shape[0]):
-            i = weak_origins[weak]
-            term = np.exp(weak_log_weights[weak] + np.log(weighted_future[weak_destinations[weak]]))
-            previous_beta[i] += term
-            counts[i, weak_destinations[weak]] += marginals[t - 1, i] * term
+            destination = weak_destinations[weak]
+            if weighted_future[destination] > _NEGLIGIBLE_UNLESS_AMPLIFIED_BY:
+                origin = weak_origins[weak]
+                term = np.exp(weak_log_weights[weak] + np.log(weighted_future[destination]))
+                previous_beta[origin] += term
+                counts[origin, destination] += marginals[t - 1, origin] * term
         beta, previous_beta = previous_beta, beta
     # The same sum one step before the start, with the initial weights rebuilt exactly: it exceeds
     # 1 by the first row's lost mass.
     before_start = 0.0
     for k in range(n_states):
-        if initial_weights[k] > 0.0 and scaled_likelihood[0, k] >= _SMALLEST_RELIABLE:
+        if initial_weights[k] > 0.0 and scaled_likelihood[0, k] > 0.0:
             before_start += initial_weights[k] * (scaled_likelihood[0, k] * beta[k] / normalisers[0])
         else:
             before_start += np.exp(
@@ -456,31 +479,47 @@ def _forward_kernel(
 ) -> Array:
     n_states = log_likelihood.shape[1]
     n_sequences = lengths.shape[0]
-    _, initial_weights, initial_shift = _reliable_weights(log_initial)
-    _, transition_weights, transition_shift = _reliable_weights(log_transition)
-    longest = 0
-    for sequence in range(n_sequences):
-        longest = max(longest, lengths[sequence])
-    # The shared forward pass writes (length, K) buffers; one of the longest length serves all.
-    filtered = np.empty((longest, n_states))
-    scaled_likelihood = np.empty((longest, n_states))
-    row_maxima = np.empty(longest)
-    normalisers = np.empty(longest)
-    scratch_counts = np.zeros((n_states, n_states))
+    shifted_log_initial, initial_weights, initial_shift = _reliable_weights(log_initial)
+    shifted_log_transition, transition_weights, transition_shift = _reliable_weights(log_transition)
+    weak_origins, weak_destinations, weak_log_weights = _weak_transitions(shifted_log_transition)
+    weak_parameters = weak_log_weights.shape[0] > 0
+    for k in range(n_states):
+        weak_parameters |= -np.inf < shifted_log_initial[k] < _LOG_SMALLEST_RELIABLE
+    latest_filtered = np.empty((2, n_states))
+    latest_scaled_likelihood = np.empty((2, n_states))
+    latest_row_maxima = np.empty(2)
+    latest_normalisers = np.empty(2)
     log_evidence = np.empty(n_sequences)
     start = 0
     for sequence in range(n_sequences):
         stop = start + lengths[sequence]
         n_steps = stop - start
-        evidence, trusted = _scaled_forward(
+        evidence, trusted, maybe_lost = _scaled_forward(
             log_likelihood[start:stop],
             initial_weights,
             transition_weights,
-            filtered[:n_steps],
-            scaled_likelihood[:n_steps],
-            row_maxima[:n_steps],
-            normalisers[:n_steps],
+            latest_filtered,
+            latest_scaled_likelihood,
+            latest_row_maxima,
+            latest_normalisers,
         )
+        if trusted and (maybe_lost or weak_parameters):
+            # Whether the lost mass mattered only the backward pass can tell: run the full
+            # recursion on this sequence (O(length · K) memory, as forward_backward).
+            evidence, trusted = _scaled_forward_backward(
+                log_likelihood[start:stop],
+                shifted_log_initial,
+                initial_weights,
+                transition_weights,
+                weak_origins,
+                weak_destinations,
+                weak_log_weights,
+                np.empty((n_steps, n_states)),
+                np.empty((n_steps, n_states)),
+                np.empty(n_steps),
+                np.empty(n_steps),
+                np.zeros((n_states, n_states)),
+            )
         if trusted:
             evidence += initial_shift + (n_steps - 1) * transition_shift
         else:
@@ -488,9 +527,9 @@ def _forward_kernel(
                 log_likelihood[start:stop],
                 log_initial,
                 log_transition,
-                filtered[:n_steps],
-                normalisers[:n_steps],
-                scratch_counts,
+                np.empty((n_steps, n_states)),
+                np.empty(n_steps),
+                np.zeros((n_states, n_states)),
             )
         log_evidence[sequence] = evidence
         start = stop

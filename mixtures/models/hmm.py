@@ -5,11 +5,12 @@ from __future__ import annotations
 import warnings
 from typing import Any, Self
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._validation import as_data_matrix, as_sample_weight, check_int, check_real
-from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning
+from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning, UnvisitedStateWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData
 from mixtures.inference.hmm import (
@@ -17,6 +18,7 @@ from mixtures.inference.hmm import (
     HMMParameters,
     HMMPosterior,
     HMMPriors,
+    HMMStatistics,
     SequenceData,
     chunk_log_likelihood,
     fit_hmm_em,
@@ -36,13 +38,10 @@ __all__ = ["HMM", "check_lengths"]
 
 Array = NDArray[np.float64]
 INFERENCE_METHODS = ("em", "vb")
-DEFAULT_TOLERANCE = {"em": 1e-3, "vb": 1e-6}
+# Baum-Welch creeps along flat ridges of the likelihood, so its default is tighter than the mixture's
+DEFAULT_TOLERANCE = {"em": 1e-6, "vb": 1e-6}
 HMM_INIT_METHODS = (*INIT_METHODS, "mixture")
 FIXABLE = ("startprob", "transmat", "components")
-
-
-class UnvisitedStateWarning(UserWarning):
-    """A state was never left during the fit; its transition row kept its previous values."""
 
 
 def check_lengths(lengths: Any, n_samples: int) -> NDArray[np.intp]:
@@ -84,10 +83,12 @@ class HMM(Estimator):
         Bayes with Dirichlet priors on the initial distribution and every transition row and the
         family's conjugate prior on the emissions.
     max_iter, tol, n_init, random_state, warm_start, chunk_size, prior : as for ``Mixture``.
-        ``tol=None`` means 1e-3 (absolute, per observation) for EM and 1e-6 (relative) for VB.
+        ``tol=None`` means 1e-6: absolute per observation for EM, relative for VB.
     init : {"kmeans++", "kmeans", "random", "mixture"} or (startprob, transmat, components)
         Initial state probabilities per row, turned into parameters by one M-step (consecutive
-        rows give the transition counts); ``"mixture"`` takes them from a fitted ``Mixture``.
+        rows give the transition counts, plus one pseudo-count each so that no transition starts
+        at zero); ``"mixture"`` takes them from a fitted ``Mixture``. Zeros in a given
+        ``transmat`` are structural: EM keeps them.
         A tuple gives the initial parameters themselves.
     start_prior, transition_prior : DirichletWeights or None
         VB priors on the initial distribution and on each transition row (default concentration 1).
@@ -199,7 +200,8 @@ class HMM(Estimator):
         else:
             self.__dict__.pop("posterior_", None)
         family.validate(x)
-        family = family if warm else family.for_data(x, row_weights)
+        # data-derived settings see each row with its full weight (row × sequence)
+        family = family if warm else family.for_data(x, row_weights * np.repeat(sequence_weights, lengths_))
         data = SequenceData(
             ChunkedData(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
             lengths_,
@@ -227,10 +229,10 @@ class HMM(Estimator):
             )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                mixture.fit(x, sample_weight=data.data.weights)
+                mixture.fit(x, sample_weight=data.full_weights)
             return mixture.predict_proba(x)
         features = data.family.init_features(x)
-        return initial_responsibilities(self.init, features, data.data.weights, self.n_states, rng)
+        return initial_responsibilities(self.init, features, data.full_weights, self.n_states, rng)
 
     def _given_parameters(self, data: SequenceData) -> HMMParameters:
         if len(self.init) != 3 or not isinstance(self.init[2], Components):
@@ -247,7 +249,7 @@ class HMM(Estimator):
     def _fit_baum_welch(self, data: SequenceData, rng: np.random.Generator, warm: bool) -> None:
         prior = None
         if self.prior is not None:
-            prior = self.prior.for_data(data.family, data.data.x, data.data.weights, self.n_states)
+            prior = self.prior.for_data(data.family, data.data.x, data.full_weights, self.n_states)
         if warm:
             starts = [HMMParameters(self.startprob_, self.transmat_, self.components_.natural)]
         elif isinstance(self.init, tuple):
@@ -255,8 +257,8 @@ class HMM(Estimator):
         else:
             starts = []
             for _ in range(self.n_init):
-                statistics = statistics_of_responsibilities(
-                    data, self._initial_responsibilities(data, rng)
+                statistics = _with_pseudo_counts(
+                    statistics_of_responsibilities(data, self._initial_responsibilities(data, rng))
                 )
                 starts.append(hmm_m_step(data.family, statistics, prior=prior)[0])
         best: HMMFit | None = None
@@ -270,8 +272,10 @@ class HMM(Estimator):
                 fixed=self.fixed,
             )
             if best is None or result.trajectory.objective > best.trajectory.objective:
-                best = result
+                best, best_start = result, start
         assert best is not None
+        # zeros of the starting parameters stay zero under EM: they are structural, not estimated
+        self._structural_zeros = (best_start.startprob == 0, best_start.transmat == 0)
         parameters = best.trajectory.parameters
         self.startprob_ = parameters.startprob
         self.transmat_ = parameters.transmat
@@ -300,7 +304,7 @@ class HMM(Estimator):
         else:
             component_prior = self.prior if self.prior is not None else default_prior(data.family)
             priors = HMMPriors(
-                component_prior.for_data(data.family, data.data.x, data.data.weights, n_states),
+                component_prior.for_data(data.family, data.data.x, data.full_weights, n_states),
                 (self.start_prior or DirichletWeights(concentration=1.0)).for_data(n_states),
                 tuple(
                     (self.transition_prior or DirichletWeights(concentration=1.0)).for_data(
@@ -439,9 +443,23 @@ class HMM(Estimator):
         return self.family_.sample(self.components_.natural, states, rng), states
 
     def n_parameters(self) -> int:
+        """Free parameters: emissions, initial distribution and transition rows, without those
+        held ``fixed`` or pinned by structural zeros (zeros of the starting parameters)."""
         self._check_is_fitted("components_")
-        k = self.n_states
-        return self.family_.n_free_parameters(self.components_.natural) + (k - 1) + k * (k - 1)
+        fixed = set(self.fixed)
+        pinned_start, pinned_transmat = getattr(
+            self,
+            "_structural_zeros",
+            (np.zeros(self.n_states, dtype=bool), np.zeros((self.n_states,) * 2, dtype=bool)),
+        )
+
+        def free(pinned: NDArray[np.bool_]) -> int:  # each stochastic row loses one to its sum
+            return int(np.maximum((~np.atleast_2d(pinned)).sum(1) - 1, 0).sum())
+
+        count = 0 if "components" in fixed else self.family_.n_free_parameters(self.components_.natural)
+        count += 0 if "startprob" in fixed else free(pinned_start)
+        count += 0 if "transmat" in fixed else free(pinned_transmat)
+        return count
 
     def bic(self, X: Any, *, lengths: Any = None) -> float:
         n_samples = as_data_matrix(X).shape[0]
@@ -462,3 +480,14 @@ def _sequence_weights(sequence_weight: Any, n_sequences: int) -> Array:
     if not np.all(np.isfinite(values)) or np.any(values < 0) or not values.sum() > 0:
         raise ValueError("sequence_weight must be finite, non-negative and not all zero")
     return values
+
+
+def _with_pseudo_counts(statistics: HMMStatistics) -> HMMStatistics:
+    """One pseudo-count on every initial and transition count: hard initial assignments would
+    otherwise start some transitions at exactly zero, and EM never leaves a zero (only zeros a
+    user passes in ``init`` are meant to be structural)."""
+    return attrs.evolve(
+        statistics,
+        initial_counts=statistics.initial_counts + 1.0,
+        transition_counts=statistics.transition_counts + 1.0,
+    )
