@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._validation import as_data_matrix, as_sample_weight, check_int, check_real
+from mixtures._validation import as_data_matrix, as_sample_weight, check_int
 from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning, UnvisitedStateWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData
@@ -31,13 +31,12 @@ from mixtures.inference.loop import Trajectory
 from mixtures.latent.markov import forward_backward, viterbi
 from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models._estimator import Estimator
-from mixtures.models.families import resolve_family
+from mixtures.models._settings import check_common_settings
 from mixtures.priors import ConjugatePrior, default_prior
 
 __all__ = ["HMM", "check_lengths"]
 
 Array = NDArray[np.float64]
-INFERENCE_METHODS = ("em", "vb")
 # Baum-Welch creeps along flat ridges of the likelihood, so its default is tighter than the mixture's
 DEFAULT_TOLERANCE = {"em": 1e-6, "vb": 1e-6}
 HMM_INIT_METHODS = (*INIT_METHODS, "mixture")
@@ -142,18 +141,7 @@ class HMM(Estimator):
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
-        family = resolve_family(self.family)
-        check_int(self.n_states, "n_states", 1)
-        check_int(self.max_iter, "max_iter", 1)
-        check_int(self.n_init, "n_init", 1)
-        if self.tol is not None:
-            check_real(self.tol, "tol", 0.0)
-        if self.chunk_size is not None:
-            check_int(self.chunk_size, "chunk_size", 1)
-        if self.inference not in INFERENCE_METHODS:
-            raise ValueError(
-                f"inference must be one of {INFERENCE_METHODS}; got {self.inference!r}"
-            )
+        family = check_common_settings(self, "n_states")
         if isinstance(self.init, str) and self.init not in HMM_INIT_METHODS:
             raise ValueError(
                 f"init must be one of {HMM_INIT_METHODS} or (startprob, transmat, components); "
@@ -164,8 +152,6 @@ class HMM(Estimator):
             raise ValueError(
                 f"fixed must be a sequence of names from {FIXABLE}; got {self.fixed!r}"
             )
-        if self.prior is not None and not isinstance(self.prior, ConjugatePrior):
-            raise ValueError(f"prior must be a ConjugatePrior; got {self.prior!r}")
         for name in ("start_prior", "transition_prior"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, DirichletWeights):

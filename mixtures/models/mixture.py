@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import log_sum_exp_rows
-from mixtures._validation import as_data_matrix, as_sample_weight, check_int, check_real
+from mixtures._validation import as_data_matrix, as_sample_weight, check_int
 from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData
@@ -28,13 +28,12 @@ from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_s
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
 from mixtures.models._estimator import Estimator
-from mixtures.models.families import resolve_family
+from mixtures.models._settings import check_common_settings
 from mixtures.priors import ConjugatePrior, default_prior
 
 __all__ = ["Mixture"]
 
 Array = NDArray[np.float64]
-INFERENCE_METHODS = ("em", "vb")
 DEFAULT_TOLERANCE = {"em": 1e-3, "vb": 1e-6}
 _VARIATIONAL_ATTRIBUTES = (
     "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
@@ -138,20 +137,7 @@ class Mixture(Estimator):
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
-        family = resolve_family(self.family)
-        check_int(self.n_components, "n_components", 1)
-        check_int(self.max_iter, "max_iter", 1)
-        check_int(self.n_init, "n_init", 1)
-        if self.tol is not None:
-            check_real(self.tol, "tol", 0.0)
-        if self.chunk_size is not None:
-            check_int(self.chunk_size, "chunk_size", 1)
-        if self.inference not in INFERENCE_METHODS:
-            raise ValueError(
-                f"inference must be one of {INFERENCE_METHODS}; got {self.inference!r}"
-            )
-        if self.prior is not None and not isinstance(self.prior, ConjugatePrior):
-            raise ValueError(f"prior must be a ConjugatePrior (e.g. NormalWishart()); got {self.prior!r}")
+        family = check_common_settings(self, "n_components")
         if self.weight_prior is not None and self.inference == "em":
             raise ValueError(
                 "weight_prior applies to inference='vb'; EM (and MAP-EM) estimate the weights by "
