@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures.families.base import ExponentialFamily
+from mixtures.families.checks import checked_output
 
 __all__ = ["DEFAULT_CACHE_BYTES", "Chunk", "ChunkedData", "default_chunk_size"]
 
@@ -54,7 +55,12 @@ class ChunkedData:
         self.family = family
         self.x = x
         self.weights = weights
-        probe = family.sufficient_statistics(x[:1])
+        probe = np.asarray(family.sufficient_statistics(x[:1]))
+        if probe.ndim != 2 or probe.shape[0] != 1:
+            raise ValueError(
+                f"{type(family).__name__}.sufficient_statistics must return (N, S); got shape "
+                f"{probe.shape} for one row"
+            )
         self.n_statistics = int(probe.shape[1])
         size = chunk_size or default_chunk_size(self.n_statistics)
         if lengths is None:
@@ -74,10 +80,17 @@ class ChunkedData:
 
     def _make(self, rows: slice) -> Chunk:
         x = self.x[rows]
+        n_rows = x.shape[0]
         return Chunk(
             rows,
-            self.family.sufficient_statistics(x),
-            self.family.log_base_measure(x),
+            checked_output(
+                self.family, "sufficient_statistics", self.family.sufficient_statistics(x),
+                (n_rows, self.n_statistics),
+            ),
+            checked_output(
+                self.family, "log_base_measure", self.family.log_base_measure(x), (n_rows,),
+                allow_minus_inf=True,
+            ),
             self.weights[rows],
         )
 

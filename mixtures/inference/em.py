@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
 from mixtures.families.base import ExponentialFamily, empty_components
+from mixtures.families.checks import checked_output
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk, ChunkedData
 from mixtures.inference.loop import Trajectory, iterate
@@ -80,9 +81,16 @@ def chunk_posterior(
 
     ``log_partition=None`` uses ``A(η)`` exactly (EM); VB passes ``E_q[A(η)]``.
     """
+    if log_partition is None:
+        log_partition = checked_output(
+            family, "log_partition", family.log_partition(natural), (natural.shape[0],)
+        )
     log_likelihood = family.log_likelihood_of_statistics(
         chunk.statistics, chunk.log_base, natural, log_partition
     )
+    if np.isnan(log_likelihood).any():
+        checked_output(family, "log-density (log_likelihood_of_statistics)", log_likelihood,
+                       log_likelihood.shape, allow_minus_inf=True)
     posterior = mixture_posterior(log_likelihood, log_weights, overwrite=True)
     return posterior.responsibilities, posterior.log_evidence
 
@@ -138,6 +146,9 @@ def m_step(
         natural = family.maximum_likelihood(statistics, None if previous is None else previous.natural)
     else:
         natural = prior.update(statistics).mode()
+    natural = checked_output(
+        family, "mean_to_natural (in the M-step)", natural, statistics.sums.shape
+    )
     counts = statistics.counts
     if previous is None and np.any(counts <= 0):
         counts = counts + np.finfo(np.float64).eps * counts.sum()  # every component starts alive

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
 from mixtures.families.base import ExponentialFamily, empty_components
+from mixtures.families.checks import checked_output
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk, ChunkedData
 from mixtures.inference.loop import Trajectory, iterate, relative_change
@@ -143,9 +144,17 @@ def chunk_log_likelihood(
     log_partition: Array | None,
 ) -> Array:
     """Per-row, per-state emission log-likelihoods of a chunk, tempered by row weights."""
-    log_likelihood = data.family.log_likelihood_of_statistics(
+    family = data.family
+    if log_partition is None:
+        log_partition = checked_output(
+            family, "log_partition", family.log_partition(natural), (natural.shape[0],)
+        )
+    log_likelihood = family.log_likelihood_of_statistics(
         chunk.statistics, chunk.log_base, natural, log_partition
     )
+    if np.isnan(log_likelihood).any():
+        checked_output(family, "log-density (log_likelihood_of_statistics)", log_likelihood,
+                       log_likelihood.shape, allow_minus_inf=True)
     if data.tempered:
         log_likelihood = log_likelihood * chunk.weights[:, None]
     return np.ascontiguousarray(log_likelihood)
@@ -253,6 +262,9 @@ def hmm_m_step(
         natural = family.maximum_likelihood(
             statistics.emissions, None if previous is None else previous.natural
         )
+    natural = checked_output(
+        family, "mean_to_natural (in the M-step)", natural, statistics.emissions.sums.shape
+    )
     startprob, _ = _normalised_rows(
         statistics.initial_counts, None if previous is None else previous.startprob
     )

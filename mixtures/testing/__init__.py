@@ -35,11 +35,15 @@ __all__ = [
 PROPERTIES = (
     properties.assert_gradient_is_mean,
     properties.assert_round_trip,
+    properties.assert_density_normalises,
+    properties.assert_sample_moments,
+    properties.assert_ml_matches_empirical_mean,
     properties.assert_statistics_add,
     properties.assert_weights_duplicate,
     properties.assert_em_monotone,
     properties.assert_elbo_monotone,
     properties.assert_map_em_monotone,
+    properties.assert_prior_expectations,
 )
 
 

@@ -6,6 +6,7 @@ it can be driven by hypothesis (see ``check_family``) or called directly in a us
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any
 
@@ -21,11 +22,15 @@ from mixtures.exceptions import (
 from mixtures.testing.strategies import Problem
 
 __all__ = [
+    "assert_density_normalises",
     "assert_elbo_monotone",
     "assert_em_monotone",
     "assert_gradient_is_mean",
     "assert_map_em_monotone",
+    "assert_ml_matches_empirical_mean",
+    "assert_prior_expectations",
     "assert_round_trip",
+    "assert_sample_moments",
     "assert_statistics_add",
     "assert_weights_duplicate",
 ]
@@ -200,3 +205,120 @@ def assert_map_em_monotone(problem: Problem, max_iter: int = 25, rtol: float = 1
     _assert_non_decreasing(
         np.asarray(model.lower_bounds_), rtol, f"{problem.family.name}: MAP-EM objective"
     )
+
+
+def _is_discrete(x: Array) -> bool:
+    return bool(np.all(x == np.round(x)))
+
+
+def _support_interval(problem: Problem) -> tuple[float, float]:
+    """Integration bounds for a 1-D continuous family: its ``support_bounds`` attribute if it
+    declares one (e.g. ``(0, inf)`` for an exponential family whose ``h`` does not vanish below
+    zero), else the real line."""
+    declared = getattr(problem.family, "support_bounds", None)
+    if declared is None:
+        return -np.inf, np.inf
+    return float(declared[0]), float(declared[1])
+
+
+def assert_density_normalises(problem: Problem, atol: float = 1e-6) -> None:
+    """Each component's density sums (discrete) or integrates (continuous) to one, in 1-D."""
+    import scipy.integrate
+
+    family, natural, x = problem.family, problem.natural, problem.x
+    if x.shape[1] != 1:
+        return  # checked in one dimension
+    if _is_discrete(x):
+        grid = []
+        for value in range(int(x.max()) * 4 + 60):
+            try:
+                family.validate(np.array([[float(value)]]))
+            except ValueError:
+                break  # the first value outside the support ends the grid
+            grid.append(float(value))
+        mass = np.exp(family.log_likelihood(np.array(grid)[:, None], natural)).sum(0)
+    else:
+        low, high = _support_interval(problem)
+
+        def density(t: float) -> Array:
+            return np.exp(family.log_likelihood(np.array([[t]]), natural)[0])
+
+        # parameters come from the data, so their mass lies among the data: integrate piecewise
+        # between data quantiles (resolving narrow peaks), plus the tails to the support's ends
+        inner = np.unique(np.quantile(x[:, 0], np.linspace(0.0, 1.0, 33)))
+        spread = float(inner[-1] - inner[0]) + 1.0
+        edges = np.concatenate([[inner[0] - 10 * spread], inner, [inner[-1] + 10 * spread]])
+        edges = np.unique(np.clip(edges, low, high))
+        edges = np.concatenate([[low], edges, [high]])
+        mass = sum(
+            scipy.integrate.quad_vec(density, a, b, epsabs=1e-12, epsrel=1e-10)[0]
+            for a, b in itertools.pairwise(edges)
+            if b > a
+        )
+    error = np.abs(np.asarray(mass) - 1.0)
+    if np.any(error > atol):
+        k = int(np.argmax(error))
+        raise AssertionError(
+            f"{family.name}: density does not normalise: component {k} has total mass {mass[k]!r}"
+        )
+
+
+def assert_sample_moments(problem: Problem, n_draws: int = 20000) -> None:
+    """Samples of each component have mean sufficient statistics ``natural_to_mean`` (6 s.e.)."""
+    family, natural = problem.family, problem.natural
+    rng = problem.rng()
+    try:
+        labels = np.repeat(np.arange(natural.shape[0]), n_draws)
+        draws = family.sample(natural, labels, rng)
+    except NotImplementedError:
+        return  # a family that cannot sample has nothing to check here
+    statistics = family.sufficient_statistics(draws).reshape(natural.shape[0], n_draws, -1)
+    error = statistics.std(1) / np.sqrt(n_draws)
+    gap = np.abs(statistics.mean(1) - family.natural_to_mean(natural))
+    if np.any(gap > 6 * error + 1e-9 * (1 + np.abs(family.natural_to_mean(natural)))):
+        k, s = (int(i) for i in np.unravel_index(np.argmax(gap - 6 * error), gap.shape))
+        raise AssertionError(
+            f"{family.name}: sample mean of statistic {s} of component {k} is "
+            f"{statistics.mean(1)[k, s]!r}, natural_to_mean says {family.natural_to_mean(natural)[k, s]!r}"
+        )
+
+
+def assert_ml_matches_empirical_mean(problem: Problem) -> None:
+    """The maximum-likelihood update of one component is moment matching: its mean parameters
+    are the empirical mean of ``T(x)`` (up to the family's boundary regularisation)."""
+    family, x = problem.family, problem.x
+    statistics = family.expected_statistics(x, np.ones((x.shape[0], 1)))
+    try:
+        natural = family.maximum_likelihood(statistics)
+    except DegenerateComponentError:
+        reject()
+    empirical = family.sufficient_statistics(x).mean(0, keepdims=True)
+    expected = family.regularize_mean(empirical)
+    _close(family.natural_to_mean(natural), expected, 1e-7,
+           f"{family.name}: maximum-likelihood mean parameters vs empirical mean of T(x)", atol=1e-9)
+
+
+def assert_prior_expectations(problem: Problem, n_draws: int = 20000) -> None:
+    """With a conjugate prior: ``E_q[η]`` and ``E_q[A(η)]`` of a posterior match Monte Carlo
+    (6 s.e.), ``KL(q‖q) = 0`` and ``KL(q‖p) ≥ 0``."""
+    prior = _default_prior_or_none(problem)
+    if prior is None:
+        return
+    family, x = problem.family, problem.x
+    k = problem.natural.shape[0]
+    resolved = prior.for_data(family, x, np.ones(x.shape[0]), k)
+    rng = problem.rng()
+    posterior = resolved.update(
+        family.expected_statistics(x, rng.dirichlet(np.ones(k), size=x.shape[0]))
+    )
+    draws = posterior.sample_natural(n_draws, rng)
+    error = draws.std(0) / np.sqrt(n_draws)
+    if np.any(np.abs(draws.mean(0) - posterior.expected_natural()) > 6 * error + 1e-9):
+        raise AssertionError(f"{family.name}: prior E_q[η] does not match Monte Carlo")
+    subset = draws[: n_draws // 4]  # one batched call: log_partition takes any number of rows
+    partitions = family.log_partition(subset.reshape(-1, subset.shape[-1])).reshape(subset.shape[:2])
+    error = partitions.std(0) / np.sqrt(partitions.shape[0])
+    if np.any(np.abs(partitions.mean(0) - posterior.expected_log_partition()) > 6 * error + 1e-9):
+        raise AssertionError(f"{family.name}: prior E_q[A(η)] does not match Monte Carlo")
+    if abs(posterior.kl_divergence(posterior)) > 1e-9 or posterior.kl_divergence(resolved) < -1e-9:
+        raise AssertionError(f"{family.name}: KL(q‖q) must be 0 and KL(q‖p) >= 0")
