@@ -31,5 +31,5 @@ def checked_output(
     bad = np.isnan(array) | (np.isposinf(array) if allow_minus_inf else ~np.isfinite(array))
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name} returned {array[where]!r} at index {where}")
+        raise ValueError(f"{name} returned {float(array[where])} at index {where}")
     return array
