@@ -27,6 +27,7 @@ import scipy.stats
 from numpy.typing import NDArray
 
 import mixtures as mx
+from mixtures.testing import check_family
 
 Array = NDArray[np.float64]
 
@@ -47,6 +48,9 @@ class Exponential(mx.ExponentialFamily):
     """
 
     components_type = ExponentialComponents
+    # h(x) = 1 does not vanish below zero, so say where the density lives: check_family integrates
+    # over this interval when it checks that the density normalises
+    support_bounds = (0.0, np.inf)
 
     def __init__(self, min_mean: float = 1e-12) -> None:
         # A component that only ever sees zeros would have mean 0 and rate ∞; the floor keeps it finite.
@@ -168,6 +172,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     relative_error = np.abs(fitted_rates[list(order)] / TRUE_RATES - 1).max()
     if relative_error > 0.15:
         raise AssertionError(f"rates recovered poorly: relative error {relative_error:.2f}")
+
+    # the same family as the emissions of a hidden Markov chain: nothing more to write
+    print()
+    sticky = np.array([[0.95, 0.05], [0.1, 0.9]])
+    states = np.empty(N_SAMPLES, dtype=int)
+    states[0] = 0
+    for t in range(1, N_SAMPLES):
+        states[t] = rng.choice(2, p=sticky[states[t - 1]])
+    chain_data = family.sample(truth.natural, states, rng)
+    chain = mx.HMM(family, 2, n_init=3, random_state=0, max_iter=300).fit(chain_data)
+    chain_order = np.argsort(np.argsort(chain.components_.rate[:, 0]))  # fitted -> true index
+    print(f"HMM: fitted rates {np.array2string(np.sort(chain.components_.rate, axis=0), precision=2)}")
+    print(f"HMM: transition matrix {np.array2string(chain.transmat_, precision=3)}")
+    decoded = np.mean(chain_order[chain.predict(chain_data)] == states)
+    print(f"HMM: Viterbi path matches the true states at {decoded:.1%} of the steps")
+    if decoded < 0.9:
+        raise AssertionError(f"HMM decoding poor: {decoded:.1%}")
+
+    # the property suite from mixtures.testing: gradient, round trip, normalisation, sample
+    # moments, additive statistics, moment matching, monotone EM (one feature, data as example)
+    check_family(Exponential(), data[:, :1], max_examples=20)
+    print("check_family(Exponential(), data): every property holds")
     return 0
 
 
