@@ -98,6 +98,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def choose_number_of_components(images: NDArray[np.float64]) -> None:
+    """Two ways to choose K: the BIC over a range of fits, and VB with a generous K, whose weight
+    prior switches off the components the data do not need."""
+    print()
+    print("choosing K by BIC (EM, 2 starts each):")
+    bics = {}
+    for k in (4, 6, 8, 10, 12, 14, 16, 20):
+        fit = mx.Mixture(mx.Bernoulli(), k, n_init=2, tol=1e-4, max_iter=500, random_state=0).fit(images)
+        bics[k] = fit.bic(images)
+        print(f"  K={k:>2}  BIC {bics[k]:9.0f}")
+    best = min(bics, key=bics.__getitem__)
+    print(f"  lowest BIC at K={best}")
+    generous = mx.Mixture(
+        mx.Bernoulli(), 30, inference="vb", weight_prior=mx.DirichletWeights(concentration=1e-3),
+        n_init=2, random_state=0, max_iter=1000,
+    ).fit(images)
+    print(
+        f"VB with K=30 and a Dirichlet(1e-3) weight prior keeps "
+        f"{generous.n_effective_components_} components with at least 1% of the images"
+    )
+    if not 4 <= best <= 30 or not 4 <= generous.n_effective_components_ <= 30:
+        raise AssertionError("model selection gave an implausible number of components")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     images, labels = load_binary_digits()
@@ -126,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"overall purity (images whose component's majority digit is their own): {purity:.1%}")
     print(f"digits no component is mostly about: {missing or 'none'}")
     print(f"digits split over several components: {shared or 'none'}")
+
+    choose_number_of_components(images)
 
     if args.plot:
         if save_plot(args.plot, model, counts):
