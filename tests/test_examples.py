@@ -24,7 +24,8 @@ def _load(name: str):
 
 
 @pytest.mark.parametrize(
-    "name", ["seed_em", "seed_vb", "custom_family", "bernoulli_digits", "hmm_regimes", "hmm_counts"]
+    "name",
+    ["seed_em", "seed_vb", "custom_family", "bernoulli_digits", "hmm_regimes", "hmm_counts", "mixed_data"],
 )
 def test_example_runs(name: str, tmp_path: Path, capsys) -> None:
     if name == "bernoulli_digits":

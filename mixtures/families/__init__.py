@@ -19,6 +19,7 @@ from mixtures.families.gaussian import (
     TiedGaussian,
     TiedGaussianComponents,
 )
+from mixtures.families.independent import Independent, IndependentComponents
 from mixtures.families.statistics import SufficientStatistics
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "ExponentialFamily",
     "Gaussian",
     "GaussianComponents",
+    "Independent",
+    "IndependentComponents",
     "Poisson",
     "PoissonComponents",
     "SphericalGaussian",

@@ -12,7 +12,9 @@ from mixtures.families import (
     TiedGaussian,
 )
 from mixtures.families.base import ExponentialFamily
+from mixtures.families.independent import Independent
 from mixtures.priors.base import ConjugatePrior
+from mixtures.priors.independent import IndependentPrior
 from mixtures.priors.normal_gamma import NormalGamma, SphericalNormalGamma
 from mixtures.priors.normal_wishart import NormalWishart, TiedNormalWishart
 from mixtures.priors.single import Beta, Dirichlet, Gamma
@@ -22,6 +24,7 @@ __all__ = [
     "ConjugatePrior",
     "Dirichlet",
     "Gamma",
+    "IndependentPrior",
     "NormalGamma",
     "NormalWishart",
     "SphericalNormalGamma",
@@ -43,6 +46,8 @@ _DEFAULTS: tuple[tuple[type[ExponentialFamily], type[ConjugatePrior]], ...] = (
 
 def default_prior(family: ExponentialFamily) -> ConjugatePrior:
     """The weakly-informative default prior for a built-in family (all hyperparameters unset)."""
+    if isinstance(family, Independent):  # the product of the parts' defaults
+        return IndependentPrior.default_for(family)
     for family_type, prior_type in _DEFAULTS:
         if isinstance(family, family_type):
             return prior_type()
