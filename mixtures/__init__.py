@@ -24,6 +24,7 @@ from mixtures.families import (
     SphericalGaussian,
     SufficientStatistics,
     TiedGaussian,
+    extra,
 )
 from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
 from mixtures.models import HMM, Mixture
@@ -73,5 +74,6 @@ __all__ = [
     "UnvisitedStateWarning",
     "WeightPrior",
     "__version__",
+    "extra",
     "testing",
 ]

@@ -48,7 +48,11 @@ def default_prior(family: ExponentialFamily) -> ConjugatePrior:
     """The weakly-informative default prior for a built-in family (all hyperparameters unset)."""
     if isinstance(family, Independent):  # the product of the parts' defaults
         return IndependentPrior.default_for(family)
-    for family_type, prior_type in _DEFAULTS:
+    # the extra families are built on these priors, so they are looked up lazily
+    from mixtures.families.extra.exponential import Exponential, GammaRate
+
+    extra: tuple[tuple[type[ExponentialFamily], type[ConjugatePrior]], ...] = ((Exponential, GammaRate),)
+    for family_type, prior_type in _DEFAULTS + extra:
         if isinstance(family, family_type):
             return prior_type()
     raise ValueError(
