@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import mixtures as mx
+
 SEED_WEIGHTS = np.array([0.15, 0.35, 0.5])
 SEED_MEANS = np.array([[-3.0, 2.0], [4.0, 2.0], [3.0, 1.0]])
 SEED_COVARIANCES = np.array(
@@ -40,3 +42,31 @@ def family_data(name: str, n_samples: int = 300, seed: int = 0) -> np.ndarray:
         draws = rng.random((n_samples, 2, 1))
         return (cumulative[..., :-1] < draws).sum(-1).astype(float)
     raise KeyError(name)
+
+
+class Exponential(mx.ExponentialFamily):
+    """Independent exponential features: T(x) = x, η = −λ, A(η) = −Σ log(−η), h = 1 on x ≥ 0."""
+
+    support_bounds = (0.0, np.inf)
+
+    def sufficient_statistics(self, x):  # type: ignore[no-untyped-def]
+        return np.asarray(x, dtype=float)
+
+    def log_base_measure(self, x):  # type: ignore[no-untyped-def]
+        return np.zeros(x.shape[0])
+
+    def log_partition(self, natural):  # type: ignore[no-untyped-def]
+        return -np.log(-natural).sum(1)
+
+    def natural_to_mean(self, natural):  # type: ignore[no-untyped-def]
+        return -1.0 / natural
+
+    def mean_to_natural(self, mean):  # type: ignore[no-untyped-def]
+        return -1.0 / mean
+
+    def validate(self, x):  # type: ignore[no-untyped-def]
+        if np.any(x < 0):
+            raise ValueError("Exponential data must be >= 0")
+
+    def sample(self, natural, labels, rng):  # type: ignore[no-untyped-def]
+        return rng.exponential(-1.0 / natural[labels])

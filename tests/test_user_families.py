@@ -16,33 +16,7 @@ import mixtures as mx
 from mixtures.priors.base import ConjugatePrior
 from mixtures.testing import check_family
 
-
-class Exponential(mx.ExponentialFamily):
-    """Independent exponential features: T(x) = x, η = −λ, A(η) = −Σ log(−η), h = 1 on x ≥ 0."""
-
-    support_bounds = (0.0, np.inf)
-
-    def sufficient_statistics(self, x):  # type: ignore[no-untyped-def]
-        return np.asarray(x, dtype=float)
-
-    def log_base_measure(self, x):  # type: ignore[no-untyped-def]
-        return np.zeros(x.shape[0])
-
-    def log_partition(self, natural):  # type: ignore[no-untyped-def]
-        return -np.log(-natural).sum(1)
-
-    def natural_to_mean(self, natural):  # type: ignore[no-untyped-def]
-        return -1.0 / natural
-
-    def mean_to_natural(self, mean):  # type: ignore[no-untyped-def]
-        return -1.0 / mean
-
-    def validate(self, x):  # type: ignore[no-untyped-def]
-        if np.any(x < 0):
-            raise ValueError("Exponential data must be >= 0")
-
-    def sample(self, natural, labels, rng):  # type: ignore[no-untyped-def]
-        return rng.exponential(-1.0 / natural[labels])
+from helpers import Exponential
 
 
 @attrs.frozen(kw_only=True)

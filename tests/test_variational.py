@@ -11,7 +11,7 @@ import scipy.integrate
 
 import mixtures as mx
 
-from helpers import seed_data
+from helpers import Exponential, seed_data
 
 
 def _three_clusters(n_samples: int, seed: int = 0) -> np.ndarray:
@@ -188,22 +188,7 @@ def test_vb_refuses_given_parameters_and_unknown_families() -> None:
     with pytest.raises(ValueError, match="init=\\(weights, components\\) is for EM"):
         mx.Mixture(mx.Gaussian(), 2, inference="vb", init=start).fit(x)
 
-    class Exponential(mx.ExponentialFamily):  # a user's family without a conjugate prior
-        def sufficient_statistics(self, x):  # type: ignore[no-untyped-def]
-            return x
-
-        def log_base_measure(self, x):  # type: ignore[no-untyped-def]
-            return np.zeros(x.shape[0])
-
-        def log_partition(self, natural):  # type: ignore[no-untyped-def]
-            return -np.log(-natural).sum(1)
-
-        def natural_to_mean(self, natural):  # type: ignore[no-untyped-def]
-            return -1.0 / natural
-
-        def mean_to_natural(self, mean):  # type: ignore[no-untyped-def]
-            return -1.0 / mean
-
+    # a user's family (tests/helpers.py) without a conjugate prior
     with pytest.raises(ValueError, match="no default conjugate prior for Exponential"):
         mx.Mixture(Exponential(), 2, inference="vb").fit(np.ones((10, 1)))
     em = mx.Mixture(Exponential(), 2, random_state=0).fit(np.random.default_rng(0).exponential(size=(50, 1)))
