@@ -27,7 +27,7 @@ from mixtures.families import (
     extra,
 )
 from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
-from mixtures.models import HMM, Mixture
+from mixtures.models import HMM, Mixture, select_model
 from mixtures.priors import (
     Beta,
     ConjugatePrior,
@@ -75,5 +75,6 @@ __all__ = [
     "WeightPrior",
     "__version__",
     "extra",
+    "select_model",
     "testing",
 ]
