@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import attrs
 import numpy as np
@@ -30,15 +30,13 @@ from mixtures.inference.initialization import INIT_METHODS, initial_responsibili
 from mixtures.inference.loop import Trajectory
 from mixtures.latent.markov import forward_backward, viterbi
 from mixtures.latent.weight_priors import DirichletWeights
-from mixtures.models._estimator import Estimator
-from mixtures.models._settings import check_common_settings
+from mixtures.models._latent_model import LatentModel
 from mixtures.priors import ConjugatePrior, default_prior
 
 __all__ = ["HMM", "check_lengths"]
 
 Array = NDArray[np.float64]
-# Baum-Welch creeps along flat ridges of the likelihood, so its default is tighter than the mixture's
-DEFAULT_TOLERANCE = {"em": 1e-6, "vb": 1e-6}
+
 HMM_INIT_METHODS = (*INIT_METHODS, "mixture")
 FIXABLE = ("startprob", "transmat", "components")
 
@@ -68,7 +66,7 @@ def check_lengths(lengths: Any, n_samples: int) -> NDArray[np.intp]:
     return values
 
 
-class HMM(Estimator):
+class HMM(LatentModel):
     """A hidden Markov model: ``z_0 ~ startprob``, ``z_t | z_{t−1} ~ transmat[z_{t−1}]``,
     ``x_t | z_t = k ~ family(η_k)``.
 
@@ -98,6 +96,11 @@ class HMM(Estimator):
     along rows; ``sample_weight`` tempers each observation's emission (and weights its
     statistics), ``sequence_weight`` counts each sequence that many times.
     """
+
+    size_name = "n_states"
+    # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
+    default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
+    fit_specific_state = ("posterior_", "priors_", "_structural_zeros")
 
     family_: ExponentialFamily
     startprob_: Array
@@ -141,7 +144,7 @@ class HMM(Estimator):
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
-        family = check_common_settings(self, "n_states")
+        family = self._check_common_settings()
         if isinstance(self.init, str) and self.init not in HMM_INIT_METHODS:
             raise ValueError(
                 f"init must be one of {HMM_INIT_METHODS} or (startprob, transmat, components); "
@@ -177,17 +180,8 @@ class HMM(Estimator):
         lengths_ = check_lengths(lengths, x.shape[0])
         row_weights = as_sample_weight(sample_weight, x.shape[0])
         sequence_weights = _sequence_weights(sequence_weight, lengths_.shape[0])
-        if x.shape[0] < self.n_states:
-            raise ValueError(f"n_states={self.n_states} must be <= n_samples={x.shape[0]}")
-        warm = self.warm_start and hasattr(self, "components_")
-        if warm:
-            self._check_features(x)
-            family = self.family_
-        else:
-            self.__dict__.pop("posterior_", None)
-        family.validate(x)
         # data-derived settings see each row with its full weight (row × sequence)
-        family = family if warm else family.for_data(x, row_weights * np.repeat(sequence_weights, lengths_))
+        family, warm = self._start_fit(family, x, row_weights * np.repeat(sequence_weights, lengths_))
         data = SequenceData(
             ChunkedData(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
             lengths_,
@@ -198,12 +192,8 @@ class HMM(Estimator):
             self._fit_variational(data, rng, warm)
         else:
             self._fit_baum_welch(data, rng, warm)
-        self.family_ = family
-        self.n_features_in_ = x.shape[1]
+        self._store_common(family, X, x)
         return self
-
-    def _tolerance(self) -> float:
-        return DEFAULT_TOLERANCE[self.inference] if self.tol is None else float(self.tol)
 
     def _initial_responsibilities(self, data: SequenceData, rng: np.random.Generator) -> Array:
         x = data.data.x
@@ -323,31 +313,9 @@ class HMM(Estimator):
         self.components_ = data.family.components(q.components.posterior_mean_natural())
         self._store_trajectory(best)
 
-    def _store_trajectory(self, trajectory: Trajectory) -> None:
-        self.converged_ = trajectory.converged
-        self.n_iter_ = trajectory.n_iter
-        self.lower_bound_ = trajectory.objective
-        self.lower_bounds_ = list(trajectory.objectives)
-        if not trajectory.converged:
-            warnings.warn(
-                f"HMM did not converge in max_iter={self.max_iter} iterations (tol={self._tolerance()}); "
-                f"increase max_iter or tol",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-
     # ------------------------------------------------------------------ using a fit
-    def _check_features(self, x: Array) -> None:
-        if x.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {x.shape[1]} features, but HMM was fitted with {self.n_features_in_} features"
-            )
-
     def _sequences(self, X: Any, lengths: Any) -> SequenceData:
-        self._check_is_fitted("components_")
-        x = as_data_matrix(X)
-        self._check_features(x)
-        self.family_.validate(x)
+        x = self._validated(X)
         lengths_ = check_lengths(lengths, x.shape[0])
         ones = np.ones(x.shape[0])
         chunked = ChunkedData(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import log_sum_exp_rows
 from mixtures._validation import as_data_matrix, as_sample_weight, check_int
-from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning
+from mixtures.exceptions import EmptyComponentWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData
 from mixtures.inference.em import (
@@ -27,22 +27,17 @@ from mixtures.inference.loop import Trajectory
 from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
-from mixtures.models._estimator import Estimator
-from mixtures.models._settings import check_common_settings
+from mixtures.models._latent_model import LatentModel
 from mixtures.priors import ConjugatePrior, default_prior
 
 __all__ = ["Mixture"]
 
 Array = NDArray[np.float64]
-DEFAULT_TOLERANCE = {"em": 1e-3, "vb": 1e-6}
-_VARIATIONAL_ATTRIBUTES = (
-    "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
-)
 #: A component that received less than this share of the data counts as switched off (VB).
 EFFECTIVE_WEIGHT = 0.01
 
 
-class Mixture(Estimator):
+class Mixture(LatentModel):
     """A finite mixture ``p(x) = Σ_k π_k p(x | η_k)`` of one exponential family.
 
     Parameters
@@ -98,6 +93,12 @@ class Mixture(Estimator):
     the data (their expected counts) and ``n_effective_components_`` counts them.
     """
 
+    size_name = "n_components"
+    default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
+    fit_specific_state = (  # set by VB or MAP fits only
+        "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
+    )
+
     # fitted attributes (set by fit)
     family_: ExponentialFamily
     weights_: Array
@@ -137,7 +138,7 @@ class Mixture(Estimator):
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
-        family = check_common_settings(self, "n_components")
+        family = self._check_common_settings()
         if self.weight_prior is not None and self.inference == "em":
             raise ValueError(
                 "weight_prior applies to inference='vb'; EM (and MAP-EM) estimate the weights by "
@@ -160,17 +161,7 @@ class Mixture(Estimator):
         family = self._check_params()
         x = as_data_matrix(X)
         weights = as_sample_weight(sample_weight, x.shape[0])
-        if x.shape[0] < self.n_components:
-            raise ValueError(f"n_components={self.n_components} must be <= n_samples={x.shape[0]}")
-        warm = self.warm_start and hasattr(self, "components_")
-        if not warm:
-            for stale in _VARIATIONAL_ATTRIBUTES:
-                self.__dict__.pop(stale, None)
-        if warm:
-            self._check_features(x)
-            family = self.family_
-        family.validate(x)
-        family = family.for_data(x, weights) if not warm else family
+        family, warm = self._start_fit(family, x, weights)
         data = ChunkedData(family, x, weights, chunk_size=self.chunk_size)
 
         rng = np.random.default_rng(self.random_state)
@@ -256,9 +247,6 @@ class Mixture(Estimator):
         self.n_effective_components_ = int(self.effective_components_.sum())
         self._store_trajectory(best)
 
-    def _tolerance(self) -> float:
-        return DEFAULT_TOLERANCE[self.inference] if self.tol is None else float(self.tol)
-
     def _initial_statistics(self, data: ChunkedData, rng: np.random.Generator) -> EStep:
         if isinstance(self.init, str):
             features = data.family.init_features(data.x)
@@ -302,45 +290,11 @@ class Mixture(Estimator):
             raise ValueError("init responsibilities must sum to 1 in every row")
         return values
 
-    def _store_trajectory(self, trajectory: Trajectory[Any]) -> None:
-        self.converged_ = trajectory.converged
-        self.n_iter_ = trajectory.n_iter
-        self.lower_bound_ = trajectory.objective
-        self.lower_bounds_ = list(trajectory.objectives)
-        if not trajectory.converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
-                f"(last change {trajectory.objectives[-1] - trajectory.objectives[-2]:.3g}, "
-                f"tol={self._tolerance()}); increase max_iter or tol, or check the data",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-
-    def _store_common(self, family: ExponentialFamily, X: Any, x: Array) -> None:
-        self.family_ = family
-        self.n_features_in_ = x.shape[1]
-        if hasattr(X, "columns"):
-            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-
     def fit_predict(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> NDArray[np.intp]:
         """Fit, then return the most probable component of each row of ``X``."""
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
     # ------------------------------------------------------------------ using a fit
-    def _check_features(self, x: Array) -> None:
-        if x.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {x.shape[1]} features, but {type(self).__name__} was fitted with "
-                f"{self.n_features_in_} features"
-            )
-
-    def _validated(self, X: Any) -> Array:
-        self._check_is_fitted("components_")
-        x = as_data_matrix(X)
-        self._check_features(x)
-        self.family_.validate(x)
-        return x
-
     def _e_step_terms(self) -> tuple[Array, Array, Array | None]:
         """Natural parameters, log-weights and log-partitions the E-step uses: the point
         estimates after EM, the expectations under ``q`` after VB."""
