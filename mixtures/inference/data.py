@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.checks import checked_output
+from mixtures.families.statistics import SufficientStatistics
 
 __all__ = ["DEFAULT_CACHE_BYTES", "Chunk", "ChunkedData", "default_chunk_size"]
 
@@ -33,10 +34,36 @@ def default_chunk_size(n_statistics: int) -> int:
 
 @attrs.frozen(eq=False)
 class Chunk:
+    """Rows ``rows`` of the data as the E-step sees them: ``T(x)``, ``log h(x)`` and row weights."""
+
     rows: slice
     statistics: Array
     log_base: Array
     weights: Array
+
+    def log_likelihood(
+        self, family: ExponentialFamily, natural: Array, log_partition: Array | None = None
+    ) -> Array:
+        """``log p(x_n | η_k)`` ``(n, K)``: one product (``log_partition=None`` is ``A(η)``; VB
+        passes ``E_q[A(η)]``). A NaN names the family method that produced it."""
+        if log_partition is None:
+            log_partition = checked_output(
+                family, "log_partition", family.log_partition(natural), (natural.shape[0],)
+            )
+        values = family.log_likelihood_of_statistics(
+            self.statistics, self.log_base, natural, log_partition
+        )
+        if np.isnan(values).any():
+            checked_output(family, "log-density (log_likelihood_of_statistics)", values,
+                           values.shape, allow_minus_inf=True)
+        return values
+
+    def statistics_of(self, weighted_responsibilities: Array) -> SufficientStatistics:
+        """``Σ_n r̃_nk`` and ``Σ_n r̃_nk T(x_n)`` for responsibilities already multiplied by the
+        rows' weights: ``(n, K)``."""
+        return SufficientStatistics(
+            weighted_responsibilities.sum(0), weighted_responsibilities.T @ self.statistics
+        )
 
 
 class ChunkedData:

@@ -81,16 +81,7 @@ def chunk_posterior(
 
     ``log_partition=None`` uses ``A(η)`` exactly (EM); VB passes ``E_q[A(η)]``.
     """
-    if log_partition is None:
-        log_partition = checked_output(
-            family, "log_partition", family.log_partition(natural), (natural.shape[0],)
-        )
-    log_likelihood = family.log_likelihood_of_statistics(
-        chunk.statistics, chunk.log_base, natural, log_partition
-    )
-    if np.isnan(log_likelihood).any():
-        checked_output(family, "log-density (log_likelihood_of_statistics)", log_likelihood,
-                       log_likelihood.shape, allow_minus_inf=True)
+    log_likelihood = chunk.log_likelihood(family, natural, log_partition)
     posterior = mixture_posterior(log_likelihood, log_weights, overwrite=True)
     return posterior.responsibilities, posterior.log_evidence
 
@@ -110,11 +101,8 @@ def _chunk_e_step(
         row = chunk.rows.start + int(np.argwhere(~np.isfinite(log_evidence) & counted)[0][0])
         raise ValueError(f"sample {row} has zero likelihood under every component of {family.name}")
     responsibilities *= chunk.weights[:, None]
-    statistics = SufficientStatistics(
-        responsibilities.sum(0), responsibilities.T @ chunk.statistics
-    )
     log_likelihood = float(chunk.weights[counted] @ log_evidence[counted])
-    return EStep(log_likelihood, statistics)
+    return EStep(log_likelihood, chunk.statistics_of(responsibilities))
 
 
 def e_step(
@@ -161,8 +149,7 @@ def statistics_of_responsibilities(
     """Summed statistics for given responsibilities ``(N, K)`` (used to initialise)."""
     total = SufficientStatistics.zeros(responsibilities.shape[1], data.n_statistics)
     for chunk in data.chunks():
-        weighted = responsibilities[chunk.rows] * chunk.weights[:, None]
-        total = total + SufficientStatistics(weighted.sum(0), weighted.T @ chunk.statistics)
+        total = total + chunk.statistics_of(responsibilities[chunk.rows] * chunk.weights[:, None])
     return total
 
 

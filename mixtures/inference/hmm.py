@@ -116,14 +116,10 @@ class SequenceData:
         self.first_sequence = {
             int(b.start): int(np.searchsorted(ends, b.start, side="right")) for b in data.bounds
         }
-        self.total_weight = (
-            float(sequence_weights @ lengths)
-            if np.all(data.weights == 1)
-            else float(np.repeat(sequence_weights, lengths) @ data.weights)
-        )
         self.tempered = not np.all(data.weights == 1.0)
-        #: each row's weight with its sequence's (for data-derived defaults and initialisation)
+        #: each row's weight times its sequence's: what the statistics and defaults count
         self.full_weights = data.weights * np.repeat(sequence_weights, lengths)
+        self.total_weight = float(self.full_weights.sum())
 
     @property
     def family(self) -> ExponentialFamily:
@@ -144,17 +140,7 @@ def chunk_log_likelihood(
     log_partition: Array | None,
 ) -> Array:
     """Per-row, per-state emission log-likelihoods of a chunk, tempered by row weights."""
-    family = data.family
-    if log_partition is None:
-        log_partition = checked_output(
-            family, "log_partition", family.log_partition(natural), (natural.shape[0],)
-        )
-    log_likelihood = family.log_likelihood_of_statistics(
-        chunk.statistics, chunk.log_base, natural, log_partition
-    )
-    if np.isnan(log_likelihood).any():
-        checked_output(family, "log-density (log_likelihood_of_statistics)", log_likelihood,
-                       log_likelihood.shape, allow_minus_inf=True)
+    log_likelihood = chunk.log_likelihood(data.family, natural, log_partition)
     if data.tempered:
         log_likelihood = log_likelihood * chunk.weights[:, None]
     return np.ascontiguousarray(log_likelihood)
@@ -187,11 +173,10 @@ def hmm_e_step(
                 f"forbidden by a structural zero in transmat, or an impossible emission)"
             )
         sequence_weights = data.sequence_weights[sequences]
-        row_weights = np.repeat(sequence_weights, lengths) * chunk.weights
-        weighted = posterior.marginals * row_weights[:, None]
+        weighted = posterior.marginals * data.full_weights[chunk.rows, None]
         total = total + HMMStatistics(
             float(sequence_weights @ posterior.log_evidence),
-            SufficientStatistics(weighted.sum(0), weighted.T @ chunk.statistics),
+            chunk.statistics_of(weighted),
             sequence_weights @ posterior.initial_counts,
             np.einsum("s,sij->ij", sequence_weights, posterior.transition_counts),
         )
@@ -209,8 +194,6 @@ def statistics_of_responsibilities(data: SequenceData, responsibilities: Array) 
         lengths = data.lengths[sequences]
         rows = responsibilities[chunk.rows]
         sequence_weights = data.sequence_weights[sequences]
-        row_weights = np.repeat(sequence_weights, lengths) * chunk.weights
-        weighted = rows * row_weights[:, None]
         first = starts[sequences] - chunk.rows.start
         follows = np.ones(rows.shape[0], dtype=bool)
         follows[first] = False  # a sequence's first row has no predecessor
@@ -222,7 +205,7 @@ def statistics_of_responsibilities(data: SequenceData, responsibilities: Array) 
         )
         total = total + HMMStatistics(
             0.0,
-            SufficientStatistics(weighted.sum(0), weighted.T @ chunk.statistics),
+            chunk.statistics_of(rows * data.full_weights[chunk.rows, None]),
             sequence_weights @ rows[first],
             transitions,
         )
@@ -230,15 +213,15 @@ def statistics_of_responsibilities(data: SequenceData, responsibilities: Array) 
 
 
 def _normalised_rows(counts: Array, previous: Array | None) -> tuple[Array, NDArray[np.bool_]]:
-    """Rows of ``counts`` normalised; rows with no counts keep ``previous`` (or become uniform)."""
-    totals = counts.sum(-1, keepdims=True)
-    unvisited = totals[..., 0] <= UNVISITED_COUNT
-    safe = np.where(unvisited[..., None], 1.0, totals)
-    rows = counts / safe
-    if unvisited.any():
-        fallback = np.full_like(counts, 1.0 / counts.shape[-1]) if previous is None else previous
-        rows[unvisited] = fallback[unvisited] if fallback.ndim > 1 else fallback
-    return rows, np.atleast_1d(unvisited)
+    """Rows of ``counts`` (a vector is one row) normalised, and the mask of rows without counts,
+    which keep ``previous`` (or become uniform)."""
+    matrix = np.atleast_2d(counts)
+    totals = matrix.sum(1)
+    unvisited = totals <= UNVISITED_COUNT
+    rows = matrix / np.where(unvisited, 1.0, totals)[:, None]
+    fallback = np.full_like(matrix, 1.0 / matrix.shape[1]) if previous is None else np.atleast_2d(previous)
+    rows[unvisited] = fallback[unvisited]
+    return rows.reshape(counts.shape), unvisited
 
 
 def hmm_m_step(
