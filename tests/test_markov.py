@@ -14,13 +14,13 @@ from hypothesis.extra.numpy import arrays
 
 from mixtures.latent.markov import (
     MarkovPosterior,
-    _forward_log_evidence,
     _log_space_forward_backward,
     _reliable_weights,
     _scaled_forward_backward,
     _weak_transitions,
     forward_backward,
     forward_backward_reference,
+    log_evidence,
     viterbi,
     viterbi_reference,
 )
@@ -231,7 +231,7 @@ def test_compiled_equals_reference(chain) -> None:
     reference = forward_backward_reference(*chain)
     assert_posteriors_close(forward_backward(*chain), reference, 1e-10)
     assert_posteriors_close(log_space_only(*chain), reference, 1e-10)
-    np.testing.assert_allclose(_forward_log_evidence(*chain), reference.log_evidence, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(log_evidence(*chain), reference.log_evidence, rtol=1e-10, atol=1e-10)
     path, log_probability = viterbi(*chain)
     reference_path, reference_log_probability = viterbi_reference(*chain)
     np.testing.assert_array_equal(path, reference_path)
@@ -248,7 +248,7 @@ def test_extreme_log_likelihoods_match_log_space(chain) -> None:
     chain = (log_likelihood, lengths, log_initial, log_transition)
     expected = forward_backward_reference(*chain)
     assert_posteriors_close(forward_backward(*chain), expected, 1e-10)
-    np.testing.assert_allclose(_forward_log_evidence(*chain), expected.log_evidence, rtol=1e-10)
+    np.testing.assert_allclose(log_evidence(*chain), expected.log_evidence, rtol=1e-10)
 
 
 # Hand-made sequences where the scaled recursion loses mass to underflow that decides the answer;
@@ -288,7 +288,7 @@ def test_underflow_is_caught_and_redone_in_log_space(case) -> None:
     assert not scaled_pass_is_trusted(log_likelihood, log_initial, log_transition)
     expected = forward_backward_reference(*chain)
     assert_posteriors_close(forward_backward(*chain), expected, 1e-10)
-    np.testing.assert_allclose(_forward_log_evidence(*chain), expected.log_evidence, rtol=1e-10)
+    np.testing.assert_allclose(log_evidence(*chain), expected.log_evidence, rtol=1e-10)
     if len(log_likelihood) <= 12:
         assert_posteriors_close(expected, brute_force(*chain), 1e-10)
 

@@ -1,5 +1,13 @@
 """Latent structures: posteriors over hidden assignments given component log-likelihoods."""
 
+from mixtures.latent.markov import (
+    MarkovPosterior,
+    forward_backward,
+    forward_backward_reference,
+    log_evidence,
+    viterbi,
+    viterbi_reference,
+)
 from mixtures.latent.mixture import (
     MixturePosterior,
     log_mixture_weights,
@@ -7,4 +15,15 @@ from mixtures.latent.mixture import (
     mixture_weights,
 )
 
-__all__ = ["MixturePosterior", "log_mixture_weights", "mixture_posterior", "mixture_weights"]
+__all__ = [
+    "MarkovPosterior",
+    "MixturePosterior",
+    "forward_backward",
+    "forward_backward_reference",
+    "log_evidence",
+    "log_mixture_weights",
+    "mixture_posterior",
+    "mixture_weights",
+    "viterbi",
+    "viterbi_reference",
+]

@@ -15,7 +15,7 @@ Two implementations of each recursion:
   Forward–backward is scaled (each row's likelihoods relative to its maximum, each step's filtered
   distribution normalised) and falls back, per sequence, to a log-space recursion when scaling
   cannot be trusted (see ``_scaled_forward_backward``). Viterbi works in log space throughout.
-  ``_forward_log_evidence`` gives the log-evidence alone, mostly from the forward pass.
+  ``log_evidence`` gives the log-evidence alone, mostly from the forward pass (for scoring).
 * ``forward_backward_reference`` and ``viterbi_reference``: plain numpy in log space, looping over
   time steps, vectorised across states and across sequences of equal length. The test oracle.
 """
@@ -35,6 +35,7 @@ __all__ = [
     "MarkovPosterior",
     "forward_backward",
     "forward_backward_reference",
+    "log_evidence",
     "viterbi",
     "viterbi_reference",
 ]
@@ -99,7 +100,7 @@ def viterbi(
     return path, log_probability
 
 
-def _forward_log_evidence(
+def log_evidence(
     log_likelihood: Array, lengths: Any, log_initial: Array, log_transition: Array
 ) -> Array:
     """``log p(x^(s))`` per sequence, from the scaled forward pass alone where that suffices.

@@ -28,7 +28,7 @@ from mixtures.inference.hmm import (
 )
 from mixtures.inference.initialization import INIT_METHODS, initial_responsibilities
 from mixtures.inference.loop import Trajectory
-from mixtures.latent.markov import forward_backward, viterbi
+from mixtures.latent.markov import forward_backward, log_evidence, viterbi
 from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models._latent_model import LatentModel
 from mixtures.priors import ConjugatePrior, default_prior
@@ -355,9 +355,9 @@ class HMM(LatentModel):
     def score(self, X: Any, y: Any = None, *, lengths: Any = None) -> float:
         """Total log-likelihood ``Σ_s log p(x^(s))`` of the sequences (hmmlearn's convention)."""
         total = 0.0
-        for _, sequences, posterior in self._per_chunk(X, lengths, forward_backward):
-            self._check_possible(posterior.log_evidence, sequences)
-            total += float(posterior.log_evidence.sum())
+        for _, sequences, evidence in self._per_chunk(X, lengths, log_evidence):
+            self._check_possible(evidence, sequences)  # forward pass only: no marginals needed
+            total += float(evidence.sum())
         return total
 
     def decode(self, X: Any, *, lengths: Any = None) -> tuple[float, NDArray[np.intp]]:
