@@ -1,5 +1,5 @@
 """Time per EM and VB iteration, this library against scikit-learn's GaussianMixture and
-BayesianGaussianMixture, in one run.
+BayesianGaussianMixture, and a whole Baum-Welch iteration against hmmlearn's GaussianHMM, in one run.
 
     python benchmarks/bench_em.py [--repeats 5] [--iterations 10]
 
@@ -27,6 +27,10 @@ WORKLOADS = [  # (name, n_samples, n_features, n_components, our family, sklearn
     ("BGMM full (VB)", 200_000, 10, 8, mx.Gaussian, "full", "vb"),
     ("BGMM tied (VB)", 200_000, 10, 8, mx.TiedGaussian, "tied", "vb"),
 ]
+HMM_WORKLOADS = [  # (name, sequence length, n_features, n_states, our family, hmmlearn type)
+    ("HMM full (EM)", 100_000, 5, 8, mx.Gaussian, "full"),
+    ("HMM diag (EM)", 100_000, 5, 8, mx.DiagonalGaussian, "diag"),
+]
 
 
 def clustered_data(n_samples: int, n_features: int, n_components: int, seed: int = 0) -> np.ndarray:
@@ -34,6 +38,13 @@ def clustered_data(n_samples: int, n_features: int, n_components: int, seed: int
     centres = rng.normal(0.0, 4.0, size=(n_components, n_features))
     labels = rng.integers(0, n_components, size=n_samples)
     return centres[labels] + rng.standard_normal((n_samples, n_features))
+
+
+def regime_data(n_steps: int, n_features: int, n_states: int, seed: int = 0) -> np.ndarray:
+    """One sticky chain (a state change every ~50 steps) of Gaussian emissions."""
+    rng = np.random.default_rng(seed)
+    states = np.cumsum(rng.random(n_steps) < 0.02) % n_states
+    return 3.0 * rng.normal(size=(n_states, n_features))[states] + rng.standard_normal((n_steps, n_features))
 
 
 def per_iteration(fit: Callable[[int], object], iterations: int, repeats: int) -> float:
@@ -74,6 +85,24 @@ def main(argv: list[str] | None = None) -> None:
 
         mine = per_iteration(ours, args.iterations, args.repeats)
         other = per_iteration(theirs, args.iterations, args.repeats)
+        print(f"{name:<16}{n:>9}{d:>4}{k:>4}{1e3 * mine:>13.1f}{1e3 * other:>15.1f}"
+              f"{mine / other:>8.3f}")
+
+    from hmmlearn.hmm import GaussianHMM
+
+    print(f"{'workload':<16}{'T':>9}{'D':>4}{'K':>4}{'ours ms/it':>13}{'hmmlearn ms/it':>15}{'ratio':>8}")
+    for name, n, d, k, family, covariance_type in HMM_WORKLOADS:
+        x = regime_data(n, d, k)
+
+        def our_chain(max_iter: int, family=family, k=k, x=x) -> object:
+            return mx.HMM(family(), k, init="random", max_iter=max_iter, tol=0.0, random_state=0).fit(x)
+
+        def their_chain(max_iter: int, covariance_type=covariance_type, k=k, x=x) -> object:
+            return GaussianHMM(k, covariance_type=covariance_type, n_iter=max_iter, tol=0.0,
+                               random_state=0, init_params="stmc").fit(x)
+
+        mine = per_iteration(our_chain, args.iterations, args.repeats)
+        other = per_iteration(their_chain, args.iterations, args.repeats)
         print(f"{name:<16}{n:>9}{d:>4}{k:>4}{1e3 * mine:>13.1f}{1e3 * other:>15.1f}"
               f"{mine / other:>8.3f}")
 

@@ -196,12 +196,10 @@ def test_fit_recovers_regimes_and_api_is_consistent() -> None:
     x, states = _regimes(1500)
     model = mx.HMM(mx.Gaussian(), 3, n_init=2, random_state=0).fit(x)
     predicted = model.predict(x)
-    agreement = max(
-        np.mean(np.argsort(np.argsort(model.components_.mean[:, 0]))[predicted] ==
-                np.argsort(np.argsort([0.0, 3.0, -2.0]))[states]),
-        0.0,
-    )
-    assert agreement > 0.95
+    # states are labelled by the order of their first mean coordinate (truth: 0, 3, −2)
+    fitted_rank = np.argsort(np.argsort(model.components_.mean[:, 0]))
+    true_rank = np.argsort(np.argsort([0.0, 3.0, -2.0]))
+    assert np.mean(fitted_rank[predicted] == true_rank[states]) > 0.95
     assert np.all(np.diag(model.transmat_) > 0.7)
     proba = model.predict_proba(x)
     np.testing.assert_allclose(proba.sum(1), 1.0)
@@ -215,10 +213,11 @@ def test_fit_recovers_regimes_and_api_is_consistent() -> None:
 
 
 @pytest.mark.parametrize("init", ["kmeans++", "kmeans", "random", "mixture"])
-def test_every_init(init: str) -> None:
+def test_every_init_reaches_the_optimum(init: str) -> None:
     x, _ = _regimes(400)
-    model = _fit_quietly(mx.HMM(mx.Gaussian(), 3, init=init, random_state=0, max_iter=200), x)
-    assert np.isfinite(model.score(x))
+    reference = _fit_quietly(mx.HMM(mx.Gaussian(), 3, n_init=4, random_state=0, max_iter=300), x)
+    model = _fit_quietly(mx.HMM(mx.Gaussian(), 3, init=init, n_init=2, random_state=0, max_iter=300), x)
+    assert model.score(x) >= reference.score(x) - 1e-3 * abs(reference.score(x))
 
 
 def test_fixed_transmat_is_kept() -> None:

@@ -12,6 +12,7 @@ All four share two settings:
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Self
 
 import attrs
@@ -115,24 +116,25 @@ class _GaussianFamily(ExponentialFamily):
         natural[:, :n_features] -= self.precision_times(natural, shift)
         return natural
 
+    @abc.abstractmethod
     def n_features_of_natural(self, natural: Array) -> int:
-        raise NotImplementedError
+        """``D`` from the shape of the natural parameters."""
 
+    @abc.abstractmethod
     def precision_times(self, natural: Array, vector: Array) -> Array:
         """``Λ_k v`` for each component: ``(K, D)``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def precision_trace(self, natural: Array) -> Array:
         """``tr Λ_k`` for each component: ``(K,)``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def location_and_log_det(self, natural: Array) -> tuple[Array, Array]:
         """Centred means ``(K, D)`` and ``log|Λ_k|`` ``(K,)``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def quadratic_form(self, offsets: Array, natural_row: Array) -> Array:
         """``dᵀ Λ d`` for each row ``d`` of ``offsets`` under one component's parameters."""
-        raise NotImplementedError
 
     def _check_origin(self, x: Array) -> None:
         if self.origin is not None and self.origin.shape[0] != x.shape[1]:
