@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 import attrs
 import numpy as np
 
-__all__ = ["Trajectory", "absolute_change", "iterate", "relative_change"]
+__all__ = ["Trajectory", "absolute_change", "best_run", "iterate", "relative_change"]
 
 P = TypeVar("P")
 S = TypeVar("S")
+R = TypeVar("R")
 
 
 @attrs.frozen(eq=False)
@@ -68,3 +69,18 @@ def iterate(
             converged = True
             break
     return Trajectory(parameters, tuple(objectives), converged)
+
+
+def best_run(
+    starts: Iterable[P], run: Callable[[P], R], objective: Callable[[R], float]
+) -> tuple[P, R]:
+    """The restarts: ``run`` from every start, keep the run with the highest final ``objective``
+    (and the start it came from)."""
+    best: tuple[P, R] | None = None
+    for start in starts:
+        result = run(start)
+        if best is None or objective(result) > objective(best[1]):
+            best = (start, result)
+    if best is None:
+        raise ValueError("best_run needs at least one start")
+    return best

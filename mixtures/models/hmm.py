@@ -14,7 +14,6 @@ from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning, Unvis
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData
 from mixtures.inference.hmm import (
-    HMMFit,
     HMMParameters,
     HMMPosterior,
     HMMPriors,
@@ -27,7 +26,7 @@ from mixtures.inference.hmm import (
     statistics_of_responsibilities,
 )
 from mixtures.inference.initialization import INIT_METHODS, initial_responsibilities
-from mixtures.inference.loop import Trajectory
+from mixtures.inference.loop import best_run
 from mixtures.latent.markov import forward_backward, log_evidence, viterbi
 from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models._latent_model import LatentModel
@@ -237,19 +236,14 @@ class HMM(LatentModel):
                     statistics_of_responsibilities(data, self._initial_responsibilities(data, rng))
                 )
                 starts.append(hmm_m_step(data.family, statistics, prior=prior)[0])
-        best: HMMFit | None = None
-        for start in starts:
-            result = fit_hmm_em(
-                data,
-                start,
-                max_iter=self.max_iter,
-                tol=self._tolerance(),
-                prior=prior,
+        best_start, best = best_run(
+            starts,
+            lambda start: fit_hmm_em(
+                data, start, max_iter=self.max_iter, tol=self._tolerance(), prior=prior,
                 fixed=self.fixed,
-            )
-            if best is None or result.trajectory.objective > best.trajectory.objective:
-                best, best_start = result, start
-        assert best is not None
+            ),
+            lambda result: result.trajectory.objective,
+        )
         # zeros of the starting parameters stay zero under EM: they are structural, not estimated
         self._structural_zeros = (best_start.startprob == 0, best_start.transmat == 0)
         parameters = best.trajectory.parameters
@@ -297,14 +291,11 @@ class HMM(LatentModel):
                 )
                 for _ in range(self.n_init)
             ]
-        best: Trajectory | None = None
-        for start in starts:
-            trajectory = fit_hmm_vb(
-                data, priors, start, max_iter=self.max_iter, tol=self._tolerance()
-            )
-            if best is None or trajectory.objective > best.objective:
-                best = trajectory
-        assert best is not None
+        _, best = best_run(
+            starts,
+            lambda start: fit_hmm_vb(data, priors, start, max_iter=self.max_iter, tol=self._tolerance()),
+            lambda trajectory: trajectory.objective,
+        )
         q = best.parameters
         self.priors_ = priors
         self.posterior_ = q

@@ -14,7 +14,6 @@ from mixtures.exceptions import EmptyComponentWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData
 from mixtures.inference.em import (
-    EMResult,
     EStep,
     MixtureParameters,
     chunk_posterior,
@@ -23,7 +22,7 @@ from mixtures.inference.em import (
     statistics_of_responsibilities,
 )
 from mixtures.inference.initialization import INIT_METHODS, initial_responsibilities
-from mixtures.inference.loop import Trajectory
+from mixtures.inference.loop import best_run
 from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
@@ -189,12 +188,11 @@ class Mixture(LatentModel):
                 m_step(data.family, self._initial_statistics(data, rng).statistics, prior=prior)
                 for _ in range(self.n_init)
             ]
-        best: EMResult | None = None
-        for start in starts:
-            result = fit_em(data, start, max_iter=self.max_iter, tol=self._tolerance(), prior=prior)
-            if best is None or result.trajectory.objective > best.trajectory.objective:
-                best = result
-        assert best is not None
+        _, best = best_run(
+            starts,
+            lambda start: fit_em(data, start, max_iter=self.max_iter, tol=self._tolerance(), prior=prior),
+            lambda result: result.trajectory.objective,
+        )
         parameters = best.trajectory.parameters
         self.weights_ = parameters.weights
         self.components_ = data.family.components(parameters.natural)
@@ -228,14 +226,13 @@ class Mixture(LatentModel):
                 posterior_from_statistics(prior, weight_prior, self._initial_statistics(data, rng))
                 for _ in range(self.n_init)
             ]
-        best: Trajectory[VariationalPosterior] | None = None
-        for start in starts:
-            trajectory = fit_vb(
+        _, best = best_run(
+            starts,
+            lambda start: fit_vb(
                 data, prior, weight_prior, start, max_iter=self.max_iter, tol=self._tolerance()
-            )
-            if best is None or trajectory.objective > best.objective:
-                best = trajectory
-        assert best is not None
+            ),
+            lambda trajectory: trajectory.objective,
+        )
         posterior = best.parameters
         self.prior_ = prior
         self.weight_prior_ = weight_prior
