@@ -142,9 +142,10 @@ def test_n_init_keeps_the_best_run() -> None:
     assert best.lower_bound_ >= single.lower_bound_
 
 
-def test_warm_start_continues_from_the_current_fit() -> None:
+@pytest.mark.parametrize("inference", ["em", "vb"])
+def test_warm_start_continues_from_the_current_fit(inference: str) -> None:
     x, _ = seed_data()
-    model = mx.Mixture(mx.Gaussian(), 3, random_state=0, max_iter=2, warm_start=True)
+    model = mx.Mixture(mx.Gaussian(), 3, inference=inference, random_state=0, max_iter=2, warm_start=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mx.ConvergenceWarning)
         model.fit(x)

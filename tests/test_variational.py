@@ -105,18 +105,6 @@ def test_refitting_by_em_drops_the_variational_state() -> None:
     assert model.score(x) == pytest.approx(model.score_samples(x).mean())
 
 
-def test_vb_warm_start_continues() -> None:
-    x, _ = seed_data(500)
-    model = mx.Mixture(mx.Gaussian(), 3, inference="vb", random_state=0, max_iter=3, warm_start=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", mx.ConvergenceWarning)
-        model.fit(x)
-        first = model.lower_bound_
-        model.fit(x)
-    assert model.lower_bounds_[0] == pytest.approx(first, rel=1e-12)
-    assert model.lower_bound_ >= first
-
-
 def test_map_em_is_monotone_and_shrinks_towards_the_prior() -> None:
     x, _ = seed_data(200)
     strong = mx.NormalWishart(dof=500.0, scale=np.eye(2) / 500.0)  # prior precision I, very sure
