@@ -371,3 +371,21 @@ def test_matches_hmmlearn_gaussian_hmm(seed: int) -> None:
     np.testing.assert_allclose(stepped.startprob_, initial / initial.sum(), atol=1e-8)
     np.testing.assert_allclose(stepped.transmat_, transitions / transitions.sum(axis=1, keepdims=True),
                                atol=1e-8)
+
+
+def test_sample_path_follows_the_chain() -> None:
+    """Empirical transition frequencies match transmat (zeros never taken); first states follow
+    startprob."""
+    from mixtures.latent import sample_path
+
+    transmat = np.array([[0.9, 0.1, 0.0], [0.05, 0.9, 0.05], [0.0, 0.2, 0.8]])
+    startprob = np.array([0.2, 0.3, 0.5])
+    rng = np.random.default_rng(0)
+    path = sample_path(startprob, transmat, rng.random(200_000))
+    counts = np.zeros((3, 3))
+    np.add.at(counts, (path[:-1], path[1:]), 1.0)
+    frequencies = counts / counts.sum(1, keepdims=True)
+    np.testing.assert_allclose(frequencies, transmat, atol=0.01)
+    assert counts[0, 2] == 0 and counts[2, 0] == 0
+    firsts = np.array([sample_path(startprob, transmat, rng.random(1))[0] for _ in range(20_000)])
+    np.testing.assert_allclose(np.bincount(firsts, minlength=3) / firsts.size, startprob, atol=0.015)

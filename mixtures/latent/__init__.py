@@ -5,6 +5,7 @@ from mixtures.latent.markov import (
     forward_backward,
     forward_backward_reference,
     log_evidence,
+    sample_path,
     viterbi,
     viterbi_reference,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "log_mixture_weights",
     "mixture_posterior",
     "mixture_weights",
+    "sample_path",
     "viterbi",
     "viterbi_reference",
 ]

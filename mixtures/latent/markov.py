@@ -36,6 +36,7 @@ __all__ = [
     "forward_backward",
     "forward_backward_reference",
     "log_evidence",
+    "sample_path",
     "viterbi",
     "viterbi_reference",
 ]
@@ -113,6 +114,18 @@ def log_evidence(
     arrays = _checked(log_likelihood, lengths, log_initial, log_transition)
     result: Array = _forward_kernel(*arrays)
     return result
+
+
+def sample_path(startprob: Array, transmat: Array, uniforms: Array) -> States:
+    """A state path of ``len(uniforms)`` steps: ``z_0`` from ``startprob``, then each ``z_t`` from
+    row ``z_{t−1}`` of ``transmat``, each draw inverting a cumulative row at one uniform (compiled:
+    the chain is sequential, so the loop over time runs in machine code)."""
+    cumulative_start = np.ascontiguousarray(np.cumsum(startprob), dtype=np.float64)
+    cumulative_rows = np.ascontiguousarray(np.cumsum(transmat, axis=1), dtype=np.float64)
+    uniforms = np.ascontiguousarray(uniforms, dtype=np.float64)
+    assert cumulative_rows.shape == (cumulative_start.shape[0],) * 2, "transmat must be (K, K)"
+    path: States = _sample_path_kernel(cumulative_start, cumulative_rows, uniforms)
+    return path
 
 
 def _checked(
@@ -689,3 +702,15 @@ def _log_sum_exp_axis(values: Array, axis: int) -> Array:
     with np.errstate(divide="ignore"):
         result: Array = np.log(np.exp(values - top).sum(axis=axis)) + np.squeeze(top, axis=axis)
     return result
+
+
+@numba.njit(cache=True)
+def _sample_path_kernel(cumulative_start: Array, cumulative_rows: Array, uniforms: Array) -> States:
+    last_state = cumulative_start.shape[0] - 1
+    path = np.empty(uniforms.shape[0], dtype=np.intp)
+    cumulative = cumulative_start
+    for t in range(uniforms.shape[0]):
+        state = min(int(np.searchsorted(cumulative, uniforms[t], side="right")), last_state)
+        path[t] = state
+        cumulative = cumulative_rows[state]
+    return path

@@ -27,7 +27,7 @@ from mixtures.inference.hmm import (
 )
 from mixtures.inference.initialization import INIT_METHODS, initial_responsibilities
 from mixtures.inference.loop import best_run
-from mixtures.latent.markov import forward_backward, log_evidence, viterbi
+from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
 from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models._latent_model import LatentModel
 from mixtures.priors import ConjugatePrior, default_prior
@@ -377,14 +377,7 @@ class HMM(LatentModel):
         self._check_is_fitted("components_")
         check_int(n_samples, "n_samples", 1)
         rng = np.random.default_rng(self.random_state)
-        cumulative = np.cumsum(self.transmat_, axis=1)
-        uniforms = rng.random(n_samples)
-        states = np.empty(n_samples, dtype=np.intp)
-        states[0] = rng.choice(self.n_states, p=self.startprob_)
-        for t in range(1, n_samples):  # a Markov chain is sequential by definition
-            states[t] = min(
-                int(np.searchsorted(cumulative[states[t - 1]], uniforms[t])), self.n_states - 1
-            )
+        states = sample_path(self.startprob_, self.transmat_, rng.random(n_samples))
         return self.family_.sample(self.components_.natural, states, rng), states
 
     def n_parameters(self) -> int:
