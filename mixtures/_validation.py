@@ -20,6 +20,11 @@ __all__ = [
 Array = NDArray[np.float64]
 
 
+class NonNumericDataError(ValueError, TypeError):
+    """Data with entries that are not numbers: a ``ValueError`` like every bad input here, and a
+    ``TypeError`` as numpy's own conversion raises."""
+
+
 def _first_position(mask: NDArray[np.bool_]) -> str:
     row, col = np.argwhere(mask)[0]
     return f"row {int(row)}, column {int(col)}"
@@ -27,6 +32,11 @@ def _first_position(mask: NDArray[np.bool_]) -> str:
 
 def as_data_matrix(data: Any, name: str = "X") -> Array:
     """``data`` (array, list, DataFrame) as a finite float64 ``(n_samples, n_features)`` matrix."""
+    if hasattr(data, "tocsr") or type(data).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"{name} is a sparse matrix; sparse input is not supported: pass a dense array "
+            f"(e.g. {name}.toarray())"
+        )
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas DataFrame
         data = data.to_numpy()
     try:
@@ -36,22 +46,31 @@ def as_data_matrix(data: Any, name: str = "X") -> Array:
     if array.dtype == object:  # e.g. a DataFrame of mixed column types
         try:
             array = array.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must contain numbers; got dtype {array.dtype}") from None
+        except (TypeError, ValueError) as error:
+            raise NonNumericDataError(
+                f"{name} must contain numbers; got dtype {array.dtype} ({error})"
+            ) from None
     if array.dtype.kind in "USV":
         raise ValueError(f"{name} must contain numbers, not strings or bytes; got dtype {array.dtype}")
     if array.dtype.kind == "c":
-        raise ValueError(f"{name} must be real; got complex dtype {array.dtype}")
+        raise ValueError(f"{name} must be real. Complex data not supported (dtype {array.dtype})")
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{name} must contain numbers; got dtype {array.dtype}")
     if array.ndim != 2:
-        hint = " (use X.reshape(-1, 1) for a single feature)" if array.ndim == 1 else ""
+        hint = (
+            f". Reshape your data with {name}.reshape(-1, 1) for a single feature or "
+            f"{name}.reshape(1, -1) for a single sample" if array.ndim == 1 else ""
+        )
         raise ValueError(
             f"{name} must be a 2-D array of shape (n_samples, n_features); got {array.ndim}-D "
             f"array of shape {array.shape}{hint}"
         )
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {array.shape}")
+    for axis, what in ((0, "sample"), (1, "feature")):
+        if array.shape[axis] == 0:
+            raise ValueError(
+                f"{name} is empty: found array with 0 {what}(s) (shape={array.shape}) while a "
+                f"minimum of 1 is required."
+            )
     array = np.asarray(array, dtype=np.float64)
     if np.isnan(array).any():
         raise ValueError(f"{name} contains NaN (first at {_first_position(np.isnan(array))})")
@@ -76,7 +95,7 @@ def as_sample_weight(sample_weight: Any, n_samples: int) -> Array:
     if np.any(weights < 0):
         raise ValueError("sample_weight must be non-negative")
     if not weights.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum")
+        raise ValueError("sample_weight must have a positive sum; every weight is zero")
     return weights
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import sys
+
 __all__ = [
     "ConvergenceWarning",
     "DegenerateComponentError",
@@ -13,6 +16,23 @@ __all__ = [
 
 class NotFittedError(ValueError, AttributeError):
     """A method that needs a fitted model was called before ``fit``."""
+
+
+def not_fitted_error(message: str) -> NotFittedError:
+    """A ``NotFittedError`` that, when scikit-learn is loaded, is also an instance of scikit-learn's
+    ``NotFittedError``, so its tools recognise it (scikit-learn is never imported here)."""
+    sklearn_exceptions = sys.modules.get("sklearn.exceptions")
+    if sklearn_exceptions is None:
+        return NotFittedError(message)
+    return _with_sklearn_base(sklearn_exceptions.NotFittedError)(message)
+
+
+@functools.cache
+def _with_sklearn_base(sklearn_class: type) -> type[NotFittedError]:
+    return type(
+        "NotFittedError", (NotFittedError, sklearn_class),
+        {"__module__": __name__, "__doc__": NotFittedError.__doc__},
+    )
 
 
 class ConvergenceWarning(UserWarning):

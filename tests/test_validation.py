@@ -18,7 +18,7 @@ X, _ = seed_data(100)
         (np.array([[0.0, np.nan], [1.0, 2.0]]), "contains NaN .*row 0, column 1"),
         (np.array([[0.0, np.inf], [1.0, 2.0]]), "contains inf"),
         (np.array([[0.0, -np.inf], [1.0, 2.0]]), "contains inf"),
-        (np.arange(5.0), "2-D array.*1-D.*reshape"),
+        (np.arange(5.0), "2-D array.*1-D.*Reshape"),
         (np.zeros((3, 2, 2)), "2-D array.*3-D"),
         (np.zeros((0, 2)), "empty"),
         (np.zeros((3, 0)), "empty"),
@@ -61,7 +61,7 @@ def test_out_of_support_at_predict_time() -> None:
 def test_feature_count_mismatch_at_predict_time() -> None:
     model = mx.Mixture(mx.Gaussian(), 2, random_state=0).fit(X)
     for method in (model.predict, model.predict_proba, model.score_samples, model.score):
-        with pytest.raises(ValueError, match="X has 3 features, but Mixture was fitted with 2"):
+        with pytest.raises(ValueError, match="X has 3 features, but Mixture is expecting 2 features"):
             method(np.zeros((4, 3)))
 
 

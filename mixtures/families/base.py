@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from mixtures._arrays import float_array
 from mixtures.families.statistics import SufficientStatistics
 
-__all__ = ["EMPTY_COMPONENT_FRACTION", "Components", "ExponentialFamily"]
+__all__ = ["EMPTY_COMPONENT_FRACTION", "Components", "DataSupport", "ExponentialFamily"]
 
 Array = NDArray[np.float64]
 
@@ -31,6 +31,15 @@ def empty_components(statistics: SufficientStatistics) -> NDArray[np.bool_]:
     """Mask of components too light to estimate (see ``EMPTY_COMPONENT_FRACTION``)."""
     total = statistics.counts.sum()
     return ~statistics.occupied(EMPTY_COMPONENT_FRACTION * total)
+
+
+@attrs.frozen
+class DataSupport:
+    """What values ``x`` can take, for tools outside the library (e.g. scikit-learn's input tags):
+    only non-negative values, only integers."""
+
+    non_negative: bool = False
+    integer: bool = False
 
 
 class ExponentialFamily(abc.ABC):
@@ -104,6 +113,10 @@ class ExponentialFamily(abc.ABC):
     # ----------------------------------------------------------------- optional hooks
     def validate(self, x: Array) -> None:  # noqa: B027 - optional hook, no support restriction
         """Raise ``ValueError`` if a value of ``x`` (finite, 2-D) lies outside the support."""
+
+    def data_support(self) -> DataSupport:
+        """Whether ``x`` must be non-negative and integer (default: any real value)."""
+        return DataSupport()
 
     def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
         """Draw one observation from component ``labels[i]`` for each ``i``: ``(len(labels), D)``."""

@@ -10,7 +10,7 @@ import scipy.special
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
-from mixtures.families.base import Components, ExponentialFamily
+from mixtures.families.base import Components, DataSupport, ExponentialFamily
 
 __all__ = [
     "Bernoulli",
@@ -76,11 +76,18 @@ class Bernoulli(ExponentialFamily):
     def regularize_mean(self, mean: Array) -> Array:
         return np.clip(mean, self.min_prob, 1.0 - self.min_prob)
 
+    def data_support(self) -> DataSupport:
+        return DataSupport(non_negative=True, integer=True)
+
     def validate(self, x: Array) -> None:
         outside = (x != 0) & (x != 1)
         if outside.any():
-            row, col = _first_bad(outside)
-            raise ValueError(f"Bernoulli data must be 0 or 1; X[{row}, {col}] = {x[row, col]:g}")
+            negative = x < 0  # reported first, with the wording scikit-learn's checks expect
+            row, col = _first_bad(negative if negative.any() else outside)
+            kind = "Negative values in data: " if negative.any() else ""
+            raise ValueError(
+                f"{kind}Bernoulli data must be 0 or 1; X[{row}, {col}] = {x[row, col]:g}"
+            )
 
     def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
         probs = self.natural_to_mean(natural)[labels]
@@ -136,11 +143,17 @@ class Poisson(ExponentialFamily):
     def regularize_mean(self, mean: Array) -> Array:
         return np.maximum(mean, self.min_rate)
 
+    def data_support(self) -> DataSupport:
+        return DataSupport(non_negative=True, integer=True)
+
     def validate(self, x: Array) -> None:
         negative = x < 0
         if negative.any():
             row, col = _first_bad(negative)
-            raise ValueError(f"Poisson counts must be >= 0; X[{row}, {col}] = {x[row, col]:g}")
+            raise ValueError(
+                f"Negative values in data: Poisson counts must be >= 0; X[{row}, {col}] = "
+                f"{x[row, col]:g}"
+            )
         _check_integral(x, "Poisson")
 
     def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
@@ -226,11 +239,17 @@ class Categorical(ExponentialFamily):
         floored = np.maximum(self._cube(mean), self.min_prob)
         return (floored / floored.sum(axis=2, keepdims=True)).reshape(mean.shape)
 
+    def data_support(self) -> DataSupport:
+        return DataSupport(non_negative=True, integer=True)
+
     def validate(self, x: Array) -> None:
         negative = x < 0
         if negative.any():
             row, col = _first_bad(negative)
-            raise ValueError(f"Categorical symbols must be >= 0; X[{row}, {col}] = {x[row, col]:g}")
+            raise ValueError(
+                f"Negative values in data: Categorical symbols must be >= 0; X[{row}, {col}] = "
+                f"{x[row, col]:g}"
+            )
         _check_integral(x, "Categorical")
         if self.n_categories is not None:
             too_large = x >= self.n_categories

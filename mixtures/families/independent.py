@@ -24,7 +24,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures.families.base import Components, ExponentialFamily
+from mixtures.families.base import Components, DataSupport, ExponentialFamily
 from mixtures.families.statistics import SufficientStatistics
 
 __all__ = ["Independent", "IndependentComponents"]
@@ -306,6 +306,12 @@ class Independent(ExponentialFamily):
         return self._map("mean_to_natural", mean)
 
     # ----------------------------------------------------------------- hooks
+    def data_support(self) -> DataSupport:
+        supports = [part.data_support() for part in self.parts]
+        return DataSupport(
+            non_negative=all(s.non_negative for s in supports), integer=all(s.integer for s in supports)
+        )
+
     def validate(self, x: Array) -> None:
         self.check_columns(x.shape[1])
         for index, (part, group) in enumerate(zip(self.parts, self.columns, strict=True)):

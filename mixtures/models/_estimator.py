@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Self
 
-from mixtures.exceptions import NotFittedError
+from mixtures.exceptions import not_fitted_error
 
 __all__ = ["Estimator"]
 
@@ -74,6 +74,6 @@ class Estimator:
 
     def _check_is_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):
-            raise NotFittedError(
+            raise not_fitted_error(
                 f"this {type(self).__name__} instance is not fitted yet; call fit before using it"
             )

@@ -106,12 +106,25 @@ class LatentModel(Estimator):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
 
 
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's tags, with the input tags the family's support implies (non-negative
+        integers for counts and symbols)."""
+        tags = super().__sklearn_tags__()
+        try:
+            support = resolve_family(self.family).data_support()
+        except ValueError:  # an invalid family: fit will say so
+            return tags
+        tags.input_tags.positive_only = support.non_negative
+        tags.input_tags.categorical = support.integer
+        return tags
+
     # ------------------------------------------------------------------ using a fit
     def _check_features(self, x: Array) -> None:
         if x.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {x.shape[1]} features, but {type(self).__name__} was fitted with "
-                f"{self.n_features_in_} features"
+                f"X has {x.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (it was fitted with "
+                f"{self.n_features_in_})"
             )
 
     def _validated(self, X: Any) -> Array:

@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 from scipy.special import gammaln
 
-from mixtures.families.base import Components, ExponentialFamily
+from mixtures.families.base import Components, DataSupport, ExponentialFamily
 
 
 class NegativeBinomialComponents(Components):
@@ -42,6 +42,9 @@ class NegativeBinomial(ExponentialFamily):
 
     def regularize_mean(self, mean: np.ndarray) -> np.ndarray:
         return np.maximum(mean, self.min_mean)
+
+    def data_support(self) -> DataSupport:
+        return DataSupport(non_negative=True, integer=True)
 
     def validate(self, x: np.ndarray) -> None:
         if np.any(x < 0) or np.any(x != np.round(x)):
