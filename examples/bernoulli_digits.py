@@ -68,25 +68,23 @@ def save_plot(path: str, model: mx.Mixture, counts: NDArray[np.intp]) -> bool:
 
         matplotlib.use("Agg")  # files only: never needs a display
         import matplotlib.pyplot as plt
+
+        from mixtures.plotting import plot_component_images
     except ImportError:
         return False
 
-    probs = model.components_.probs
     order = np.argsort(counts.argmax(1), kind="stable")  # show components in digit order
-    figure, axes = plt.subplots(2, N_COMPONENTS // 2, figsize=(11.5, 5))
-    for axis, k in zip(axes.flat, order, strict=True):
-        image = axis.imshow(probs[k].reshape(IMAGE_SHAPE), cmap="gray_r", vmin=0.0, vmax=1.0)
+    titles = []
+    for k in order:
         size = counts[k].sum()
         purity = f"{counts[k].max() / size:.0%}" if size else "-"
-        axis.set_title(
-            f"comp {k}: mostly {counts[k].argmax()}\nπ={model.weights_[k]:.2f}, purity {purity}",
-            fontsize=9,
-        )
-        axis.set_xticks([])
-        axis.set_yticks([])
+        titles.append(f"comp {k}: mostly {counts[k].argmax()}\nπ={model.weights_[k]:.2f}, purity {purity}")
+    figure = plt.figure(figsize=(11.5, 5), layout="constrained")
+    plot_component_images(
+        model, IMAGE_SHAPE, order=order, titles=titles, n_columns=N_COMPONENTS // 2, figure=figure
+    )
     figure.suptitle("Bernoulli mixture on binarised digits: P(pixel is ink) per component")
-    figure.colorbar(image, ax=axes, shrink=0.8, label="probability of ink")
-    figure.savefig(path, dpi=120, bbox_inches="tight")
+    figure.savefig(path, dpi=120)
     plt.close(figure)
     return True
 

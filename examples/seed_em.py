@@ -24,7 +24,6 @@ from seed_data import (  # the seed example's shared data and helpers (this fold
     TRUE_COVARIANCES,
     TRUE_MEANS,
     TRUE_WEIGHTS,
-    covariance_ellipse,
     draw_data,
     match_components,
     print_comparison,
@@ -49,47 +48,38 @@ def save_plot(path: str, points: Array, model: mx.Mixture, order: tuple[int, ...
 
         matplotlib.use("Agg")  # files only: never needs a display
         import matplotlib.pyplot as plt
+
+        from mixtures.plotting import covariance_ellipses, plot_gaussian_components, plot_objective
     except ImportError:
         return False
 
-    predicted = model.predict(points)
     # colour each fitted component by the true one it was matched to, so colours agree with the table
-    colours = ["tab:blue", "tab:orange", "tab:green"]
+    palette = ["tab:blue", "tab:orange", "tab:green"]
+    colours = [palette[order.index(k)] for k in range(model.n_components)]
 
-    figure, (data_axes, curve_axes) = plt.subplots(1, 2, figsize=(12, 5))
-    for true_k, fitted_k in enumerate(order):
-        mine = predicted == fitted_k
-        data_axes.scatter(
-            points[mine, 0],
-            points[mine, 1],
-            s=6,
-            alpha=0.5,
-            color=colours[true_k],
-            label=f"component {true_k} (true weight {TRUE_WEIGHTS[true_k]:.2f})",
-        )
-        ellipse = covariance_ellipse(
-            model.components_.mean[fitted_k], model.components_.covariance[fitted_k], 2.0
-        )
-        data_axes.plot(ellipse[:, 0], ellipse[:, 1], color=colours[true_k], linewidth=2)
-        truth = covariance_ellipse(TRUE_MEANS[true_k], TRUE_COVARIANCES[true_k], 2.0)
-        data_axes.plot(truth[:, 0], truth[:, 1], color="black", linewidth=1, linestyle="--")
-    data_axes.scatter(
-        *model.components_.mean.T, marker="x", s=80, color="black", label="fitted means", zorder=3
+    figure, (data_axes, curve_axes) = plt.subplots(1, 2, figsize=(12, 5.5), layout="constrained")
+    names = [
+        f"component {order.index(k)}: weight {model.weights_[k]:.2f} "
+        f"(true {TRUE_WEIGHTS[order.index(k)]:.2f})"
+        for k in range(model.n_components)
+    ]
+    plot_gaussian_components(
+        model, points, ax=data_axes, n_sigma=(2.0,), colors=colours, names=names, legend=False
     )
-    data_axes.plot([], [], color="black", linestyle="--", linewidth=1, label="true 2σ ellipses")
+    for true_k in range(len(TRUE_WEIGHTS)):
+        covariance_ellipses(
+            data_axes, TRUE_MEANS[true_k], TRUE_COVARIANCES[true_k], (2.0,),
+            edgecolor="black", linestyle="--", linewidth=1,
+            label="true 2σ ellipses" if true_k == 0 else None,
+        )
     data_axes.set_title("Data coloured by predicted component, fitted 2σ ellipses")
     data_axes.set_xlabel("$x_1$")
     data_axes.set_ylabel("$x_2$")
-    data_axes.set_aspect("equal", adjustable="datalim")
     data_axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
 
-    curve_axes.plot(range(len(model.lower_bounds_)), model.lower_bounds_, marker="o")
+    plot_objective(model, ax=curve_axes)
     curve_axes.set_title(f"Log-likelihood per sample ({model.n_iter_} EM iterations)")
-    curve_axes.set_xlabel("iteration")
-    curve_axes.set_ylabel("mean log-likelihood")
-    curve_axes.grid(alpha=0.3)
 
-    figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return True

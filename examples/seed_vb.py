@@ -19,7 +19,6 @@ import argparse
 import itertools
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,7 +29,6 @@ from seed_data import (  # the seed example's shared data and helpers (this fold
     TRUE_COVARIANCES,
     TRUE_MEANS,
     TRUE_WEIGHTS,
-    covariance_ellipse,
     draw_data,
     format_vector,
     match_components,
@@ -123,41 +121,6 @@ def recovery_errors(model: mx.Mixture, order: Sequence[int]) -> tuple[float, flo
     return weight_error, mean_error
 
 
-def draw_fit(axes: Any, points: Array, model: mx.Mixture, order: Sequence[int], title: str) -> None:
-    """Data coloured by predicted component; fitted 2σ ellipses of the effective components."""
-    colours = ["tab:blue", "tab:orange", "tab:green"]
-    spare = itertools.cycle(["tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive"])
-    colour_of = {fitted_k: colours[true_k] for true_k, fitted_k in enumerate(order)}
-    predicted = model.predict(points)
-    for k in range(model.n_components):
-        colour = colour_of.get(k) or next(spare)
-        mine = predicted == k
-        if mine.any():
-            axes.scatter(points[mine, 0], points[mine, 1], s=6, alpha=0.5, color=colour)
-        if model.effective_components_[k]:
-            ellipse = covariance_ellipse(
-                model.components_.mean[k], model.components_.covariance[k], 2.0
-            )
-            axes.plot(
-                ellipse[:, 0], ellipse[:, 1], color=colour, linewidth=2,
-                label=f"component {k}: weight {model.weights_[k]:.3f}",
-            )
-    for true_k in range(len(TRUE_WEIGHTS)):
-        truth = covariance_ellipse(TRUE_MEANS[true_k], TRUE_COVARIANCES[true_k], 2.0)
-        axes.plot(truth[:, 0], truth[:, 1], color="black", linewidth=1, linestyle="--")
-    effective = model.effective_components_
-    axes.scatter(
-        *model.components_.mean[effective].T, marker="x", s=80, color="black", zorder=3,
-        label="posterior means $m_k$",
-    )
-    axes.plot([], [], color="black", linestyle="--", linewidth=1, label="true 2σ ellipses")
-    axes.set_title(title)
-    axes.set_xlabel("$x_1$")
-    axes.set_ylabel("$x_2$")
-    axes.set_aspect("equal", adjustable="datalim")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
-
-
 def save_plot(
     path: str,
     points: Array,
@@ -169,31 +132,45 @@ def save_plot(
 
         matplotlib.use("Agg")  # files only: never needs a display
         import matplotlib.pyplot as plt
+
+        from mixtures.plotting import covariance_ellipses, plot_gaussian_components, plot_objective
     except ImportError:
         return False
 
-    figure, axes = plt.subplots(1, len(fits) + 1, figsize=(6 * (len(fits) + 1), 5.5))
+    figure, axes = plt.subplots(
+        1, len(fits) + 1, figsize=(6 * (len(fits) + 1), 6), layout="constrained"
+    )
     for data_axes, (model, order, label) in zip(axes[:-1], fits, strict=True):
-        title = (
+        # matched components take the truth's colours, the others spare ones
+        palette = ["tab:blue", "tab:orange", "tab:green"]
+        spare = itertools.cycle(["tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive"])
+        colours = [palette[order.index(k)] if k in order else next(spare) for k in range(model.n_components)]
+        plot_gaussian_components(
+            model, points, ax=data_axes, n_sigma=(2.0,), colors=colours,
+            components=np.flatnonzero(model.effective_components_),  # only the ones in use
+            names=[f"component {k}: weight {w:.3f}" for k, w in enumerate(model.weights_)],
+            legend=False,
+        )
+        for true_k in range(len(TRUE_WEIGHTS)):
+            covariance_ellipses(
+                data_axes, TRUE_MEANS[true_k], TRUE_COVARIANCES[true_k], (2.0,),
+                edgecolor="black", linestyle="--", linewidth=1,
+                label="true 2σ ellipses" if true_k == 0 else None,
+            )
+        data_axes.set_title(
             f"{label}: {model.n_effective_components_} of {model.n_components} components "
             "in use\n(colour: predicted component; 2σ ellipses of $E[\\Lambda_k]^{-1}$)"
         )
-        draw_fit(data_axes, points, model, order, title)
+        data_axes.set_xlabel("$x_1$")
+        data_axes.set_ylabel("$x_2$")
+        data_axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize="small")
 
     curve_axes = axes[-1]
     for model, _, label in fits:
-        curve_axes.plot(
-            range(len(model.lower_bounds_)), model.lower_bounds_, marker="o", markersize=3,
-            label=f"{label} ({model.n_iter_} iterations)",
-        )
+        plot_objective(model, ax=curve_axes, label=f"{label} ({model.n_iter_} iterations)")
     curve_axes.set_title("ELBO per sample after each VB iteration")
-    curve_axes.set_xlabel("iteration")
-    curve_axes.set_ylabel("ELBO / N")
     curve_axes.set_xscale("symlog", linthresh=10)
-    curve_axes.grid(alpha=0.3)
-    curve_axes.legend(fontsize="small")
 
-    figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return True

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+import contextvars
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 import attrs
 import numpy as np
 
-__all__ = ["Trajectory", "absolute_change", "best_run", "iterate", "relative_change"]
+__all__ = [
+    "IterationRecord",
+    "Trajectory",
+    "absolute_change",
+    "best_run",
+    "iterate",
+    "observe_iterations",
+    "relative_change",
+]
 
 P = TypeVar("P")
 S = TypeVar("S")
@@ -36,6 +47,83 @@ class Trajectory(Generic[P]):
         return self.objectives[-1]
 
 
+@attrs.frozen
+class IterationRecord:
+    """What an observer of the fit loop sees after each iteration (see ``observe_iterations``).
+
+    Attributes
+    ----------
+    run : int
+        Index of the run of ``iterate`` inside the observed block, from 0 (each ``n_init`` restart,
+        and any auxiliary fit such as an HMM's initial mixture, is one run).
+    iteration : int
+        Number of updates done in this run: 0 for the starting parameters.
+    max_iter : int
+        The run's limit on ``iteration``.
+    objective : float
+        The per-sample objective after ``iteration`` updates (log-likelihood or ELBO).
+    elapsed : float
+        Seconds since the observed block was entered.
+    finished : bool
+        Whether this is the run's last record (it converged or reached ``max_iter``).
+    converged : bool
+        Whether the run stopped because the objective settled (only ever true on the last record).
+    """
+
+    run: int
+    iteration: int
+    max_iter: int
+    objective: float
+    elapsed: float
+    finished: bool
+    converged: bool
+
+
+@attrs.define
+class _Observer:
+    callback: Callable[[IterationRecord], None]
+    started: float
+    runs: int = 0
+
+    def record(
+        self, run: int, iteration: int, max_iter: int, objective: float, finished: bool, converged: bool
+    ) -> None:
+        elapsed = time.perf_counter() - self.started
+        self.callback(
+            IterationRecord(run, iteration, max_iter, float(objective), elapsed, finished, converged)
+        )
+
+
+# The observer is a context variable rather than an argument, so that progress reporting reaches
+# the loop through every driver and estimator without changing their signatures.
+_OBSERVER: contextvars.ContextVar[_Observer | None] = contextvars.ContextVar(
+    "mixtures_iteration_observer", default=None
+)
+
+
+@contextlib.contextmanager
+def observe_iterations(callback: Callable[[IterationRecord], None]) -> Iterator[None]:
+    """Call ``callback`` with an ``IterationRecord`` after every iteration of every fit inside the block.
+
+    Parameters
+    ----------
+    callback : callable
+        Receives one ``IterationRecord`` per iteration (including iteration 0, the starting
+        point, of every run). An exception it raises stops the fit.
+
+    Examples
+    --------
+    >>> from mixtures.inference.loop import observe_iterations
+    >>> with observe_iterations(lambda r: print(r.run, r.iteration, r.objective)):  # doctest: +SKIP
+    ...     model.fit(X)
+    """
+    token = _OBSERVER.set(_Observer(callback, time.perf_counter()))
+    try:
+        yield
+    finally:
+        _OBSERVER.reset(token)
+
+
 def absolute_change(previous: float, current: float) -> float:
     return abs(current - previous)
 
@@ -55,19 +143,25 @@ def iterate(
 ) -> Trajectory[P]:
     """Alternate ``evaluate`` (objective and summary at the current parameters) and ``update``
     (new parameters from the summary) until ``change(previous, current)`` of the objective falls
-    below ``tol``.
+    below ``tol``. Inside ``observe_iterations`` every iterate is reported to its callback.
     """
+    observer = _OBSERVER.get()
+    if observer is not None:
+        run, observer.runs = observer.runs, observer.runs + 1
     parameters = initial
     objective, summary = evaluate(parameters)
     objectives = [objective]
     converged = False
-    for _ in range(max_iter):
+    while True:
+        finished = converged or len(objectives) > max_iter
+        if observer is not None:
+            observer.record(run, len(objectives) - 1, max_iter, objectives[-1], finished, converged)
+        if finished:
+            break
         parameters = update(summary, parameters)
         objective, summary = evaluate(parameters)
         objectives.append(objective)
-        if change(objectives[-2], objectives[-1]) < tol:
-            converged = True
-            break
+        converged = change(objectives[-2], objectives[-1]) < tol
     return Trajectory(parameters, tuple(objectives), converged)
 
 
