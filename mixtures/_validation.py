@@ -5,19 +5,98 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "RowFindings",
     "as_data_matrix",
     "as_sample_weight",
+    "check_finite",
     "check_int",
     "check_real",
+    "finite_findings",
+    "is_dask_array",
     "optional_finite",
     "optional_positive",
+    "rows_per_block",
 ]
 
 Array = NDArray[np.float64]
+
+#: Row checks look at blocks of about this many bytes of ``x`` at a time.
+CHECK_BLOCK_BYTES = 8 * 1024**2
+
+
+def rows_per_block(n_columns: int) -> int:
+    """Rows checked at once: a block of ``x`` of about ``CHECK_BLOCK_BYTES`` (at least 1024)."""
+    return max(1024, CHECK_BLOCK_BYTES // (8 * max(n_columns, 1)))
+
+
+def is_dask_array(value: Any) -> bool:
+    """Whether ``value`` is a ``dask.array.Array`` (decided without importing dask)."""
+    return type(value).__module__.split(".")[0] == "dask" and hasattr(value, "__dask_graph__")
+
+
+def _first_position(mask: NDArray[np.bool_]) -> tuple[int, int]:
+    row, col = np.argwhere(mask)[0]
+    return int(row), int(col)
+
+
+@attrs.frozen
+class RowFindings:
+    """The first NaN, the first infinity and the first value outside the support found in some
+    rows (global positions), so that blocks checked apart combine by ``+`` into what one check
+    of all rows would report."""
+
+    nan: tuple[int, int] | None = None
+    inf: tuple[int, int] | None = None
+    support: tuple[int, str] | None = None
+
+    def __add__(self, other: RowFindings) -> RowFindings:
+        def first(a: Any, b: Any) -> Any:
+            return b if a is None or (b is not None and b[0] < a[0]) else a
+
+        return RowFindings(
+            first(self.nan, other.nan), first(self.inf, other.inf), first(self.support, other.support)
+        )
+
+    def raise_first(self, name: str = "X") -> None:
+        """Raise the ``ValueError`` a check of all rows raises: NaN first, then inf, then support."""
+        if self.nan is not None:
+            raise ValueError(f"{name} contains NaN (first at row {self.nan[0]}, column {self.nan[1]})")
+        if self.inf is not None:
+            raise ValueError(f"{name} contains inf (first at row {self.inf[0]}, column {self.inf[1]})")
+        if self.support is not None:
+            raise ValueError(self.support[1])
+
+
+def finite_findings(x: Array, first_row: int) -> RowFindings:
+    """Where rows ``x`` (global rows from ``first_row``) first hold NaN and inf."""
+    if np.isfinite(x).all():
+        return RowFindings()
+    nan, inf = np.isnan(x), np.isinf(x)
+    positions: list[tuple[int, int] | None] = []
+    for mask in (nan, inf):
+        if mask.any():
+            row, col = _first_position(mask)
+            positions.append((first_row + row, col))
+        else:
+            positions.append(None)
+    return RowFindings(positions[0], positions[1])
+
+
+def check_finite(x: Array, name: str = "X") -> None:
+    """Raise a ``ValueError`` naming the first NaN (or else the first inf) of ``x``, checked in
+    row blocks so that no temporary of the size of ``x`` is made."""
+    size = rows_per_block(x.shape[1])
+    findings = RowFindings()
+    for start in range(0, x.shape[0], size):
+        findings = findings + finite_findings(x[start : start + size], start)
+        if findings.nan is not None:
+            break
+    findings.raise_first(name)
 
 
 class NonNumericDataError(ValueError, TypeError):
@@ -25,13 +104,15 @@ class NonNumericDataError(ValueError, TypeError):
     ``TypeError`` as numpy's own conversion raises."""
 
 
-def _first_position(mask: NDArray[np.bool_]) -> str:
-    row, col = np.argwhere(mask)[0]
-    return f"row {int(row)}, column {int(col)}"
-
-
 def as_data_matrix(data: Any, name: str = "X") -> Array:
-    """``data`` (array, list, DataFrame) as a finite float64 ``(n_samples, n_features)`` matrix."""
+    """``data`` (array, memory map, list, DataFrame) as a finite float64 ``(n_samples,
+    n_features)`` matrix, without a copy when it is one already. The finiteness check runs in
+    row blocks (no temporary of the size of ``data``). A ``dask.array`` is returned as a Dask
+    array of float64 row blocks; its values are checked block by block when fitting."""
+    if is_dask_array(data):
+        from mixtures.distributed import checked_dask_matrix
+
+        return checked_dask_matrix(data, name)
     if hasattr(data, "tocsr") or type(data).__module__.startswith("scipy.sparse"):
         raise TypeError(
             f"{name} is a sparse matrix; sparse input is not supported: pass a dense array "
@@ -72,10 +153,7 @@ def as_data_matrix(data: Any, name: str = "X") -> Array:
                 f"minimum of 1 is required."
             )
     array = np.asarray(array, dtype=np.float64)
-    if np.isnan(array).any():
-        raise ValueError(f"{name} contains NaN (first at {_first_position(np.isnan(array))})")
-    if np.isinf(array).any():
-        raise ValueError(f"{name} contains inf (first at {_first_position(np.isinf(array))})")
+    check_finite(array, name)
     return array
 
 
@@ -83,6 +161,10 @@ def as_sample_weight(sample_weight: Any, n_samples: int) -> Array:
     """Non-negative finite weights of shape ``(n_samples,)`` with a positive sum (default: ones)."""
     if sample_weight is None:
         return np.ones(n_samples)
+    if is_dask_array(sample_weight):
+        from mixtures.distributed import checked_dask_weights
+
+        return checked_dask_weights(sample_weight, n_samples)
     weights = np.asarray(sample_weight, dtype=np.float64)
     if weights.ndim == 0:
         weights = np.full(n_samples, float(weights))

@@ -74,7 +74,8 @@ class _GaussianFamily(ExponentialFamily):
         return np.zeros(n_features) if self.origin is None else self.origin
 
     def for_data(self, x: Array, weights: Array) -> Self:
-        return attrs.evolve(self, origin=np.average(x, axis=0, weights=weights))
+        # the weighted mean as one matrix-vector product: no (N, D) temporary like np.average's
+        return attrs.evolve(self, origin=(weights @ x) / weights.sum())
 
     def init_features(self, x: Array) -> Array:
         return self.centred(x)

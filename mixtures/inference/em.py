@@ -7,6 +7,9 @@ product), the latent posterior (a softmax) and the chunk's expected statistics (
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import attrs
 import numpy as np
 from numpy.typing import NDArray
@@ -15,7 +18,7 @@ from mixtures._arrays import float_array
 from mixtures.families.base import ExponentialFamily, empty_components
 from mixtures.families.checks import checked_output
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.inference.data import Chunk, ChunkedData
+from mixtures.inference.data import Chunk, Data
 from mixtures.inference.loop import Trajectory, iterate
 from mixtures.latent.mixture import log_mixture_weights, mixture_posterior, mixture_weights
 from mixtures.priors.base import ConjugatePrior
@@ -23,6 +26,8 @@ from mixtures.priors.base import ConjugatePrior
 __all__ = [
     "EStep",
     "MixtureParameters",
+    "Responsibilities",
+    "chunk_e_step",
     "chunk_posterior",
     "e_step",
     "fit_em",
@@ -86,13 +91,15 @@ def chunk_posterior(
     return posterior.responsibilities, posterior.log_evidence
 
 
-def _chunk_e_step(
+def chunk_e_step(
     family: ExponentialFamily,
-    chunk: Chunk,
     natural: Array,
     log_weights: Array,
     log_partition: Array | None,
+    chunk: Chunk,
 ) -> EStep:
+    """The E-step of one chunk: its weighted log-evidence and expected statistics (the function
+    ``e_step`` maps over the chunks, wherever they live)."""
     responsibilities, log_evidence = chunk_posterior(
         family, chunk, natural, log_weights, log_partition
     )
@@ -106,7 +113,7 @@ def _chunk_e_step(
 
 
 def e_step(
-    data: ChunkedData,
+    data: Data,
     natural: Array,
     log_weights: Array,
     log_partition: Array | None = None,
@@ -114,12 +121,11 @@ def e_step(
     """One pass over all chunks: summed log-evidence and expected statistics.
 
     ``log_partition=None`` uses ``A(η)`` exactly (EM); VB passes ``E_q[η]`` as ``natural`` and
-    ``E_q[A(η)]`` here.
+    ``E_q[A(η)]`` here. The chunks' E-steps run where the data live (``data.map_sum``).
     """
-    total = EStep(0.0, SufficientStatistics.zeros(natural.shape[0], natural.shape[1]))
-    for chunk in data.chunks():
-        total = total + _chunk_e_step(data.family, chunk, natural, log_weights, log_partition)
-    return total
+    return data.map_sum(
+        functools.partial(chunk_e_step, data.family, natural, log_weights, log_partition)
+    )
 
 
 def m_step(
@@ -143,14 +149,29 @@ def m_step(
     return MixtureParameters(natural, mixture_weights(counts))
 
 
-def statistics_of_responsibilities(
-    data: ChunkedData, responsibilities: Array
+#: Starting responsibilities: an ``(N, K)`` matrix, or made chunk by chunk by a picklable
+#: ``assign(chunk) -> (n, K)`` (see ``initialization``) so that no ``(N, K)`` matrix is formed.
+Responsibilities = Array | Callable[[Chunk], Array]
+
+
+def _weighted_statistics(chunk: Chunk, responsibilities: Array) -> SufficientStatistics:
+    return chunk.statistics_of(responsibilities * chunk.weights[:, None])
+
+
+def _statistics_of_assignment(
+    assign: Callable[[Chunk], Array], chunk: Chunk
 ) -> SufficientStatistics:
-    """Summed statistics for given responsibilities ``(N, K)`` (used to initialise)."""
-    total = SufficientStatistics.zeros(responsibilities.shape[1], data.n_statistics)
-    for chunk in data.chunks():
-        total = total + chunk.statistics_of(responsibilities[chunk.rows] * chunk.weights[:, None])
-    return total
+    return _weighted_statistics(chunk, assign(chunk))
+
+
+def statistics_of_responsibilities(
+    data: Data, responsibilities: Responsibilities
+) -> SufficientStatistics:
+    """Summed statistics for given responsibilities (used to initialise): an ``(N, K)`` array,
+    or ``assign(chunk) -> (n, K)`` called on every chunk where it lives."""
+    if callable(responsibilities):
+        return data.map_sum(functools.partial(_statistics_of_assignment, responsibilities))
+    return data.map_sum(_weighted_statistics, responsibilities)
 
 
 @attrs.frozen(eq=False)
@@ -160,7 +181,7 @@ class EMResult:
 
 
 def fit_em(
-    data: ChunkedData,
+    data: Data,
     initial: MixtureParameters,
     *,
     max_iter: int,

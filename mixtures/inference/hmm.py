@@ -8,7 +8,9 @@ transition counts — are summed over chunks. The updates read only those sums.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, Generic, TypeVar
 
 import attrs
 import numpy as np
@@ -18,7 +20,8 @@ from mixtures._arrays import float_array
 from mixtures.families.base import ExponentialFamily, empty_components
 from mixtures.families.checks import checked_output
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.inference.data import Chunk, ChunkedData
+from mixtures.inference.data import Chunk, IndependentRows, RowData, Sequences
+from mixtures.inference.em import Responsibilities
 from mixtures.inference.loop import Trajectory, iterate, relative_change
 from mixtures.latent.markov import forward_backward
 from mixtures.latent.weight_priors import DirichletWeights
@@ -29,6 +32,7 @@ __all__ = [
     "HMMPosterior",
     "HMMStatistics",
     "SequenceData",
+    "chunk_hmm_statistics",
     "fit_hmm_em",
     "fit_hmm_vb",
     "hmm_e_step",
@@ -96,34 +100,44 @@ class HMMStatistics:
         )
 
 
-class SequenceData:
+#: The kind of rows a ``SequenceData`` holds (in memory, or on Dask).
+D = TypeVar("D", bound=RowData)
+
+
+class SequenceData(Generic[D]):
     """Concatenated sequences in chunks of whole sequences, with per-row and per-sequence weights.
 
     Per-row weights temper each observation's emission density (``p(x_t | z)^{w_t}``) and weight
     its statistics; per-sequence weights count a sequence ``w`` times (exactly like repeating it).
+    ``data`` holds the rows (in memory or on Dask); its chunks are told which sequences they hold.
     """
 
-    def __init__(
-        self,
-        data: ChunkedData,
-        lengths: NDArray[np.intp],
-        sequence_weights: Array,
-    ) -> None:
-        self.data = data
+    def __init__(self, data: D, lengths: NDArray[np.intp], sequence_weights: Array) -> None:
+        self.data: D = data.with_sequences(lengths, sequence_weights)
         self.lengths = lengths
         self.sequence_weights = sequence_weights
         ends = np.cumsum(lengths)
         self.first_sequence = {
-            int(b.start): int(np.searchsorted(ends, b.start, side="right")) for b in data.bounds
+            int(b.start): int(np.searchsorted(ends, b.start, side="right")) for b in self.data.bounds
         }
-        self.tempered = not np.all(data.weights == 1.0)
-        #: each row's weight times its sequence's: what the statistics and defaults count
-        self.full_weights = data.weights * np.repeat(sequence_weights, lengths)
         self.total_weight = float(self.full_weights.sum())
 
     @property
     def family(self) -> ExponentialFamily:
         return self.data.family
+
+    @functools.cached_property
+    def full_weights(self) -> Any:
+        """Each row's weight times its sequence's: what the statistics and defaults count
+        (``(N,)``; a ``dask.array`` for Dask data)."""
+        row_weights = self.data.weights
+        if np.all(self.sequence_weights == 1.0):
+            return row_weights
+        return row_weights * np.repeat(self.sequence_weights, self.lengths)
+
+    def independent_rows(self) -> IndependentRows:
+        """The rows as independent observations with their full weights (to initialise)."""
+        return IndependentRows(self.data, self.total_weight)
 
     def sequences_of(self, rows: slice) -> slice:
         first = self.first_sequence[int(rows.start)]
@@ -133,6 +147,15 @@ class SequenceData:
         return slice(first, first + count)
 
 
+def _emission_log_likelihood(
+    family: ExponentialFamily, chunk: Chunk, natural: Array, log_partition: Array | None
+) -> Array:
+    log_likelihood = chunk.log_likelihood(family, natural, log_partition)
+    if not np.all(chunk.weights == 1.0):  # tempered: p(x_t | z)^{w_t}
+        log_likelihood = log_likelihood * chunk.weights[:, None]
+    return np.ascontiguousarray(log_likelihood)
+
+
 def chunk_log_likelihood(
     data: SequenceData,
     chunk: Chunk,
@@ -140,10 +163,46 @@ def chunk_log_likelihood(
     log_partition: Array | None,
 ) -> Array:
     """Per-row, per-state emission log-likelihoods of a chunk, tempered by row weights."""
-    log_likelihood = chunk.log_likelihood(data.family, natural, log_partition)
-    if data.tempered:
-        log_likelihood = log_likelihood * chunk.weights[:, None]
-    return np.ascontiguousarray(log_likelihood)
+    return _emission_log_likelihood(data.family, chunk, natural, log_partition)
+
+
+def _sequences(chunk: Chunk) -> Sequences:
+    if chunk.sequences is None:
+        raise ValueError("HMM statistics need chunks of whole sequences (data built with lengths)")
+    return chunk.sequences
+
+
+def chunk_hmm_statistics(
+    family: ExponentialFamily,
+    natural: Array,
+    log_initial: Array,
+    log_transition: Array,
+    log_partition: Array | None,
+    chunk: Chunk,
+) -> HMMStatistics:
+    """Forward–backward over the sequences of one chunk, and their weighted statistics (the
+    function ``hmm_e_step`` maps over the chunks, wherever they live)."""
+    sequences = _sequences(chunk)
+    posterior = forward_backward(
+        _emission_log_likelihood(family, chunk, natural, log_partition),
+        sequences.lengths,
+        log_initial,
+        log_transition,
+    )
+    impossible = ~np.isfinite(posterior.log_evidence)
+    if impossible.any():
+        index = sequences.first + int(np.argmax(impossible))
+        raise ValueError(
+            f"sequence {index} has zero probability under the model (for example a transition "
+            f"forbidden by a structural zero in transmat, or an impossible emission)"
+        )
+    weighted = posterior.marginals * chunk.full_weights()[:, None]
+    return HMMStatistics(
+        float(sequences.weights @ posterior.log_evidence),
+        chunk.statistics_of(weighted),
+        sequences.weights @ posterior.initial_counts,
+        np.einsum("s,sij->ij", sequences.weights, posterior.transition_counts),
+    )
 
 
 def hmm_e_step(
@@ -154,62 +213,52 @@ def hmm_e_step(
     log_partition: Array | None = None,
 ) -> HMMStatistics:
     """Forward–backward over every chunk; statistics weighted by row and sequence weights."""
-    n_states = natural.shape[0]
-    total = HMMStatistics.zeros(n_states, natural.shape[1])
-    for chunk in data.data.chunks():
-        sequences = data.sequences_of(chunk.rows)
-        lengths = data.lengths[sequences]
-        posterior = forward_backward(
-            chunk_log_likelihood(data, chunk, natural, log_partition),
-            lengths,
-            log_initial,
-            log_transition,
+    return data.data.map_sum(
+        functools.partial(
+            chunk_hmm_statistics, data.family, natural, log_initial, log_transition, log_partition
         )
-        impossible = ~np.isfinite(posterior.log_evidence)
-        if impossible.any():
-            index = sequences.start + int(np.argmax(impossible))
-            raise ValueError(
-                f"sequence {index} has zero probability under the model (for example a transition "
-                f"forbidden by a structural zero in transmat, or an impossible emission)"
-            )
-        sequence_weights = data.sequence_weights[sequences]
-        weighted = posterior.marginals * data.full_weights[chunk.rows, None]
-        total = total + HMMStatistics(
-            float(sequence_weights @ posterior.log_evidence),
-            chunk.statistics_of(weighted),
-            sequence_weights @ posterior.initial_counts,
-            np.einsum("s,sij->ij", sequence_weights, posterior.transition_counts),
-        )
-    return total
+    )
 
 
-def statistics_of_responsibilities(data: SequenceData, responsibilities: Array) -> HMMStatistics:
+def _chunk_statistics_of_responsibilities(chunk: Chunk, rows: Array) -> HMMStatistics:
+    """Emissions from the rows, initial counts from first rows, transitions from consecutive
+    rows' outer products."""
+    sequences = _sequences(chunk)
+    first = np.concatenate([[0], np.cumsum(sequences.lengths)[:-1]])
+    follows = np.ones(rows.shape[0], dtype=bool)
+    follows[first] = False  # a sequence's first row has no predecessor
+    transitions = np.einsum(
+        "t,ti,tj->ij",
+        sequences.of_rows()[follows],
+        rows[np.flatnonzero(follows) - 1],
+        rows[follows],
+    )
+    return HMMStatistics(
+        0.0,
+        chunk.statistics_of(rows * chunk.full_weights()[:, None]),
+        sequences.weights @ rows[first],
+        transitions,
+    )
+
+
+def _chunk_statistics_of_assignment(
+    assign: Callable[[Chunk], Array], chunk: Chunk
+) -> HMMStatistics:
+    return _chunk_statistics_of_responsibilities(chunk, assign(chunk.as_independent_rows()))
+
+
+def statistics_of_responsibilities(
+    data: SequenceData, responsibilities: Responsibilities
+) -> HMMStatistics:
     """Statistics implied by given per-row state probabilities (to initialise): emissions from
-    the rows, initial counts from first rows, transitions from consecutive rows' outer products."""
-    n_states = responsibilities.shape[1]
-    total = HMMStatistics.zeros(n_states, data.data.n_statistics)
-    starts = np.concatenate([[0], np.cumsum(data.lengths)[:-1]])
-    for chunk in data.data.chunks():
-        sequences = data.sequences_of(chunk.rows)
-        lengths = data.lengths[sequences]
-        rows = responsibilities[chunk.rows]
-        sequence_weights = data.sequence_weights[sequences]
-        first = starts[sequences] - chunk.rows.start
-        follows = np.ones(rows.shape[0], dtype=bool)
-        follows[first] = False  # a sequence's first row has no predecessor
-        transitions = np.einsum(
-            "t,ti,tj->ij",
-            np.repeat(sequence_weights, lengths)[follows],
-            rows[np.flatnonzero(follows) - 1],
-            rows[follows],
+    the rows, initial counts from first rows, transitions from consecutive rows' outer products.
+    The probabilities are an ``(N, K)`` array, or ``assign(chunk) -> (n, K)`` called on every
+    chunk where it lives (it sees the rows as independent, with their full weights)."""
+    if callable(responsibilities):
+        return data.data.map_sum(
+            functools.partial(_chunk_statistics_of_assignment, responsibilities)
         )
-        total = total + HMMStatistics(
-            0.0,
-            chunk.statistics_of(rows * data.full_weights[chunk.rows, None]),
-            sequence_weights @ rows[first],
-            transitions,
-        )
-    return total
+    return data.data.map_sum(_chunk_statistics_of_responsibilities, responsibilities)
 
 
 def _normalised_rows(counts: Array, previous: Array | None) -> tuple[Array, NDArray[np.bool_]]:

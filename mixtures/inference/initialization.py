@@ -1,16 +1,54 @@
-"""Initial responsibilities: k-means++ seeding, k-means, or random soft assignments."""
+"""Starting responsibilities, made chunk by chunk: k-means++ seeding, k-means, random.
+
+Nothing here holds an ``(N, K)`` matrix or all the rows. k-means++ chooses its seeds on a random
+subsample of at most ``seed_sample_rows`` rows (all rows when there are no more, so results on
+small data are those of k-means++ on all of it); Lloyd's iterations are passes over the chunks
+that sum each cluster's mass and coordinates; and the starting responsibilities are made per
+chunk by a small picklable function (``NearestCentre``, ``RandomResponsibilities``) that
+``statistics_of_responsibilities`` maps over the data wherever it lives. Random draws are tied to
+global row numbers, never to chunks, so the result does not depend on how the rows are chunked
+(in memory or on Dask).
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["INIT_METHODS", "initial_responsibilities", "kmeans_plusplus", "nearest_centre"]
+from mixtures.families.base import ExponentialFamily
+from mixtures.inference.data import Chunk, Data
+from mixtures.latent.mixture import log_mixture_weights
+
+__all__ = [
+    "INIT_METHODS",
+    "MixtureResponsibilities",
+    "NearestCentre",
+    "RandomResponsibilities",
+    "initial_assignment",
+    "kmeans_plusplus",
+    "lloyd",
+    "nearest_centre",
+    "sample_rows",
+    "seed_centres",
+    "seed_sample_rows",
+]
 
 Array = NDArray[np.float64]
 
 INIT_METHODS = ("kmeans++", "kmeans", "random")
 _ROWS_PER_BLOCK = 65536
+#: Random draws come from one generator per block of this many rows (keyed by the block's index).
+RANDOM_BLOCK_ROWS = 4096
+#: The k-means++ subsample holds about this many bytes of features (within the row limits below).
+SEED_SAMPLE_BYTES = 16 * 1024**2
+SEED_SAMPLE_MIN_ROWS = 10_000
+SEED_SAMPLE_MAX_ROWS = 100_000
+#: Lloyd's iterations at most (each one pass over the data).
+LLOYD_MAX_ITER = 100
 
 
 def _squared_distances(features: Array, centres: Array) -> Array:
@@ -32,27 +70,23 @@ def nearest_centre(features: Array, centres: Array) -> tuple[NDArray[np.intp], A
     return labels, distance
 
 
-def _draw_rows(mass: Array, n_draws: int, rng: np.random.Generator) -> NDArray[np.intp]:
-    """Rows drawn with probability proportional to ``mass`` by inverting its cumulative sum, so a
-    row of integer weight w is drawn exactly as often as w adjacent copies of it would be."""
-    cumulative = np.cumsum(mass)
-    draws = rng.random(n_draws) * cumulative[-1]
-    return np.minimum(np.searchsorted(cumulative, draws, side="right"), mass.shape[0] - 1)
-
-
 def kmeans_plusplus(
     features: Array, n_clusters: int, weights: Array, rng: np.random.Generator
 ) -> Array:
     """Greedy k-means++ seeding (Arthur & Vassilvitskii 2007), weighted by sample weights."""
     n_trials = 2 + int(np.log(n_clusters))
-    first = _draw_rows(weights, 1, rng)[0]
+    first = rng.choice(features.shape[0], p=weights / weights.sum())
     centres = [features[first]]
     closest = _squared_distances(features, features[first : first + 1])[:, 0]
     for _ in range(1, n_clusters):
         mass = weights * closest
-        if mass.sum() <= 0:  # every point coincides with a centre already: pick by weight alone
-            mass = weights
-        candidates = _draw_rows(mass, n_trials, rng)
+        total = mass.sum()
+        if total <= 0:  # every point coincides with a centre already: pick by weight alone
+            candidates = rng.choice(features.shape[0], size=n_trials, p=weights / weights.sum())
+        else:
+            cumulative = np.cumsum(mass)
+            draws = rng.random(n_trials) * cumulative[-1]
+            candidates = np.minimum(np.searchsorted(cumulative, draws), features.shape[0] - 1)
         trial = np.minimum(closest[:, None], _squared_distances(features, features[candidates]))
         best = int(np.argmin(weights @ trial))
         closest = trial[:, best]
@@ -66,34 +100,161 @@ def _one_hot(labels: NDArray[np.intp], n_clusters: int) -> Array:
     return out
 
 
-def _lloyd(
-    features: Array, centres: Array, weights: Array, max_iter: int = 100
-) -> NDArray[np.intp]:
-    labels, _ = nearest_centre(features, centres)
-    for _ in range(max_iter):
-        membership = _one_hot(labels, centres.shape[0]) * weights[:, None]
-        mass = membership.sum(0)
-        occupied = mass > 0
-        centres = centres.copy()
-        centres[occupied] = (membership.T @ features)[occupied] / mass[occupied, None]
-        new_labels, _ = nearest_centre(features, centres)
-        if np.array_equal(new_labels, labels):
-            break
-        labels = new_labels
-    return labels
+def _uniform_draws(seed: int, rows: slice, n_columns: int) -> Array:
+    """Uniform draws ``(n, n_columns)`` for global rows ``rows``, the same however the rows are
+    chunked: block ``j`` of ``RANDOM_BLOCK_ROWS`` rows always gets the generator ``(seed, j)``."""
+    first, last = rows.start // RANDOM_BLOCK_ROWS, (rows.stop - 1) // RANDOM_BLOCK_ROWS
+    blocks = [
+        np.random.default_rng([seed, j]).random((RANDOM_BLOCK_ROWS, n_columns))
+        for j in range(first, last + 1)
+    ]
+    offset = rows.start - first * RANDOM_BLOCK_ROWS
+    return np.concatenate(blocks)[offset : offset + rows.stop - rows.start]
 
 
-def initial_responsibilities(
-    method: str, features: Array, weights: Array, n_components: int, rng: np.random.Generator
-) -> Array:
-    """``(N, K)`` starting responsibilities by ``method`` (one of ``INIT_METHODS``)."""
-    if method == "random":
-        values = rng.uniform(size=(features.shape[0], n_components))
+# ----------------------------------------------------------------------------- per-chunk assignments
+@attrs.frozen(eq=False)
+class NearestCentre:
+    """Each row wholly to its nearest centre in ``family.init_features`` coordinates."""
+
+    family: ExponentialFamily
+    centres: Array
+
+    def __call__(self, chunk: Chunk) -> Array:
+        features = np.asarray(self.family.init_features(chunk.x), dtype=np.float64)
+        return _one_hot(nearest_centre(features, self.centres)[0], self.centres.shape[0])
+
+
+@attrs.frozen(eq=False)
+class RandomResponsibilities:
+    """Uniform random soft responsibilities, normalised per row, keyed by global row numbers."""
+
+    seed: int
+    n_components: int
+
+    def __call__(self, chunk: Chunk) -> Array:
+        values = _uniform_draws(self.seed, chunk.rows, self.n_components)
         return values / values.sum(1, keepdims=True)
-    counted = weights > 0
-    centres = kmeans_plusplus(features[counted], n_components, weights[counted], rng)
+
+
+@attrs.frozen(eq=False)
+class MixtureResponsibilities:
+    """Each row's responsibilities under a fitted mixture (weights ``(K,)``, natural parameters
+    ``(K, S)`` of ``family``): an HMM's ``init="mixture"``."""
+
+    family: ExponentialFamily
+    natural: Array
+    weights: Array
+
+    def __call__(self, chunk: Chunk) -> Array:
+        from mixtures.inference.em import chunk_posterior
+
+        return chunk_posterior(self.family, chunk, self.natural, log_mixture_weights(self.weights))[0]
+
+
+# ----------------------------------------------------------------------------- row samples
+@attrs.frozen(eq=False)
+class RowSample:
+    """Some rows' global indices, ``init_features`` and weights, gathered chunk by chunk: ``+``
+    joins two samples' pieces, ``arrays()`` gives them in row order (one copy at the end)."""
+
+    pieces: tuple[tuple[NDArray[np.intp], Array, Array], ...]
+
+    def __add__(self, other: RowSample) -> RowSample:
+        return RowSample(self.pieces + other.pieces)
+
+    def arrays(self) -> tuple[NDArray[np.intp], Array, Array]:
+        """Rows ``(n,)``, features ``(n, F)`` and weights ``(n,)`` in row order."""
+        pieces = sorted(self.pieces, key=lambda piece: int(piece[0][0]) if piece[0].size else -1)
+        rows, features, weights = (np.concatenate(part) for part in zip(*pieces, strict=True))
+        return rows, features, weights
+
+
+def _chunk_sample(
+    family: ExponentialFamily, seed: int | None, probability: float, chunk: Chunk
+) -> RowSample:
+    """The rows of a chunk with a positive weight, each kept with ``probability`` (all of them
+    when ``seed`` is None)."""
+    keep = chunk.weights > 0
+    if seed is not None:
+        keep &= _uniform_draws(seed, chunk.rows, 1)[:, 0] < probability
+    chosen = np.flatnonzero(keep)
+    features = np.asarray(family.init_features(chunk.x[chosen]), dtype=np.float64)
+    return RowSample(
+        ((chunk.rows.start + chosen, features.reshape(chosen.size, -1), chunk.weights[chosen]),)
+    )
+
+
+def seed_sample_rows(data: Data) -> int:
+    """How many rows k-means++ seeds on: about ``SEED_SAMPLE_BYTES`` of features, within
+    [``SEED_SAMPLE_MIN_ROWS``, ``SEED_SAMPLE_MAX_ROWS``]."""
+    by_size = SEED_SAMPLE_BYTES // (8 * max(data.n_statistics, 1))
+    return int(min(SEED_SAMPLE_MAX_ROWS, max(SEED_SAMPLE_MIN_ROWS, by_size)))
+
+
+def sample_rows(data: Data, n_rows: int, rng: np.random.Generator) -> RowSample:
+    """The rows with positive weight, all of them when ``data`` has at most ``n_rows`` rows,
+    otherwise each kept with probability ``n_rows / N`` (about ``n_rows`` of them), in one pass."""
+    if data.n_samples <= n_rows:
+        return data.map_sum(functools.partial(_chunk_sample, data.family, None, 1.0))
+    seed = int(rng.integers(2**63))
+    sample = data.map_sum(
+        functools.partial(_chunk_sample, data.family, seed, n_rows / data.n_samples)
+    )
+    if sample.arrays()[0].size == 0:  # every sampled row had weight zero: take all weighted rows
+        return data.map_sum(functools.partial(_chunk_sample, data.family, None, 1.0))
+    return sample
+
+
+def seed_centres(data: Data, n_clusters: int, rng: np.random.Generator) -> Array:
+    """k-means++ centres ``(K, F)`` chosen on a bounded sample of the rows (``sample_rows``)."""
+    _, features, weights = sample_rows(data, seed_sample_rows(data), rng).arrays()
+    return kmeans_plusplus(features, n_clusters, weights, rng)
+
+
+# ----------------------------------------------------------------------------- Lloyd
+@attrs.frozen(eq=False)
+class ClusterSums:
+    """Weighted mass ``(K,)`` and coordinate sums ``(K, F)`` of the rows nearest each centre."""
+
+    mass: Array
+    sums: Array
+
+    def __add__(self, other: ClusterSums) -> ClusterSums:
+        return ClusterSums(self.mass + other.mass, self.sums + other.sums)
+
+
+def _chunk_cluster_sums(family: ExponentialFamily, centres: Array, chunk: Chunk) -> ClusterSums:
+    features = np.asarray(family.init_features(chunk.x), dtype=np.float64)
+    membership = _one_hot(nearest_centre(features, centres)[0], centres.shape[0])
+    membership *= chunk.weights[:, None]
+    return ClusterSums(membership.sum(0), membership.T @ features)
+
+
+def lloyd(data: Data, centres: Array, max_iter: int = LLOYD_MAX_ITER) -> Array:
+    """Lloyd's k-means from ``centres``, one pass over the data per iteration, until the
+    centres (and so the assignments) stop changing; a centre that loses all its rows stays."""
+    for _ in range(max_iter):
+        sums = data.map_sum(functools.partial(_chunk_cluster_sums, data.family, centres))
+        occupied = sums.mass > 0
+        updated = centres.copy()
+        updated[occupied] = sums.sums[occupied] / sums.mass[occupied, None]
+        if np.array_equal(updated, centres):
+            break
+        centres = updated
+    return centres
+
+
+def initial_assignment(
+    method: str, data: Data, n_components: int, rng: np.random.Generator
+) -> Callable[[Chunk], Array]:
+    """The per-chunk starting responsibilities of ``method`` (one of ``INIT_METHODS``):
+    ``assign(chunk) -> (n, K)``, to map over the data with ``statistics_of_responsibilities``."""
+    if method == "random":
+        return RandomResponsibilities(int(rng.integers(2**63)), n_components)
+    if method not in ("kmeans++", "kmeans"):
+        raise ValueError(f"init must be one of {INIT_METHODS} or an (N, K) array; got {method!r}")
+    centres = seed_centres(data, n_components, rng)
     if method == "kmeans":
-        return _one_hot(_lloyd(features, centres, weights), n_components)
-    if method == "kmeans++":
-        return _one_hot(nearest_centre(features, centres)[0], n_components)
-    raise ValueError(f"init must be one of {INIT_METHODS} or an (N, K) array; got {method!r}")
+        centres = lloyd(data, centres)
+    return NearestCentre(data.family, centres)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from mixtures.inference.data import ChunkedData
+from mixtures.inference.data import Data
 from mixtures.inference.em import EStep, e_step
 from mixtures.inference.loop import Trajectory, iterate, relative_change
 from mixtures.latent.weight_priors import WeightPrior
@@ -41,7 +41,7 @@ def posterior_from_statistics(
 
 
 def elbo_terms(
-    data: ChunkedData, q: VariationalPosterior, prior: ConjugatePrior, weight_prior: WeightPrior
+    data: Data, q: VariationalPosterior, prior: ConjugatePrior, weight_prior: WeightPrior
 ) -> tuple[EStep, float]:
     """The E-step under ``q`` and the total ELBO."""
     result = e_step(
@@ -59,7 +59,7 @@ def elbo_terms(
 
 
 def fit_vb(
-    data: ChunkedData,
+    data: Data,
     prior: ConjugatePrior,
     weight_prior: WeightPrior,
     initial: VariationalPosterior,

@@ -12,7 +12,8 @@ from numpy.typing import NDArray
 from mixtures._validation import as_data_matrix, as_sample_weight, check_int
 from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning, UnvisitedStateWarning
 from mixtures.families.base import Components, ExponentialFamily
-from mixtures.inference.data import ChunkedData
+from mixtures.inference.data import ChunkedData, chunked_data, configured_prior
+from mixtures.inference.em import Responsibilities
 from mixtures.inference.hmm import (
     HMMParameters,
     HMMPosterior,
@@ -25,11 +26,17 @@ from mixtures.inference.hmm import (
     hmm_m_step,
     statistics_of_responsibilities,
 )
-from mixtures.inference.initialization import INIT_METHODS, initial_responsibilities
+from mixtures.inference.initialization import (
+    INIT_METHODS,
+    MixtureResponsibilities,
+    initial_assignment,
+)
 from mixtures.inference.loop import best_run
+from mixtures.inference.online import OnlineMode
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
 from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models._latent_model import LatentModel
+from mixtures.models._online import OnlineHMM
 from mixtures.priors import ConjugatePrior, default_prior
 
 __all__ = ["HMM", "check_lengths"]
@@ -65,7 +72,7 @@ def check_lengths(lengths: Any, n_samples: int) -> NDArray[np.intp]:
     return values
 
 
-class HMM(LatentModel):
+class HMM(OnlineHMM, LatentModel):
     """A hidden Markov model: ``z_0 ~ startprob``, ``z_t | z_{t−1} ~ transmat[z_{t−1}]``,
     ``x_t | z_t = k ~ family(η_k)``.
 
@@ -90,7 +97,13 @@ class HMM(LatentModel):
         VB priors on the initial distribution and on each transition row (default concentration 1).
     fixed : sequence of {"startprob", "transmat", "components"}
         Parameters kept at their initial values while the others are learnt (EM).
+    online : OnlineMode or None
+        How ``partial_fit`` learns from batches of whole sequences: ``ExactPasses()``,
+        ``StepwiseEM(...)`` (the default for EM) or ``StochasticVB(total_samples=N, ...)`` (the
+        default for VB); as for ``Mixture``. ``fit`` ignores it.
 
+    Notes
+    -----
     ``fit(X, lengths=None, sample_weight=None, sequence_weight=None)``: sequences concatenated
     along rows; ``sample_weight`` tempers each observation's emission (and weights its
     statistics), ``sequence_weight`` counts each sequence that many times.
@@ -99,7 +112,7 @@ class HMM(LatentModel):
     size_name = "n_states"
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
-    fit_specific_state = ("posterior_", "priors_", "_structural_zeros")
+    fit_specific_state = ("posterior_", "priors_", "prior_", "_structural_zeros", "online_state_")
 
     family_: ExponentialFamily
     startprob_: Array
@@ -125,6 +138,7 @@ class HMM(LatentModel):
         start_prior: DirichletWeights | None = None,
         transition_prior: DirichletWeights | None = None,
         fixed: tuple[str, ...] = (),
+        online: OnlineMode | None = None,
     ) -> None:
         self.family = family
         self.n_states = n_states
@@ -140,6 +154,7 @@ class HMM(LatentModel):
         self.start_prior = start_prior
         self.transition_prior = transition_prior
         self.fixed = fixed
+        self.online = online
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
@@ -182,7 +197,7 @@ class HMM(LatentModel):
         # data-derived settings see each row with its full weight (row × sequence)
         family, warm = self._start_fit(family, x, row_weights * np.repeat(sequence_weights, lengths_))
         data = SequenceData(
-            ChunkedData(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
+            chunked_data(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
             lengths_,
             sequence_weights,
         )
@@ -194,20 +209,24 @@ class HMM(LatentModel):
         self._store_common(family, X, x)
         return self
 
-    def _initial_responsibilities(self, data: SequenceData, rng: np.random.Generator) -> Array:
-        x = data.data.x
-        if self.init == "mixture":
+    def _initial_responsibilities(
+        self, data: SequenceData, rng: np.random.Generator
+    ) -> Responsibilities:
+        """Starting state probabilities, made chunk by chunk where the rows live (no ``(N, K)``
+        matrix): the rows are clustered as independent observations with their full weights."""
+        rows = data.independent_rows()
+        if self.init == "mixture":  # a Mixture fitted on the same data
             from mixtures.models.mixture import Mixture
 
-            mixture = Mixture(
-                data.family, self.n_states, random_state=int(rng.integers(2**31)), max_iter=50
-            )
+            seed = int(rng.integers(2**31))
+            mixture = Mixture(data.family, self.n_states, random_state=seed, max_iter=50)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                mixture.fit(x, sample_weight=data.full_weights)
-            return mixture.predict_proba(x)
-        features = data.family.init_features(x)
-        return initial_responsibilities(self.init, features, data.full_weights, self.n_states, rng)
+                mixture._fit_expectation_maximisation(rows, np.random.default_rng(seed), False)
+            return MixtureResponsibilities(
+                data.family, mixture.components_.natural, mixture.weights_
+            )
+        return initial_assignment(self.init, rows, self.n_states, rng)
 
     def _given_parameters(self, data: SequenceData) -> HMMParameters:
         if len(self.init) != 3 or not isinstance(self.init[2], Components):
@@ -224,7 +243,9 @@ class HMM(LatentModel):
     def _fit_baum_welch(self, data: SequenceData, rng: np.random.Generator, warm: bool) -> None:
         prior = None
         if self.prior is not None:
-            prior = self.prior.for_data(data.family, data.data.x, data.full_weights, self.n_states)
+            prior = configured_prior(
+                self.prior, data.family, data.data.x, data.full_weights, self.n_states
+            )
         if warm:
             starts = [HMMParameters(self.startprob_, self.transmat_, self.components_.natural)]
         elif isinstance(self.init, tuple):
@@ -244,6 +265,8 @@ class HMM(LatentModel):
             ),
             lambda result: result.trajectory.objective,
         )
+        if prior is not None:
+            self.prior_ = prior
         # zeros of the starting parameters stay zero under EM: they are structural, not estimated
         self._structural_zeros = (best_start.startprob == 0, best_start.transmat == 0)
         parameters = best.trajectory.parameters
@@ -267,22 +290,11 @@ class HMM(LatentModel):
             )
 
     def _fit_variational(self, data: SequenceData, rng: np.random.Generator, warm: bool) -> None:
-        n_states = self.n_states
         if warm and hasattr(self, "posterior_"):
             priors = self.priors_
             starts = [self.posterior_]
         else:
-            component_prior = self.prior if self.prior is not None else default_prior(data.family)
-            priors = HMMPriors(
-                component_prior.for_data(data.family, data.data.x, data.full_weights, n_states),
-                (self.start_prior or DirichletWeights(concentration=1.0)).for_data(n_states),
-                tuple(
-                    (self.transition_prior or DirichletWeights(concentration=1.0)).for_data(
-                        n_states
-                    )
-                    for _ in range(n_states)
-                ),
-            )
+            priors = self._variational_priors(data)
             if isinstance(self.init, tuple):
                 raise ValueError("inference='vb' starts from responsibilities; pass a string init")
             starts = [
@@ -296,13 +308,31 @@ class HMM(LatentModel):
             lambda start: fit_hmm_vb(data, priors, start, max_iter=self.max_iter, tol=self._tolerance()),
             lambda trajectory: trajectory.objective,
         )
-        q = best.parameters
+        self._store_posterior(best.parameters, priors, data.family)
+        self._store_trajectory(best)
+
+    def _variational_priors(self, data: SequenceData) -> HMMPriors:
+        """The priors of VB resolved on ``data``: emissions, start and one per transition row."""
+        n_states = self.n_states
+        component_prior = self.prior if self.prior is not None else default_prior(data.family)
+        return HMMPriors(
+            configured_prior(
+                component_prior, data.family, data.data.x, data.full_weights, n_states
+            ),
+            (self.start_prior or DirichletWeights(concentration=1.0)).for_data(n_states),
+            tuple(
+                (self.transition_prior or DirichletWeights(concentration=1.0)).for_data(n_states)
+                for _ in range(n_states)
+            ),
+        )
+
+    def _store_posterior(self, q: HMMPosterior, priors: HMMPriors, family: ExponentialFamily) -> None:
+        """The fitted attributes of a variational posterior (also after ``partial_fit``)."""
         self.priors_ = priors
         self.posterior_ = q
         self.startprob_ = q.start.mean_weights()
         self.transmat_ = q.mean_transmat()
-        self.components_ = data.family.components(q.components.posterior_mean_natural())
-        self._store_trajectory(best)
+        self.components_ = family.components(q.components.posterior_mean_natural())
 
     # ------------------------------------------------------------------ using a fit
     def _sequences(self, X: Any, lengths: Any) -> SequenceData:

@@ -9,24 +9,27 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import log_sum_exp_rows
-from mixtures._validation import as_data_matrix, as_sample_weight, check_int
+from mixtures._validation import as_data_matrix, as_sample_weight, check_int, is_dask_array
 from mixtures.exceptions import EmptyComponentWarning
 from mixtures.families.base import Components, ExponentialFamily
-from mixtures.inference.data import ChunkedData
+from mixtures.inference.data import ChunkedData, Data, chunked_data, configured_prior
 from mixtures.inference.em import (
     EStep,
     MixtureParameters,
+    Responsibilities,
     chunk_posterior,
     fit_em,
     m_step,
     statistics_of_responsibilities,
 )
-from mixtures.inference.initialization import INIT_METHODS, initial_responsibilities
+from mixtures.inference.initialization import INIT_METHODS, initial_assignment
 from mixtures.inference.loop import best_run
+from mixtures.inference.online import OnlineMode
 from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
 from mixtures.models._latent_model import LatentModel
+from mixtures.models._online import OnlineMixture
 from mixtures.priors import ConjugatePrior, default_prior
 
 __all__ = ["Mixture"]
@@ -36,7 +39,7 @@ Array = NDArray[np.float64]
 EFFECTIVE_WEIGHT = 0.01
 
 
-class Mixture(LatentModel):
+class Mixture(OnlineMixture, LatentModel):
     """A finite mixture ``p(x) = Σ_k π_k p(x | η_k)`` of one exponential family.
 
     Parameters
@@ -78,6 +81,12 @@ class Mixture(LatentModel):
     weight_prior : WeightPrior or None
         Prior on the mixing weights for VB: ``DirichletWeights(concentration)`` (default, with
         concentration ``1/K``) or ``StickBreaking(concentration)``.
+    online : OnlineMode or None
+        How ``partial_fit`` learns from a stream of batches (see ``docs/online.md``):
+        ``ExactPasses()`` (sums each pass's statistics; ``end_pass()`` applies ``fit``'s update,
+        so passes equal iterations), ``StepwiseEM(kappa=0.6, tau=1.0)`` (online EM; the default
+        for EM) or ``StochasticVB(total_samples=N, kappa=0.6, tau=1.0)`` (stochastic VB; the
+        default for VB). ``fit`` ignores it.
 
     Attributes
     ----------
@@ -89,13 +98,16 @@ class Mixture(LatentModel):
     is the ELBO per unit of sample weight, ``weights_`` and ``components_`` are posterior means,
     ``posterior_`` holds ``q`` (``posterior_.components``, ``posterior_.weights``), ``prior_`` the
     resolved prior, ``effective_components_`` marks the components that received at least 1% of
-    the data (their expected counts) and ``n_effective_components_`` counts them.
+    the data (their expected counts) and ``n_effective_components_`` counts them. After
+    ``partial_fit``, ``online_state_`` holds the online state, ``n_iter_`` counts its updates
+    and ``lower_bounds_`` holds the objective of each update (see ``partial_fit``).
     """
 
     size_name = "n_components"
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
-    fit_specific_state = (  # set by VB or MAP fits only
+    fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
         "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
+        "online_state_",
     )
 
     # fitted attributes (set by fit)
@@ -121,6 +133,7 @@ class Mixture(LatentModel):
         chunk_size: int | None = None,
         prior: ConjugatePrior | None = None,
         weight_prior: WeightPrior | None = None,
+        online: OnlineMode | None = None,
     ) -> None:
         self.family = family
         self.n_components = n_components
@@ -134,6 +147,7 @@ class Mixture(LatentModel):
         self.chunk_size = chunk_size
         self.prior = prior
         self.weight_prior = weight_prior
+        self.online = online
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
@@ -161,7 +175,7 @@ class Mixture(LatentModel):
         x = as_data_matrix(X)
         weights = as_sample_weight(sample_weight, x.shape[0])
         family, warm = self._start_fit(family, x, weights)
-        data = ChunkedData(family, x, weights, chunk_size=self.chunk_size)
+        data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
 
         rng = np.random.default_rng(self.random_state)
         if self.inference == "vb":
@@ -171,13 +185,15 @@ class Mixture(LatentModel):
         self._store_common(family, X, x)
         return self
 
-    def _resolved_prior(self, data: ChunkedData) -> ConjugatePrior:
+    def _resolved_prior(self, data: Data) -> ConjugatePrior:
         if self.warm_start and hasattr(self, "prior_"):
             return self.prior_
         prior = self.prior if self.prior is not None else default_prior(data.family)
-        return prior.for_data(data.family, data.x, data.weights, self.n_components)
+        return configured_prior(
+            prior, data.family, data.x, data.weights, self.n_components  # type: ignore[attr-defined]
+        )
 
-    def _fit_expectation_maximisation(self, data: ChunkedData, rng: np.random.Generator, warm: bool) -> None:
+    def _fit_expectation_maximisation(self, data: Data, rng: np.random.Generator, warm: bool) -> None:
         prior = None if self.prior is None else self._resolved_prior(data)
         if warm:
             starts = [MixtureParameters(self.components_.natural, self.weights_)]
@@ -209,7 +225,7 @@ class Mixture(LatentModel):
                 stacklevel=4,
             )
 
-    def _fit_variational(self, data: ChunkedData, rng: np.random.Generator, warm: bool) -> None:
+    def _fit_variational(self, data: Data, rng: np.random.Generator, warm: bool) -> None:
         prior = self._resolved_prior(data)
         weight_prior = (
             self.weight_prior_ if warm and hasattr(self, "weight_prior_")
@@ -233,28 +249,35 @@ class Mixture(LatentModel):
             ),
             lambda trajectory: trajectory.objective,
         )
-        posterior = best.parameters
+        self._store_posterior(best.parameters, prior, weight_prior, data.family)
+        self._store_trajectory(best)
+
+    def _store_posterior(
+        self,
+        posterior: VariationalPosterior,
+        prior: ConjugatePrior,
+        weight_prior: WeightPrior,
+        family: ExponentialFamily,
+    ) -> None:
+        """The fitted attributes of a variational posterior (also after ``partial_fit``)."""
         self.prior_ = prior
         self.weight_prior_ = weight_prior
         self.posterior_ = posterior
         self.weights_ = posterior.weights.mean_weights()
-        self.components_ = data.family.components(posterior.components.posterior_mean_natural())
+        self.components_ = family.components(posterior.components.posterior_mean_natural())
         counts = posterior.weights.data_counts(weight_prior)
         self.effective_components_ = counts >= EFFECTIVE_WEIGHT * counts.sum()
         self.n_effective_components_ = int(self.effective_components_.sum())
-        self._store_trajectory(best)
 
-    def _initial_statistics(self, data: ChunkedData, rng: np.random.Generator) -> EStep:
-        if isinstance(self.init, str):
-            features = data.family.init_features(data.x)
-            responsibilities = initial_responsibilities(
-                self.init, features, data.weights, self.n_components, rng
-            )
+    def _initial_statistics(self, data: Data, rng: np.random.Generator) -> EStep:
+        responsibilities: Responsibilities
+        if isinstance(self.init, str):  # made chunk by chunk: no (N, K) matrix
+            responsibilities = initial_assignment(self.init, data, self.n_components, rng)
         else:
             responsibilities = self._given_responsibilities(data.n_samples)
         return EStep(0.0, statistics_of_responsibilities(data, responsibilities))
 
-    def _given_parameters(self, data: ChunkedData) -> MixtureParameters:
+    def _given_parameters(self, data: Data) -> MixtureParameters:
         if len(self.init) != 2 or not isinstance(self.init[1], Components):
             raise ValueError(
                 "init given as a tuple must be (weights, components), components built e.g. by "
@@ -307,6 +330,12 @@ class Mixture(LatentModel):
     def _chunks(self, x: Array) -> ChunkedData:
         return ChunkedData(self.family_, x, np.ones(x.shape[0]), chunk_size=self.chunk_size, cache_bytes=0)
 
+    def _per_block(self, method: Any, X: Any, n_columns: int | None) -> Any:
+        from mixtures.distributed import per_block
+
+        self._check_is_fitted("components_")
+        return per_block(method, X, n_columns)
+
     def _posterior(self, X: Any) -> tuple[Array, Array]:
         x = self._validated(X)
         natural, log_weights, log_partition = self._e_step_terms()
@@ -321,7 +350,10 @@ class Mixture(LatentModel):
     def predict_proba(self, X: Any) -> Array:
         """Posterior probability of each component for each row: ``(n_samples, K)``.
 
-        After VB these are the variational responsibilities (the E-step under ``q``)."""
+        After VB these are the variational responsibilities (the E-step under ``q``). For a
+        ``dask.array`` a Dask array, computed block by block where the blocks live."""
+        if is_dask_array(X):
+            return self._per_block(self.predict_proba, X, len(self.weights_))
         return self._posterior(X)[0]
 
     def predict(self, X: Any) -> NDArray[np.intp]:
@@ -332,7 +364,9 @@ class Mixture(LatentModel):
         """``log p(x_n)`` under the fitted mixture: ``(n_samples,)``.
 
         After VB this is the posterior predictive ``log Σ_k E[π_k] p(x_n | data, k)`` (for a
-        Gaussian, a mixture of Student-t densities)."""
+        Gaussian, a mixture of Student-t densities). For a ``dask.array`` a Dask array."""
+        if is_dask_array(X):
+            return self._per_block(self.score_samples, X, None)
         if not hasattr(self, "posterior_"):
             return self._posterior(X)[1]
         x = self._validated(X)
