@@ -35,6 +35,15 @@ def test_example_runs(name: str, tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().out.strip()
 
 
+def test_out_of_core_example_streams_a_small_file(tmp_path: Path, capsys) -> None:
+    """The out-of-core example at a small size (its default writes 240 MB)."""
+    arguments = ["--rows", "60000", "--batch-rows", "5000", "--passes", "2", "--dir", str(tmp_path)]
+    assert _load("out_of_core").main(arguments) == 0
+    out = capsys.readouterr().out
+    assert "stochastic VB" in out and "exact passes" in out and "peak resident memory" in out
+    assert not (tmp_path / "out_of_core.npy").exists()  # removed without --keep
+
+
 @pytest.mark.parametrize("name", ["seed_em", "seed_vb", "bernoulli_digits", "hmm_regimes", "hmm_counts"])
 def test_example_plots(name: str, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
