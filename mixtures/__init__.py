@@ -26,6 +26,8 @@ from mixtures.families import (
     TiedGaussian,
     extra,
 )
+from mixtures.inference.online import ExactPasses, OnlineMode, StepwiseEM, StochasticVB
+from mixtures.io import load
 from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
 from mixtures.models import HMM, Mixture, select_model
 from mixtures.priors import (
@@ -55,6 +57,7 @@ __all__ = [
     "Dirichlet",
     "DirichletWeights",
     "EmptyComponentWarning",
+    "ExactPasses",
     "ExponentialFamily",
     "Gamma",
     "Gaussian",
@@ -64,10 +67,13 @@ __all__ = [
     "NormalGamma",
     "NormalWishart",
     "NotFittedError",
+    "OnlineMode",
     "Poisson",
     "SphericalGaussian",
     "SphericalNormalGamma",
+    "StepwiseEM",
     "StickBreaking",
+    "StochasticVB",
     "SufficientStatistics",
     "TiedGaussian",
     "TiedNormalWishart",
@@ -75,6 +81,7 @@ __all__ = [
     "WeightPrior",
     "__version__",
     "extra",
+    "load",
     "select_model",
     "testing",
 ]

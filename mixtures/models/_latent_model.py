@@ -3,15 +3,17 @@ and the validation of data given to a fitted model."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._validation import as_data_matrix, check_int, check_real
+from mixtures._validation import as_data_matrix, check_int, check_real, is_dask_array
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.families.base import Components, ExponentialFamily
+from mixtures.inference.data import check_rows, configured_family
 from mixtures.inference.loop import Trajectory
 from mixtures.models._estimator import Estimator
 from mixtures.models.families import resolve_family
@@ -67,7 +69,8 @@ class LatentModel(Estimator):
         self, family: ExponentialFamily, x: Array, weights: Array
     ) -> tuple[ExponentialFamily, bool]:
         """The family for this fit and whether it warm-starts: a warm start keeps the fitted family;
-        a fresh fit forgets the previous fit's state and configures ``family`` on ``x``."""
+        a fresh fit forgets the previous fit's state and configures ``family`` on ``x``. The rows
+        are checked block by block (on the workers for a ``dask.array``)."""
         size = getattr(self, self.size_name)
         if x.shape[0] < size:
             raise ValueError(f"{self.size_name}={size} must be <= n_samples={x.shape[0]}")
@@ -78,8 +81,8 @@ class LatentModel(Estimator):
         else:
             for stale in self.fit_specific_state:
                 self.__dict__.pop(stale, None)
-        family.validate(x)
-        return (family if warm else family.for_data(x, weights)), warm
+        check_rows(family, x)
+        return (family if warm else configured_family(family, x, weights)), warm
 
     def _tolerance(self) -> float:
         tol = self.tol
@@ -132,5 +135,28 @@ class LatentModel(Estimator):
         self._check_is_fitted("components_")
         x = as_data_matrix(X)
         self._check_features(x)
-        self.family_.validate(x)
+        check_rows(self.family_, x)
+        if is_dask_array(x):  # checked on the workers; what uses it here needs it in memory
+            x = np.asarray(x)
         return x
+
+    # ------------------------------------------------------------------ model files
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this model to a safe model file (see ``docs/model-files.md``).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write; exactly this path (``.npz`` is conventional but not added), replaced
+            atomically if it exists. ``mixtures.load(path)`` reads the model back, fitted
+            attributes and settings bit for bit; an unfitted model is saved with its settings.
+
+        Raises
+        ------
+        ValueError
+            If the model holds something a model file cannot (e.g. a family class of your own
+            that is not registered with ``mixtures.io.register_family``); the message names it.
+        """
+        from mixtures.io import save  # the file format knows the estimators, not vice versa
+
+        save(self, path)
