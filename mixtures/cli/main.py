@@ -1,0 +1,383 @@
+"""The ``mixtures`` command: ``fit``, ``predict`` and ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+import numpy as np
+
+from mixtures.cli.progress import ProgressBar
+from mixtures.cli.summary import summary
+from mixtures.cli.table import Table, read_table
+from mixtures.inference.loop import observe_iterations
+from mixtures.models import HMM, Mixture
+from mixtures.models.families import FAMILY_ALIASES, resolve_family
+
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
+
+#: Exit statuses (also in ``docs/cli.md``).
+EXIT_OK = 0
+EXIT_ERROR = 1  # bad data, a file that cannot be read or written, an impossible fit
+EXIT_USAGE = 2  # a malformed command line (argparse's own status)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
+
+PROG = "mixtures"
+PLOT_HINT = 'plots need matplotlib: pip install "mixtures[plot]"'
+
+
+class CommandError(Exception):
+    """An error to report in one line on stderr, with ``EXIT_ERROR``."""
+
+
+# ---------------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``mixtures`` command and its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Fit mixture models and hidden Markov models to CSV files, and use them.",
+        epilog="exit status: 0 success, 1 error (bad data, unreadable file, impossible fit), "
+        "2 bad command line, 130 interrupted",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,predict,demo}")
+
+    fit = commands.add_parser(
+        "fit", help="fit a model to a CSV file",
+        description="Fit a mixture (or, with --hmm, a hidden Markov model) to the numeric columns "
+        "of a CSV file, print a summary and save the model.",
+    )
+    fit.add_argument("data", help="CSV file: numeric columns, optional header line")
+    fit.add_argument(
+        "--family", "-f", required=True, choices=sorted(FAMILY_ALIASES), metavar="FAMILY",
+        help=f"component family: {', '.join(sorted(FAMILY_ALIASES))}",
+    )
+    fit.add_argument("--components", "-k", required=True, type=int, metavar="K",
+                     help="number of components (states for --hmm)")
+    fit.add_argument("--inference", choices=("em", "vb"), default="em",
+                     help="EM (maximum likelihood) or variational Bayes (default: em)")
+    fit.add_argument("--n-init", type=int, default=1, help="restarts; the best is kept (default: 1)")
+    fit.add_argument("--max-iter", type=int, default=100, help="iterations per run (default: 100)")
+    fit.add_argument("--tol", type=float, default=None,
+                     help="convergence tolerance (default: the model's, 1e-3 EM / 1e-6 VB and HMM)")
+    fit.add_argument("--seed", type=int, default=None, help="random seed for initialisation")
+    fit.add_argument("--hmm", action="store_true", help="fit a hidden Markov model instead of a mixture")
+    fit.add_argument(
+        "--lengths-column", metavar="COL",
+        help="with --hmm: column whose consecutive equal values mark one sequence (not a feature)",
+    )
+    fit.add_argument("--out", "-o", metavar="MODEL", help="save the fitted model to this file (.npz)")
+    fit.add_argument("--plot", metavar="PNG", help="save a picture of the fit (needs matplotlib)")
+    _add_table_options(fit)
+    _add_output_options(fit)
+
+    predict = commands.add_parser(
+        "predict", help="label the rows of a CSV file with a saved model",
+        description="Write the most probable component (for an HMM, the Viterbi state) of every "
+        "row as CSV.",
+    )
+    predict.add_argument("model", help="a model saved by 'mixtures fit --out'")
+    predict.add_argument("data", help="CSV file with the columns the model was fitted to")
+    predict.add_argument("--proba", action="store_true",
+                         help="also write each component's (state's) posterior probability")
+    predict.add_argument("--out", "-o", metavar="CSV", help="write here instead of to stdout")
+    predict.add_argument("--lengths-column", metavar="COL",
+                         help="for an HMM: column marking the sequences (as for fit)")
+    _add_table_options(predict)
+
+    demo = commands.add_parser(
+        "demo", help="run the seed example by EM and VB and a Bernoulli mixture, and draw them",
+        description="Fit the seed example (1000 points from a 2-D mixture of three Gaussians) by "
+        "EM and by variational Bayes, and a Bernoulli mixture to noisy binary pictures; print "
+        "their summaries and write their pictures.",
+    )
+    demo.add_argument("--out-dir", default="mixtures-demo", metavar="DIR",
+                      help="folder for the pictures (default: ./mixtures-demo)")
+    demo.add_argument("--no-plots", action="store_true", help="print the summaries only")
+    _add_output_options(demo)
+    return parser
+
+
+def _add_table_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--columns", metavar="COLS",
+        help="comma-separated feature columns, by header name or number from 1 (default: all but "
+        "the lengths column)",
+    )
+    parser.add_argument("--delimiter", default=",", help="field separator (default: ',')")
+    parser.add_argument(
+        "--header", action=argparse.BooleanOptionalAction, default=None,
+        help="whether the first line is a header (default: detected: a first line without numbers)",
+    )
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--progress", action="store_true",
+                        help="show progress on stderr even when it is not a terminal")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print no progress and no summary")
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _read(args: argparse.Namespace) -> Table:
+    delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
+    if len(delimiter) != 1:
+        raise CommandError(f"--delimiter must be one character; got {args.delimiter!r}")
+    columns = None if args.columns is None else [c.strip() for c in args.columns.split(",")]
+    return read_table(
+        args.data, columns=columns, sequence_column=args.lengths_column, delimiter=delimiter,
+        header=args.header,
+    )
+
+
+def _observer(args: argparse.Namespace, stderr: TextIO, objective_name: str) -> Any:
+    """A context manager showing progress for one fit, or doing nothing."""
+    interactive = getattr(stderr, "isatty", lambda: False)()
+    if args.quiet or not (args.progress or interactive):
+        return contextlib.nullcontext()
+    return observe_iterations(ProgressBar(stderr, objective_name))
+
+
+def _objective_name(inference: str) -> str:
+    return "ELBO/row" if inference == "vb" else "log-lik/row"
+
+
+def _check_matplotlib(picture: str | None = None) -> None:
+    """matplotlib is there (switched to drawing into files), and can write ``picture``'s format."""
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise CommandError(PLOT_HINT) from None
+    matplotlib.use("Agg")  # files only: never needs a display
+    if picture is not None:
+        formats = Figure().canvas.get_supported_filetypes()
+        suffix = Path(picture).suffix.lstrip(".").lower()
+        if suffix not in formats:
+            raise CommandError(
+                f"{picture}: cannot tell the picture format from its suffix; use one of "
+                f"{', '.join('.' + name for name in sorted(formats))}"
+            )
+
+
+def _check_support(family: Any, table: Table, path: str) -> None:
+    """Values outside the family's support, reported at their line of the file."""
+    try:
+        family.validate(table.values)
+    except ValueError as error:
+        # bisect on prefixes for the first bad row: a few checks instead of one per row
+        good, bad = 0, table.values.shape[0]
+        while bad - good > 1:
+            middle = (good + bad) // 2
+            try:
+                family.validate(table.values[:middle])
+                good = middle
+            except ValueError:
+                bad = middle
+        raise CommandError(f"{path}, line {table.line_numbers[bad - 1]}: {error}") from None
+
+
+@contextlib.contextmanager
+def _about(path: str) -> Iterator[None]:
+    """The library's complaints about the data (K > N, a wrong width...) name the data file."""
+    try:
+        yield
+    except ValueError as error:
+        raise CommandError(f"{path}: {error}") from None
+
+
+@contextlib.contextmanager
+def _reported_warnings(stderr: TextIO) -> Iterator[None]:
+    """Warnings (convergence, empty components) as one ``warning:`` line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        print(f"{PROG}: warning: {warning.message}", file=stderr)
+
+
+def _load_model(path: str) -> Any:
+    import mixtures
+
+    if not Path(path).is_file():
+        raise CommandError(f"{path}: no such model file")
+    try:
+        return mixtures.load(path)
+    except ValueError as error:  # load names the file and the field it refused
+        raise CommandError(str(error)) from None
+    except OSError as error:
+        raise CommandError(f"{path}: cannot read the model file ({error})") from None
+
+
+# ---------------------------------------------------------------------------------------------- commands
+def _fit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.lengths_column is not None and not args.hmm:
+        raise CommandError("--lengths-column marks sequences for an HMM: add --hmm")
+    if args.plot:
+        _check_matplotlib(args.plot)  # before the fit, not after it
+    table = _read(args)
+    _check_support(resolve_family(args.family), table, args.data)
+    lengths = table.lengths
+    settings: dict[str, Any] = {
+        "inference": args.inference, "n_init": args.n_init, "max_iter": args.max_iter,
+        "tol": args.tol, "random_state": args.seed,
+    }
+    model: Any = (
+        HMM(args.family, args.components, **settings) if args.hmm
+        else Mixture(args.family, args.components, **settings)
+    )
+    started = time.perf_counter()
+    with (
+        _about(args.data),
+        _reported_warnings(stderr),
+        _observer(args, stderr, _objective_name(args.inference)),
+    ):
+        if args.hmm:
+            model.fit(table.values, lengths=lengths)
+        else:
+            model.fit(table.values)
+    seconds = time.perf_counter() - started
+    if table.has_header:  # predict then finds the columns by name
+        model.feature_names_in_ = np.asarray(table.names, dtype=object)
+
+    if not args.quiet:
+        print(f"{args.data}: {summary(model, table.values, lengths, seconds)}", file=stdout)
+    if args.out:
+        try:
+            model.save(args.out)
+        except OSError as error:
+            raise CommandError(f"{args.out}: cannot write the model ({error.strerror})") from None
+        if not args.quiet:
+            print(f"model saved to {args.out}", file=stdout)
+    if args.plot:
+        _save_plot(model, table, lengths, args.plot)
+        if not args.quiet:
+            print(f"picture saved to {args.plot}", file=stdout)
+    return EXIT_OK
+
+
+def _save_plot(model: Any, table: Table, lengths: Any, path: str) -> None:
+    import matplotlib.pyplot as plt
+
+    from mixtures.plotting import plot_fit
+
+    figure = plot_fit(model, table.values, lengths=lengths)
+    try:
+        figure.savefig(path, dpi=110)
+    except OSError as error:
+        raise CommandError(f"{path}: cannot write the picture ({error.strerror})") from None
+    except ValueError as error:  # e.g. an unknown file extension
+        raise CommandError(f"{path}: {error}") from None
+    finally:
+        plt.close(figure)
+
+
+def _predict(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    model = _load_model(args.model)
+    is_hmm = hasattr(model, "transmat_")
+    if args.lengths_column is not None and not is_hmm:
+        raise CommandError("--lengths-column marks sequences for an HMM, but the model is a Mixture")
+    names = getattr(model, "feature_names_in_", None)
+    table = _read(args)
+    x = table.values
+    if args.columns is None and names is not None and table.has_header:
+        x = _columns_by_name(table, [str(n) for n in names], args.data)
+    if x.shape[1] == getattr(model, "n_features_in_", None):  # other widths: predict says so
+        _check_support(model.family_, attrs.evolve(table, values=x), args.data)
+    by_sequence = {"lengths": table.lengths} if is_hmm else {}
+    with _about(args.data):
+        labels = model.predict(x, **by_sequence)
+        probabilities = model.predict_proba(x, **by_sequence) if args.proba else None
+
+    unit = "state" if is_hmm else "component"
+    header = [unit]
+    if probabilities is not None:
+        header += [f"p_{unit}_{k}" for k in range(probabilities.shape[1])]
+    if table.sequence_ids is not None:
+        header = [args.lengths_column, *header]
+    try:
+        handle = open(args.out, "w", newline="") if args.out else None
+    except OSError as error:
+        raise CommandError(f"{args.out}: cannot write the labels ({error.strerror})") from None
+    with handle if handle is not None else contextlib.nullcontext(stdout) as target:
+        writer = csv.writer(target, lineterminator="\n")
+        writer.writerow(header)
+        for n, label in enumerate(labels):
+            row: list[Any] = [int(label)]
+            if probabilities is not None:
+                row += [f"{p:.6g}" for p in probabilities[n]]
+            if table.sequence_ids is not None:
+                row = [table.sequence_ids[n], *row]
+            writer.writerow(row)
+    if args.out:
+        print(f"{len(labels)} labels written to {args.out}", file=stderr)
+    return EXIT_OK
+
+
+def _columns_by_name(table: Table, names: list[str], path: str) -> Any:
+    """The columns of ``table`` the model was fitted on, found by their header names."""
+    missing = [name for name in names if name not in table.names]
+    if missing:
+        raise CommandError(
+            f"{path}: the model was fitted on columns {', '.join(names)}; missing here: "
+            f"{', '.join(missing)}"
+        )
+    return table.values[:, [table.names.index(name) for name in names]]
+
+
+def _demo(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from mixtures.cli.demo import run_demo
+
+    out_dir = None if args.no_plots else Path(args.out_dir)
+    if out_dir is not None:
+        try:
+            _check_matplotlib()
+        except CommandError as error:
+            print(f"{PROG}: warning: {error}; printing the summaries only", file=stderr)
+            out_dir = None
+    written = run_demo(
+        out_dir,
+        io.StringIO() if args.quiet else stdout,
+        lambda model: _observer(args, stderr, _objective_name(model.inference)),
+    )
+    for path in written:
+        print(f"picture saved to {path}", file=stdout)
+    return EXIT_OK
+
+
+COMMANDS = {"fit": _fit, "predict": _predict, "demo": _demo}
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the ``mixtures`` command line; returns the exit status.
+
+    Parameters
+    ----------
+    argv : the arguments after the program name; default ``sys.argv[1:]``
+    stdout, stderr : streams for results and for messages; default the process's own
+    """
+    stdout = stdout if stdout is not None else sys.stdout
+    stderr = stderr if stderr is not None else sys.stderr
+    parser = build_parser()
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a usage error (2), already printed
+        return int(exit_.code or 0)
+    try:
+        return COMMANDS[args.command](args, stdout, stderr)
+    except (CommandError, ValueError) as error:  # ValueError: bad data (DataFileError), K > N...
+        print(f"{PROG}: error: {error}", file=stderr)
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_ERROR
