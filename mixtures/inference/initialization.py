@@ -70,23 +70,27 @@ def nearest_centre(features: Array, centres: Array) -> tuple[NDArray[np.intp], A
     return labels, distance
 
 
+def _draw_rows(mass: Array, n_draws: int, rng: np.random.Generator) -> NDArray[np.intp]:
+    """Rows drawn with probability proportional to ``mass`` by inverting its cumulative sum, so a
+    row of integer weight w is drawn exactly as often as w adjacent copies of it would be."""
+    cumulative = np.cumsum(mass)
+    draws = rng.random(n_draws) * cumulative[-1]
+    return np.minimum(np.searchsorted(cumulative, draws, side="right"), mass.shape[0] - 1)
+
+
 def kmeans_plusplus(
     features: Array, n_clusters: int, weights: Array, rng: np.random.Generator
 ) -> Array:
     """Greedy k-means++ seeding (Arthur & Vassilvitskii 2007), weighted by sample weights."""
     n_trials = 2 + int(np.log(n_clusters))
-    first = rng.choice(features.shape[0], p=weights / weights.sum())
+    first = _draw_rows(weights, 1, rng)[0]
     centres = [features[first]]
     closest = _squared_distances(features, features[first : first + 1])[:, 0]
     for _ in range(1, n_clusters):
         mass = weights * closest
-        total = mass.sum()
-        if total <= 0:  # every point coincides with a centre already: pick by weight alone
-            candidates = rng.choice(features.shape[0], size=n_trials, p=weights / weights.sum())
-        else:
-            cumulative = np.cumsum(mass)
-            draws = rng.random(n_trials) * cumulative[-1]
-            candidates = np.minimum(np.searchsorted(cumulative, draws), features.shape[0] - 1)
+        if mass.sum() <= 0:  # every point coincides with a centre already: pick by weight alone
+            mass = weights
+        candidates = _draw_rows(mass, n_trials, rng)
         trial = np.minimum(closest[:, None], _squared_distances(features, features[candidates]))
         best = int(np.argmin(weights @ trial))
         closest = trial[:, best]
