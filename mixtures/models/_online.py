@@ -72,6 +72,12 @@ class _OnlineModel(LatentModel):
         def _store_parameters(self, parameters: Any, problem: OnlineProblem) -> None:
             """The fitted attributes of ``parameters``."""
 
+        def _initial_start(self, data: Any, problem: OnlineProblem) -> Any:
+            """Starting parameters (or posterior) from the first batch."""
+
+        def _keep_priors(self, problem: OnlineProblem) -> None:
+            """The resolved priors of ``problem`` as fitted attributes."""
+
     def _remember_start(self, start: Any) -> None:
         """Anything a model keeps about the parameters it started from (default: nothing)."""
 
@@ -87,6 +93,26 @@ class _OnlineModel(LatentModel):
             )
         mode.check(self.inference == "vb")
         return mode
+
+    def _resume(self) -> tuple[OnlineMode, OnlineState | None, Any | None]:
+        """The mode, the online state to continue, and otherwise the fitted parameters to start
+        from (both ``None``: this batch starts a new model)."""
+        mode = self._online_mode()
+        state = self._live_state(mode)
+        return mode, state, None if state is not None else self._fitted_start()
+
+    def _update(
+        self, mode: OnlineMode, state: OnlineState | None, start: Any | None, problem: OnlineProblem,
+        data: Any,
+    ) -> None:
+        """Feed one batch, first initialising from it when there is nothing to continue."""
+        continuing = state is not None or start is not None
+        if not continuing:
+            start = self._initial_start(data, problem)
+            self._forget_fit()
+            self._remember_start(start)
+        self._keep_priors(problem)
+        self._feed(mode, state, start, problem, data, continuing)
 
     def _live_state(self, mode: OnlineMode) -> OnlineState | None:
         """The online state if it still describes the fitted model: no ``fit`` since, and the same
@@ -227,9 +253,7 @@ class OnlineMixture(_OnlineModel):
         self
         """
         family = self._check_params()
-        mode = self._online_mode()
-        state = self._live_state(mode)
-        start = None if state is not None else self._fitted_start()
+        mode, state, start = self._resume()
         continuing = state is not None or start is not None
         if continuing:
             x = self._validated(X)
@@ -242,11 +266,7 @@ class OnlineMixture(_OnlineModel):
             family = self._first_batch_family(family, x, weights)
             data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
             problem = self._new_problem(data, x, weights)
-            start = self._initial_start(data, problem)
-            self._forget_fit()
-            self._remember_start(start)
-        self._keep_priors(problem)
-        self._feed(mode, state, start, problem, data, continuing)
+        self._update(mode, state, start, problem, data)
         self._store_common(data.family, X, x)
         return self
 
@@ -378,9 +398,7 @@ class OnlineHMM(_OnlineModel):
         from mixtures.models.hmm import _sequence_weights, check_lengths
 
         family = self._check_params()
-        mode = self._online_mode()
-        state = self._live_state(mode)
-        start = None if state is not None else self._fitted_start()
+        mode, state, start = self._resume()
         continuing = state is not None or start is not None
         x = self._validated(X) if continuing else as_data_matrix(X)
         lengths_ = check_lengths(lengths, x.shape[0])
@@ -396,15 +414,8 @@ class OnlineHMM(_OnlineModel):
             lengths_,
             sequence_weights,
         )
-        if continuing:
-            problem = self._problem(family, data)
-        else:
-            problem = self._new_problem(data)
-            start = self._initial_start(data, problem)
-            self._forget_fit()
-            self._remember_start(start)
-        self._keep_priors(problem)
-        self._feed(mode, state, start, problem, data, continuing)
+        problem = self._problem(family, data) if continuing else self._new_problem(data)
+        self._update(mode, state, start, problem, data)
         self._store_common(family, X, x)
         return self
 
