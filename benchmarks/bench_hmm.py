@@ -47,23 +47,26 @@ N_STATES = 8
 WORKLOADS = [("(a) 1 x 100,000", np.array([100_000])), ("(b) 1,000 x 100", np.full(1_000, 100))]
 
 
-def chain_problem(lengths: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gaussian per-state log-likelihoods of data drawn from a sticky 8-state chain, and its
-    parameters (probabilities). Moderate values, so hmmlearn's scaling (plain exp) is safe too."""
+def chain_problem(
+    lengths: np.ndarray, seed: int = 0, n_states: int = N_STATES
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gaussian per-state log-likelihoods of data drawn from a sticky ``n_states``-state chain,
+    and its parameters (probabilities). Moderate values, so hmmlearn's scaling (plain exp) is
+    safe too."""
     rng = np.random.default_rng(seed)
-    transmat = rng.dirichlet(np.ones(N_STATES), size=N_STATES) + 8.0 * np.eye(N_STATES)
+    transmat = rng.dirichlet(np.ones(n_states), size=n_states) + 8.0 * np.eye(n_states)
     transmat /= transmat.sum(axis=1, keepdims=True)
-    startprob = rng.dirichlet(np.ones(N_STATES))
+    startprob = rng.dirichlet(np.ones(n_states))
     states = np.empty(lengths.sum(), dtype=np.intp)
     cumulative = transmat.cumsum(axis=1)
     uniforms = rng.random(states.size)
     starts = set((np.cumsum(lengths) - lengths).tolist())
     for t in range(states.size):  # set-up only, not timed
         if t in starts:
-            states[t] = rng.choice(N_STATES, p=startprob)
+            states[t] = rng.choice(n_states, p=startprob)
         else:
-            states[t] = min(np.searchsorted(cumulative[states[t - 1]], uniforms[t]), N_STATES - 1)
-    means = np.arange(N_STATES, dtype=float)
+            states[t] = min(np.searchsorted(cumulative[states[t - 1]], uniforms[t]), n_states - 1)
+    means = np.arange(n_states, dtype=float)
     x = means[states] + rng.standard_normal(states.size)
     log_likelihood = -0.5 * (x[:, None] - means[None, :]) ** 2 - 0.5 * np.log(2.0 * np.pi)
     return log_likelihood, startprob, transmat
