@@ -256,8 +256,8 @@ def plot_gaussian_components(
     n_sigma : sequence of float, default (1, 2, 3)
         Ellipse radii in standard deviations.
     components : sequence of int, optional
-        The components whose ellipses (and means) are drawn; default all. Points are drawn
-        whatever their component.
+        The components whose ellipses (and means) are drawn; default all, or after VB those in
+        ``effective_components_``. Points are drawn whatever their component.
     labels : array (n_samples,) of int, optional
         Component of each row, for the point colours; default ``model.predict(X)`` (for an
         HMM, one sequence; pass the labels of several sequences yourself).
@@ -277,7 +277,11 @@ def plot_gaussian_components(
     """
     means, covariances = _gaussian_parameters(_fitted(model))
     n_components, n_features = means.shape
-    drawn = list(range(n_components)) if components is None else [int(k) for k in components]
+    if components is None:  # after VB, the components the data switched on
+        effective = getattr(model, "effective_components_", np.ones(n_components, dtype=bool))
+        drawn = [int(k) for k in np.flatnonzero(effective)]
+    else:
+        drawn = [int(k) for k in components]
     if not all(0 <= k < n_components for k in drawn):
         raise ValueError(f"components must be indices in [0, {n_components}); got {components!r}")
     i, j = _feature_pair(features, n_features)

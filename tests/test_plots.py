@@ -103,7 +103,10 @@ def test_ellipse_opacity_follows_the_weights(seed_points) -> None:
         ),
         seed_points,
     )
-    ax = plotting.plot_gaussian_components(model, n_sigma=(2.0,))
+    assert not model.effective_components_.all()
+    faded = plotting.plot_gaussian_components(model, n_sigma=(2.0,))
+    assert len(faded.patches) == model.n_effective_components_  # switched-off ones are left out
+    ax = plotting.plot_gaussian_components(model, n_sigma=(2.0,), components=range(6))
     alphas = np.array([patch.get_alpha() for patch in ax.patches])
     assert alphas[np.argmax(model.weights_)] == pytest.approx(1.0)
     assert np.all(np.diff(alphas[np.argsort(model.weights_)]) >= 0)  # heavier never fainter
