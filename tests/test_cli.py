@@ -330,6 +330,23 @@ def test_python_dash_m_end_to_end(seed_csv, tmp_path: Path) -> None:
     assert failed.stderr.strip() == f"mixtures: error: {bad}, line 3, column 2 ('y'): empty cell"
 
 
+def test_predict_into_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).normal(size=(20000, 2))
+    data = write_csv(tmp_path / "many.csv", [[f"{v:.4f}" for v in row] for row in x])
+    model = tmp_path / "m.npz"
+    assert main(["fit", str(data), "-f", "gaussian", "-k", "2", "-o", str(model), "-q"],
+                stdout=io.StringIO(), stderr=io.StringIO()) == EXIT_OK
+    reader = subprocess.Popen(  # like `mixtures predict ... | head -1`
+        [sys.executable, "-m", "mixtures", "predict", str(model), str(data)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline().strip() == b"component"
+    reader.stdout.close()
+    assert reader.wait(timeout=120) == EXIT_OK
+    assert b"Traceback" not in reader.stderr.read()
+
+
 def test_installed_script_is_main() -> None:
     from importlib.metadata import entry_points
 

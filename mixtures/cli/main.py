@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import csv
 import io
+import os
 import sys
 import time
 import warnings
@@ -380,4 +381,8 @@ def main(
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
+        if stdout is sys.stdout:  # stop the interpreter's own flush at exit from failing again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     return EXIT_ERROR
