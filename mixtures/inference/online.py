@@ -513,6 +513,16 @@ class _Stochastic(OnlineMode):
         """``N``: ``total_samples``, or else the weight seen so far (batch included)."""
         return float(self.total_samples) if self.total_samples is not None else state.seen_weight
 
+    def _begin_step(
+        self, state: OnlineState, batch: Any, weight: float, problem: OnlineProblem
+    ) -> tuple[OnlineState, int, float, float]:
+        """The state with the batch's weight counted, the step number ``t``, the data size ``N``
+        and the batch's objective per unit weight under the parameters before the step."""
+        state = attrs.evolve(state, seen_weight=state.seen_weight + weight)
+        size = self.data_size(state)
+        objective = problem.objective(batch, state.parameters, weight / size) / weight
+        return state, state.n_updates + 1, size, objective
+
 
 @attrs.frozen(kw_only=True)
 class StepwiseEM(_Stochastic):
@@ -543,16 +553,12 @@ class StepwiseEM(_Stochastic):
             )
 
     def absorb(self, state: OnlineState, batch: Any, weight: float, problem: OnlineProblem) -> Update:
-        state = attrs.evolve(state, seen_weight=state.seen_weight + weight)
-        t = state.n_updates + 1
-        rho = self.step_size(t)
+        state, t, size, objective = self._begin_step(state, batch, weight, problem)
         per_unit = scale(batch, 1.0 / weight)
         running = state.statistics
         if running is None:  # start from the statistics the current parameters imply
             running = problem.implied_statistics(state.parameters, per_unit)
-        running = blend(running, per_unit, rho)
-        size = self.data_size(state)
-        objective = problem.objective(batch, state.parameters, weight / size) / weight
+        running = blend(running, per_unit, self.step_size(t))
         # maximum likelihood is scale-free; a prior is weighed against N observations
         parameters = problem.update(scale(running, size if problem.has_prior else 1.0), state.parameters)
         return Update(
@@ -590,10 +596,7 @@ class StochasticVB(_Stochastic):
             )
 
     def absorb(self, state: OnlineState, batch: Any, weight: float, problem: OnlineProblem) -> Update:
-        state = attrs.evolve(state, seen_weight=state.seen_weight + weight)
-        t = state.n_updates + 1
-        size = self.data_size(state)
-        objective = problem.objective(batch, state.parameters, weight / size) / weight
+        state, t, size, objective = self._begin_step(state, batch, weight, problem)
         # the posterior of a data set made of N / |B| copies of the batch
         target = problem.update(scale(batch, size / weight), state.parameters)
         parameters = blend(state.parameters, target, self.step_size(t))
