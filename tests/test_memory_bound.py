@@ -112,3 +112,22 @@ def test_kmeans_plus_plus_seeds_on_a_bounded_sample_whatever_the_chunks() -> Non
         np.testing.assert_array_equal(other.arrays()[0], rows)
     everything = sample_rows(ChunkedData(family, x, weights), x.shape[0], np.random.default_rng(0))
     np.testing.assert_array_equal(everything.arrays()[0], np.flatnonzero(weights > 0))
+
+
+@pytest.mark.parametrize(
+    "settings", [{"inference": "vb"}, {"prior": mx.NormalWishart()}], ids=["vb", "map-em"]
+)
+def test_prior_defaults_from_the_data_are_gathered_in_blocks(
+    no_statistics_cache: None, monkeypatch: pytest.MonkeyPatch, settings: dict
+) -> None:
+    """The data's mean and covariance that default priors start from add no temporary as large
+    as the data (``np.cov`` on all rows would copy them)."""
+    import mixtures._arrays as arrays_module
+
+    monkeypatch.setattr(arrays_module, "MOMENT_BLOCK_ROWS", CHUNK_ROWS)
+    small, large = _clustered(40_000), _clustered(80_000)
+    peak_small = _peak_extra_bytes(small, **settings)
+    peak_large = _peak_extra_bytes(large, **settings)
+    chunk_bytes = 8 * CHUNK_ROWS * (N_STATISTICS + N_COMPONENTS + N_FEATURES + 1)
+    assert peak_small < 6 * chunk_bytes, (peak_small, chunk_bytes)
+    assert peak_large - peak_small < 3 * 8 * (large.shape[0] - small.shape[0]), (peak_small, peak_large)

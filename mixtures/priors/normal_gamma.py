@@ -32,6 +32,7 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
+from mixtures._arrays import weighted_mean, weighted_variance
 from mixtures._validation import optional_finite, optional_positive
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.gaussian import DiagonalGaussian, SphericalGaussian
@@ -198,9 +199,8 @@ class _NormalGammaPrior(ConjugatePrior):
     ) -> tuple[Array, Array]:
         """The centred mean ``(K, D)`` (of ``mean``, or the data mean) and the data's variance ``(D,)``."""
         n_features = x.shape[1]
-        centred = family.centred(x)
-        data_mean = np.average(centred, axis=0, weights=weights)
-        variance = np.average((centred - data_mean) ** 2, axis=0, weights=weights)
+        data_mean = weighted_mean(x, weights, shift=family.origin_for(n_features))  # centred
+        variance = weighted_variance(x, weights)
         name = f"{type(self).__name__}.mean"
         if self.mean is None:
             return broadcast_rows(data_mean, n_components, n_features, name), variance

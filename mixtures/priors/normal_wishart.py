@@ -16,6 +16,7 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
+from mixtures._arrays import weighted_covariance, weighted_mean
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.gaussian import Gaussian, TiedGaussian
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
@@ -123,7 +124,7 @@ class NormalWishart(ConjugatePrior):
             )
         n_features = x.shape[1]
         origin = family.origin_for(n_features)
-        mean = np.average(x, axis=0, weights=weights) if self.mean is None else self.mean
+        mean = weighted_mean(x, weights) if self.mean is None else self.mean
         mean_precision = 1.0 if self.mean_precision is None else self.mean_precision
         dof = float(n_features) if self.dof is None else self.dof
         beta = per_component(mean_precision, n_components, "NormalWishart.mean_precision")
@@ -133,7 +134,7 @@ class NormalWishart(ConjugatePrior):
         if np.any(nu <= n_features - 1):
             raise ValueError(f"NormalWishart.dof must exceed D - 1 = {n_features - 1}; got {dof!r}")
         if self.scale is None:
-            covariance = np.atleast_2d(np.cov(x.T, aweights=weights, bias=True))
+            covariance = weighted_covariance(x, weights)
             spread = float(np.mean(np.diag(covariance)))
             # a weak prior must not be sure of directions the data never showed (N <= D, or a
             # constant column): add 1e-3 of the mean variance, or 1e-3 for data without spread

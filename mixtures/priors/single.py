@@ -16,6 +16,7 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
+from mixtures._arrays import weighted_mean
 from mixtures._validation import optional_finite, optional_positive
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.discrete import Bernoulli, Categorical, Poisson
@@ -80,7 +81,7 @@ class Gamma(SingleBlockPrior):
         if not isinstance(family, Poisson):
             raise ValueError(f"a Gamma prior is for Poisson components, not {family.name}")
         n_features = x.shape[1]
-        shape = np.maximum(np.average(x, axis=0, weights=weights), 1e-3) if self.shape is None else self.shape
+        shape = np.maximum(weighted_mean(x, weights), 1e-3) if self.shape is None else self.shape
         rate = 1.0 if self.rate is None else self.rate
         return attrs.evolve(
             self,
