@@ -25,7 +25,7 @@ import abc
 import functools
 import math
 import numbers
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 import numpy as np
@@ -69,8 +69,15 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
+class _Summary(Protocol):
+    """What a batch's E-step returns: summed statistics with their log-likelihood."""
+
+    @property
+    def log_likelihood(self) -> float: ...
+
+
 P = TypeVar("P")
-S = TypeVar("S")
+S = TypeVar("S", bound=_Summary)
 
 
 # --------------------------------------------------------------------------- linear algebra
@@ -212,7 +219,7 @@ class OnlineProblem(abc.ABC, Generic[P, S]):
     def objective(self, statistics: S, parameters: P, data_fraction: float = 1.0) -> float:
         """``log-evidence + data_fraction · penalty``: the fit's objective when the statistics
         cover all the data (``data_fraction=1``), an unbiased estimate of its share otherwise."""
-        return float(statistics.log_likelihood) + data_fraction * self.penalty(parameters)  # type: ignore[attr-defined]
+        return float(statistics.log_likelihood) + data_fraction * self.penalty(parameters)
 
     def change(self, previous: float, current: float) -> float:
         """How the fit measures convergence: absolute for EM, relative for VB."""
