@@ -49,7 +49,10 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             family_data("bernoulli")
         ),
         "categorical": mx.Mixture(mx.Categorical(), 2, random_state=0).fit(family_data("categorical")),
+        "poisson-online": mx.Mixture(mx.Poisson(), 2, random_state=0),
     }
+    for batch in np.array_split(family_data("poisson"), 3):  # a stepwise-EM state with statistics
+        models["poisson-online"].partial_fit(batch)
     paths = {}
     for name, model in models.items():
         paths[name] = directory / f"{name}.npz"
@@ -196,7 +199,35 @@ class Case:
     field: str  # a regular expression the message must match (it names the field)
 
 
+ONLINE = "online_state_"
 CASES: dict[str, Case] = {
+    # an online fit in progress
+    "online statistics of another width": Case(
+        "poisson-online",
+        arrays(modify(f"{ONLINE}.statistics.statistics.sums", lambda a: a[:, :1])),
+        r"online_state_\.statistics\.statistics\.sums: must have shape",
+    ),
+    "negative online counts": Case(
+        "poisson-online",
+        arrays(modify(f"{ONLINE}.statistics.statistics.counts", lambda a: -a)),
+        r"online_state_\.statistics\.statistics\.counts: must be finite and >= 0",
+    ),
+    "online parameters not summing to one": Case(
+        "poisson-online",
+        arrays(modify(f"{ONLINE}.parameters.weights", lambda a: 2 * a)),
+        r"online_state_\.parameters: weights must be non-negative and sum to 1",
+    ),
+    "negative online step count": Case(
+        "poisson-online",
+        metadata(setting(f"fitted.{ONLINE}.fields.n_updates", -1)),
+        r"online_state_\.n_updates: must be >= 0",
+    ),
+    "online state of an unknown type": Case(
+        "poisson-online",
+        metadata(setting(f"fitted.{ONLINE}.type", "subprocess.Popen")),
+        r"online_state_: unknown",
+    ),
+
     # the container
     "text file": Case(
         "gaussian-vb", raw(lambda data: b"definitely not a model\n"), r"file: not a mixtures model file"

@@ -17,7 +17,10 @@ import attrs
 import numpy as np
 
 from mixtures.families import ExponentialFamily
-from mixtures.inference.hmm import HMMPosterior, HMMPriors
+from mixtures.families.statistics import SufficientStatistics
+from mixtures.inference.em import EStep, MixtureParameters
+from mixtures.inference.hmm import HMMParameters, HMMPosterior, HMMPriors, HMMStatistics
+from mixtures.inference.online import OnlineMode, OnlineState
 from mixtures.inference.vb import VariationalPosterior
 from mixtures.io.checks import (
     boolean,
@@ -214,18 +217,82 @@ def _markov_distributions(expected: type[HMMPriors] | type[HMMPosterior]) -> Che
     return check
 
 
+def _online_state(value: Any, path: str, fit: Fit) -> Any:
+    """An online fit in progress: its mode, current parameters (or posterior), running statistics
+    and counters, all of the fit's sizes."""
+    if not isinstance(value, OnlineState):
+        raise ModelFileError(path, f"must be an OnlineState; got {type(value).__name__}")
+    if not isinstance(value.mode, OnlineMode):
+        raise ModelFileError(child(path, "mode"), f"must be an online mode; got {type(value.mode).__name__}")
+    _online_parameters(value.parameters, child(path, "parameters"), fit)
+    if value.statistics is not None:
+        _online_statistics(value.statistics, child(path, "statistics"), fit)
+    for name in ("pass_weight", "seen_weight"):
+        if finite_real(getattr(value, name), child(path, name)) < 0:
+            raise ModelFileError(child(path, name), "must be >= 0")
+    integer(value.n_updates, child(path, "n_updates"), 0)
+    return value
+
+
+def _online_parameters(value: Any, path: str, fit: Fit) -> None:
+    if isinstance(value, VariationalPosterior):
+        _mixture_posterior(value, path, fit)
+    elif isinstance(value, HMMPosterior):
+        _markov_distributions(HMMPosterior)(value, path, fit)
+    elif isinstance(value, MixtureParameters | HMMParameters):
+        natural = check_natural(fit.get_family(), value.natural, child(path, "natural"), fit.n_features)
+        if natural.shape != (fit.n_components, fit.n_statistics):
+            raise ModelFileError(
+                child(path, "natural"),
+                f"must have shape {(fit.n_components, fit.n_statistics)}; got {natural.shape}",
+            )
+    else:
+        raise ModelFileError(path, f"must be the fit's parameters or posterior; got {type(value).__name__}")
+
+
+def _online_statistics(value: Any, path: str, fit: Fit) -> None:
+    k, s = fit.n_components, fit.n_statistics
+    if isinstance(value, EStep):
+        finite_real(value.log_likelihood, child(path, "log_likelihood"))
+        _sufficient_statistics(value.statistics, child(path, "statistics"), k, s)
+    elif isinstance(value, HMMStatistics):
+        finite_real(value.log_likelihood, child(path, "log_likelihood"))
+        _sufficient_statistics(value.emissions, child(path, "emissions"), k, s)
+        for name, shape in (("initial_counts", (k,)), ("transition_counts", (k, k))):
+            _non_negative(getattr(value, name), child(path, name), shape)
+    else:
+        raise ModelFileError(path, f"must be summed statistics; got {type(value).__name__}")
+
+
+def _sufficient_statistics(value: Any, path: str, n_components: int, n_statistics: int) -> None:
+    if not isinstance(value, SufficientStatistics):
+        raise ModelFileError(path, f"must be SufficientStatistics; got {type(value).__name__}")
+    _non_negative(value.counts, child(path, "counts"), (n_components,))
+    if value.sums.shape != (n_components, n_statistics):
+        raise ModelFileError(
+            child(path, "sums"), f"must have shape {(n_components, n_statistics)}; got {value.sums.shape}"
+        )
+
+
+def _non_negative(value: Any, path: str, shape: tuple[int, ...]) -> None:
+    if not (isinstance(value, np.ndarray) and value.shape == shape):
+        raise ModelFileError(path, f"must be an array of shape {shape}")
+    if not (np.all(np.isfinite(value)) and np.all(value >= 0)):
+        raise ModelFileError(path, "must be finite and >= 0")
+
+
 # ----------------------------------------------------------------------------- estimators
 @attrs.frozen
 class EstimatorFormat:
     """How one estimator class is written and read back.
 
     ``attributes`` are its fitted attributes in reading order; ``required`` must be present in
-    any fit; each of ``groups`` is present entirely or not at all. ``TRANSIENT`` attributes (the
-    state of an online fit in progress) are not written: a loaded model predicts exactly as the
-    saved one, and its next ``partial_fit`` starts a new online state.
+    any fit; each of ``groups`` is present entirely or not at all. ``TRANSIENT`` attributes are
+    not written: the link of an online fit's state to the fit it continues is rebuilt on load, so
+    a loaded model's next ``partial_fit`` continues exactly where the saved one would.
     """
 
-    TRANSIENT: ClassVar[frozenset[str]] = frozenset({"online_state_", "_online_owner"})
+    TRANSIENT: ClassVar[frozenset[str]] = frozenset({"_online_owner"})
 
     name: str
     estimator_type: type[Mixture] | type[HMM]
@@ -285,6 +352,8 @@ class EstimatorFormat:
                 fit.values[attribute.name] = attribute.check(value, attribute.name, fit)
         for name, value in fit.values.items():
             setattr(model, name, value)
+        if "online_state_" in fit.values:  # the state continues the loaded fit
+            model._online_owner = (model.components_, model.inference, getattr(model, model.size_name))
         return model
 
     def _parameters(self, params: Any, reader: ArrayReader) -> dict[str, Any]:
@@ -346,6 +415,7 @@ MIXTURE = EstimatorFormat(
         FittedAttribute("posterior_", _mixture_posterior),
         FittedAttribute("effective_components_", _effective),
         FittedAttribute("n_effective_components_", _n_effective),
+        FittedAttribute("online_state_", _online_state),
     ),
     _COMMON_REQUIRED | {"weights_"},
     (frozenset({"weight_prior_", "posterior_", "effective_components_", "n_effective_components_"}),),
@@ -363,6 +433,7 @@ HMM_FORMAT = EstimatorFormat(
         FittedAttribute("prior_", _prior),
         FittedAttribute("priors_", _markov_distributions(HMMPriors)),
         FittedAttribute("posterior_", _markov_distributions(HMMPosterior)),
+        FittedAttribute("online_state_", _online_state),
     ),
     _COMMON_REQUIRED | {"startprob_", "transmat_"},
     (frozenset({"priors_", "posterior_"}),),

@@ -27,8 +27,10 @@ from mixtures.families import (
     TiedGaussian,
 )
 from mixtures.families.extra import Exponential, GammaKnownShape, GammaRate, NegativeBinomial, VonMises
-from mixtures.inference.hmm import HMMPosterior, HMMPriors
-from mixtures.inference.online import ExactPasses, OnlineMode, StepwiseEM, StochasticVB
+from mixtures.families.statistics import SufficientStatistics
+from mixtures.inference.em import EStep, MixtureParameters
+from mixtures.inference.hmm import HMMParameters, HMMPosterior, HMMPriors, HMMStatistics
+from mixtures.inference.online import ExactPasses, OnlineMode, OnlineState, StepwiseEM, StochasticVB
 from mixtures.inference.vb import VariationalPosterior
 from mixtures.io.errors import ModelFileError
 from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
@@ -47,6 +49,7 @@ from mixtures.priors import (
 __all__ = [
     "FAMILIES",
     "ONLINE_MODES",
+    "ONLINE_VALUES",
     "POSTERIORS",
     "PRIORS",
     "WEIGHT_PRIORS",
@@ -163,6 +166,8 @@ PRIORS = Registry("prior", ConjugatePrior, "mixtures.io.register_prior")
 WEIGHT_PRIORS = Registry("weight prior", WeightPrior, None)
 POSTERIORS = Registry("posterior", object, None)
 ONLINE_MODES = Registry("online mode", OnlineMode, None)
+#: What an online fit in progress holds: its state, current parameters and running statistics.
+ONLINE_VALUES = Registry("online-fit value", object, None)
 
 _BUILT_IN: tuple[tuple[Registry, str, tuple[type, ...]], ...] = (
     (FAMILIES, "", (Gaussian, DiagonalGaussian, SphericalGaussian, TiedGaussian, Bernoulli, Poisson)),
@@ -174,6 +179,8 @@ _BUILT_IN: tuple[tuple[Registry, str, tuple[type, ...]], ...] = (
     (WEIGHT_PRIORS, "", (DirichletWeights, StickBreaking)),
     (POSTERIORS, "", (VariationalPosterior, HMMPosterior, HMMPriors)),
     (ONLINE_MODES, "", (ExactPasses, StepwiseEM, StochasticVB)),
+    (ONLINE_VALUES, "", (OnlineState, MixtureParameters, HMMParameters, EStep, HMMStatistics)),
+    (ONLINE_VALUES, "", (SufficientStatistics,)),
 )
 for _registry, _prefix, _classes in _BUILT_IN:
     for _cls in _classes:

@@ -12,7 +12,8 @@ A value is written as
     that its dtype survives;
   - ``"tuple"``, ``"list"`` (``{"items": [...]}``) and ``"dict"`` (``{"items": {...}}``, string
     keys);
-  - ``"family"``, ``"prior"``, ``"weight_prior"``, ``"posterior"``, ``"online_mode"``:
+  - ``"family"``, ``"prior"``, ``"weight_prior"``, ``"posterior"``, ``"online_mode"``,
+    ``"online"`` (an online fit's state, parameters and statistics):
     ``{"type": name, "fields": {...}}``, an object of a registered class, rebuilt by calling
     that class with its attrs fields so that its validators run;
   - ``"components"``: ``{"family": ..., "natural": ...}``;
@@ -36,7 +37,15 @@ from mixtures.families.base import Components, ExponentialFamily
 from mixtures.io.archive import ALLOWED_KINDS
 from mixtures.io.checks import check_natural
 from mixtures.io.errors import ModelFileError, child, item, reading
-from mixtures.io.registry import FAMILIES, ONLINE_MODES, POSTERIORS, PRIORS, WEIGHT_PRIORS, Registry
+from mixtures.io.registry import (
+    FAMILIES,
+    ONLINE_MODES,
+    ONLINE_VALUES,
+    POSTERIORS,
+    PRIORS,
+    WEIGHT_PRIORS,
+    Registry,
+)
 
 __all__ = ["ArrayReader", "ArrayWriter", "decode_value", "encode_value", "same_value"]
 
@@ -380,6 +389,7 @@ CODECS: tuple[ValueCodec, ...] = (
     RegisteredObjectCodec("weight_prior", WEIGHT_PRIORS),
     RegisteredObjectCodec("posterior", POSTERIORS),
     RegisteredObjectCodec("online_mode", ONLINE_MODES),
+    RegisteredObjectCodec("online", ONLINE_VALUES),
     ComponentsCodec(),
     GeneratorCodec(),
 )
