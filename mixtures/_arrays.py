@@ -21,12 +21,20 @@ def log_sum_exp_rows(values: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.log(np.exp(values - finite_top[:, None]).sum(axis=1)) + finite_top
 
 
-#: Rows per block when data-wide moments are gathered: temporaries stay bounded whatever N.
-MOMENT_BLOCK_ROWS = 65536
+#: A pass over all rows (input checks, data-wide moments, nearest centres) reads them in blocks
+#: of about this many bytes, so its temporaries stay bounded whatever N.
+BLOCK_BYTES = 8 * 1024**2
 
 
-def _blocks(n_rows: int) -> range:
-    return range(0, n_rows, MOMENT_BLOCK_ROWS)
+def rows_per_block(n_columns: int) -> int:
+    """Rows in one block of ``n_columns`` doubles: about ``BLOCK_BYTES`` (at least 1024 rows)."""
+    return max(1024, BLOCK_BYTES // (8 * max(n_columns, 1)))
+
+
+def row_blocks(n_rows: int, n_columns: int) -> list[slice]:
+    """Slices covering ``n_rows`` rows, ``rows_per_block(n_columns)`` rows each."""
+    size = rows_per_block(n_columns)
+    return [slice(start, start + size) for start in range(0, n_rows, size)]
 
 
 def _weights_of(x: NDArray[np.float64], weights: Any) -> NDArray[np.float64]:
@@ -39,14 +47,12 @@ def weighted_mean(x: Any, weights: Any, shift: Any = None) -> NDArray[np.float64
     if not isinstance(x, np.ndarray):
         return np.asarray(np.average(x if shift is None else x - shift, axis=0, weights=weights))
     weights = _weights_of(x, weights)
-    if shift is None:
+    if shift is None:  # one matrix-vector product makes no (N, D) temporary
         return np.asarray((weights @ x) / weights.sum())
-    total = sum(
-        (weights[start : start + MOMENT_BLOCK_ROWS] @ (x[start : start + MOMENT_BLOCK_ROWS] - shift)
-         for start in _blocks(x.shape[0])),
-        np.zeros(x.shape[1]),
-    )
-    return np.asarray(total / weights.sum())
+    total = np.zeros(x.shape[1])
+    for rows in row_blocks(*x.shape):
+        total += weights[rows] @ (x[rows] - shift)
+    return total / weights.sum()
 
 
 def weighted_covariance(x: Any, weights: Any) -> NDArray[np.float64]:
@@ -57,9 +63,9 @@ def weighted_covariance(x: Any, weights: Any) -> NDArray[np.float64]:
     weights = _weights_of(x, weights)
     mean = weighted_mean(x, weights)
     total = np.zeros((x.shape[1], x.shape[1]))
-    for start in _blocks(x.shape[0]):
-        deviation = x[start : start + MOMENT_BLOCK_ROWS] - mean
-        total += (deviation * weights[start : start + MOMENT_BLOCK_ROWS, None]).T @ deviation
+    for rows in row_blocks(*x.shape):
+        deviation = x[rows] - mean
+        total += (deviation * weights[rows, None]).T @ deviation
     return total / weights.sum()
 
 
@@ -70,9 +76,7 @@ def weighted_variance(x: Any, weights: Any) -> NDArray[np.float64]:
         return np.asarray(np.average((x - mean) ** 2, axis=0, weights=weights))
     weights = _weights_of(x, weights)
     mean = weighted_mean(x, weights)
-    total = sum(
-        (weights[start : start + MOMENT_BLOCK_ROWS] @ (x[start : start + MOMENT_BLOCK_ROWS] - mean) ** 2
-         for start in _blocks(x.shape[0])),
-        np.zeros(x.shape[1]),
-    )
-    return np.asarray(total / weights.sum())
+    total = np.zeros(x.shape[1])
+    for rows in row_blocks(*x.shape):
+        total += weights[rows] @ (x[rows] - mean) ** 2
+    return total / weights.sum()

@@ -9,6 +9,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from mixtures._arrays import rows_per_block
+
 __all__ = [
     "RowFindings",
     "as_data_matrix",
@@ -20,18 +22,9 @@ __all__ = [
     "is_dask_array",
     "optional_finite",
     "optional_positive",
-    "rows_per_block",
 ]
 
 Array = NDArray[np.float64]
-
-#: Row checks look at blocks of about this many bytes of ``x`` at a time.
-CHECK_BLOCK_BYTES = 8 * 1024**2
-
-
-def rows_per_block(n_columns: int) -> int:
-    """Rows checked at once: a block of ``x`` of about ``CHECK_BLOCK_BYTES`` (at least 1024)."""
-    return max(1024, CHECK_BLOCK_BYTES // (8 * max(n_columns, 1)))
 
 
 def is_dask_array(value: Any) -> bool:

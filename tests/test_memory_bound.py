@@ -124,7 +124,7 @@ def test_prior_defaults_from_the_data_are_gathered_in_blocks(
     as the data (``np.cov`` on all rows would copy them)."""
     import mixtures._arrays as arrays_module
 
-    monkeypatch.setattr(arrays_module, "MOMENT_BLOCK_ROWS", CHUNK_ROWS)
+    monkeypatch.setattr(arrays_module, "BLOCK_BYTES", 8 * N_FEATURES * CHUNK_ROWS)  # blocks of a chunk
     small, large = _clustered(40_000), _clustered(80_000)
     peak_small = _peak_extra_bytes(small, **settings)
     peak_large = _peak_extra_bytes(large, **settings)

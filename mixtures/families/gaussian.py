@@ -20,7 +20,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from mixtures._arrays import float_array
+from mixtures._arrays import float_array, weighted_mean
 from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import Components, ExponentialFamily, empty_components
 from mixtures.families.statistics import SufficientStatistics
@@ -74,8 +74,7 @@ class _GaussianFamily(ExponentialFamily):
         return np.zeros(n_features) if self.origin is None else self.origin
 
     def for_data(self, x: Array, weights: Array) -> Self:
-        # the weighted mean as one matrix-vector product: no (N, D) temporary like np.average's
-        return attrs.evolve(self, origin=(weights @ x) / weights.sum())
+        return attrs.evolve(self, origin=weighted_mean(x, weights))
 
     def init_features(self, x: Array) -> Array:
         return self.centred(x)

@@ -26,7 +26,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._validation import RowFindings, is_dask_array, rows_per_block
+from mixtures._arrays import rows_per_block
+from mixtures._validation import RowFindings, is_dask_array
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.checks import checked_output
 from mixtures.families.statistics import SufficientStatistics

@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from mixtures._arrays import row_blocks
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import Chunk, Data
 from mixtures.latent.mixture import log_mixture_weights
@@ -40,7 +41,6 @@ __all__ = [
 Array = NDArray[np.float64]
 
 INIT_METHODS = ("kmeans++", "kmeans", "random")
-_ROWS_PER_BLOCK = 65536
 #: Random draws come from one generator per block of this many rows (keyed by the block's index).
 RANDOM_BLOCK_ROWS = 4096
 #: The k-means++ subsample holds about this many bytes of features (within the row limits below).
@@ -63,10 +63,10 @@ def nearest_centre(features: Array, centres: Array) -> tuple[NDArray[np.intp], A
     """Index of and squared distance to the nearest centre for each row (in row blocks)."""
     labels = np.empty(features.shape[0], dtype=np.intp)
     distance = np.empty(features.shape[0])
-    for start in range(0, features.shape[0], _ROWS_PER_BLOCK):
-        block = _squared_distances(features[start : start + _ROWS_PER_BLOCK], centres)
-        labels[start : start + block.shape[0]] = block.argmin(1)
-        distance[start : start + block.shape[0]] = block.min(1)
+    for rows in row_blocks(features.shape[0], features.shape[1] + centres.shape[0]):
+        block = _squared_distances(features[rows], centres)
+        labels[rows] = block.argmin(1)
+        distance[rows] = block.min(1)
     return labels, distance
 
 
