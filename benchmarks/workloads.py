@@ -31,42 +31,37 @@ ROWS_PER_BLOCK = 100_000  # data are generated block by block: no temporaries th
 
 
 # ----------------------------------------------------------------------------- data
-def _blocks(n_samples: int) -> list[slice]:
-    return [slice(start, min(start + ROWS_PER_BLOCK, n_samples))
-            for start in range(0, n_samples, ROWS_PER_BLOCK)]
+def _clusters(
+    sizes: Sizes, seed: int, profiles: np.ndarray,
+    draw: Callable[[np.random.Generator, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Rows from ``K`` cluster ``profiles``: each row's cluster is drawn at random, then
+    ``draw(rng, profiles[labels])``; generated block by block (no temporaries the size of x)."""
+    rng = np.random.default_rng(seed + 1)
+    x = np.empty((sizes.n_samples, sizes.n_features))
+    for start in range(0, sizes.n_samples, ROWS_PER_BLOCK):
+        rows = slice(start, min(start + ROWS_PER_BLOCK, sizes.n_samples))
+        labels = rng.integers(0, sizes.n_components, size=rows.stop - rows.start)
+        x[rows] = draw(rng, profiles[labels])
+    return x
 
 
 def gaussian_clusters(sizes: Sizes, seed: int = 0) -> np.ndarray:
     """Well-separated Gaussian clusters (centres ~ N(0, 4²), unit noise)."""
-    rng = np.random.default_rng(seed)
-    centres = rng.normal(0.0, 4.0, size=(sizes.n_components, sizes.n_features))
-    x = np.empty((sizes.n_samples, sizes.n_features))
-    for rows in _blocks(sizes.n_samples):
-        labels = rng.integers(0, sizes.n_components, size=rows.stop - rows.start)
-        x[rows] = centres[labels] + rng.standard_normal((labels.size, sizes.n_features))
-    return x
+    centres = np.random.default_rng(seed).normal(0.0, 4.0, size=(sizes.n_components, sizes.n_features))
+    return _clusters(sizes, seed, centres, lambda rng, means: means + rng.standard_normal(means.shape))
 
 
 def binary_clusters(sizes: Sizes, seed: int = 0) -> np.ndarray:
     """0/1 features from ``K`` prototypes of success probabilities in (0.1, 0.9)."""
-    rng = np.random.default_rng(seed)
-    prototypes = rng.uniform(0.1, 0.9, size=(sizes.n_components, sizes.n_features))
-    x = np.empty((sizes.n_samples, sizes.n_features))
-    for rows in _blocks(sizes.n_samples):
-        labels = rng.integers(0, sizes.n_components, size=rows.stop - rows.start)
-        x[rows] = rng.random((labels.size, sizes.n_features)) < prototypes[labels]
-    return x
+    prototypes = np.random.default_rng(seed).uniform(0.1, 0.9, size=(sizes.n_components, sizes.n_features))
+    return _clusters(sizes, seed, prototypes, lambda rng, probs: rng.random(probs.shape) < probs)
 
 
 def count_clusters(sizes: Sizes, seed: int = 0) -> np.ndarray:
     """Poisson counts from ``K`` rate profiles (rates ~ Gamma(2, 2))."""
-    rng = np.random.default_rng(seed)
-    rates = rng.gamma(2.0, 2.0, size=(sizes.n_components, sizes.n_features))
-    x = np.empty((sizes.n_samples, sizes.n_features))
-    for rows in _blocks(sizes.n_samples):
-        labels = rng.integers(0, sizes.n_components, size=rows.stop - rows.start)
-        x[rows] = rng.poisson(rates[labels])
-    return x
+    rates = np.random.default_rng(seed).gamma(2.0, 2.0, size=(sizes.n_components, sizes.n_features))
+    return _clusters(sizes, seed, rates, lambda rng, rate: rng.poisson(rate))
 
 
 def sequence_lengths(sizes: Sizes) -> np.ndarray:
