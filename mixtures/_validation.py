@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._arrays import rows_per_block
+from mixtures._arrays import row_blocks
 
 __all__ = [
     "RowFindings",
@@ -83,10 +83,9 @@ def finite_findings(x: Array, first_row: int) -> RowFindings:
 def check_finite(x: Array, name: str = "X") -> None:
     """Raise a ``ValueError`` naming the first NaN (or else the first inf) of ``x``, checked in
     row blocks so that no temporary of the size of ``x`` is made."""
-    size = rows_per_block(x.shape[1])
     findings = RowFindings()
-    for start in range(0, x.shape[0], size):
-        findings = findings + finite_findings(x[start : start + size], start)
+    for rows in row_blocks(*x.shape):
+        findings = findings + finite_findings(x[rows], rows.start)
         if findings.nan is not None:
             break
     findings.raise_first(name)

@@ -26,7 +26,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._arrays import rows_per_block
+from mixtures._arrays import row_blocks
 from mixtures._validation import RowFindings, is_dask_array
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.checks import checked_output
@@ -421,9 +421,8 @@ def check_rows(family: ExponentialFamily, x: Any, name: str = "X") -> None:
 
         check_dask_rows(family, x, name)
         return
-    size = rows_per_block(x.shape[1])
-    for start in range(0, x.shape[0], size):
-        support_findings(family, x[start : start + size], start, name).raise_first(name)
+    for rows in row_blocks(*x.shape):
+        support_findings(family, x[rows], rows.start, name).raise_first(name)
 
 
 def configured_family(family: ExponentialFamily, x: Any, weights: Any) -> ExponentialFamily:
