@@ -12,36 +12,31 @@ import itertools
 import numpy as np
 from numpy.typing import NDArray
 
+# The seed mixture and its 1000 points are the package's own (the `mixtures demo` data).
+from mixtures.cli.demo import DATA_SEED, N_SAMPLES, TRUE_COVARIANCES, TRUE_MEANS, TRUE_WEIGHTS
+from mixtures.cli.demo import seed_data as draw_data
+
 Array = NDArray[np.float64]
 
-TRUE_WEIGHTS = np.array([0.15, 0.35, 0.5])
-TRUE_MEANS = np.array([[-3.0, 2.0], [4.0, 2.0], [3.0, 1.0]])
-TRUE_COVARIANCES = np.array(
-    [
-        [[1.0, 0.2], [0.2, 2.0]],
-        [[0.8, -1.0], [-1.0, 1.3]],
-        [[1.5, 1.4], [1.4, 1.5]],
-    ]
-)
-
-N_SAMPLES = 1000
-DATA_SEED = 3
+__all__ = [
+    "DATA_SEED",
+    "MAX_MEAN_ERROR",
+    "MAX_WEIGHT_ERROR",
+    "N_SAMPLES",
+    "TRUE_COVARIANCES",
+    "TRUE_MEANS",
+    "TRUE_WEIGHTS",
+    "draw_data",
+    "format_matrix",
+    "format_vector",
+    "match_components",
+    "print_comparison",
+]
 
 # Recovery thresholds: with 1000 points the sampling error of a weight is about 0.016 and that of a
 # mean coordinate under 0.15, so a correct fit stays well inside these.
 MAX_WEIGHT_ERROR = 0.05
 MAX_MEAN_ERROR = 0.3
-
-
-def draw_data(n_samples: int = N_SAMPLES, seed: int = DATA_SEED) -> tuple[Array, NDArray[np.intp]]:
-    """Points from the true mixture and the component each was drawn from."""
-    rng = np.random.default_rng(seed)
-    labels = rng.choice(len(TRUE_WEIGHTS), size=n_samples, p=TRUE_WEIGHTS)
-    points = np.empty((n_samples, TRUE_MEANS.shape[1]))
-    for k, (mean, covariance) in enumerate(zip(TRUE_MEANS, TRUE_COVARIANCES, strict=True)):
-        chosen = labels == k
-        points[chosen] = rng.multivariate_normal(mean, covariance, size=int(chosen.sum()))
-    return points, labels
 
 
 def match_components(fitted_means: Array, true_means: Array) -> tuple[int, ...]:
@@ -80,12 +75,3 @@ def print_comparison(weights: Array, means: Array, covariances: Array, drawn_fra
             f"{'':>4} {'recovered':>9} {weights[k]:7.3f} {'':>7}  "
             f"{format_vector(means[k]):<16}  {format_matrix(covariances[k])}"
         )
-
-
-
-def covariance_ellipse(mean: Array, covariance: Array, n_sigma: float, n_points: int = 100) -> Array:
-    """Points on the ellipse ``(x − mean)ᵀ Σ⁻¹ (x − mean) = n_sigma²``: shape ``(n_points, 2)``."""
-    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
-    angle = np.linspace(0.0, 2.0 * np.pi, n_points)
-    circle = np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    return mean + n_sigma * (circle * np.sqrt(eigenvalues)) @ eigenvectors.T

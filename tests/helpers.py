@@ -5,12 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 import mixtures as mx
-
-SEED_WEIGHTS = np.array([0.15, 0.35, 0.5])
-SEED_MEANS = np.array([[-3.0, 2.0], [4.0, 2.0], [3.0, 1.0]])
-SEED_COVARIANCES = np.array(
-    [[[1.0, 0.2], [0.2, 2.0]], [[0.8, -1.0], [-1.0, 1.3]], [[1.5, 1.4], [1.4, 1.5]]]
-)
+from mixtures.cli.demo import TRUE_COVARIANCES as SEED_COVARIANCES
+from mixtures.cli.demo import TRUE_MEANS as SEED_MEANS
+from mixtures.cli.demo import TRUE_WEIGHTS as SEED_WEIGHTS
 
 
 def seed_data(n_samples: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -21,7 +21,8 @@ __all__ = ["bar_images", "run_demo", "seed_data"]
 
 Array = NDArray[np.float64]
 
-# The seed notebooks' mixture: 1000 points from three 2-D Gaussians (as examples/seed_data.py).
+# The seed notebooks' mixture: 1000 points from three 2-D Gaussians (the examples and tests use
+# these too).
 TRUE_WEIGHTS = np.array([0.15, 0.35, 0.5])
 TRUE_MEANS = np.array([[-3.0, 2.0], [4.0, 2.0], [3.0, 1.0]])
 TRUE_COVARIANCES = np.array(
