@@ -142,9 +142,54 @@ def test_far_apart_unit_clusters(family) -> None:
     noise = rng.standard_normal((1000, 2))
     near = np.array([[0.0, 0.0], [1e4, 1e4]])[labels] + noise
     model = mx.Mixture(family(reg_covar=0.0), 2, random_state=0).fit(near)
-    variance = (model.components_.covariance if family in (mx.Gaussian, mx.TiedGaussian)
+    variance = (model.components_.covariance if family is not mx.DiagonalGaussian
                 else model.components_.variance)
     assert np.all(np.abs(np.diagonal(np.atleast_2d(variance), axis1=-2, axis2=-1) - 1.0) < 0.15)
     far = np.array([[0.0, 0.0], [1e8, 1e8]])[labels] + noise
-    with pytest.raises(mx.DegenerateComponentError, match=r"below float64 precision.*rescale"):
+    with pytest.raises(mx.DegenerateComponentError, match=r"zero to float64.*fit its group separately"):
         mx.Mixture(family(reg_covar=0.0), 2, random_state=0).fit(far)
+
+
+@pytest.mark.parametrize("seed", [13, 17, 25])
+def test_a_component_on_a_single_point_is_named_as_such(seed: int) -> None:
+    """Spherical, reg_covar=0, started with variances 1e-6 in the unit cube: one component ends up
+    holding a single point, whose maximum-likelihood variance is 0. scikit-learn carries on with a
+    variance of rounding noise (about 1e-15); we refuse, and the message says what happened and
+    what to do, not that the data are too far from the centring origin."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(30, 3))
+    n_components = int(rng.integers(2, 6))
+    start = mx.SphericalGaussian(feature_scale=1.0).components_from(
+        rng.uniform(size=(n_components, 3)), np.full(n_components, 1e-6)
+    )
+    model = mx.Mixture(
+        mx.SphericalGaussian(reg_covar=0.0, feature_scale=1.0), n_components,
+        init=(np.full(n_components, 1 / n_components), start), max_iter=1, tol=0.0,
+    )
+    with pytest.raises(mx.DegenerateComponentError, match=r"single point.*set reg_covar > 0") as error:
+        model.fit(x)
+    assert "centring origin" not in str(error.value)
+    # with the default ridge the same start fits, and nothing is NaN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.ConvergenceWarning)
+        fitted = model.set_params(family=mx.SphericalGaussian(feature_scale=1.0)).fit(x)
+    assert np.all(np.isfinite(fitted.components_.variance))
+
+
+@pytest.mark.parametrize(
+    ("family", "covariance", "message"),
+    [
+        (mx.Gaussian(), -np.eye(2)[None], "covariance of component 0 is not positive definite"),
+        (mx.Gaussian(), np.array([[[1.0, 2.0], [2.0, 1.0]]]), "not positive definite"),
+        (mx.Gaussian(), np.array([[[1.0, 0.5], [0.0, 1.0]]]), "not symmetric"),
+        (mx.TiedGaussian(), np.array([[1.0, 2.0], [2.0, 1.0]]), "not positive definite"),
+        (mx.DiagonalGaussian(), np.array([[1.0, -1.0]]), "variance of component 0 is not positive"),
+        (mx.SphericalGaussian(), np.array([0.0]), "variance of component 0 is not positive"),
+        (mx.Gaussian(), np.full((1, 2, 2), np.nan), "covariance contains NaN"),
+    ],
+)
+def test_given_parameters_that_are_not_a_covariance(family, covariance, message) -> None:
+    """A negative or indefinite covariance given by the user is reported as such, not as a
+    collapse during fitting."""
+    with pytest.raises(ValueError, match=message):
+        family.components_from(np.zeros((1, 2)), covariance)

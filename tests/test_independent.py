@@ -186,7 +186,9 @@ def test_gaussian_part_keeps_its_stable_log_density() -> None:
     fitted = mx.Mixture(family, 1).fit(x)
     np.testing.assert_allclose(fitted.components_.parts[0].mean[0], x[:, :2].mean(0), rtol=1e-14)
     np.testing.assert_allclose(
-        fitted.components_.parts[0].covariance[0], np.cov(x[:, :2].T, bias=True) + 1e-6 * np.eye(2),
+        # the ridge reg_covar = 1e-6 is relative to each feature's variance
+        fitted.components_.parts[0].covariance[0],
+        np.cov(x[:, :2].T, bias=True) + 1e-6 * np.diag(x[:, :2].var(0)),
         rtol=1e-6,
     )
 

@@ -240,15 +240,15 @@ def test_init_from_given_parameters(family, offset: float) -> None:
     one EM step from them equals one step from the responsibilities they imply."""
     x, _ = seed_data()
     x = x + offset
-    reference = mx.Mixture(family(), 3, random_state=0, n_init=2).fit(x)
+    # a spherical variance is one number in standardised units: give it in the data's units
+    units = {"feature_scale": 1.0} if family is mx.SphericalGaussian else {}
+    reference = mx.Mixture(family(**units), 3, random_state=0, n_init=2).fit(x)
     components = reference.components_
-    if family is mx.Gaussian:
-        given = family().components_from(components.mean, components.covariance)
-    elif family is mx.TiedGaussian:
+    if family in (mx.Gaussian, mx.TiedGaussian):
         given = family().components_from(components.mean, components.covariance)
     else:
         given = family().components_from(components.mean, components.variance)
-    model = mx.Mixture(family(), 3, init=(reference.weights_, given), max_iter=1, tol=0.0)
+    model = mx.Mixture(family(**units), 3, init=(reference.weights_, given), max_iter=1, tol=0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mx.ConvergenceWarning)
         model.fit(x)
@@ -257,6 +257,17 @@ def test_init_from_given_parameters(family, offset: float) -> None:
     np.testing.assert_allclose(
         model.components_.mean - offset, reference.components_.mean - offset, atol=1e-7
     )
+
+
+def test_spherical_parameters_in_other_units_are_refused() -> None:
+    """A spherical covariance in the data's units is not spherical in the fit's standardised
+    coordinates: say so rather than silently change the model."""
+    x, _ = seed_data(100)
+    x = x * [1.0, 10.0]
+    given = mx.SphericalGaussian().components_from(np.zeros((2, 2)), np.ones(2))
+    with pytest.raises(ValueError, match=r"SphericalGaussian\(feature_scale=1.0\)"):
+        mx.Mixture(mx.SphericalGaussian(), 2, init=(np.ones(2) / 2, given)).fit(x)
+    mx.Mixture(mx.SphericalGaussian(feature_scale=1.0), 2, init=(np.ones(2) / 2, given)).fit(x)
 
 
 def test_init_from_given_parameters_is_checked() -> None:

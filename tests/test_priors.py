@@ -31,6 +31,7 @@ from mixtures.families import (
     Poisson,
     SphericalGaussian,
     SufficientStatistics,
+    TiedGaussian,
 )
 from mixtures.priors.base import ConjugatePrior
 from mixtures.priors.normal_gamma import NormalGamma, SphericalNormalGamma
@@ -653,8 +654,10 @@ def test_spherical_normal_gamma_predictive_is_multivariate_t() -> None:
     points = rng.normal(-2.0, 3.0, (6, 3))
     for k in range(2):
         a, b, beta = posterior.shape[k], posterior.rate[k], posterior.mean_precision[k]
+        # ``rate`` is in standardised units: the shape matrix stretches by the feature scales
+        units = np.diag(family.scale_for(3) ** 2)
         student = scipy.stats.multivariate_t(
-            loc=posterior.mean[k], shape=b * (beta + 1) / (a * beta) * np.eye(3), df=2 * a
+            loc=posterior.mean[k], shape=b * (beta + 1) / (a * beta) * units, df=2 * a
         )
         np.testing.assert_allclose(posterior.log_predictive(points)[:, k], student.logpdf(points), rtol=1e-10)
 
@@ -678,7 +681,9 @@ def test_normal_gamma_defaults_follow_the_data() -> None:
     spherical_family = SphericalGaussian().for_data(x, weights)
     spherical = SphericalNormalGamma().for_data(spherical_family, x, weights, 3)
     np.testing.assert_allclose(spherical.shape, 2.0)
-    np.testing.assert_allclose(spherical.shape / spherical.rate, 1 / variance.mean(), rtol=1e-12)
+    # in standardised units: the mean variance of the standardised features
+    standardised = variance / spherical_family.scale_for(2) ** 2
+    np.testing.assert_allclose(spherical.shape / spherical.rate, 1 / standardised.mean(), rtol=1e-12)
     # a constant feature still gives a valid prior
     constant = np.ones((5, 2))
     flat = NormalGamma().for_data(
@@ -757,3 +762,42 @@ def test_unresolved_prior_says_so() -> None:
     for prior in (Beta(), Dirichlet(), NormalGamma(), SphericalNormalGamma()):
         with pytest.raises(ValueError, match="not resolved"):
             prior.family  # noqa: B018 - the property raises
+
+
+@pytest.mark.parametrize(
+    "family",
+    [
+        Gaussian(), TiedGaussian(), DiagonalGaussian(), SphericalGaussian(), Bernoulli(), Poisson(),
+        Categorical(),
+    ],
+    ids=lambda family: family.name,
+)
+def test_every_default_prior_has_a_mode(family) -> None:
+    """MAP-EM takes the prior's mode for a component that lost its data; a default prior must
+    have one (the Normal-Wishart's default dof used to be D, which has none)."""
+    from mixtures.priors import default_prior
+
+    rng = np.random.default_rng(0)
+    x = rng.poisson(2.0, (50, 3)).astype(float)
+    if isinstance(family, Bernoulli):
+        x = (x > 1).astype(float)
+    configured = family.for_data(x, np.ones(50))
+    prior = default_prior(configured).for_data(configured, x, np.ones(50), 4)
+    assert np.all(np.isfinite(prior.mode()))
+
+
+def test_map_em_with_default_priors_survives_an_emptied_component() -> None:
+    """The report: 400 ordinary points, K=5, MAP-EM with NormalWishart() raised "no mode with
+    dof <= D" as soon as a component emptied."""
+    import warnings
+
+    import mixtures as mx
+
+    rng = np.random.default_rng(4)
+    x = np.r_[rng.normal(0.0, 1.0, (200, 2)), rng.normal(4.0, 1.0, (200, 2))]
+    for seed in range(5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = mx.Mixture(mx.Gaussian(), 5, prior=mx.NormalWishart(), random_state=seed).fit(x)
+        assert np.all(np.isfinite(model.components_.covariance))
+        assert np.all(np.isfinite(model.lower_bounds_))

@@ -61,7 +61,9 @@ def _covariances(model: mx.Mixture, kind: str) -> np.ndarray:
 
 
 def _fit_both(x, resp, kind, max_iter, tol):
-    ours = mx.Mixture(FAMILIES[kind](reg_covar=REG_COVAR), 3, init=resp, max_iter=max_iter, tol=tol)
+    # feature_scale=1.0: the model in the data's own units, reg_covar absolute, as scikit-learn's
+    family = FAMILIES[kind](reg_covar=REG_COVAR, feature_scale=1.0)
+    ours = mx.Mixture(family, 3, init=resp, max_iter=max_iter, tol=tol)
     theirs = sklearn_mixture.GaussianMixture(
         3, covariance_type=kind, reg_covar=REG_COVAR, max_iter=max_iter, tol=tol,
         **_initial_parameters(x, resp, kind),

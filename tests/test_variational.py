@@ -86,7 +86,8 @@ def test_vb_attributes_and_predictions() -> None:
     np.testing.assert_allclose(
         model.components_.covariance, np.linalg.inv(q.expected_precision()), rtol=1e-10
     )
-    assert isinstance(model.prior_, mx.NormalWishart) and model.prior_.dof[0] == 2.0
+    # dof defaults to D + 2, so that the prior has a mode
+    assert isinstance(model.prior_, mx.NormalWishart) and model.prior_.dof[0] == 4.0
     np.testing.assert_allclose(model.predict_proba(x).sum(1), 1.0)
     np.testing.assert_array_equal(
         mx.Mixture(mx.Gaussian(), 3, inference="vb", random_state=0, n_init=2).fit_predict(x),

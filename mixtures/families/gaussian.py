@@ -1,13 +1,19 @@
 """Gaussian families: full, diagonal, spherical and tied covariance.
 
-All four share two settings:
+All four share three settings:
 
-* ``origin``: data are centred at this point before statistics are formed (``T`` is computed on
-  ``x − origin``), so second moments never cancel catastrophically for offset data. ``for_data``
-  sets it to the weighted data mean; natural parameters refer to the centred coordinates, and the
-  conventional ``mean`` adds the origin back.
-* ``reg_covar``: a ridge added to every covariance in the M-step (``Σ + reg_covar·I``), which keeps
-  components of identical points or constant columns well defined.
+* ``origin`` and ``scale``: statistics are formed on standardised coordinates
+  ``z = (x − origin) / scale`` (per feature), and the natural parameters refer to ``z``.
+  ``for_data`` sets ``origin`` to the weighted data mean and, unless it was given, ``scale`` to each
+  feature's weighted standard deviation. Centring keeps second moments from cancelling for offset
+  data; scaling makes a fit independent of the units of each feature: the ridge, the k-means++
+  start and the default priors all live in ``z``. The conventional views (``mean``,
+  ``covariance``, ``variance``) are in the data's own units. ``scale=1.0`` states the model in the
+  data's own units (scikit-learn's convention).
+* ``reg_covar``: a ridge added to every variance in the M-step (``Σ_z + reg_covar·I``), which keeps
+  components of identical points or constant columns well defined. It is in standardised units,
+  so by default a fraction of each feature's variance; with ``scale=1.0`` it is absolute, as
+  scikit-learn's ``reg_covar``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from mixtures._arrays import float_array, weighted_mean
+from mixtures._arrays import float_array, row_blocks, weighted_mean, weighted_variance
 from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import Components, ExponentialFamily, empty_components
 from mixtures.families.statistics import SufficientStatistics
@@ -60,27 +66,117 @@ def _arrays_equal(a: Array | None, b: Array | None) -> bool:
     return bool(np.array_equal(a, b))
 
 
+def _positive_vector(instance: Any, attribute: attrs.Attribute, value: Array | None) -> None:
+    if value is not None and not (np.all(np.isfinite(value)) and np.all(value > 0)):
+        raise ValueError(f"{attribute.name} must hold finite numbers > 0; got {value!r}")
+
+
+#: A feature whose spread is at most this fraction of its magnitude is constant up to rounding.
+CONSTANT_SPREAD = 1e-12
+
+
+def feature_spread(x: Any, weights: Any, origin: Array) -> Array:
+    """Each column's weighted standard deviation about ``origin``, computed without overflow for
+    data of any magnitude; a constant column gets its own magnitude (or 1 for zeros), so the
+    result scales with the data."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        variance = weighted_variance(x, weights)
+        if np.all(np.isfinite(variance)):
+            spread = np.sqrt(variance)
+        else:  # squares overflow: work on the data divided by an exact power of two per column
+            power = np.exp2(np.ceil(np.log2(np.maximum(_column_magnitude(x), np.finfo(float).tiny))))
+            spread = np.sqrt(_scaled_variance(x, weights, power)) * power
+    constant = ~(spread > CONSTANT_SPREAD * np.abs(origin))
+    return np.where(constant, np.where(origin != 0, np.abs(origin), 1.0), spread)
+
+
+def _column_magnitude(x: Any) -> Array:
+    if not isinstance(x, np.ndarray):
+        return np.asarray(np.max(np.abs(x), axis=0))
+    out = np.zeros(x.shape[1])
+    for rows in row_blocks(*x.shape):
+        np.maximum(out, np.abs(x[rows]).max(0), out=out)
+    return out
+
+
+def _scaled_variance(x: Any, weights: Any, power: Array) -> Array:
+    """The weighted variance of ``x / power`` per column, block by block (no copy of ``x``)."""
+    if not isinstance(x, np.ndarray):
+        return np.asarray(weighted_variance(x / power, weights))
+    weights = np.ones(x.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    mean = np.zeros(x.shape[1])
+    for rows in row_blocks(*x.shape):
+        mean += weights[rows] @ (x[rows] / power)
+    mean /= weights.sum()
+    total = np.zeros(x.shape[1])
+    for rows in row_blocks(*x.shape):
+        total += weights[rows] @ (x[rows] / power - mean) ** 2
+    return total / weights.sum()
+
+
 @attrs.frozen(kw_only=True)
 class _GaussianFamily(ExponentialFamily):
     reg_covar: float = attrs.field(default=1e-6, validator=_non_negative)
     origin: Array | None = attrs.field(
         default=None, converter=_optional_vector, eq=attrs.cmp_using(eq=_arrays_equal)
     )
+    feature_scale: Array | None = attrs.field(
+        default=None,
+        converter=_optional_vector,
+        validator=_positive_vector,
+        eq=attrs.cmp_using(eq=_arrays_equal),
+    )
 
-    def centred(self, x: Array) -> Array:
-        return x if self.origin is None else x - self.origin
+    def standardised(self, x: Array) -> Array:
+        """``z = (x − origin) / feature_scale``, the coordinates of the statistics."""
+        z = x if self.origin is None else x - self.origin
+        return z if self.feature_scale is None else z / self.feature_scale
 
     def origin_for(self, n_features: int) -> Array:
         return np.zeros(n_features) if self.origin is None else self.origin
 
+    def scale_for(self, n_features: int) -> Array:
+        """``feature_scale`` as ``(D,)`` (ones while unset)."""
+        if self.feature_scale is None:
+            return np.ones(n_features)
+        return np.broadcast_to(self.feature_scale, (n_features,))
+
+    def data_location(self, z: Array) -> Array:
+        """Points in standardised coordinates back in the data's units: ``origin + scale·z``."""
+        n_features = z.shape[-1]
+        return self.origin_for(n_features) + self.scale_for(n_features) * z
+
+    def data_covariance(self, covariance: Array) -> Array:
+        """``(…, D, D)`` covariances in standardised coordinates back in the data's units."""
+        scale = self.scale_for(covariance.shape[-1])
+        return covariance * scale[:, None] * scale[None, :]
+
+    def log_scale(self, n_features: int) -> float:
+        """``Σ_d log scale_d``: the log-Jacobian between densities in ``x`` and in ``z``."""
+        return float(np.log(self.scale_for(n_features)).sum())
+
     def for_data(self, x: Array, weights: Array) -> Self:
-        return attrs.evolve(self, origin=weighted_mean(x, weights))
+        origin = weighted_mean(x, weights)
+        if not np.all(np.isfinite(origin)):
+            raise ValueError(
+                f"X is too large for {self.name}: its weighted mean overflows float64 (largest "
+                f"|x| about {float(np.max(_column_magnitude(x))):.3g}); rescale X"
+            )
+        scale = self.feature_scale
+        if scale is None:
+            scale = feature_spread(x, weights, origin)
+        elif scale.shape[0] not in (1, x.shape[1]):
+            raise ValueError(
+                f"{self.name}.feature_scale has {scale.shape[0]} entries but X has {x.shape[1]} "
+                f"features"
+            )
+        return attrs.evolve(self, origin=origin, feature_scale=scale)
 
     def init_features(self, x: Array) -> Array:
-        return self.centred(x)
+        return self.standardised(x)
 
     def log_base_measure(self, x: Array) -> Array:
-        return np.full(x.shape[0], -0.5 * x.shape[1] * LOG_2PI)
+        return np.full(x.shape[0], -0.5 * x.shape[1] * LOG_2PI - self.log_scale(x.shape[1]))
 
     # The product form ``T(z) ηᵀ − A(η)`` cancels terms of size ``‖z‖² tr Λ``; where that exceeds
     # ``1/(eps · PRODUCT_FORM_TOLERANCE)`` (tight components far from the origin), the column is
@@ -108,13 +204,23 @@ class _GaussianFamily(ExponentialFamily):
         return out
 
     def natural_of(self, components: Components) -> Array:
-        # Moving the origin by δ keeps Λ and shifts the centred mean by −δ: η₁ ← η₁ − Λδ.
+        # Moving the origin by δ keeps Λ and shifts the centred mean by −δ: η₁ ← η₁ − Λδ; then
+        # stretching the coordinates by a (z' = a z) divides η₁ by a and Λ by a aᵀ.
         natural = np.array(super().natural_of(components), dtype=np.float64, copy=True)
         n_features = self.n_features_of_natural(natural)
-        assert isinstance(components.family, _GaussianFamily)
-        shift = self.origin_for(n_features) - components.family.origin_for(n_features)
+        source = components.family
+        assert isinstance(source, _GaussianFamily)
+        source_scale = source.scale_for(n_features)
+        shift = (self.origin_for(n_features) - source.origin_for(n_features)) / source_scale
         natural[:, :n_features] -= self.precision_times(natural, shift)
-        return natural
+        stretch = source_scale / self.scale_for(n_features)
+        if np.array_equal(stretch, np.ones(n_features)):
+            return natural
+        return self.stretched(natural, stretch)
+
+    @abc.abstractmethod
+    def stretched(self, natural: Array, stretch: Array) -> Array:
+        """The same components in coordinates ``z' = stretch · z`` (``stretch`` ``(D,)``)."""
 
     @abc.abstractmethod
     def n_features_of_natural(self, natural: Array) -> int:
@@ -137,11 +243,14 @@ class _GaussianFamily(ExponentialFamily):
         """``dᵀ Λ d`` for each row ``d`` of ``offsets`` under one component's parameters."""
 
     def _check_origin(self, x: Array) -> None:
-        if self.origin is not None and self.origin.shape[0] != x.shape[1]:
-            raise ValueError(
-                f"{self.name} has origin of length {self.origin.shape[0]} but x has "
-                f"{x.shape[1]} features"
-            )
+        n_features = x.shape[1]
+        for name, lengths in (("origin", (n_features,)), ("feature_scale", (1, n_features))):
+            value = getattr(self, name)
+            if value is not None and value.shape[0] not in lengths:
+                raise ValueError(
+                    f"{self.name} has {name} of length {value.shape[0]} but x has "
+                    f"{n_features} features"
+                )
 
 
 def _spd_inverse(matrices: Array, family: str) -> tuple[Array, Array]:
@@ -235,6 +344,11 @@ class Gaussian(_GaussianFamily):
         covariance, log_det_precision = _spd_inverse(self.precision_of(natural), self.name)
         return np.einsum("kij,kj->ki", covariance, first), log_det_precision
 
+    def stretched(self, natural: Array, stretch: Array) -> Array:
+        first, second, n_features = self._split(natural)
+        rows, cols = self._triangle(n_features)
+        return np.concatenate([first / stretch, second / (stretch[rows] * stretch[cols])], axis=1)
+
     def quadratic_form(self, offsets: Array, natural_row: Array) -> Array:
         factor = np.linalg.cholesky(self.precision_of(natural_row[None, :])[0])
         whitened = offsets @ factor  # Λ = F Fᵀ, so dᵀΛd = ‖dᵀF‖²
@@ -243,7 +357,7 @@ class Gaussian(_GaussianFamily):
     # ------------------------------------------------------------- primitives
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
-        z = np.asfortranarray(self.centred(x))  # column-major: each product is one contiguous run
+        z = np.asfortranarray(self.standardised(x))  # column-major: each product is one contiguous run
         n_features = z.shape[1]
         out = np.empty((z.shape[0], n_features + n_features * (n_features + 1) // 2), order="F")
         out[:, :n_features] = z
@@ -303,7 +417,7 @@ class Gaussian(_GaussianFamily):
             chosen = labels == k
             factor = np.linalg.cholesky(covariance[k])
             out[chosen] = location[k] + noise[chosen] @ factor.T
-        return out + self.origin_for(n_features)
+        return self.data_location(out)
 
     def components_from(self, mean: Any, covariance: Any) -> GaussianComponents:
         """Components from conventional parameters: ``mean`` ``(K, D)``, ``covariance`` ``(K, D, D)``."""
@@ -312,30 +426,40 @@ class Gaussian(_GaussianFamily):
             raise ValueError(
                 f"need mean (K, D) and covariance (K, D, D); got {mean.shape} and {covariance.shape}"
             )
-        natural = self._natural_from_moments(mean - self.origin_for(mean.shape[1]), covariance)
-        return GaussianComponents(family=self, natural=natural)
+        _check_given(mean, covariance, self.name)
+        location, standard = self._standardised_moments(mean, covariance)
+        return GaussianComponents(family=self, natural=self._natural_from_moments(location, standard))
+
+    def _standardised_moments(self, mean: Array, covariance: Array) -> tuple[Array, Array]:
+        """Means and covariances given in the data's units, in this family's coordinates."""
+        scale = self.scale_for(mean.shape[1])
+        location = (mean - self.origin_for(mean.shape[1])) / scale
+        return location, covariance / (scale[:, None] * scale[None, :])
 
 
 @attrs.frozen(eq=False)
 class GaussianComponents(Components):
     family: Gaussian
 
+    def _standard_covariance(self) -> Array:
+        return _spd_inverse(self.family.precision_of(self.natural), self.family.name)[0]
+
     @property
     def precision(self) -> Array:
-        """Precision matrices ``Λ``: ``(K, D, D)``."""
-        return self.family.precision_of(self.natural)
+        """Precision matrices ``Λ = Σ⁻¹`` in the data's units: ``(K, D, D)``."""
+        scale = self.family.scale_for(self.family.n_features_of(self.natural.shape[1]))
+        return self.family.precision_of(self.natural) / (scale[:, None] * scale[None, :])
 
     @property
     def covariance(self) -> Array:
-        """Covariance matrices ``Σ``: ``(K, D, D)``."""
-        return _spd_inverse(self.precision, self.family.name)[0]
+        """Covariance matrices ``Σ`` in the data's units: ``(K, D, D)``."""
+        return self.family.data_covariance(self._standard_covariance())
 
     @property
     def mean(self) -> Array:
-        """Component means: ``(K, D)``."""
-        first, _, n_features = self.family._split(self.natural)
-        centred = np.einsum("kij,kj->ki", self.covariance, first)
-        return centred + self.family.origin_for(n_features)
+        """Component means in the data's units: ``(K, D)``."""
+        first, _, _ = self.family._split(self.natural)
+        return self.family.data_location(np.einsum("kij,kj->ki", self._standard_covariance(), first))
 
 
 Gaussian.components_type = GaussianComponents
@@ -382,11 +506,10 @@ class TiedGaussian(Gaussian):
             raise ValueError(
                 f"need mean (K, D) and covariance (D, D); got {mean.shape} and {covariance.shape}"
             )
+        _check_given(mean, covariance[None], self.name)
         stacked = np.broadcast_to(covariance, (mean.shape[0], *covariance.shape))
-        natural = self._natural_from_moments(
-            mean - self.origin_for(mean.shape[1]), np.ascontiguousarray(stacked)
-        )
-        return TiedGaussianComponents(family=self, natural=natural)
+        location, standard = self._standardised_moments(mean, np.ascontiguousarray(stacked))
+        return TiedGaussianComponents(family=self, natural=self._natural_from_moments(location, standard))
 
 
 @attrs.frozen(eq=False)
@@ -396,12 +519,12 @@ class TiedGaussianComponents(GaussianComponents):
     @property
     def covariance(self) -> Array:
         """The shared covariance matrix: ``(D, D)``."""
-        return _spd_inverse(self.precision[:1], self.family.name)[0][0]
+        return self.family.data_covariance(self._standard_covariance()[0])
 
     @property
     def mean(self) -> Array:
-        first, _, n_features = self.family._split(self.natural)
-        return first @ self.covariance + self.family.origin_for(n_features)
+        first, _, _ = self.family._split(self.natural)
+        return self.family.data_location(first @ self._standard_covariance()[0])
 
 
 TiedGaussian.components_type = TiedGaussianComponents
@@ -416,7 +539,7 @@ class DiagonalGaussian(_GaussianFamily):
 
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
-        z = self.centred(x)
+        z = self.standardised(x)
         return np.concatenate([z, z * z], axis=1)
 
     @staticmethod
@@ -437,6 +560,10 @@ class DiagonalGaussian(_GaussianFamily):
         first, second = self._halves(natural)
         precision = -2.0 * second
         return first / precision, np.log(precision).sum(1)
+
+    def stretched(self, natural: Array, stretch: Array) -> Array:
+        first, second = self._halves(natural)
+        return np.concatenate([first / stretch, second / stretch**2], axis=1)
 
     def quadratic_form(self, offsets: Array, natural_row: Array) -> Array:
         precision = -2.0 * natural_row[offsets.shape[1] :]
@@ -469,11 +596,7 @@ class DiagonalGaussian(_GaussianFamily):
         first, second = self._halves(natural)
         variance = -0.5 / second
         noise = rng.standard_normal((labels.shape[0], first.shape[1]))
-        return (
-            (first * variance)[labels]
-            + noise * np.sqrt(variance[labels])
-            + self.origin_for(first.shape[1])
-        )
+        return self.data_location((first * variance)[labels] + noise * np.sqrt(variance[labels]))
 
     def components_from(self, mean: Any, variance: Any) -> DiagonalGaussianComponents:
         """Components from ``mean`` ``(K, D)`` and ``variance`` ``(K, D)``."""
@@ -482,8 +605,10 @@ class DiagonalGaussian(_GaussianFamily):
             raise ValueError(
                 f"need mean and variance of shape (K, D); got {mean.shape}, {variance.shape}"
             )
-        _check_positive(variance, np.zeros_like(variance), self.name)
-        centred = mean - self.origin_for(mean.shape[1])
+        _check_given(mean, variance, self.name)
+        scale = self.scale_for(mean.shape[1])
+        centred = (mean - self.origin_for(mean.shape[1])) / scale
+        variance = variance / scale**2
         natural = np.concatenate([centred / variance, -0.5 / variance], axis=1)
         return DiagonalGaussianComponents(family=self, natural=natural)
 
@@ -494,14 +619,15 @@ class DiagonalGaussianComponents(Components):
 
     @property
     def variance(self) -> Array:
-        """Per-feature variances: ``(K, D)``."""
-        return -0.5 / self.family._halves(self.natural)[1]
+        """Per-feature variances in the data's units: ``(K, D)``."""
+        first, second = self.family._halves(self.natural)
+        return -0.5 / second * self.family.scale_for(first.shape[1]) ** 2
 
     @property
     def mean(self) -> Array:
-        """Component means: ``(K, D)``."""
-        first = self.family._halves(self.natural)[0]
-        return first * self.variance + self.family.origin_for(first.shape[1])
+        """Component means in the data's units: ``(K, D)``."""
+        first, second = self.family._halves(self.natural)
+        return self.family.data_location(first * (-0.5 / second))
 
 
 DiagonalGaussian.components_type = DiagonalGaussianComponents
@@ -516,7 +642,7 @@ class SphericalGaussian(_GaussianFamily):
 
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
-        z = self.centred(x)
+        z = self.standardised(x)
         return np.concatenate([z, np.einsum("nd,nd->n", z, z)[:, None]], axis=1)
 
     def n_features_of_natural(self, natural: Array) -> int:
@@ -532,6 +658,18 @@ class SphericalGaussian(_GaussianFamily):
         precision = -2.0 * natural[:, -1]
         n_features = natural.shape[1] - 1
         return natural[:, :-1] / precision[:, None], n_features * np.log(precision)
+
+    def stretched(self, natural: Array, stretch: Array) -> Array:
+        if not np.allclose(stretch, stretch[0], rtol=1e-12, atol=0.0):
+            raise ValueError(
+                f"{self.name} components given in one feature scale cannot be re-expressed in "
+                f"another that stretches the features unequally (ratios {stretch}): a spherical "
+                f"covariance is spherical in its own standardised coordinates. Build the "
+                f"components with the fit's family (model.family_), or fit in the data's own "
+                f"units with SphericalGaussian(feature_scale=1.0)"
+            )
+        factor = float(stretch[0])
+        return np.concatenate([natural[:, :-1] / factor, natural[:, -1:] / factor**2], axis=1)
 
     def quadratic_form(self, offsets: Array, natural_row: Array) -> Array:
         return -2.0 * natural_row[-1] * np.einsum("nd,nd->n", offsets, offsets)
@@ -569,18 +707,18 @@ class SphericalGaussian(_GaussianFamily):
         variance = -0.5 / natural[:, -1]
         location = natural[:, :-1] * variance[:, None]
         noise = rng.standard_normal((labels.shape[0], location.shape[1]))
-        centred = location[labels] + noise * np.sqrt(variance[labels])[:, None]
-        return centred + self.origin_for(location.shape[1])
+        return self.data_location(location[labels] + noise * np.sqrt(variance[labels])[:, None])
 
     def components_from(self, mean: Any, variance: Any) -> SphericalGaussianComponents:
-        """Components from ``mean`` ``(K, D)`` and ``variance`` ``(K,)``."""
+        """Components from ``mean`` ``(K, D)`` (the data's units) and ``variance`` ``(K,)`` in
+        standardised units (the data's own units when ``feature_scale`` is 1 or unset)."""
         mean, variance = float_array(mean), float_array(variance)
         if mean.ndim != 2 or variance.shape != mean.shape[:1]:
             raise ValueError(
                 f"need mean (K, D) and variance (K,); got {mean.shape}, {variance.shape}"
             )
-        _check_positive(variance, np.zeros_like(variance), self.name)
-        centred = mean - self.origin_for(mean.shape[1])
+        _check_given(mean, variance, self.name)
+        centred = (mean - self.origin_for(mean.shape[1])) / self.scale_for(mean.shape[1])
         natural = np.concatenate([centred / variance[:, None], (-0.5 / variance)[:, None]], axis=1)
         return SphericalGaussianComponents(family=self, natural=natural)
 
@@ -591,29 +729,69 @@ class SphericalGaussianComponents(Components):
 
     @property
     def variance(self) -> Array:
-        """One variance per component: ``(K,)``."""
+        """One variance per component, ``σ_k²`` ``(K,)``, in standardised units: the covariance
+        is ``σ_k² diag(feature_scale²)`` (see ``covariance``); in the data's own units when the
+        family has ``feature_scale=1.0``."""
         return -0.5 / self.natural[:, -1]
 
     @property
+    def covariance(self) -> Array:
+        """Covariance matrices in the data's units: ``(K, D, D)``, diagonal."""
+        n_features = self.natural.shape[1] - 1
+        return self.variance[:, None, None] * self.family.data_covariance(np.eye(n_features))
+
+    @property
     def mean(self) -> Array:
-        """Component means: ``(K, D)``."""
-        first = self.natural[:, :-1]
-        return first * self.variance[:, None] + self.family.origin_for(first.shape[1])
+        """Component means in the data's units: ``(K, D)``."""
+        return self.family.data_location(self.natural[:, :-1] * self.variance[:, None])
 
 
 SphericalGaussian.components_type = SphericalGaussianComponents
+
+
+def _check_given(mean: Array, spread: Array, family: str) -> None:
+    """Conventional parameters a user passes to ``components_from``: finite means, and variances
+    (``(K, D)`` or ``(K,)``) or covariance matrices (``(K, D, D)``) that are positive (definite)."""
+    if not np.all(np.isfinite(mean)):
+        raise ValueError(f"{family}.components_from: mean contains NaN or inf")
+    name = "covariance" if spread.ndim == 3 else "variance"
+    if not np.all(np.isfinite(spread)):
+        raise ValueError(f"{family}.components_from: {name} contains NaN or inf")
+    if spread.ndim != 3:
+        bad = np.argwhere(~(spread > 0))
+        if bad.size:
+            raise ValueError(
+                f"{family}.components_from: variance of component {int(bad[0][0])} is not positive "
+                f"(got {float(spread[tuple(bad[0])]):.3g})"
+            )
+        return
+    for k, matrix in enumerate(spread):  # loop over components
+        if not np.allclose(matrix, matrix.T, rtol=1e-10, atol=0.0):
+            raise ValueError(f"{family}.components_from: covariance of component {k} is not symmetric")
+        smallest = float(np.linalg.eigvalsh(matrix)[0])
+        if not smallest > 0:
+            raise ValueError(
+                f"{family}.components_from: covariance of component {k} is not positive definite "
+                f"(smallest eigenvalue {smallest:.3g})"
+            )
 
 
 def _check_positive(variance: Array, second_moment: Array, family: str) -> None:
     """Variances must be positive and not lost in the cancellation ``E[z²] − E[z]²``."""
     bad = ~(variance > CONDITION_FLOOR * np.abs(second_moment))
     if bad.any():
-        component = int(np.argwhere(bad)[0][0])
-        raise DegenerateComponentError(f"{family}: component {component}: {_DEGENERATE_VARIANCE}")
+        position = tuple(np.argwhere(bad)[0])
+        distance = float(np.sqrt(np.abs(second_moment[position])))
+        raise DegenerateComponentError(
+            f"{family}: component {int(position[0])}: its variance, {float(variance[position]):.3g} "
+            f"of the data's variance at {distance:.3g} data standard deviations from the data "
+            f"centre, is zero to float64 precision. {_DEGENERATE_VARIANCE}"
+        )
 
 
 _DEGENERATE_VARIANCE = (
-    "variance is zero or below float64 precision relative to the distance from the centring "
-    "origin; either its samples collapsed onto a point (increase reg_covar) or the component is "
-    "far tighter than the spread of the data (rescale or split the data)"
+    "Either its data coincide (for example it holds a single point): with reg_covar=0 no finite "
+    "maximum-likelihood variance exists, so set reg_covar > 0; or it is far tighter than the "
+    "spread of all the data, below float64 precision around the data centre: fit its group "
+    "separately"
 )

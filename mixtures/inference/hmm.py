@@ -22,7 +22,7 @@ from mixtures.families.checks import checked_output
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk, IndependentRows, RowData, Sequences
 from mixtures.inference.em import Responsibilities
-from mixtures.inference.loop import Trajectory, iterate, relative_change
+from mixtures.inference.loop import Trajectory, iterate
 from mixtures.latent.markov import forward_backward
 from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.priors.base import ConjugatePrior
@@ -418,7 +418,7 @@ def elbo(statistics: HMMStatistics, q: HMMPosterior, priors: HMMPriors) -> float
 def fit_hmm_vb(
     data: SequenceData, priors: HMMPriors, initial: HMMPosterior, *, max_iter: int, tol: float
 ) -> Trajectory:
-    """Coordinate ascent on the ELBO (per unit weight) until its relative change is below ``tol``."""
+    """Coordinate ascent on the ELBO (per unit weight) until it changes by less than ``tol``."""
 
     def evaluate(q: HMMPosterior) -> tuple[float, HMMStatistics]:
         statistics = vb_e_step(data, q)
@@ -427,4 +427,4 @@ def fit_hmm_vb(
     def update(statistics: HMMStatistics, q: HMMPosterior) -> HMMPosterior:
         return priors.update(statistics)
 
-    return iterate(initial, evaluate, update, max_iter=max_iter, tol=tol, change=relative_change)
+    return iterate(initial, evaluate, update, max_iter=max_iter, tol=tol)

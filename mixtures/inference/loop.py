@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 import attrs
-import numpy as np
 
 __all__ = [
     "IterationRecord",
@@ -18,7 +17,6 @@ __all__ = [
     "best_run",
     "iterate",
     "observe_iterations",
-    "relative_change",
 ]
 
 P = TypeVar("P")
@@ -126,10 +124,6 @@ def observe_iterations(callback: Callable[[IterationRecord], None]) -> Iterator[
 
 def absolute_change(previous: float, current: float) -> float:
     return abs(current - previous)
-
-
-def relative_change(previous: float, current: float) -> float:
-    return abs(current - previous) / max(abs(current), abs(previous), np.finfo(np.float64).tiny)
 
 
 def iterate(

@@ -45,7 +45,7 @@ from mixtures.inference.hmm import (
     hmm_m_step,
     vb_e_step,
 )
-from mixtures.inference.loop import absolute_change, relative_change
+from mixtures.inference.loop import absolute_change
 from mixtures.inference.vb import VariationalPosterior, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
@@ -222,8 +222,9 @@ class OnlineProblem(abc.ABC, Generic[P, S]):
         return float(statistics.log_likelihood) + data_fraction * self.penalty(parameters)
 
     def change(self, previous: float, current: float) -> float:
-        """How the fit measures convergence: absolute for EM, relative for VB."""
-        return relative_change(previous, current) if self.variational else absolute_change(previous, current)
+        """How the fit measures convergence: the absolute change of the objective per unit weight
+        (a relative change would depend on the units of the data, which shift the objective)."""
+        return absolute_change(previous, current)
 
 
 @attrs.frozen(eq=False)

@@ -16,7 +16,7 @@ import numpy as np
 
 from mixtures.inference.data import Data
 from mixtures.inference.em import EStep, e_step
-from mixtures.inference.loop import Trajectory, iterate, relative_change
+from mixtures.inference.loop import Trajectory, iterate
 from mixtures.latent.weight_priors import WeightPrior
 from mixtures.priors.base import ConjugatePrior
 
@@ -67,7 +67,7 @@ def fit_vb(
     max_iter: int,
     tol: float,
 ) -> Trajectory[VariationalPosterior]:
-    """Coordinate ascent from ``initial`` until the ELBO's relative change is below ``tol``.
+    """Coordinate ascent from ``initial`` until the ELBO changes by less than ``tol``.
 
     Objectives are per unit of sample weight (the ELBO divided by ``Σ w``).
     """
@@ -81,4 +81,4 @@ def fit_vb(
     def update(result: EStep, q: VariationalPosterior) -> VariationalPosterior:
         return posterior_from_statistics(prior, weight_prior, result)
 
-    return iterate(initial, evaluate, update, max_iter=max_iter, tol=tol, change=relative_change)
+    return iterate(initial, evaluate, update, max_iter=max_iter, tol=tol)

@@ -100,7 +100,8 @@ def read_archive(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str
     """The metadata (format name and version checked) and every array of the model file."""
     try:
         archive = zipfile.ZipFile(os.fspath(path))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as error:
+        # a damaged central directory can also claim a zip version or feature we cannot read
         raise ModelFileError(
             "file", f"not a mixtures model file: not a zip archive, or truncated ({error})"
         ) from None

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures.families import ExponentialFamily, Independent
+from mixtures.families import DiagonalGaussian, ExponentialFamily, Gaussian, Independent, SphericalGaussian
 from mixtures.families.extra import GammaRate
 from mixtures.io.checks import (
     positive,
@@ -130,19 +130,26 @@ def _check_distribution(prior: ConjugatePrior, path: str, n_components: int, n_s
             )
 
 
-def _origin(family: ExponentialFamily, n_features: int) -> Array:
+#: The families whose statistics are taken in standardised coordinates.
+GAUSSIAN_FAMILIES = (Gaussian, DiagonalGaussian, SphericalGaussian)
+
+
+def _data_location(family: ExponentialFamily, centred: Array) -> Array:
+    if isinstance(family, GAUSSIAN_FAMILIES):
+        return family.data_location(centred)
     origin = getattr(family, "origin", None)
-    return np.zeros(n_features) if origin is None else np.asarray(origin)
+    return centred if origin is None else centred + np.asarray(origin)
 
 
 def _check_centred_mean(prior: Any, path: str, family: ExponentialFamily, shape: tuple[int, int]) -> None:
-    """``mean`` in the data's coordinates is exactly ``centred_mean`` plus the family's origin
-    (the priors compute it so)."""
+    """``mean`` in the data's coordinates is exactly ``centred_mean`` taken back to the data's
+    units by the family (the priors compute it so)."""
     mean = real_array(prior.mean, child(path, "mean"), shape=shape, float64=False)
     centred = real_array(prior.centred_mean, child(path, "centred_mean"), shape=shape, float64=False)
-    if not np.array_equal(mean, centred + _origin(family, shape[1])):
+    if not np.array_equal(mean, _data_location(family, centred)):
         raise ModelFileError(
-            child(path, "mean"), "does not equal centred_mean plus the family's centring origin"
+            child(path, "mean"),
+            "does not equal centred_mean in the data's units (origin + feature_scale · centred_mean)",
         )
 
 
@@ -159,7 +166,11 @@ def _check_normal_wishart(
         )
     scale = symmetric_positive_definite(prior.scale, child(path, "scale"), matrices)
     inverse = symmetric_positive_definite(prior.inverse_scale, child(path, "inverse_scale"), matrices)
-    product = np.einsum("kij,kjl->kil", scale, inverse)
+    feature_scale = (
+        family.scale_for(n_features) if isinstance(family, GAUSSIAN_FAMILIES) else np.ones(n_features)
+    )
+    standard_scale = scale * (feature_scale[:, None] * feature_scale[None, :])
+    product = np.einsum("kij,kjl->kil", standard_scale, inverse)
     if not np.allclose(product, np.eye(n_features), rtol=0.0, atol=INVERSE_TOLERANCE):
         raise ModelFileError(child(path, "scale"), "is not the inverse of inverse_scale")
     if isinstance(prior, TiedNormalWishart) and (np.ptp(dof) > 0 or np.ptp(inverse, axis=0).max() > 0):
@@ -177,6 +188,13 @@ def _check_normal_gamma(
     groups = (n_components, n_features) if isinstance(prior, NormalGamma) else (n_components,)
     for name in ("mean_precision", "shape", "rate"):
         positive(getattr(prior, name), child(path, name), shape=groups)
+    if isinstance(prior, NormalGamma):
+        standard = positive(prior.standard_rate, child(path, "standard_rate"), shape=groups)
+        assert isinstance(family, GAUSSIAN_FAMILIES)
+        if not np.array_equal(prior.rate, standard * family.scale_for(n_features) ** 2):
+            raise ModelFileError(
+                child(path, "rate"), "does not equal standard_rate · feature_scale² (the data's units)"
+            )
 
 
 def _check_gamma(

@@ -86,7 +86,8 @@ class HMM(OnlineHMM, LatentModel):
         Bayes with Dirichlet priors on the initial distribution and every transition row and the
         family's conjugate prior on the emissions.
     max_iter, tol, n_init, random_state, warm_start, chunk_size, prior : as for ``Mixture``.
-        ``tol=None`` means 1e-6: absolute per observation for EM, relative for VB.
+        ``tol=None`` means 1e-6, the change of the objective per observation (the log-likelihood
+        for EM, the ELBO for VB).
     init : {"kmeans++", "kmeans", "random", "mixture"} or (startprob, transmat, components)
         Initial state probabilities per row, turned into parameters by one M-step (consecutive
         rows give the transition counts, plus one pseudo-count each so that no transition starts

@@ -58,8 +58,9 @@ class Mixture(OnlineMixture, LatentModel):
         Maximum number of M-steps per run.
     tol : float or None, default None
         Convergence threshold. EM stops when the mean (per-sample, weighted) objective changes by
-        less than ``tol`` (default 1e-3, as scikit-learn); VB when the ELBO's relative change is
-        below ``tol`` (default 1e-6).
+        less than ``tol`` (default 1e-3, as scikit-learn); VB when the ELBO per unit weight
+        changes by less than ``tol`` (default 1e-6). Both are absolute changes, so that the units
+        of the data (which shift the objective by a constant) do not change when a fit stops.
     n_init : int, default 1
         Number of runs from different initialisations; the best final log-likelihood wins.
     init : {"kmeans++", "kmeans", "random"}, array (n_samples, n_components) or (weights, components)

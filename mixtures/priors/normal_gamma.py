@@ -2,7 +2,8 @@
 
 Features fall in precision groups that share one precision ``λ_g``: one group per feature for
 ``DiagonalGaussian`` (``NormalGamma``), one group of all ``D`` features for ``SphericalGaussian``
-(``SphericalNormalGamma``). Per group of ``d`` features, in centred coordinates ``z = x − origin``:
+(``SphericalNormalGamma``). Per group of ``d`` features, in the family's standardised coordinates
+``z = (x − origin) / feature_scale``:
 
     λ ~ Gamma(shape, rate),    μ | λ ~ N(m, (β λ)⁻¹ I_d).
 
@@ -18,8 +19,11 @@ out like the family's statistics (``(z, z²)`` per feature, or ``(z, ‖z‖²)`
 ``(β_g…, ν_precision,g…)``, two blocks per group.
 
 As for ``NormalWishart``, ``mean`` is in the data's own coordinates, before and after ``for_data``;
-a resolved prior also keeps ``centred_mean``, ``m`` relative to the family's centring origin, which
-is what the natural coordinates use (so updates stay exact for data far from 0).
+a resolved prior also keeps ``centred_mean``, ``m`` in standardised coordinates, which is what the
+natural coordinates use (so updates stay exact for data far from 0, in any units). A
+``NormalGamma``'s ``rate`` is in the data's units too (``standard_rate`` holds it in standardised
+units); a ``SphericalNormalGamma``'s ``rate`` is in standardised units, like the family's
+``variance``.
 """
 
 from __future__ import annotations
@@ -63,10 +67,10 @@ class _NormalGammaPrior(ConjugatePrior):
             raise ValueError(f"{type(self).__name__} prior is not resolved; call for_data first")
         return self.gaussian
 
-    def _origin(self, n_features: int) -> Array:
+    def _gaussian(self) -> DiagonalGaussian | SphericalGaussian:
         family = self.family
         assert isinstance(family, DiagonalGaussian | SphericalGaussian)
-        return family.origin_for(n_features)
+        return family
 
     # ----------------------------------------------------------------- per subclass
     @staticmethod
@@ -197,15 +201,17 @@ class _NormalGammaPrior(ConjugatePrior):
     def _resolve_mean(
         self, family: DiagonalGaussian | SphericalGaussian, x: Array, weights: Array | None, n_components: int
     ) -> tuple[Array, Array]:
-        """The centred mean ``(K, D)`` (of ``mean``, or the data mean) and the data's variance ``(D,)``."""
+        """The mean ``(K, D)`` (of ``mean``, or the data mean) and the data's variance ``(D,)``,
+        both in the family's standardised coordinates."""
         n_features = x.shape[1]
-        data_mean = weighted_mean(x, weights, shift=family.origin_for(n_features))  # centred
-        variance = weighted_variance(x, weights)
+        scale = family.scale_for(n_features)
+        data_mean = weighted_mean(x, weights, shift=family.origin_for(n_features)) / scale
+        variance = weighted_variance(x, weights) / scale**2
         name = f"{type(self).__name__}.mean"
         if self.mean is None:
             return broadcast_rows(data_mean, n_components, n_features, name), variance
         given = broadcast_rows(self.mean, n_components, n_features, name)  # the data's coordinates
-        return given - family.origin_for(n_features), variance
+        return (given - family.origin_for(n_features)) / scale, variance
 
 
 @attrs.frozen(kw_only=True)
@@ -219,11 +225,12 @@ class NormalGamma(_NormalGammaPrior):
     mode (in ``(μ, λ)``) is ``μ = mean``, ``λ = (shape − ½)/rate`` and needs ``shape > ½``.
 
     Each hyperparameter is a scalar, one value per feature ``(D,)`` or per component and feature
-    ``(K, D)``; ``mean`` is in the data's own coordinates (``centred_mean`` is internal).
+    ``(K, D)``; ``mean`` and ``rate`` are in the data's own units (``centred_mean`` and
+    ``standard_rate`` are internal, in standardised units).
     Defaults, from the (weighted) data: ``mean`` = the data mean; ``mean_precision = 1`` (the mean
     is worth one observation); ``shape = 1`` (the precision is worth two observations, and the
-    prior has a mode); ``rate = shape × variance`` of each feature (floored at
-    ``max(reg_covar, 1e-12)``), so that ``E[λ_d]`` is the inverse data variance.
+    prior has a mode); ``rate = shape × variance`` of each feature (floored at ``reg_covar``, or
+    1e-12, in standardised units), so that ``E[λ_d]`` is the inverse data variance.
     """
 
     mean: Any = attrs.field(default=None, validator=optional_finite)
@@ -231,6 +238,7 @@ class NormalGamma(_NormalGammaPrior):
     shape: Any = attrs.field(default=None, validator=optional_positive)
     rate: Any = attrs.field(default=None, validator=optional_positive)
     centred_mean: Any = attrs.field(default=None, repr=False)
+    standard_rate: Any = attrs.field(default=None, repr=False)
     gaussian: DiagonalGaussian | None = attrs.field(default=None, repr=False)
 
     @staticmethod
@@ -251,17 +259,19 @@ class NormalGamma(_NormalGammaPrior):
             np.asarray(self.centred_mean),
             np.asarray(self.mean_precision),
             np.asarray(self.shape),
-            np.asarray(self.rate),
+            np.asarray(self.standard_rate),
         )
 
     def _with_conventional(self, mean: Array, mean_precision: Array, shape: Array, rate: Array) -> Self:
+        gaussian = self._gaussian()
         return attrs.evolve(
             self,
-            mean=mean + self._origin(mean.shape[1]),
+            mean=gaussian.data_location(mean),
             centred_mean=mean,
             mean_precision=mean_precision,
             shape=shape,
-            rate=rate,
+            rate=rate * gaussian.scale_for(mean.shape[1]) ** 2,
+            standard_rate=rate,
         )
 
     def for_data(self, family: ExponentialFamily, x: Array, weights: Array, n_components: int) -> Self:
@@ -276,8 +286,8 @@ class NormalGamma(_NormalGammaPrior):
         shape = rows(1.0 if self.shape is None else self.shape, "shape")
         if self.rate is None:
             rate = shape * np.maximum(variance, max(family.reg_covar, VARIANCE_FLOOR))
-        else:
-            rate = rows(self.rate, "rate")
+        else:  # λ_z = scale² λ_x: the rate of a Gamma divides by scale²
+            rate = rows(self.rate, "rate") / family.scale_for(n_features) ** 2
         given_precision = 1.0 if self.mean_precision is None else self.mean_precision
         mean_precision = rows(given_precision, "mean_precision")
         resolved = attrs.evolve(self, gaussian=family)
@@ -295,10 +305,12 @@ class SphericalNormalGamma(_NormalGammaPrior):
     ``μ = mean``, ``λ = (shape − 1 + D/2)/rate``, which exists whenever ``shape > 1 − D/2``.
 
     ``mean`` is a scalar, ``(D,)`` or ``(K, D)`` in the data's own coordinates (``centred_mean`` is
-    internal); the others are a scalar or one value per component ``(K,)``. Defaults, from
-    the (weighted) data: ``mean`` = the data mean; ``mean_precision = 1``; ``shape = D`` (the
+    internal); the others are a scalar or one value per component ``(K,)``, and ``rate`` is in the
+    family's standardised units (``λ`` is the precision of ``z = (x − origin) / feature_scale``;
+    the data's own units with ``SphericalGaussian(feature_scale=1.0)``). Defaults, from the
+    (weighted) data: ``mean`` = the data mean; ``mean_precision = 1``; ``shape = D`` (the
     precision is worth two observations, like ``NormalGamma``'s default per feature);
-    ``rate = shape × variance``, the variance averaged over features (floored at
+    ``rate = shape × variance``, the standardised variance averaged over features (floored at
     ``max(reg_covar, 1e-12)``), so that ``E[λ]`` is its inverse.
     """
 
@@ -332,7 +344,7 @@ class SphericalNormalGamma(_NormalGammaPrior):
     def _with_conventional(self, mean: Array, mean_precision: Array, shape: Array, rate: Array) -> Self:
         return attrs.evolve(
             self,
-            mean=mean + self._origin(mean.shape[1]),
+            mean=self._gaussian().data_location(mean),
             centred_mean=mean,
             mean_precision=mean_precision[:, 0],
             shape=shape[:, 0],

@@ -1,7 +1,7 @@
 """Normal-Wishart prior for the full-covariance Gaussian (Bishop §10.2).
 
 ``Λ ~ Wishart(W, ν)``, ``μ | Λ ~ N(m, (βΛ)⁻¹)``. With respect to Lebesgue measure in ``(μ, Λ)``
-and the Gaussian's statistics ``T = (z, packed z zᵀ)`` (``z = x − origin``) its natural
+and the Gaussian's statistics ``T = (z, packed z zᵀ)`` (``z = (x − origin) / feature_scale``) its natural
 hyperparameters are ``χ = (βm, packed(W⁻¹ + βmmᵀ))`` and two block counts: ``β`` for
 ``A₁ = ½μᵀΛμ`` and ``ν − D`` for ``A₂ = −½ log|Λ|``. Bishop's updates (10.60–10.63) are exactly
 ``χ + M_k`` and ``counts + N_k``.
@@ -73,15 +73,19 @@ class NormalWishart(ConjugatePrior):
 
     * ``mean`` ``m`` (``(D,)`` or ``(K, D)``): default the weighted data mean;
     * ``mean_precision`` ``β``: default 1;
-    * ``dof`` ``ν`` (must exceed ``D − 1``): default ``D``;
+    * ``dof`` ``ν`` (must exceed ``D − 1``): default ``D + 2``, the fewest degrees of freedom
+      for which the prior has a mode (MAP-EM needs one, ``ν > D``) and a finite mean covariance;
     * ``scale`` ``W`` (``(D, D)`` or ``(K, D, D)``): default the inverse of the weighted data
-      covariance (plus a ridge of 1e-3 of its mean variance, or 1e-3 for data without spread),
-      divided by ``ν`` so that the prior mean precision ``νW`` is the data precision.
+      covariance (plus a ridge of 1e-3 of each feature's variance, so that a weak prior is not
+      sure of directions the data never showed), divided by ``ν`` so that the prior mean
+      precision ``νW`` is the data precision. Being relative to each feature's spread, the
+      default does not depend on the units of the features.
 
     After ``for_data`` the fields hold per-component arrays in the data's own coordinates (``mean``
     ``(K, D)``, ``mean_precision`` and ``dof`` ``(K,)``, ``scale`` ``(K, D, D)``); internally
-    ``centred_mean`` is ``m`` relative to the centring origin and ``inverse_scale`` is ``W⁻¹``
-    (kept directly because the updates add to it).
+    ``centred_mean`` is ``m`` and ``inverse_scale`` is ``W⁻¹``, both in the family's standardised
+    coordinates ``z = (x − origin) / feature_scale`` (``W⁻¹`` is kept directly because the
+    updates add to it).
     """
 
     mean: Any = None
@@ -93,17 +97,25 @@ class NormalWishart(ConjugatePrior):
     gaussian: Gaussian | None = attrs.field(default=None, repr=False)
 
     def _centred_mean(self) -> Array:
-        """``m`` relative to the family's centring origin (what the natural coordinates use)."""
+        """``m`` in the family's standardised coordinates (what the natural coordinates use)."""
         return np.asarray(self.centred_mean)
 
     def _with_moments(self, centred_mean: Array, inverse_scale: Array, **fields: Any) -> Self:
-        """Evolve with ``m`` (centred) and ``W⁻¹``, keeping the conventional views in step."""
-        origin = self._gaussian().origin_for(centred_mean.shape[1])
+        """Evolve with ``m`` and ``W⁻¹`` in standardised coordinates, keeping the conventional
+        views (the data's units) in step."""
+        gaussian = self._gaussian()
         inverse_scale = 0.5 * (inverse_scale + np.swapaxes(inverse_scale, -1, -2))
+        feature_scale = gaussian.scale_for(centred_mean.shape[1])
+        scale = np.linalg.inv(inverse_scale) / (feature_scale[:, None] * feature_scale[None, :])
         return attrs.evolve(
-            self, centred_mean=centred_mean, mean=centred_mean + origin,
-            inverse_scale=inverse_scale, scale=np.linalg.inv(inverse_scale), **fields,
+            self, centred_mean=centred_mean, mean=gaussian.data_location(centred_mean),
+            inverse_scale=inverse_scale, scale=scale, **fields,
         )
+
+    def _standard_wishart_scale(self) -> Array:
+        """``W`` in standardised coordinates (what the expectations use): ``(K, D, D)``."""
+        scale = np.linalg.inv(self.inverse_scale)
+        return np.asarray(0.5 * (scale + np.swapaxes(scale, -1, -2)), dtype=np.float64)
 
     @property
     def family(self) -> ExponentialFamily:
@@ -123,10 +135,11 @@ class NormalWishart(ConjugatePrior):
                 f"a NormalWishart prior is for full-covariance Gaussians, not {family.name}"
             )
         n_features = x.shape[1]
-        origin = family.origin_for(n_features)
+        origin, feature_scale = family.origin_for(n_features), family.scale_for(n_features)
+        outer_scale = feature_scale[:, None] * feature_scale[None, :]
         mean = weighted_mean(x, weights) if self.mean is None else self.mean
         mean_precision = 1.0 if self.mean_precision is None else self.mean_precision
-        dof = float(n_features) if self.dof is None else self.dof
+        dof = n_features + 2.0 if self.dof is None else self.dof
         beta = per_component(mean_precision, n_components, "NormalWishart.mean_precision")
         nu = per_component(dof, n_components, "NormalWishart.dof")
         if np.any(beta <= 0):
@@ -134,20 +147,19 @@ class NormalWishart(ConjugatePrior):
         if np.any(nu <= n_features - 1):
             raise ValueError(f"NormalWishart.dof must exceed D - 1 = {n_features - 1}; got {dof!r}")
         if self.scale is None:
-            covariance = weighted_covariance(x, weights)
-            spread = float(np.mean(np.diag(covariance)))
+            covariance = weighted_covariance(x, weights) / outer_scale
             # a weak prior must not be sure of directions the data never showed (N <= D, or a
-            # constant column): add 1e-3 of the mean variance, or 1e-3 for data without spread
-            ridge = 1e-3 * spread if spread > 0 else 1e-3
-            covariance = covariance + ridge * np.eye(n_features)
+            # constant column): add 1e-3 of each feature's variance, or 1e-3 without spread
+            variance = np.diag(covariance)
+            covariance = covariance + np.diag(1e-3 * np.where(variance > 0, variance, 1.0))
             inverse_scale = nu[:, None, None] * covariance[None]
         else:
             scale = _stacked(self.scale, n_components, (n_features, n_features), "scale")
             _check_spd(scale, "scale")
-            inverse_scale = np.asarray(np.linalg.inv(scale), dtype=np.float64)
+            inverse_scale = np.asarray(np.linalg.inv(scale * outer_scale), dtype=np.float64)
         means = broadcast_rows(mean, n_components, n_features, "NormalWishart.mean")
         resolved = attrs.evolve(self, gaussian=family, mean_precision=beta, dof=nu)
-        return resolved._with_moments(means - origin, inverse_scale)
+        return resolved._with_moments((means - origin) / feature_scale, inverse_scale)
 
     # ----------------------------------------------------------------- conventional views
     @property
@@ -193,8 +205,11 @@ class NormalWishart(ConjugatePrior):
         )
 
     def expected_precision(self) -> Array:
-        """``E[Λ] = νW``: ``(K, D, D)``."""
+        """``E[Λ] = νW`` in the data's units: ``(K, D, D)``."""
         return np.asarray(self.dof)[:, None, None] * self.wishart_scale
+
+    def _standard_expected_precision(self) -> Array:
+        return np.asarray(self.dof)[:, None, None] * self._standard_wishart_scale()
 
     def expected_log_det_precision(self) -> Array:
         """``E[log|Λ|] = ψ_D(ν/2) + D log 2 − log|W⁻¹|``: ``(K,)``."""
@@ -207,13 +222,13 @@ class NormalWishart(ConjugatePrior):
         )
 
     def expected_natural(self) -> Array:
-        precision = self.expected_precision()
+        precision = self._standard_expected_precision()
         first = np.einsum("kij,kj->ki", precision, self._centred_mean())
         return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
 
     def expected_log_partition_blocks(self) -> Array:
         m, beta = self._centred_mean(), np.asarray(self.mean_precision)
-        quadratic = np.einsum("ki,kij,kj->k", m, self.expected_precision(), m)
+        quadratic = np.einsum("ki,kij,kj->k", m, self._standard_expected_precision(), m)
         first = 0.5 * (m.shape[1] / beta + quadratic)
         second = -0.5 * self.expected_log_det_precision()
         return np.stack([first, second], axis=1)
@@ -233,14 +248,14 @@ class NormalWishart(ConjugatePrior):
             raise ValueError(
                 f"NormalWishart has no mode with dof <= D = {n_features}; raise the prior dof"
             )
-        precision = (nu - n_features)[:, None, None] * self.wishart_scale
+        precision = (nu - n_features)[:, None, None] * self._standard_wishart_scale()
         first = np.einsum("kij,kj->ki", precision, self._centred_mean())
         return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         gaussian = self._gaussian()
         m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
-        scale = self.wishart_scale
+        scale = self._standard_wishart_scale()
         n_components, n_features = m.shape
         out = np.empty((n_draws, n_components, gaussian.pack(scale[:1], 1.0).shape[1] + n_features))
         for k in range(n_components):  # loop over components
@@ -255,13 +270,14 @@ class NormalWishart(ConjugatePrior):
     def log_predictive(self, x: Array) -> Array:
         """The multivariate Student-t posterior predictive (Bishop 10.81), in centred form."""
         gaussian = self._gaussian()
-        z = gaussian.centred(x)
+        z = gaussian.standardised(x)
+        scale = self._standard_wishart_scale()
         m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         n_features = m.shape[1]
         t_dof = nu + 1 - n_features
         out = np.empty((x.shape[0], m.shape[0]))
         for k in range(m.shape[0]):  # loop over components
-            precision = (t_dof[k] * beta[k] / (1 + beta[k])) * self.wishart_scale[k]
+            precision = (t_dof[k] * beta[k] / (1 + beta[k])) * scale[k]
             factor = np.linalg.cholesky(precision)
             whitened = (z - m[k]) @ factor
             distance = np.einsum("nd,nd->n", whitened, whitened)
@@ -272,7 +288,7 @@ class NormalWishart(ConjugatePrior):
                 + np.log(np.diag(factor)).sum()
                 - 0.5 * (t_dof[k] + n_features) * np.log1p(distance / t_dof[k])
             )
-        return out
+        return out - gaussian.log_scale(n_features)
 
 
 def _sample_wishart(scale: Array, dof: float, n_draws: int, rng: np.random.Generator) -> Array:
@@ -310,7 +326,8 @@ class TiedNormalWishart(NormalWishart):
         full = NormalWishart(
             mean=self.mean, mean_precision=self.mean_precision, dof=self.dof, scale=self.scale
         ).for_data(
-            Gaussian(reg_covar=family.reg_covar, origin=family.origin), x, weights, n_components
+            Gaussian(reg_covar=family.reg_covar, origin=family.origin, feature_scale=family.feature_scale),
+            x, weights, n_components,
         )
         if np.ptp(np.asarray(full.dof)) > 0 or np.ptp(full.inverse_scale, axis=0).max() > 0:
             raise ValueError(
@@ -374,7 +391,7 @@ class TiedNormalWishart(NormalWishart):
         count = self._shared_count(np.asarray(nu), n_components, n_features)
         if count <= 0:
             raise ValueError("TiedNormalWishart has no mode: K + dof − D − 1 must be positive")
-        precision = float(count) * self.wishart_scale[0]
+        precision = float(count) * self._standard_wishart_scale()[0]
         first = m @ precision
         second = self._gaussian().pack(
             np.broadcast_to(-0.5 * precision, (n_components, n_features, n_features)), 2.0
@@ -389,7 +406,7 @@ class TiedNormalWishart(NormalWishart):
             float(np.asarray(self.dof)[0]),
         )
         n_components, n_features = m.shape
-        precision = _sample_wishart(self.wishart_scale[0], nu, n_draws, rng)
+        precision = _sample_wishart(self._standard_wishart_scale()[0], nu, n_draws, rng)
         out = []
         for k in range(n_components):  # loop over components; Λ is shared
             factor = np.linalg.cholesky(beta[k] * precision)
