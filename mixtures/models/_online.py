@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._validation import as_data_matrix, as_sample_weight
+from mixtures._validation import as_sample_weight
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import (
     Data,
@@ -261,7 +261,7 @@ class OnlineMixture(_OnlineModel):
             data = chunked_data(self.family_, x, weights, chunk_size=self.chunk_size)
             problem = self._problem(self.family_, data)
         else:
-            x = as_data_matrix(X)
+            x = self._fit_matrix(X, continuing=False)
             weights = as_sample_weight(sample_weight, x.shape[0])
             family = self._first_batch_family(family, x, weights)
             data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
@@ -309,7 +309,7 @@ class OnlineMixture(_OnlineModel):
             self.prior_ = problem.prior
 
     def _initial_start(self, data: Data, problem: OnlineProblem) -> Any:
-        rng = np.random.default_rng(self.random_state)
+        rng = self._rng()
         if isinstance(problem, MixtureVariational):
             if isinstance(self.init, tuple):
                 raise ValueError(
@@ -400,7 +400,7 @@ class OnlineHMM(_OnlineModel):
         family = self._check_params()
         mode, state, start = self._resume()
         continuing = state is not None or start is not None
-        x = self._validated(X) if continuing else as_data_matrix(X)
+        x = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
         lengths_ = check_lengths(lengths, x.shape[0])
         row_weights = as_sample_weight(sample_weight, x.shape[0])
         sequence_weights = _sequence_weights(sequence_weight, lengths_.shape[0])
@@ -460,7 +460,7 @@ class OnlineHMM(_OnlineModel):
             if isinstance(problem, HMMVariational):
                 raise ValueError("inference='vb' starts from responsibilities; pass a string init")
             return self._given_parameters(data)
-        rng = np.random.default_rng(self.random_state)
+        rng = self._rng()
         statistics = statistics_of_responsibilities(data, self._initial_responsibilities(data, rng))
         if isinstance(problem, HMMVariational):
             return problem.priors.update(statistics)
