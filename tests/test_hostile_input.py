@@ -214,6 +214,37 @@ def test_a_non_number_in_an_object_array_is_named() -> None:
         mx.Mixture("diag", 1).fit(data)
 
 
+# ------------------------------------------------------------------------------------- Categorical sizes
+@pytest.mark.parametrize("symbol", [10**6, 2**40])
+def test_an_inferred_category_count_is_capped(symbol: int) -> None:
+    data = np.array([[0.0], [1.0], [float(symbol)]])
+    message = r"largest symbol is \d+ \(X\[2, 0\]\); inferred counts are capped at 1000"
+    with pytest.raises(ValueError, match=message) as raised:
+        mx.Mixture(mx.Categorical(), 2).fit(data)
+    assert "n_categories" in str(raised.value)
+
+
+def test_the_cap_allows_a_thousand_categories() -> None:
+    data = np.array([[0.0], [1.0], [999.0]])
+    assert mx.Mixture(mx.Categorical(), 2).fit(data).family_.n_categories == 1000
+
+
+def test_a_huge_explicit_category_count_is_refused_before_allocating() -> None:
+    data = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
+    message = r"n_categories=1000000000000 on 2 feature\(s\) needs 2,000,000,000,000"
+    with pytest.raises(ValueError, match=message):
+        mx.Mixture(mx.Categorical(n_categories=10**12), 2).fit(data)
+    with pytest.raises(ValueError, match="one-hot statistics per row"):
+        quiet(mx.HMM(mx.Categorical(n_categories=2**21), 2).fit, data)
+
+
+def test_a_categorical_part_of_a_product_is_capped_too() -> None:
+    data = np.array([[0.0, 0.5], [1.0, 0.1], [5000.0, 0.3]])
+    family = mx.Independent((mx.Categorical(), [0]), (mx.Gaussian(), [1]))
+    with pytest.raises(ValueError, match="inferred counts are capped"):
+        mx.Mixture(family, 2).fit(data)
+
+
 # ---------------------------------------------------------------------------------------------- random_state
 @pytest.mark.parametrize("value", ["abc", 1.5, -1, True, [1, 2], object()])
 @pytest.mark.parametrize("model", [mx.Mixture("full", 2), mx.HMM("full", 2)])
