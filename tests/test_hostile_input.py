@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import mixtures as mx
+from mixtures.families.extra import Exponential, NegativeBinomial
 
 from helpers import family_data, seed_data
 
@@ -322,3 +323,57 @@ def test_init_arrays_name_themselves() -> None:
         mx.Mixture("full", 2, init=(["x", "y"], components)).fit(X)
     with pytest.raises(ValueError, match="init transmat must contain numbers"):
         mx.HMM("full", 2, init=([0.5, 0.5], [["a", "b"], ["c", "d"]], components)).fit(X)
+
+
+# ---------------------------------------------------------------------------------------------- data scale
+@pytest.mark.parametrize("family", [mx.Poisson(), NegativeBinomial()])
+def test_counts_that_overflow_blame_the_data(family) -> None:
+    data = COUNTS.copy()
+    data[7, 1] = 1e308
+    message = r"X's scale overflows float64 in \w+\.log_base_measure"
+    with pytest.raises(ValueError, match=message) as raised:
+        quiet(mx.Mixture(family, 2, random_state=0).fit, data)
+    assert "largest absolute value is 1e+308, at row 7, column 1" in str(raised.value)
+    assert "Rescale X" in str(raised.value)
+
+
+def test_weighted_sums_that_overflow_blame_the_data_and_weights() -> None:
+    data, w = np.full((50, 1), 1e300), np.full(50, 6e297)
+    message = "the weighted sums of the sufficient statistics over rows 0 to 49 of X overflow"
+    with pytest.raises(ValueError, match=message) as raised:
+        quiet(mx.Mixture(Exponential(), 2, init="random", random_state=0).fit, data, sample_weight=w)
+    assert "largest sample weight there is 6e+297" in str(raised.value)
+
+
+def test_a_gaussian_either_fits_huge_data_or_blames_its_scale() -> None:
+    for scale in (1e200, 1e300):
+        try:
+            mx.Mixture("full", 3, random_state=0).fit(X * scale)
+        except ValueError as error:
+            assert "X's scale overflows float64" in str(error) and "Rescale X" in str(error)
+
+
+class BrokenStatistics(mx.ExponentialFamily):
+    """A family with a bug: its statistics are NaN for values above 5, however small the data."""
+
+    def sufficient_statistics(self, x):  # type: ignore[no-untyped-def]
+        return np.where(x > 5, np.nan, x)
+
+    def log_base_measure(self, x):  # type: ignore[no-untyped-def]
+        return -0.5 * (x**2).sum(1)
+
+    def log_partition(self, natural):  # type: ignore[no-untyped-def]
+        return 0.5 * (natural**2).sum(1)
+
+    def natural_to_mean(self, natural):  # type: ignore[no-untyped-def]
+        return natural
+
+    def mean_to_natural(self, mean):  # type: ignore[no-untyped-def]
+        return mean
+
+
+def test_a_family_bug_is_still_blamed_on_the_family() -> None:
+    message = r"BrokenStatistics.sufficient_statistics returned nan at index \(\d+, \d\) \(for row \d+ of X"
+    with pytest.raises(ValueError, match=message) as raised:
+        mx.Mixture(BrokenStatistics(), 2).fit(X)
+    assert "scale" not in str(raised.value)
