@@ -377,3 +377,38 @@ def test_a_family_bug_is_still_blamed_on_the_family() -> None:
     with pytest.raises(ValueError, match=message) as raised:
         mx.Mixture(BrokenStatistics(), 2).fit(X)
     assert "scale" not in str(raised.value)
+
+
+# ---------------------------------------------------------------------------------------------- partial_fit
+@pytest.mark.parametrize(
+    ("family", "data", "new_family", "new_data"),
+    [
+        ("full", X, "diag", X),
+        (mx.Categorical(), SYMBOLS, mx.Categorical(n_categories=4), SYMBOLS),
+        ("poisson", COUNTS, "categorical", COUNTS.clip(0, 5)),
+    ],
+)
+def test_partial_fit_after_a_change_of_family_starts_a_new_model(family, data, new_family, new_data) -> None:
+    model = quiet(mx.Mixture(family, 2, random_state=0).fit, data)
+    model.set_params(family=new_family).partial_fit(new_data)
+    fresh = mx.Mixture(new_family, 2, random_state=0).partial_fit(new_data)
+    assert type(model.family_) is type(fresh.family_)
+    assert model.components_.natural.shape == fresh.components_.natural.shape
+    np.testing.assert_allclose(model.components_.natural, fresh.components_.natural)
+
+
+def test_dask_sample_weights_are_checked_alike() -> None:
+    da = pytest.importorskip("dask.array")
+    rows = da.from_array(X, chunks=(100, 2))
+    with pytest.raises(ValueError, match="sample_weight sums to more than float64 can hold"):
+        mx.Mixture("full", 2).fit(rows, sample_weight=da.full(300, 1e308, chunks=100))
+    with pytest.raises(ValueError, match="sample_weight must contain real numbers"):
+        mx.Mixture("full", 2).fit(rows, sample_weight=da.from_array(np.full(300, "a"), chunks=100))
+
+
+def test_dask_rows_that_overflow_blame_the_data() -> None:
+    da = pytest.importorskip("dask.array")
+    data = COUNTS.copy()
+    data[150, 0] = 1e308
+    with pytest.raises(ValueError, match=r"X's scale overflows float64 .* at row 150, column 0"):
+        quiet(mx.Mixture("poisson", 2, random_state=0).fit, da.from_array(data, chunks=(100, 2)))

@@ -143,6 +143,13 @@ class LatentModel(Estimator):
                 f"warm_start=False to fit afresh with the new settings (or restore the old ones)"
             )
 
+    def _same_family(self, family: ExponentialFamily) -> bool:
+        """Whether the family setting still describes the fitted ``family_``: the same class and
+        the same explicitly given settings (those left to the data are not compared)."""
+        return type(family) is type(self.family_) and not changed_settings(
+            "family", family, family, self.family_
+        )
+
     def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
         """Prior settings changed since the fit a warm start continues: ``(name, old, new)``."""
         return []

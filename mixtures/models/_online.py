@@ -94,10 +94,12 @@ class _OnlineModel(LatentModel):
         mode.check(self.inference == "vb")
         return mode
 
-    def _resume(self) -> tuple[OnlineMode, OnlineState | None, Any | None]:
+    def _resume(self, family: ExponentialFamily) -> tuple[OnlineMode, OnlineState | None, Any | None]:
         """The mode, the online state to continue, and otherwise the fitted parameters to start
-        from (both ``None``: this batch starts a new model)."""
+        from (both ``None``: this batch starts a new model, as after a change of family)."""
         mode = self._online_mode()
+        if hasattr(self, "family_") and not self._same_family(family):
+            return mode, None, None
         state = self._live_state(mode)
         return mode, state, None if state is not None else self._fitted_start()
 
@@ -253,7 +255,7 @@ class OnlineMixture(_OnlineModel):
         self
         """
         family = self._check_params()
-        mode, state, start = self._resume()
+        mode, state, start = self._resume(family)
         continuing = state is not None or start is not None
         if continuing:
             x = self._validated(X)
@@ -398,7 +400,7 @@ class OnlineHMM(_OnlineModel):
         from mixtures.models.hmm import _sequence_weights, check_lengths
 
         family = self._check_params()
-        mode, state, start = self._resume()
+        mode, state, start = self._resume(family)
         continuing = state is not None or start is not None
         x = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
         lengths_ = check_lengths(lengths, x.shape[0])
