@@ -14,10 +14,15 @@ from mixtures._arrays import row_blocks
 __all__ = [
     "RowFindings",
     "as_data_matrix",
+    "as_float_values",
     "as_sample_weight",
     "check_finite",
     "check_int",
+    "check_random_state",
     "check_real",
+    "check_weight_values",
+    "column_names",
+    "columns_in_fit_order",
     "finite_findings",
     "is_dask_array",
     "optional_finite",
@@ -110,7 +115,10 @@ def as_data_matrix(data: Any, name: str = "X") -> Array:
             f"{name} is a sparse matrix; sparse input is not supported: pass a dense array "
             f"(e.g. {name}.toarray())"
         )
+    labels = None
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas DataFrame
+        labels = list(data.columns)
+        _check_frame_missing(data, name)
         data = data.to_numpy()
     try:
         array = np.asarray(data)
@@ -121,7 +129,7 @@ def as_data_matrix(data: Any, name: str = "X") -> Array:
             array = array.astype(np.float64)
         except (TypeError, ValueError) as error:
             raise NonNumericDataError(
-                f"{name} must contain numbers; got dtype {array.dtype} ({error})"
+                f"{name} must contain numbers; {_first_non_number(array, labels, error)}"
             ) from None
     if array.dtype.kind in "USV":
         raise ValueError(f"{name} must contain numbers, not strings or bytes; got dtype {array.dtype}")
@@ -149,28 +157,187 @@ def as_data_matrix(data: Any, name: str = "X") -> Array:
     return array
 
 
-def as_sample_weight(sample_weight: Any, n_samples: int) -> Array:
-    """Non-negative finite weights of shape ``(n_samples,)`` with a positive sum (default: ones)."""
+def _missing_kind(value: Any) -> str | None:
+    """How a missing entry of an object array shows (``pd.NA``, ``None``...), else ``None``."""
+    if value is None:
+        return "None"
+    kind = type(value).__name__
+    if kind in ("NAType", "NaTType"):  # pandas' missing markers, named without importing pandas
+        return f"pd.{kind[:-4]}"
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    return None
+
+
+def _check_frame_missing(frame: Any, name: str) -> None:
+    """A missing value in a DataFrame column of a nullable (``Int64``, ``Float64``,
+    ``boolean``) or object dtype, named with its row and column as NaN is."""
+    if not hasattr(frame, "iloc") or not hasattr(frame, "dtypes"):
+        return
+    for position, dtype in enumerate(frame.dtypes):
+        if isinstance(dtype, np.dtype) and dtype.kind != "O":
+            continue  # numpy columns hold no pd.NA; their NaN is found by check_finite
+        column = frame.iloc[:, position]
+        missing = np.asarray(column.isna(), dtype=bool)
+        if missing.any():
+            row = int(np.argmax(missing))
+            shown = _missing_kind(column.iloc[row]) or "NaN"
+            raise ValueError(
+                f"{name} contains a missing value ({shown}) at row {row}, column {position} "
+                f"({frame.columns[position]!r}); missing values are not supported: drop or "
+                f"impute them first"
+            )
+
+
+def _first_non_number(array: NDArray[Any], labels: list[Any] | None, error: Exception) -> str:
+    """What makes an object array non-numeric: its first missing marker (``pd.NA``, ``None``)
+    or non-number, by position (a float NaN converts, and is reported as NaN later)."""
+    flat = array.reshape(-1)
+    for index, value in enumerate(flat):
+        missing = None if isinstance(value, float) else _missing_kind(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = None
+        if missing is None and number is not None:
+            continue
+        if array.ndim == 2:
+            row, column = divmod(index, array.shape[1])
+            label = f" ({labels[column]!r})" if labels is not None else ""
+            where = f"row {row}, column {column}{label}"
+        else:
+            where = f"index {index}"
+        if missing is not None:
+            return f"it contains a missing value ({missing}) at {where}; drop or impute it first"
+        return f"{value!r} at {where} is not a number ({error})"
+    return f"got dtype {array.dtype} ({error})"
+
+
+def as_float_values(value: Any, name: str) -> Array:
+    """``value`` (array-like of numbers) as float64, or a ``ValueError`` naming ``name`` and its
+    first entry that is not a real number. Strings are refused even when they look numeric:
+    nothing is silently coerced."""
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{name} could not be read as an array: {error}") from None
+    kind = array.dtype.kind
+    if kind in "USV":
+        raise ValueError(f"{name} must contain numbers, not strings or bytes; got dtype {array.dtype}")
+    if kind == "c":
+        raise ValueError(f"{name} must be real; got complex dtype {array.dtype}")
+    if kind == "O":
+        try:
+            return array.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            problem = _first_non_number(array, None, error)
+            raise ValueError(f"{name} must contain numbers; {problem}") from None
+    if kind not in "biuf":
+        raise ValueError(f"{name} must contain numbers; got dtype {array.dtype}")
+    return np.asarray(array, dtype=np.float64)
+
+
+def as_sample_weight(sample_weight: Any, n_samples: int, name: str = "sample_weight") -> Array:
+    """Non-negative finite weights of shape ``(n_samples,)`` with a positive, finite sum
+    (default: ones)."""
     if sample_weight is None:
         return np.ones(n_samples)
     if is_dask_array(sample_weight):
         from mixtures.distributed import checked_dask_weights
 
         return checked_dask_weights(sample_weight, n_samples)
-    weights = np.asarray(sample_weight, dtype=np.float64)
+    weights = as_float_values(sample_weight, name)
     if weights.ndim == 0:
         weights = np.full(n_samples, float(weights))
     if weights.shape != (n_samples,):
         raise ValueError(
-            f"sample_weight must have shape ({n_samples},) to match X; got {weights.shape}"
+            f"{name} must have shape ({n_samples},) to match X; got {weights.shape}"
         )
-    if not np.all(np.isfinite(weights)):
-        raise ValueError("sample_weight contains NaN or inf")
-    if np.any(weights < 0):
-        raise ValueError("sample_weight must be non-negative")
-    if not weights.sum() > 0:
-        raise ValueError("sample_weight must have a positive sum; every weight is zero")
+    check_weight_values(weights, name)
     return weights
+
+
+def check_weight_values(weights: Array, name: str) -> None:
+    """Finite, non-negative, with a positive sum that does not overflow float64."""
+    if not np.all(np.isfinite(weights)):
+        index = int(np.argmax(~np.isfinite(weights)))
+        raise ValueError(f"{name} contains NaN or inf (first at index {index}: {weights[index]})")
+    if np.any(weights < 0):
+        index = int(np.argmax(weights < 0))
+        raise ValueError(f"{name} must be non-negative; got {weights[index]} at index {index}")
+    with np.errstate(over="ignore"):
+        total = weights.sum()
+    if np.isinf(total):
+        raise ValueError(
+            f"{name} sums to more than float64 can hold (overflow: largest weight "
+            f"{weights.max():.3g}, {weights.shape[0]} weights); rescale the weights, e.g. divide "
+            f"them by their largest value"
+        )
+    if not total > 0:
+        raise ValueError(f"{name} must have a positive sum; every weight is zero")
+
+
+def check_random_state(value: Any, name: str = "random_state") -> np.random.Generator:
+    """The numpy ``Generator`` for a ``random_state`` setting: ``None`` (fresh entropy), a
+    non-negative integer (numpy integers too), a ``numpy.random.Generator`` (used as is) or a
+    ``numpy.random.RandomState`` (its bit generator is shared, as scikit-learn would use it)."""
+    if value is None or isinstance(value, np.random.Generator | np.random.RandomState):
+        return np.random.default_rng(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_):
+        if int(value) >= 0:
+            return np.random.default_rng(int(value))
+    raise ValueError(
+        f"{name} must be None, a non-negative integer, a numpy.random.Generator or a "
+        f"numpy.random.RandomState; got {value!r}"
+    )
+
+
+def column_names(data: Any, name: str = "X") -> NDArray[np.object_] | None:
+    """The column names of a DataFrame ``data`` as strings (``None`` for other data), refusing
+    names that repeat: a fitted model finds its features by name."""
+    if not hasattr(data, "columns") or is_dask_array(data):
+        return None
+    names = [str(column) for column in data.columns]
+    seen: dict[str, int] = {}
+    for position, label in enumerate(names):
+        if label in seen:
+            raise ValueError(
+                f"{name} has two columns named {label!r} (columns {seen[label]} and {position}); "
+                f"column names identify the features, so they must be unique"
+            )
+        seen[label] = position
+    return np.asarray(names, dtype=object)
+
+
+def columns_in_fit_order(data: Any, fitted: NDArray[np.object_] | None, name: str = "X") -> Any:
+    """``data`` with its columns in the order of the names seen at fit (``fitted``): a
+    DataFrame whose columns are those names in another order is reordered; one with names
+    the fit did not see, or without some of them, is refused naming them. Data without column
+    names (arrays) are read by position, as is any data when the fit saw no names."""
+    names = column_names(data, name)
+    if names is None or fitted is None:
+        return data
+    expected = [str(label) for label in fitted]
+    given = list(names)
+    unseen = [label for label in given if label not in expected]
+    missing = [label for label in expected if label not in given]
+    if unseen or missing:
+        problems = []
+        if unseen:
+            problems.append(f"names unseen at fit: {', '.join(map(repr, unseen))}")
+        if missing:
+            problems.append(f"names seen at fit, now missing: {', '.join(map(repr, missing))}")
+        raise ValueError(
+            f"{name}'s column names do not match those seen at fit (feature_names_in_ = "
+            f"{expected}): {'; '.join(problems)}. Pass a DataFrame with those columns (in any "
+            f"order) or an array whose columns are in that order"
+        )
+    if given == expected:
+        return data
+    order = [given.index(label) for label in expected]
+    if hasattr(data, "iloc"):
+        return data.iloc[:, order]
+    return as_data_matrix(data, name)[:, order]
 
 
 def check_int(value: Any, name: str, minimum: int) -> int:

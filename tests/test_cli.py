@@ -427,3 +427,60 @@ def test_summary_parameters_of_every_gaussian_kind() -> None:
     lines, shared = format_parameters(spherical.components_)
     assert shared == [] and lines[1].endswith(f"variance {compact(spherical.components_.variance[1])}")
     assert compact(np.arange(100.0)) == "[ 0., 1., ..., 98., 99.]"
+
+
+# ---------------------------------------------------------------------------------------------- hostile input
+def test_a_header_that_repeats_a_name_is_refused_at_fit_and_predict(seed_csv, tmp_path: Path) -> None:
+    data, _ = seed_csv
+    values = read_table(data).values
+    twice = write_csv(tmp_path / "twice.csv", np.c_[values, values[:, 0]].tolist(), header=["x", "y", "x"])
+    status, out, err = run("fit", str(twice), "-f", "full", "-k", "2")
+    assert status == EXIT_ERROR and out == "" and "Traceback" not in err
+    assert f"{twice}, line 1: the header repeats column names: 'x' (columns 1, 3)" in err
+    model_path = tmp_path / "m.npz"
+    assert run("fit", str(data), "-f", "full", "-k", "3", "--seed", "0", "-o", str(model_path), "-q")[0] == 0
+    status, out, err = run("predict", str(model_path), str(twice))
+    assert status == EXIT_ERROR and out == "" and "the header repeats column names: 'x'" in err
+
+
+def test_predict_columns_are_matched_by_name(seed_csv, tmp_path: Path) -> None:
+    data, _ = seed_csv
+    model_path = tmp_path / "m.npz"
+    assert run("fit", str(data), "-f", "full", "-k", "3", "--seed", "0", "-o", str(model_path), "-q")[0] == 0
+    _, expected, _ = run("predict", str(model_path), str(data))
+    status, reordered, err = run("predict", str(model_path), str(data), "--columns", "y,x")
+    assert status == EXIT_OK and reordered == expected, err
+    values = read_table(data).values
+    wider = write_csv(tmp_path / "wide.csv", np.c_[values, values[:, 0]].tolist(), header=["x", "y", "z"])
+    status, _, err = run("predict", str(model_path), str(wider), "--columns", "z,x,y")
+    assert status == EXIT_ERROR and "--columns chose z, but the model was fitted on columns x, y" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--seed", "-1", "argument --seed: must be an integer >= 0; got -1"),
+        ("--seed", "abc", "argument --seed: must be an integer >= 0; got 'abc'"),
+        ("--components", "0", "argument --components/-k: must be an integer >= 1; got 0"),
+        ("--n-init", "0", "argument --n-init: must be an integer >= 1; got 0"),
+        ("--max-iter", "-3", "argument --max-iter: must be an integer >= 0; got -3"),
+        ("--tol", "nan", "argument --tol: must be a finite number >= 0; got 'nan'"),
+        ("--tol", "-1", "argument --tol: must be a finite number >= 0; got '-1'"),
+    ],
+)
+def test_bad_numbers_are_usage_errors_naming_the_option(
+    seed_csv, option: str, value: str, message: str
+) -> None:
+    data, _ = seed_csv
+    arguments = ["fit", str(data), "-f", "full", "-k", "2", option, value]
+    if option == "--components":
+        arguments = ["fit", str(data), "-f", "full", "-k", value]
+    status, out, err = run(*arguments)
+    assert status == EXIT_USAGE and out == "" and message in err
+
+
+def test_a_huge_categorical_symbol_is_one_clear_line(tmp_path: Path) -> None:
+    data = write_csv(tmp_path / "symbols.csv", [[0], [1], [2**40]], header=["s"])
+    status, out, err = run("fit", str(data), "-f", "categorical", "-k", "2")
+    assert status == EXIT_ERROR and out == "" and "Traceback" not in err
+    assert "inferred counts are capped at 1000" in err and len(err.strip().splitlines()) == 1

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import csv
 import io
+import math
 import os
 import sys
 import time
@@ -61,15 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--family", "-f", required=True, choices=sorted(FAMILY_ALIASES), metavar="FAMILY",
         help=f"component family: {', '.join(sorted(FAMILY_ALIASES))}",
     )
-    fit.add_argument("--components", "-k", required=True, type=int, metavar="K",
+    fit.add_argument("--components", "-k", required=True, type=_integer(1), metavar="K",
                      help="number of components (states for --hmm)")
     fit.add_argument("--inference", choices=("em", "vb"), default="em",
                      help="EM (maximum likelihood) or variational Bayes (default: em)")
-    fit.add_argument("--n-init", type=int, default=1, help="restarts; the best is kept (default: 1)")
-    fit.add_argument("--max-iter", type=int, default=100, help="iterations per run (default: 100)")
-    fit.add_argument("--tol", type=float, default=None,
+    fit.add_argument("--n-init", type=_integer(1), default=1,
+                     help="restarts; the best is kept (default: 1)")
+    fit.add_argument("--max-iter", type=_integer(0), default=100,
+                     help="iterations per run (default: 100)")
+    fit.add_argument("--tol", type=_tolerance, default=None,
                      help="convergence tolerance (default: the model's, 1e-3 EM / 1e-6 VB and HMM)")
-    fit.add_argument("--seed", type=int, default=None, help="random seed for initialisation")
+    fit.add_argument("--seed", type=_integer(0), default=None,
+                     help="random seed for initialisation (an integer >= 0)")
     fit.add_argument("--hmm", action="store_true", help="fit a hidden Markov model instead of a mixture")
     fit.add_argument(
         "--lengths-column", metavar="COL",
@@ -105,6 +109,32 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-plots", action="store_true", help="print the summaries only")
     _add_output_options(demo)
     return parser
+
+
+def _integer(minimum: int) -> Any:
+    """An argparse type: an integer >= ``minimum`` (a usage error naming the option otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}; got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}; got {value}")
+        return value
+
+    return parse
+
+
+def _tolerance(text: str) -> float:
+    """An argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0; got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0; got {text!r}")
+    return value
 
 
 def _add_table_options(parser: argparse.ArgumentParser) -> None:
@@ -288,8 +318,8 @@ def _predict(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     names = getattr(model, "feature_names_in_", None)
     table = _read(args)
     x = table.values
-    if args.columns is None and names is not None and table.has_header:
-        x = _columns_by_name(table, [str(n) for n in names], args.data)
+    if names is not None and table.has_header:
+        x = _columns_by_name(table, [str(n) for n in names], args.data, chosen=args.columns is not None)
     if x.shape[1] == getattr(model, "n_features_in_", None):  # other widths: predict says so
         _check_support(model.family_, attrs.evolve(table, values=x), args.data)
     by_sequence = {"lengths": table.lengths} if is_hmm else {}
@@ -322,13 +352,20 @@ def _predict(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
-def _columns_by_name(table: Table, names: list[str], path: str) -> Any:
-    """The columns of ``table`` the model was fitted on, found by their header names."""
+def _columns_by_name(table: Table, names: list[str], path: str, *, chosen: bool) -> Any:
+    """The columns of ``table`` the model was fitted on, found by their header names, in the
+    model's order. Columns chosen with ``--columns`` must be exactly those (in any order)."""
     missing = [name for name in names if name not in table.names]
     if missing:
         raise CommandError(
             f"{path}: the model was fitted on columns {', '.join(names)}; missing here: "
             f"{', '.join(missing)}"
+        )
+    unknown = [name for name in table.names if name not in names]
+    if chosen and unknown:
+        raise CommandError(
+            f"{path}: --columns chose {', '.join(unknown)}, but the model was fitted on columns "
+            f"{', '.join(names)} (found by name; --columns may be left out)"
         )
     return table.values[:, [table.names.index(name) for name in names]]
 
@@ -378,6 +415,12 @@ def main(
         return COMMANDS[args.command](args, stdout, stderr)
     except (CommandError, ValueError) as error:  # ValueError: bad data (DataFileError), K > N...
         print(f"{PROG}: error: {error}", file=stderr)
+    except MemoryError:  # a traceback would say no more than this
+        print(
+            f"{PROG}: error: out of memory (the data or the model is too large for this machine; "
+            f"try fewer rows, features, components or categories)",
+            file=stderr,
+        )
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=stderr)
         return EXIT_INTERRUPTED

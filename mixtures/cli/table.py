@@ -79,6 +79,23 @@ def _resolve_column(spec: str, header: Sequence[str] | None, width: int, path: s
     )
 
 
+def _check_unique_names(names: Sequence[str], path: str, line: int) -> None:
+    """A header that names a column twice is refused: the names identify the features (a
+    saved model finds its columns by name), so a repeated one would be read twice."""
+    positions: dict[str, list[int]] = {}
+    for index, label in enumerate(names):
+        positions.setdefault(label, []).append(index + 1)
+    repeated = {label: where for label, where in positions.items() if len(where) > 1}
+    if repeated:
+        listed = ", ".join(
+            f"{label!r} (columns {', '.join(map(str, where))})" for label, where in repeated.items()
+        )
+        raise DataFileError(
+            f"{path}, line {line}: the header repeats column names: {listed}; column names must "
+            f"be unique, since they identify the features (rename the columns)"
+        )
+
+
 def _bad_cell(text: str) -> str:
     stripped = text.strip()
     if not stripped:
@@ -116,7 +133,8 @@ def read_table(
     Raises
     ------
     DataFileError
-        A missing or unreadable file, no data rows, an unknown column, or a bad row: a wrong
+        A missing or unreadable file, no data rows, a header that repeats a column name, an
+        unknown column, or a bad row: a wrong
         number of fields, an empty cell, a value that is not a number, NaN or infinity. The
         message names the line (1-based) and the column.
     """
@@ -145,6 +163,8 @@ def read_table(
     width = len(first_row)
     has_header = header if header is not None else not any(_is_number(field) for field in first_row)
     names = [field.strip() for field in first_row] if has_header else None
+    if names is not None:
+        _check_unique_names(names, name, first_line)
     data_rows = rows[1:] if has_header else rows
     if not data_rows:
         raise DataFileError(f"{name}: no data rows after the header on line {first_line}")

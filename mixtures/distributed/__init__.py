@@ -97,14 +97,22 @@ def checked_dask_weights(sample_weight: Any, n_samples: int) -> Any:
         raise ValueError(
             f"sample_weight must have shape ({n_samples},) to match X; got {sample_weight.shape}"
         )
+    if sample_weight.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must contain real numbers; got dtype {sample_weight.dtype}")
     weights = sample_weight.astype(np.float64)
-    finite, negative, total = dask.compute(
-        da.isfinite(weights).all(), (weights < 0).any(), weights.sum()
-    )
+    with np.errstate(over="ignore"):  # an overflowing total is reported below
+        finite, negative, total = dask.compute(
+            da.isfinite(weights).all(), (weights < 0).any(), weights.sum()
+        )
     if not finite:
         raise ValueError("sample_weight contains NaN or inf")
     if negative:
         raise ValueError("sample_weight must be non-negative")
+    if np.isinf(total):
+        raise ValueError(
+            "sample_weight sums to more than float64 can hold (overflow); rescale the weights, "
+            "e.g. divide them by their largest value"
+        )
     if not total > 0:
         raise ValueError("sample_weight must have a positive sum")
     return weights

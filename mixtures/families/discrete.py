@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import attrs
 import numpy as np
@@ -193,9 +193,18 @@ class Categorical(ExponentialFamily):
 
     ``T(x)`` is the one-hot code of every feature, flattened to ``D·C`` columns; ``η = log p`` (an
     over-complete form, normalised so that ``A(η) = Σ_d log Σ_c e^η_dc`` is zero at ``log p``).
-    ``n_categories=None`` takes ``C = max(x) + 1`` from the training data. The M-step keeps each
-    probability at least ``min_prob``.
+    ``n_categories=None`` takes ``C = max(x) + 1`` from the training data, up to
+    ``MAX_INFERRED_CATEGORIES`` (1000): a larger symbol is refused with a ``ValueError`` (pass
+    ``n_categories`` to allow more, or recode the symbols). Whether given or inferred, ``D·C``
+    may be at most ``MAX_STATISTICS_PER_ROW`` (2**20), since every row, chunk and component
+    holds that many numbers. The M-step keeps each probability at least ``min_prob``.
     """
+
+    #: ``n_categories=None`` infers at most this many categories from the data: a symbol of 10**6
+    #: is more likely an identifier than a category, and would cost 8 MB of statistics per row.
+    MAX_INFERRED_CATEGORIES: ClassVar[int] = 1000
+    #: At most this many one-hot statistics ``D·C`` per row (8 MiB per row, per component).
+    MAX_STATISTICS_PER_ROW: ClassVar[int] = 2**20
 
     n_categories: int | None = attrs.field(default=None, validator=_optional_category_count)
     min_prob: float = attrs.field(default=1e-10, validator=_open_unit_fraction)
@@ -262,8 +271,41 @@ class Categorical(ExponentialFamily):
 
     def for_data(self, x: Array, weights: Array) -> Self:
         if self.n_categories is not None:
+            self._check_statistics_size(self.n_categories, x.shape[1], "n_categories=")
             return self
-        return attrs.evolve(self, n_categories=int(x.max()) + 1)
+        largest = float(x.max())
+        if largest + 1 > self.MAX_INFERRED_CATEGORIES:
+            where = ""
+            if isinstance(x, np.ndarray):
+                row, col = np.unravel_index(int(np.argmax(x)), x.shape)
+                where = f" (X[{row}, {col}])"
+            fits = (largest + 1) * x.shape[1] <= self.MAX_STATISTICS_PER_ROW
+            explicit = (
+                f"If the symbols really run up to that, pass the count: "
+                f"Categorical(n_categories={largest + 1:.0f}); if they are codes or identifiers, "
+                if fits else "Pass n_categories=C explicitly, or "
+            )
+            raise ValueError(
+                f"Categorical(n_categories=None) infers the number of categories as the largest "
+                f"symbol + 1, but X's largest symbol is {largest:.0f}{where}; inferred counts are "
+                f"capped at {self.MAX_INFERRED_CATEGORIES}. {explicit}recode each feature to "
+                f"0..C-1 first (e.g. np.unique(column, return_inverse=True))"
+            )
+        count = int(largest) + 1
+        self._check_statistics_size(count, x.shape[1], "inferred n_categories=")
+        return attrs.evolve(self, n_categories=count)
+
+    def _check_statistics_size(self, count: int, n_features: int, what: str) -> None:
+        """Refuse one-hot statistics too wide to hold (``D·C`` numbers per row and component)."""
+        width = int(count) * int(n_features)
+        if width > self.MAX_STATISTICS_PER_ROW:
+            raise ValueError(
+                f"Categorical with {what}{count} on {n_features} feature(s) needs {width:,} one-hot "
+                f"statistics per row ({8 * width / 2**20:,.0f} MiB per row and per component); at "
+                f"most {self.MAX_STATISTICS_PER_ROW:,} are supported. Recode each feature's "
+                f"symbols to 0..C-1 with C as small as the data allow (e.g. "
+                f"np.unique(column, return_inverse=True))"
+            )
 
     def init_features(self, x: Array) -> Array:
         return self.sufficient_statistics(x)

@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from mixtures._arrays import row_blocks
 from mixtures._validation import RowFindings, is_dask_array
 from mixtures.families.base import ExponentialFamily
-from mixtures.families.checks import checked_output
+from mixtures.families.checks import check_summed_statistics, checked_output
 from mixtures.families.statistics import SufficientStatistics
 
 if TYPE_CHECKING:
@@ -111,19 +111,22 @@ class Chunk:
             log_partition = checked_output(
                 family, "log_partition", family.log_partition(natural), (natural.shape[0],)
             )
-        values = family.log_likelihood_of_statistics(
-            self.statistics, self.log_base, natural, log_partition
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # a NaN is reported below, with its cause
+            values = family.log_likelihood_of_statistics(
+                self.statistics, self.log_base, natural, log_partition
+            )
         if np.isnan(values).any():
             checked_output(family, "log-density (log_likelihood_of_statistics)", values,
-                           values.shape, allow_minus_inf=True)
+                           values.shape, allow_minus_inf=True, data=self.x, first_row=self.rows.start)
         return values
 
     def statistics_of(self, weighted_responsibilities: Array) -> SufficientStatistics:
         """``Σ_n r̃_nk`` and ``Σ_n r̃_nk T(x_n)`` for responsibilities already multiplied by the
         rows' weights: ``(n, K)``."""
         # Tᵀ r̃ (S, n)·(n, K), transposed: BLAS runs this shape many times faster than r̃ᵀ T
-        sums = np.ascontiguousarray((self.statistics.T @ weighted_responsibilities).T)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
+            sums = np.ascontiguousarray((self.statistics.T @ weighted_responsibilities).T)
+        check_summed_statistics(sums, weighted_responsibilities, self.x, self.weights, self.rows.start)
         return SufficientStatistics(weighted_responsibilities.sum(0), sums)
 
     def full_weights(self) -> Array:
@@ -150,13 +153,17 @@ def make_chunk(
     """The ``Chunk`` of rows ``x`` (global rows ``rows``): ``T(x)`` and ``log h(x)`` computed
     now, checked for the shapes and finiteness the family promised."""
     n_rows = x.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # non-finite results are reported below
+        statistics, log_base = family.sufficient_statistics(x), family.log_base_measure(x)
     return Chunk(
         rows,
         checked_output(
-            family, "sufficient_statistics", family.sufficient_statistics(x), (n_rows, n_statistics)
+            family, "sufficient_statistics", statistics, (n_rows, n_statistics),
+            data=x, first_row=rows.start,
         ),
         checked_output(
-            family, "log_base_measure", family.log_base_measure(x), (n_rows,), allow_minus_inf=True
+            family, "log_base_measure", log_base, (n_rows,), allow_minus_inf=True,
+            data=x, first_row=rows.start,
         ),
         weights,
         x,
@@ -166,7 +173,8 @@ def make_chunk(
 
 def statistics_width(family: ExponentialFamily, one_row: Array) -> int:
     """``S``, the number of sufficient statistics, read from ``T`` of one row."""
-    probe = np.asarray(family.sufficient_statistics(one_row))
+    with np.errstate(over="ignore", invalid="ignore"):  # values are checked with every chunk
+        probe = np.asarray(family.sufficient_statistics(one_row))
     if probe.ndim != 2 or probe.shape[0] != 1:
         raise ValueError(
             f"{type(family).__name__}.sufficient_statistics must return (N, S); got shape "

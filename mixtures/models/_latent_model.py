@@ -7,10 +7,19 @@ import os
 import warnings
 from typing import Any, ClassVar
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._validation import as_data_matrix, check_int, check_real, is_dask_array
+from mixtures._validation import (
+    as_data_matrix,
+    check_int,
+    check_random_state,
+    check_real,
+    column_names,
+    columns_in_fit_order,
+    is_dask_array,
+)
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import check_rows, configured_family
@@ -35,6 +44,7 @@ class LatentModel(Estimator):
 
     # settings every subclass takes in __init__
     family: ExponentialFamily | str | None
+    random_state: int | np.random.Generator | np.random.RandomState | None
     max_iter: int
     tol: float | None
     n_init: int
@@ -65,6 +75,23 @@ class LatentModel(Estimator):
             raise ValueError(f"prior must be a ConjugatePrior (e.g. NormalWishart()); got {prior!r}")
         return family
 
+    def _rng(self) -> np.random.Generator:
+        """The random generator of ``random_state`` (checked: a ``ValueError`` names it)."""
+        return check_random_state(self.random_state)
+
+    def _continues_fit(self) -> bool:
+        """Whether ``fit`` continues the current fit (``warm_start`` on a fitted model)."""
+        if not isinstance(self.warm_start, bool | np.bool_):
+            raise ValueError(f"warm_start must be True or False; got {self.warm_start!r}")
+        return bool(self.warm_start) and hasattr(self, "components_")
+
+    def _fit_matrix(self, X: Any, *, continuing: bool) -> Array:
+        """``X`` for a fit: its column names (if any) must be unique, and a fit that continues
+        a fit made on named columns finds its columns by name (see ``_validated``)."""
+        fitted = getattr(self, "feature_names_in_", None) if continuing else None
+        column_names(X)
+        return as_data_matrix(columns_in_fit_order(X, fitted))
+
     def _start_fit(
         self, family: ExponentialFamily, x: Array, weights: Array
     ) -> tuple[ExponentialFamily, bool]:
@@ -74,15 +101,58 @@ class LatentModel(Estimator):
         size = getattr(self, self.size_name)
         if x.shape[0] < size:
             raise ValueError(f"{self.size_name}={size} must be <= n_samples={x.shape[0]}")
-        warm = bool(self.warm_start) and hasattr(self, "components_")
+        warm = self._continues_fit()
         if warm:
             self._check_features(x)
+            self._check_warm_settings(family, x, weights)
             family = self.family_
         else:
             for stale in self.fit_specific_state:
                 self.__dict__.pop(stale, None)
         check_rows(family, x)
         return (family if warm else configured_family(family, x, weights)), warm
+
+    def _check_warm_settings(self, family: ExponentialFamily, x: Any, weights: Any) -> None:
+        """A warm start continues the fitted parameters, so it refuses settings changed since
+        that fit in a way the parameters cannot follow, rather than silently keeping the old
+        ones: the size, the inference, the family (its class, or a setting given explicitly, such
+        as ``Categorical(n_categories=5)``) and the priors. Settings left to the data (``None``)
+        are not compared."""
+        changes: list[tuple[str, Any, Any]] = []
+        fitted_size = len(self.components_)
+        if getattr(self, self.size_name) != fitted_size:
+            changes.append((self.size_name, fitted_size, getattr(self, self.size_name)))
+        fitted_inference = "vb" if hasattr(self, "posterior_") else "em"
+        if self.inference != fitted_inference:
+            changes.append(("inference", fitted_inference, self.inference))
+        if type(family) is not type(self.family_):
+            changes.append(("family", self.family_, family))
+        else:
+            configured = configured_family(family, x, weights)
+            changes += changed_settings("family", family, configured, self.family_)
+            if not changes:
+                changes += self._prior_changes(x, weights)
+        if changes:
+            listed = "; ".join(
+                f"{name} was {_shown(old)} at that fit and is {_shown(new)} now"
+                for name, old, new in changes
+            )
+            raise ValueError(
+                f"warm_start=True continues the fitted {type(self).__name__} from its current "
+                f"parameters, but settings that shape them changed: {listed}. Set "
+                f"warm_start=False to fit afresh with the new settings (or restore the old ones)"
+            )
+
+    def _same_family(self, family: ExponentialFamily) -> bool:
+        """Whether the family setting still describes the fitted ``family_``: the same class and
+        the same explicitly given settings (those left to the data are not compared)."""
+        return type(family) is type(self.family_) and not changed_settings(
+            "family", family, family, self.family_
+        )
+
+    def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
+        """Prior settings changed since the fit a warm start continues: ``(name, old, new)``."""
+        return []
 
     def _tolerance(self) -> float:
         tol = self.tol
@@ -103,11 +173,13 @@ class LatentModel(Estimator):
             )
 
     def _store_common(self, family: ExponentialFamily, X: Any, x: Array) -> None:
+        """Attributes every fit sets. The feature names are those of ``X`` for a new fit; a fit
+        that continues a fit made on named columns keeps those (``x`` is in their order)."""
         self.family_ = family
         self.n_features_in_ = x.shape[1]
-        if hasattr(X, "columns"):
-            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-
+        names = column_names(X)
+        if names is not None and not hasattr(self, "feature_names_in_"):
+            self.feature_names_in_ = names
 
     def __sklearn_tags__(self) -> Any:
         """scikit-learn's tags, with the input tags the family's support implies (non-negative
@@ -131,9 +203,12 @@ class LatentModel(Estimator):
             )
 
     def _validated(self, X: Any) -> Array:
-        """``X`` as a matrix a fitted model accepts: right width, inside the family's support."""
+        """``X`` as a matrix a fitted model accepts: right width, inside the family's support.
+        When the fit saw column names (``feature_names_in_``), a DataFrame's columns are found
+        by name: the same names in another order are put back in the fit's order, unknown or
+        missing names are refused (naming them); an array is read by position."""
         self._check_is_fitted("components_")
-        x = as_data_matrix(X)
+        x = as_data_matrix(columns_in_fit_order(X, getattr(self, "feature_names_in_", None)))
         self._check_features(x)
         check_rows(self.family_, x)
         if is_dask_array(x):  # checked on the workers; what uses it here needs it in memory
@@ -160,3 +235,86 @@ class LatentModel(Estimator):
         from mixtures.io import save  # the file format knows the estimators, not vice versa
 
         save(self, path)
+
+
+def changed_settings(path: str, setting: Any, configured: Any, fitted: Any) -> list[tuple[str, Any, Any]]:
+    """Where the setting ``setting`` (a family or prior, as given) differs from ``fitted`` (the
+    configured value a fit used), field by field: ``(path, old, new)``. ``configured`` is
+    ``setting`` configured on the new data: a field that is ``None`` in ``setting``, or that its
+    configuration changes, comes from the data and is not compared."""
+    if setting is None:
+        return []  # left to the data
+    if attrs.has(type(setting)) or attrs.has(type(fitted)):
+        if type(fitted) is not type(setting):
+            return [(path, fitted, setting)]
+        if type(configured) is not type(setting):
+            return []
+        changes: list[tuple[str, Any, Any]] = []
+        for field in attrs.fields(type(setting)):
+            if field.eq:
+                changes += changed_settings(
+                    f"{path}.{field.name}",
+                    getattr(setting, field.name),
+                    getattr(configured, field.name),
+                    getattr(fitted, field.name),
+                )
+        return changes
+    if (
+        isinstance(setting, list | tuple)
+        and isinstance(configured, list | tuple)
+        and isinstance(fitted, list | tuple)
+        and len(setting) == len(configured) == len(fitted)
+    ):
+        changes = []
+        for index, (a, b, c) in enumerate(zip(setting, configured, fitted, strict=True)):
+            changes += changed_settings(f"{path}[{index}]", a, b, c)
+        return changes
+    if same_setting(setting, configured):
+        return [] if same_setting(setting, fitted) else [(path, fitted, setting)]
+    if _broadcast_of(setting, configured):  # e.g. dof=5 stored as one value per component
+        return [] if same_setting(configured, fitted) else [(path, fitted, setting)]
+    return []  # set from the data
+
+
+def _broadcast_of(setting: Any, configured: Any) -> bool:
+    """Whether ``configured`` is ``setting`` repeated to a larger shape (no data involved)."""
+    try:
+        target = np.asarray(configured, dtype=np.float64)
+        repeated = np.broadcast_to(np.asarray(setting, dtype=np.float64), target.shape)
+        return bool(np.array_equal(repeated, target))
+    except (TypeError, ValueError):
+        return False
+
+
+def _shown(value: Any) -> str:
+    """A setting in a message: a family or prior by its class, anything else by a short repr."""
+    if attrs.has(type(value)) or isinstance(value, ExponentialFamily | ConjugatePrior):
+        return f"{type(value).__name__}(...)"
+    text = np.array2string(value, threshold=6) if isinstance(value, np.ndarray) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def same_setting(a: Any, b: Any) -> bool:
+    """Whether two settings (families, priors, numbers, arrays, or sequences of them) are equal,
+    field by field for attrs values and element by element for arrays."""
+    if a is b:
+        return True
+    if attrs.has(type(a)) or attrs.has(type(b)):
+        if type(a) is not type(b):
+            return False
+        return all(
+            same_setting(getattr(a, field.name), getattr(b, field.name))
+            for field in attrs.fields(type(a))
+            if field.eq
+        )
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(same_setting(u, v) for u, v in zip(a, b, strict=True))
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False

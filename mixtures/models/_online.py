@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._validation import as_data_matrix, as_sample_weight
+from mixtures._validation import as_sample_weight
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import (
     Data,
@@ -94,10 +94,12 @@ class _OnlineModel(LatentModel):
         mode.check(self.inference == "vb")
         return mode
 
-    def _resume(self) -> tuple[OnlineMode, OnlineState | None, Any | None]:
+    def _resume(self, family: ExponentialFamily) -> tuple[OnlineMode, OnlineState | None, Any | None]:
         """The mode, the online state to continue, and otherwise the fitted parameters to start
-        from (both ``None``: this batch starts a new model)."""
+        from (both ``None``: this batch starts a new model, as after a change of family)."""
         mode = self._online_mode()
+        if hasattr(self, "family_") and not self._same_family(family):
+            return mode, None, None
         state = self._live_state(mode)
         return mode, state, None if state is not None else self._fitted_start()
 
@@ -253,7 +255,7 @@ class OnlineMixture(_OnlineModel):
         self
         """
         family = self._check_params()
-        mode, state, start = self._resume()
+        mode, state, start = self._resume(family)
         continuing = state is not None or start is not None
         if continuing:
             x = self._validated(X)
@@ -261,7 +263,7 @@ class OnlineMixture(_OnlineModel):
             data = chunked_data(self.family_, x, weights, chunk_size=self.chunk_size)
             problem = self._problem(self.family_, data)
         else:
-            x = as_data_matrix(X)
+            x = self._fit_matrix(X, continuing=False)
             weights = as_sample_weight(sample_weight, x.shape[0])
             family = self._first_batch_family(family, x, weights)
             data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
@@ -309,7 +311,7 @@ class OnlineMixture(_OnlineModel):
             self.prior_ = problem.prior
 
     def _initial_start(self, data: Data, problem: OnlineProblem) -> Any:
-        rng = np.random.default_rng(self.random_state)
+        rng = self._rng()
         if isinstance(problem, MixtureVariational):
             if isinstance(self.init, tuple):
                 raise ValueError(
@@ -398,9 +400,9 @@ class OnlineHMM(_OnlineModel):
         from mixtures.models.hmm import _sequence_weights, check_lengths
 
         family = self._check_params()
-        mode, state, start = self._resume()
+        mode, state, start = self._resume(family)
         continuing = state is not None or start is not None
-        x = self._validated(X) if continuing else as_data_matrix(X)
+        x = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
         lengths_ = check_lengths(lengths, x.shape[0])
         row_weights = as_sample_weight(sample_weight, x.shape[0])
         sequence_weights = _sequence_weights(sequence_weight, lengths_.shape[0])
@@ -460,7 +462,7 @@ class OnlineHMM(_OnlineModel):
             if isinstance(problem, HMMVariational):
                 raise ValueError("inference='vb' starts from responsibilities; pass a string init")
             return self._given_parameters(data)
-        rng = np.random.default_rng(self.random_state)
+        rng = self._rng()
         statistics = statistics_of_responsibilities(data, self._initial_responsibilities(data, rng))
         if isinstance(problem, HMMVariational):
             return problem.priors.update(statistics)

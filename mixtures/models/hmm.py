@@ -9,7 +9,13 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._validation import as_data_matrix, as_sample_weight, check_int
+from mixtures._validation import (
+    as_data_matrix,
+    as_float_values,
+    as_sample_weight,
+    check_int,
+    check_weight_values,
+)
 from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning, UnvisitedStateWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData, chunked_data, configured_prior
@@ -35,7 +41,7 @@ from mixtures.inference.loop import best_run
 from mixtures.inference.online import OnlineMode
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
 from mixtures.latent.weight_priors import DirichletWeights
-from mixtures.models._latent_model import LatentModel
+from mixtures.models._latent_model import LatentModel, changed_settings
 from mixtures.models._online import OnlineHMM
 from mixtures.priors import ConjugatePrior, default_prior
 
@@ -48,23 +54,40 @@ FIXABLE = ("startprob", "transmat", "components")
 
 
 def check_lengths(lengths: Any, n_samples: int) -> NDArray[np.intp]:
-    """``lengths`` as positive integers summing to ``n_samples`` (``None``: one sequence)."""
+    """``lengths`` as positive integers summing to ``n_samples`` (``None``: one sequence).
+
+    Integers of any dtype and whole floats are accepted; every value is checked to lie in
+    ``1..n_samples`` before it is converted, so that unsigned or huge values cannot wrap."""
     if lengths is None:
         return np.array([n_samples], dtype=np.intp)
-    values = np.asarray(lengths)
+    try:
+        values = np.asarray(lengths)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"lengths could not be read as a 1-D array: {error}") from None
     if values.ndim != 1 or values.size == 0:
         raise ValueError(
             f"lengths must be a non-empty 1-D sequence of integers; got shape {values.shape}"
         )
-    if (
-        values.dtype.kind not in "iuf"
-        or not np.all(np.isfinite(values))
-        or np.any(values != np.round(values))
-    ):
-        raise ValueError(f"lengths must contain whole numbers; got {lengths!r}")
-    if np.any(values <= 0):
+    if values.dtype.kind not in "iuf":
         raise ValueError(
-            f"lengths must all be >= 1; got {int(values.min())} at index {int(np.argmin(values))}"
+            f"lengths must contain whole numbers; got {lengths!r} (dtype {values.dtype})"
+        )
+    if values.dtype.kind == "f":
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if bad.any():
+            index = int(np.argmax(bad))
+            raise ValueError(
+                f"lengths must contain whole numbers; got {values[index]} at index {index}"
+            )
+    too_small, too_large = values < 1, values > n_samples
+    if too_small.any():
+        index = int(np.argmax(too_small))
+        raise ValueError(f"lengths must all be >= 1; got {values[index]} at index {index}")
+    if too_large.any():
+        index = int(np.argmax(too_large))
+        raise ValueError(
+            f"lengths[{index}] = {values[index]} is more than the {n_samples} rows of X "
+            f"(lengths must be between 1 and the number of rows)"
         )
     values = values.astype(np.intp)
     if values.sum() != n_samples:
@@ -87,7 +110,9 @@ class HMM(OnlineHMM, LatentModel):
         family's conjugate prior on the emissions.
     max_iter, tol, n_init, random_state, warm_start, chunk_size, prior : as for ``Mixture``.
         ``tol=None`` means 1e-6, the change of the objective per observation (the log-likelihood
-        for EM, the ELBO for VB).
+        for EM, the ELBO for VB). A warm start refuses a changed ``n_states``, ``inference``,
+        family, ``prior``, ``start_prior`` or ``transition_prior`` (a ``ValueError`` naming it;
+        ``warm_start=False`` fits afresh).
     init : {"kmeans++", "kmeans", "random", "mixture"} or (startprob, transmat, components)
         Initial state probabilities per row, turned into parameters by one M-step (consecutive
         rows give the transition counts, plus one pseudo-count each so that no transition starts
@@ -107,13 +132,17 @@ class HMM(OnlineHMM, LatentModel):
     -----
     ``fit(X, lengths=None, sample_weight=None, sequence_weight=None)``: sequences concatenated
     along rows; ``sample_weight`` tempers each observation's emission (and weights its
-    statistics), ``sequence_weight`` counts each sequence that many times.
+    statistics), ``sequence_weight`` counts each sequence that many times. ``lengths`` must be
+    whole numbers between 1 and the number of rows, summing to it. As for ``Mixture``, a model
+    fitted on a DataFrame finds the columns of later DataFrames by name (``feature_names_in_``).
     """
 
     size_name = "n_states"
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
-    fit_specific_state = ("posterior_", "priors_", "prior_", "_structural_zeros", "online_state_")
+    fit_specific_state = (
+        "posterior_", "priors_", "prior_", "_structural_zeros", "online_state_", "feature_names_in_",
+    )
 
     family_: ExponentialFamily
     startprob_: Array
@@ -191,24 +220,43 @@ class HMM(OnlineHMM, LatentModel):
     ) -> Self:
         """Fit from ``n_init`` initialisations (or the current fit with ``warm_start``)."""
         family = self._check_params()
-        x = as_data_matrix(X)
+        x = self._fit_matrix(X, continuing=self._continues_fit())
         lengths_ = check_lengths(lengths, x.shape[0])
         row_weights = as_sample_weight(sample_weight, x.shape[0])
         sequence_weights = _sequence_weights(sequence_weight, lengths_.shape[0])
         # data-derived settings see each row with its full weight (row × sequence)
-        family, warm = self._start_fit(family, x, row_weights * np.repeat(sequence_weights, lengths_))
+        family, warm = self._start_fit(family, x, _full_weights(row_weights, sequence_weights, lengths_))
         data = SequenceData(
             chunked_data(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
             lengths_,
             sequence_weights,
         )
-        rng = np.random.default_rng(self.random_state)
+        rng = self._rng()
         if self.inference == "vb":
             self._fit_variational(data, rng, warm)
         else:
             self._fit_baum_welch(data, rng, warm)
         self._store_common(family, X, x)
         return self
+
+    def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
+        family, size = self.family_, self.n_states
+        if hasattr(self, "priors_"):  # a VB fit
+            priors = self.priors_
+            setting = self.prior if self.prior is not None else default_prior(family)
+            configured = configured_prior(setting, family, x, weights, size)
+            changes = changed_settings("prior", setting, configured, priors.components)
+            for name, fitted in (("start_prior", priors.start), ("transition_prior", priors.rows[0])):
+                given = getattr(self, name) or DirichletWeights(concentration=1.0)
+                changes += changed_settings(name, given, given.for_data(size), fitted)
+            return changes
+        fitted_prior = getattr(self, "prior_", None)
+        if fitted_prior is None:  # maximum likelihood: any prior now starts from its estimate
+            return []
+        if self.prior is None:
+            return [("prior", fitted_prior, None)]
+        configured = configured_prior(self.prior, family, x, weights, size)
+        return changed_settings("prior", self.prior, configured, fitted_prior)
 
     def _initial_responsibilities(
         self, data: SequenceData, rng: np.random.Generator
@@ -233,6 +281,8 @@ class HMM(OnlineHMM, LatentModel):
         if len(self.init) != 3 or not isinstance(self.init[2], Components):
             raise ValueError("init given as a tuple must be (startprob, transmat, components)")
         startprob, transmat, components = self.init
+        startprob = as_float_values(startprob, "init startprob")
+        transmat = as_float_values(transmat, "init transmat")
         data.family.check_same_kind(components)
         if components.natural.shape != (self.n_states, data.data.n_statistics):
             raise ValueError(
@@ -407,7 +457,7 @@ class HMM(OnlineHMM, LatentModel):
         """One sequence of ``n_samples`` observations and its hidden states: ``(X, states)``."""
         self._check_is_fitted("components_")
         check_int(n_samples, "n_samples", 1)
-        rng = np.random.default_rng(self.random_state)
+        rng = self._rng()
         states = sample_path(self.startprob_, self.transmat_, rng.random(n_samples))
         return self.family_.sample(self.components_.natural, states, rng), states
 
@@ -441,14 +491,21 @@ class HMM(OnlineHMM, LatentModel):
 def _sequence_weights(sequence_weight: Any, n_sequences: int) -> Array:
     if sequence_weight is None:
         return np.ones(n_sequences)
-    values = np.asarray(sequence_weight, dtype=np.float64)
+    values = as_float_values(sequence_weight, "sequence_weight")
     if values.shape != (n_sequences,):
         raise ValueError(
             f"sequence_weight must have one entry per sequence ({n_sequences},); got {values.shape}"
         )
-    if not np.all(np.isfinite(values)) or np.any(values < 0) or not values.sum() > 0:
-        raise ValueError("sequence_weight must be finite, non-negative and not all zero")
+    check_weight_values(values, "sequence_weight")
     return values
+
+
+def _full_weights(row_weights: Array, sequence_weights: Array, lengths: NDArray[np.intp]) -> Array:
+    """Each row's weight times its sequence's, refused when the product overflows."""
+    with np.errstate(over="ignore"):
+        full = row_weights * np.repeat(sequence_weights, lengths)
+    check_weight_values(full, "sample_weight × sequence_weight")
+    return full
 
 
 def _with_pseudo_counts(statistics: HMMStatistics) -> HMMStatistics:

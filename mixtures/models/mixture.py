@@ -9,7 +9,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import log_sum_exp_rows
-from mixtures._validation import as_data_matrix, as_sample_weight, check_int, is_dask_array
+from mixtures._validation import (
+    as_data_matrix,
+    as_float_values,
+    as_sample_weight,
+    check_int,
+    is_dask_array,
+)
 from mixtures.exceptions import EmptyComponentWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData, Data, chunked_data, configured_prior
@@ -28,7 +34,7 @@ from mixtures.inference.online import OnlineMode
 from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
-from mixtures.models._latent_model import LatentModel
+from mixtures.models._latent_model import LatentModel, changed_settings
 from mixtures.models._online import OnlineMixture
 from mixtures.priors import ConjugatePrior, default_prior
 
@@ -69,10 +75,16 @@ class Mixture(OnlineMixture, LatentModel):
         an array: the initial responsibilities themselves (rows summing to one); a tuple
         ``(weights, components)``: initial parameters, e.g.
         ``(w, Gaussian().components_from(means, covariances))`` (one run).
-    random_state : int, numpy Generator or None
-        Seed for initialisation and for ``sample``.
+    random_state : None, int >= 0, numpy Generator or numpy RandomState
+        Seed for initialisation and for ``sample`` (a Generator or RandomState is used as is);
+        anything else raises a ``ValueError`` naming ``random_state``.
     warm_start : bool, default False
-        If fitted already, start from the current parameters (one run, ``n_init`` ignored).
+        If fitted already, start from the current parameters (one run, ``n_init`` and ``init``
+        ignored). The settings that shape those parameters must be those of the fit it
+        continues: a changed ``n_components``, ``inference``, family class, explicitly given
+        family setting (e.g. ``Categorical(n_categories=5)``, ``reg_covar``), ``prior`` or
+        ``weight_prior`` raises a ``ValueError`` naming the setting with its old and new value;
+        set ``warm_start=False`` to fit afresh. A fit on a DataFrame finds its columns by name.
     chunk_size : int or None
         Rows per E-step chunk; ``None`` chooses about 32 MB of statistics per chunk.
     prior : ConjugatePrior or None
@@ -95,20 +107,23 @@ class Mixture(OnlineMixture, LatentModel):
     ``.covariance``).  family_ : the family with its data-dependent settings fixed.
     converged_, n_iter_, lower_bound_ (mean log-likelihood of the final parameters),
     lower_bounds_ (the mean log-likelihood after each M-step, starting at the initial parameters),
-    n_features_in_. With a prior (MAP-EM) the objective adds the log prior density; with VB it
-    is the ELBO per unit of sample weight, ``weights_`` and ``components_`` are posterior means,
-    ``posterior_`` holds ``q`` (``posterior_.components``, ``posterior_.weights``), ``prior_`` the
-    resolved prior, ``effective_components_`` marks the components that received at least 1% of
-    the data (their expected counts) and ``n_effective_components_`` counts them. After
-    ``partial_fit``, ``online_state_`` holds the online state, ``n_iter_`` counts its updates
-    and ``lower_bounds_`` holds the objective of each update (see ``partial_fit``).
+    n_features_in_, feature_names_in_ (the column names, as strings, when fitted on a DataFrame: a
+    DataFrame given to ``predict``, ``score``... or to a continuing fit then has its columns found
+    by name, reordered if they come in another order, refused if names are unknown or missing;
+    arrays are read by position). With a prior (MAP-EM) the objective adds the log prior density;
+    with VB it is the ELBO per unit of sample weight, ``weights_`` and ``components_`` are posterior
+    means, ``posterior_`` holds ``q`` (``posterior_.components``, ``posterior_.weights``),
+    ``prior_`` the resolved prior, ``effective_components_`` marks the components that received at
+    least 1% of the data (their expected counts) and ``n_effective_components_`` counts them. After
+    ``partial_fit``, ``online_state_`` holds the online state, ``n_iter_`` counts its updates and
+    ``lower_bounds_`` holds the objective of each update (see ``partial_fit``).
     """
 
     size_name = "n_components"
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
         "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
-        "online_state_",
+        "online_state_", "feature_names_in_",
     )
 
     # fitted attributes (set by fit)
@@ -173,18 +188,39 @@ class Mixture(OnlineMixture, LatentModel):
     def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> Self:
         """Fit by EM from ``n_init`` initialisations (or from the current fit with ``warm_start``)."""
         family = self._check_params()
-        x = as_data_matrix(X)
+        x = self._fit_matrix(X, continuing=self._continues_fit())
         weights = as_sample_weight(sample_weight, x.shape[0])
         family, warm = self._start_fit(family, x, weights)
         data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
 
-        rng = np.random.default_rng(self.random_state)
+        rng = self._rng()
         if self.inference == "vb":
             self._fit_variational(data, rng, warm)
         else:
             self._fit_expectation_maximisation(data, rng, warm)
         self._store_common(family, X, x)
         return self
+
+    def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
+        family, size = self.family_, self.n_components
+        changes: list[tuple[str, Any, Any]] = []
+        fitted = getattr(self, "prior_", None)
+        if fitted is not None:  # a MAP or VB fit
+            setting = self.prior
+            if setting is None and self.inference == "vb":
+                setting = default_prior(family)
+            if setting is None:
+                changes.append(("prior", fitted, None))
+            else:
+                configured = configured_prior(setting, family, x, weights, size)
+                changes += changed_settings("prior", setting, configured, fitted)
+        fitted_weights = getattr(self, "weight_prior_", None)
+        if fitted_weights is not None and self.inference == "vb":
+            weight_prior = self.weight_prior or DirichletWeights()
+            changes += changed_settings(
+                "weight_prior", weight_prior, weight_prior.for_data(size), fitted_weights
+            )
+        return changes
 
     def _resolved_prior(self, data: Data) -> ConjugatePrior:
         if self.warm_start and hasattr(self, "prior_"):
@@ -284,7 +320,7 @@ class Mixture(OnlineMixture, LatentModel):
                 "init given as a tuple must be (weights, components), components built e.g. by "
                 "family.components_from(...)"
             )
-        weights, components = np.asarray(self.init[0], dtype=np.float64), self.init[1]
+        weights, components = as_float_values(self.init[0], "init weights"), self.init[1]
         if weights.shape != (self.n_components,) or len(components) != self.n_components:
             raise ValueError(
                 f"init weights and components must have {self.n_components} entries; got weights "
@@ -299,7 +335,7 @@ class Mixture(OnlineMixture, LatentModel):
         return MixtureParameters(data.family.natural_of(components), weights)
 
     def _given_responsibilities(self, n_samples: int) -> Array:
-        values = np.asarray(self.init, dtype=np.float64)
+        values = as_float_values(self.init, "init responsibilities")
         expected = (n_samples, self.n_components)
         if values.shape != expected:
             raise ValueError(
@@ -388,7 +424,7 @@ class Mixture(OnlineMixture, LatentModel):
         """Draw ``n_samples`` rows and the component each came from: ``(X, labels)``."""
         self._check_is_fitted("components_")
         check_int(n_samples, "n_samples", 1)
-        rng = np.random.default_rng(self.random_state)
+        rng = self._rng()
         labels = rng.choice(self.weights_.shape[0], size=n_samples, p=self.weights_)
         return self.family_.sample(self.components_.natural, labels, rng), labels
 
