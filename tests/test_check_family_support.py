@@ -9,7 +9,7 @@ import pytest
 from scipy.special import gammaln
 
 import mixtures as mx
-from mixtures.families.extra import Exponential, GammaKnownShape, VonMises
+from mixtures.families.extra import Exponential, GammaKnownShape, NegativeBinomial, VonMises
 from mixtures.testing import FamilyCase, check_family, properties, support_of
 from mixtures.testing.strategies import Problem, natural_from_data
 
@@ -106,13 +106,18 @@ def problem_for(family: mx.ExponentialFamily, x: np.ndarray, support=None, k: in
         (Exponential(), rates_data()),
         (GammaKnownShape(shape=2.5), np.random.default_rng(1).gamma(2.5, [[1.0]], size=(300, 1))),
         (PositiveRates(), rates_data()),
+        (NegativeBinomial(r=3.0),
+         np.random.default_rng(6).negative_binomial(3, 0.4, size=(300, 1)).astype(float)),
     ],
-    ids=["extra.Exponential", "extra.GammaKnownShape", "user family"],
+    ids=["extra.Exponential", "extra.GammaKnownShape", "user family", "extra.NegativeBinomial"],
 )
 def test_positive_families_pass_in_one_dimension(family, x) -> None:
     report = check_family(family, x, max_examples=8)
     assert report.supports[0].low == 0.0 and report.supports[0].high == np.inf
-    assert "[0, inf)" in str(report) and "validate" in str(report)
+    if isinstance(family, NegativeBinomial):
+        assert "the integers in [0, inf]" in str(report) and "data_support()" in str(report)
+    else:
+        assert "[0, inf)" in str(report) and "validate" in str(report)
 
 
 def test_the_density_is_integrated_over_what_validate_accepts() -> None:
