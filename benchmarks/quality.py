@@ -49,7 +49,12 @@ from numpy.typing import NDArray
 from scipy.linalg import cholesky, solve_triangular
 from scipy.special import logsumexp
 
-import mixtures as mx
+# measure the library of this checkout, not whichever copy happens to be installed
+ROOT = Path(__file__).resolve().parent.parent
+if (ROOT / "mixtures" / "__init__.py").is_file():
+    sys.path.insert(0, str(ROOT))
+
+import mixtures as mx  # noqa: E402
 
 Array = NDArray[np.float64]
 
@@ -146,14 +151,17 @@ def hmm_cases(quick: bool) -> list[dict[str, Any]]:
         "x": rng.poisson(rates[states]).astype(np.float64), "lengths": lengths,
         "truth": {"startprob": start, "transmat": trans, "rates": rates},
     })
-    import statsmodels.api as sm
-
-    nile = sm.datasets.nile.load_pandas().data["volume"].to_numpy(dtype=np.float64)
+    try:
+        from statsmodels import datasets as series
+    except ImportError:
+        print("statsmodels is not installed: the Nile and sunspot series are left out", file=sys.stderr)
+        return cases
+    nile = series.nile.load_pandas().data["volume"].to_numpy(dtype=np.float64)
     cases.append({
         "name": "Nile yearly flow 1871-1970 (Gaussian, 2 states)", "kind": "gaussian", "k": 2,
         "x": nile[:, None], "lengths": [len(nile)], "truth": None,
     })
-    sunspots = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(dtype=np.float64)
+    sunspots = series.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(dtype=np.float64)
     cases.append({
         "name": "sunspots 1700-2008, rounded (Poisson, 3 states)", "kind": "poisson", "k": 3,
         "x": np.round(sunspots)[:, None], "lengths": [len(sunspots)], "truth": None,
@@ -523,7 +531,10 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 def report(result: dict[str, Any]) -> str:
     parts = [f"# Quality on real data (n_init={result['settings']['n_init']}, "
              f"seed={result['settings']['seed']}, max_iter={MAX_ITER}"
-             f"{', QUICK subset' if result['settings']['quick'] else ''})", ""]
+             f"{', QUICK subset' if result['settings']['quick'] else ''})", "",
+             f"mixtures from {result['settings']['library']}; "
+             + ", ".join(f"{name} {version}" for name, version in result["settings"]["peers"].items()),
+             ""]
     parts += ["## Mixtures (loglik/row: one evaluator for both libraries; "
               "† scikit-learn's VB bound has other constants and priors: not compared)", ""]
     rows = []
@@ -589,6 +600,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def peer_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {}
+    for name in ("scikit-learn", "hmmlearn", "statsmodels"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _jsonable(item) for key, item in value.items()}
@@ -615,7 +638,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "settings": {"quick": quick, "n_init": n_init, "seed": arguments.seed, "max_iter": MAX_ITER,
                      "hmm_restarts": restarts, "random_start_seeds": seeds,
-                     "effective_weight": EFFECTIVE_WEIGHT},
+                     "effective_weight": EFFECTIVE_WEIGHT,
+                     "library": str(Path(mx.__file__).resolve().parent), "peers": peer_versions()},
         "mixtures": mixtures_rows, "hmms": hmm_rows, "random_starts": random_rows,
     }
     result["checks"] = checks(mixtures_rows, hmm_rows, random_rows)
