@@ -198,11 +198,10 @@ def _integer_grid(problem: Problem, where: Support) -> Array:
     width = 3.0 * float(np.abs(column).max()) + 60.0
     low = max(where.low, float(np.floor(column.min())) - width)
     high = min(where.high, float(np.ceil(column.max())) + width)
-    grid = [
-        value for value in np.arange(low, high + 1.0)
-        if _accepted(family, np.array([[value]]))
-    ]
-    return np.asarray(grid, dtype=np.float64)
+    grid = np.arange(low, high + 1.0)
+    if _accepted(family, grid[:, None]):  # one call in the usual case of an interval
+        return grid
+    return grid[[_accepted(family, np.array([[value]])) for value in grid]]
 
 
 def _accepted(family: Any, x: Array) -> bool:
