@@ -187,3 +187,15 @@ def test_the_gradient_check_stays_inside_a_bounded_natural_domain() -> None:
 def test_samples_outside_the_support_are_caught() -> None:
     with pytest.raises(AssertionError, match="outside the support"):
         properties.assert_sample_moments(problem_for(GaussianSamples(), rates_data()))
+
+
+def test_an_edge_far_from_the_data_is_found() -> None:
+    # at 1e5 the float spacing exceeds the bisection's tolerance relative to unit data
+    class Capped(mx.DiagonalGaussian):
+        def validate(self, x):  # type: ignore[no-untyped-def]
+            if np.any(x > 1e5):
+                raise ValueError("Capped data must be <= 1e5")
+
+    where = support_of(Capped(), np.random.default_rng(0).normal(size=(20, 1)))
+    assert (where.low, where.high) == (-np.inf, 1e5) and not where.integer
+    assert where.describe() == "(-inf, 100000] (no lower bound; upper bound from validate)"

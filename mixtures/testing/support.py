@@ -88,6 +88,8 @@ def _edge(
         middle = 0.5 * (accepted + refused)
         if integer:
             middle = float(math.floor(middle))  # strictly between two integers at least 2 apart
+        elif middle in (accepted, refused):
+            break  # adjacent floats: far from the data, float spacing exceeds the tolerance
         if _accepts(family, row, feature, middle):
             accepted = middle
         else:
