@@ -101,3 +101,119 @@ def test_memory_is_measured_in_a_child_process(suite) -> None:
 def test_unknown_workload_selection_is_an_error(suite, capsys) -> None:
     assert suite.main(["--only", "no-such-workload", "--no-dgemm"]) == 2
     assert "no workload matches" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- quality.py
+@pytest.fixture(scope="module")
+def quality_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One ``quality.py --quick --json`` run, shared by the checks below (a few seconds)."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("hmmlearn")
+    module = _load("quality")
+    out = tmp_path_factory.mktemp("quality") / "quality.json"
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = module.main(["--quick", "--json", str(out)])
+    return {"module": module, "status": status, "printed": printed.getvalue(),
+            "result": json.loads(out.read_text())}
+
+
+def test_quality_quick_run_is_well_formed(quality_run: dict) -> None:
+    assert quality_run["status"] == 0  # a report: failing checks do not change the exit status
+    result = quality_run["result"]
+    assert result["settings"]["quick"] is True
+    mixtures_rows = result["mixtures"]
+    assert {row["data"] for row in mixtures_rows} == {"iris", "wine (raw)"}
+    for row in mixtures_rows:
+        assert row["library"] in {"mixtures", "scikit-learn"}
+        assert row["status"] == "ok" or row["status"].startswith("failed: "), row["status"]
+        if row["status"] == "ok":
+            assert -1.0 <= row["ari"] <= 1.0
+            assert math.isfinite(row["loglik"]) and math.isfinite(row["objective"])
+            assert 1 <= row["effective"] <= row["k"] and row["n_iter"] >= 0
+    # every fit of ours has its scikit-learn twin on the same data and settings
+    pairs = {(r["data"], r["covariance"], r["inference"], r["k"], r["library"]) for r in mixtures_rows}
+    for data, covariance, inference, k, library in pairs:
+        twin = "scikit-learn" if library == "mixtures" else "mixtures"
+        assert (data, covariance, inference, k, twin) in pairs
+    contenders = [row["contender"] for row in result["hmms"]]
+    assert "true parameters" in contenders and "mixtures, default start" in contenders
+    assert any(c.startswith("hmmlearn, best of") for c in contenders)
+    for row in result["hmms"]:
+        if row["status"] == "ok":
+            assert math.isfinite(row["loglik"]) and row["loglik"] < 0
+    for row in result["random_starts"]:
+        assert len(row["n_iter"]) == len(row["seeds"]) == len(row["status"])
+    names = [check["check"] for check in result["checks"]]
+    assert any(name.startswith("raw wine, VB full K=3") for name in names)
+    assert any("within 0.5% of scikit-learn's" in name for name in names)
+    assert any("within 1 nat of hmmlearn's best" in name for name in names)
+    assert any(name.startswith("random starts never stop") for name in names)
+    assert all(isinstance(check["passed"], bool) for check in result["checks"])
+
+
+def test_quality_prints_tables_and_one_line_per_check(quality_run: dict) -> None:
+    printed, checks = quality_run["printed"], quality_run["result"]["checks"]
+    lines = printed.splitlines()
+    verdicts = [line for line in lines if line.startswith(("PASS  ", "FAIL  "))]
+    assert len(verdicts) == len(checks)
+    for line, check in zip(verdicts, checks, strict=True):
+        assert line.startswith("PASS" if check["passed"] else "FAIL") and check["check"] in line
+    # Markdown tables: every row has its header's number of columns
+    table: list[str] = []
+    for line in [*lines, ""]:
+        if line.startswith("|"):
+            table.append(line)
+            continue
+        if table:
+            assert len({row.count("|") for row in table}) == 1, table[0]
+            assert set(table[1]) <= {"|", "-"}
+            table = []
+    assert printed.count("| iris | gaussian full | EM | 3 | mixtures |") == 1
+
+
+def test_quality_strict_fails_exactly_when_a_check_fails(quality_run: dict, monkeypatch) -> None:
+    module = quality_run["module"]
+    for verdicts, expected in (([True, True], 0), ([True, False], 1)):
+        monkeypatch.setattr(
+            module, "checks",
+            lambda *rows, v=verdicts: [
+                {"check": f"c{i}", "passed": p, "detail": ""} for i, p in enumerate(v)
+            ],
+        )
+        monkeypatch.setattr(module, "run_mixtures", lambda *a: [])
+        monkeypatch.setattr(module, "run_hmms", lambda *a: [])
+        monkeypatch.setattr(module, "run_random_starts", lambda *a: [])
+        assert module.main(["--quick", "--strict"]) == expected
+        assert module.main(["--quick"]) == 0
+
+
+def test_quality_checks_judge_the_issue_thresholds() -> None:
+    checks = _load("quality").checks
+
+    def mixture(library: str, loglik: float, inference: str = "em", **extra) -> dict:
+        return {"data": "wine (raw)", "covariance": "full", "k": 3, "n_init": 5, "library": library,
+                "inference": inference, "status": "ok", "loglik": loglik, **extra}
+
+    def hmm(contender: str, loglik: float) -> dict:
+        return {"case": "categorical, 2 states", "contender": contender, "status": "ok",
+                "loglik": loglik, "n_iter": 9}
+
+    for ours, passed in ((-10.04, True), (-10.06, False), (-9.0, True)):
+        rows = [mixture("mixtures", ours), mixture("scikit-learn", -10.0),
+                mixture("mixtures", -20.0, "vb", effective=3, ari=0.81)]
+        [vb, em] = checks(rows, [], [])
+        assert em["passed"] is passed and vb["passed"] is True
+    rows = [mixture("mixtures", -20.0, "vb", effective=2, ari=0.9)]
+    assert checks(rows, [], [])[0]["passed"] is False
+    for ours, passed in ((-100.9, True), (-101.1, False)):
+        rows = [hmm("mixtures, default start", ours), hmm("mixtures, default init, n_init=10", -90.0),
+                hmm("hmmlearn, best of 10 random restarts", -100.0)]
+        [verdict] = checks([], rows, [])
+        assert verdict["passed"] is passed
+    starts = {"model": "m", "data": "d", "seeds": [0, 1], "status": ["ok", "ok"]}
+    assert checks([], [], [{**starts, "n_iter": [3, 40]}])[0]["passed"] is True
+    assert checks([], [], [{**starts, "n_iter": [2, 40]}])[0]["passed"] is False

@@ -20,6 +20,7 @@ from mixtures.exceptions import (
     EmptyComponentWarning,
 )
 from mixtures.testing.strategies import Problem
+from mixtures.testing.support import Support, support_of
 
 __all__ = [
     "assert_density_normalises",
@@ -33,6 +34,7 @@ __all__ = [
     "assert_sample_moments",
     "assert_statistics_add",
     "assert_weights_duplicate",
+    "support",
 ]
 
 Array = NDArray[np.float64]
@@ -54,13 +56,23 @@ def assert_gradient_is_mean(problem: Problem, rtol: float = 1e-5) -> None:
     family, natural = problem.family, problem.natural
     n_components, n_statistics = natural.shape
     step = 1e-6 * np.maximum(np.abs(natural), 1.0)
+    # near the edge of a bounded natural domain (a rate of 1e-7 is η = −1e-7) an absolute step
+    # leaves the domain: there the step is relative to η alone
+    step_inside = np.where(natural != 0.0, 1e-6 * np.abs(natural), step)
     gradient = np.empty_like(natural)
     for s in range(n_statistics):  # one coordinate at a time, all components together
-        shifted = np.zeros_like(natural)
-        shifted[:, s] = step[:, s]
-        upper = family.log_partition(natural + shifted)
-        lower = family.log_partition(natural - shifted)
-        gradient[:, s] = (upper - lower) / (2 * step[:, s])
+        difference = np.full(n_components, np.nan)
+        for steps in (step, step_inside):
+            redo = ~np.isfinite(difference)
+            if not redo.any():
+                break
+            shifted = np.zeros_like(natural)
+            shifted[:, s] = steps[:, s]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                upper = family.log_partition(natural + shifted)
+                lower = family.log_partition(natural - shifted)
+            difference[redo] = ((upper - lower) / (2 * steps[:, s]))[redo]
+        gradient[:, s] = difference
     mean = family.natural_to_mean(natural)
     assert mean.shape == (n_components, n_statistics), f"natural_to_mean shape {mean.shape}"
     _close(gradient, mean, rtol, f"{family.name}: ∇A(η) vs natural_to_mean(η)")
@@ -174,38 +186,47 @@ def assert_map_em_monotone(problem: Problem, max_iter: int = 25, rtol: float = 1
         _assert_fit_monotone(problem, "MAP-EM objective", max_iter, rtol, prior=prior)
 
 
-def _is_discrete(x: Array) -> bool:
-    return bool(np.all(x == np.round(x)))
+def support(problem: Problem, feature: int = 0) -> Support:
+    """The support of one feature of the problem's family (see ``mixtures.testing.support``)."""
+    return support_of(problem.family, problem.x, feature, bounds=problem.case.support_bounds)
 
 
-def _support_interval(problem: Problem) -> tuple[float, float]:
-    """Integration bounds for a 1-D continuous family: its ``support_bounds`` attribute if it
-    declares one (e.g. ``(0, inf)`` for an exponential family whose ``h`` does not vanish below
-    zero), else the real line."""
-    declared = getattr(problem.family, "support_bounds", None)
-    if declared is None:
-        return -np.inf, np.inf
-    return float(declared[0]), float(declared[1])
+def _integer_grid(problem: Problem, where: Support) -> Array:
+    """The integers of the support around the data: a wide margin on each unbounded side, and
+    only the values ``validate`` accepts."""
+    family, column = problem.family, problem.x[:, 0]
+    width = 3.0 * float(np.abs(column).max()) + 60.0
+    low = max(where.low, float(np.floor(column.min())) - width)
+    high = min(where.high, float(np.ceil(column.max())) + width)
+    grid = np.arange(low, high + 1.0)
+    if _accepted(family, grid[:, None]):  # one call in the usual case of an interval
+        return grid
+    return grid[[_accepted(family, np.array([[value]])) for value in grid]]
+
+
+def _accepted(family: Any, x: Array) -> bool:
+    try:
+        family.validate(x)
+    except ValueError:
+        return False
+    return True
 
 
 def assert_density_normalises(problem: Problem, atol: float = 1e-6) -> None:
-    """Each component's density sums (discrete) or integrates (continuous) to one, in 1-D."""
+    """Each component's density sums (discrete) or integrates (continuous) to one over the
+    family's support, in 1-D. The support comes from the family (``support_bounds``,
+    ``data_support()``) or from what its ``validate`` accepts; failures name the bounds used."""
     import scipy.integrate
 
     family, natural, x = problem.family, problem.natural, problem.x
     if x.shape[1] != 1:
         return  # checked in one dimension
-    if _is_discrete(x):
-        grid = []
-        for value in range(int(x.max()) * 4 + 60):
-            try:
-                family.validate(np.array([[float(value)]]))
-            except ValueError:
-                break  # the first value outside the support ends the grid
-            grid.append(float(value))
-        mass = np.exp(family.log_likelihood(np.array(grid)[:, None], natural)).sum(0)
+    where = support(problem)
+    if where.integer:
+        grid = _integer_grid(problem, where)
+        mass = np.exp(family.log_likelihood(grid[:, None], natural)).sum(0)
     else:
-        low, high = _support_interval(problem)
+        low, high = where.low, where.high
 
         def density(t: float) -> Array:
             return np.exp(family.log_likelihood(np.array([[t]]), natural)[0])
@@ -217,21 +238,25 @@ def assert_density_normalises(problem: Problem, atol: float = 1e-6) -> None:
         edges = np.concatenate([[inner[0] - 10 * spread], inner, [inner[-1] + 10 * spread]])
         edges = np.unique(np.clip(edges, low, high))
         edges = np.concatenate([[low], edges, [high]])
-        mass = sum(
-            scipy.integrate.quad_vec(density, a, b, epsabs=1e-12, epsrel=1e-10)[0]
-            for a, b in itertools.pairwise(edges)
-            if b > a
-        )
-    error = np.abs(np.asarray(mass) - 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mass = sum(
+                scipy.integrate.quad_vec(density, a, b, epsabs=1e-12, epsrel=1e-10)[0]
+                for a, b in itertools.pairwise(edges)
+                if b > a
+            )
+    mass = np.asarray(mass, dtype=np.float64)
+    error = np.where(np.isfinite(mass), np.abs(mass - 1.0), np.inf)  # a NaN mass is a failure
     if np.any(error > atol):
         k = int(np.argmax(error))
         raise AssertionError(
-            f"{family.name}: density does not normalise: component {k} has total mass {mass[k]!r}"
+            f"{family.name}: density does not normalise over {where.describe()}: component {k} "
+            f"has total mass {mass[k]!r}"
         )
 
 
 def assert_sample_moments(problem: Problem, n_draws: int = 20000) -> None:
-    """Samples of each component have mean sufficient statistics ``natural_to_mean`` (6 s.e.)."""
+    """Samples of each component lie in the support (``validate`` accepts them) and have mean
+    sufficient statistics ``natural_to_mean`` (6 s.e.)."""
     family, natural = problem.family, problem.natural
     rng = problem.rng()
     try:
@@ -239,6 +264,13 @@ def assert_sample_moments(problem: Problem, n_draws: int = 20000) -> None:
         draws = family.sample(natural, labels, rng)
     except NotImplementedError:
         return  # a family that cannot sample has nothing to check here
+    try:
+        family.validate(draws)
+    except ValueError as refusal:
+        raise AssertionError(
+            f"{family.name}: sample() drew values outside the support its validate accepts: "
+            f"{refusal}"
+        ) from refusal
     statistics = family.sufficient_statistics(draws).reshape(natural.shape[0], n_draws, -1)
     error = statistics.std(1) / np.sqrt(n_draws)
     gap = np.abs(statistics.mean(1) - family.natural_to_mean(natural))

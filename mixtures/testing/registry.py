@@ -32,6 +32,8 @@ class FamilyCase:
     The sampler need not follow the family's own distribution: it only has to produce valid,
     varied observations (parameters are then drawn as weighted averages of their statistics).
     ``min_features``/``max_features`` bound the dimension drawn by the strategies.
+    ``support_bounds``, if given, is the interval each feature's density lives on, overriding
+    what the family declares or its ``validate`` accepts (see ``mixtures.testing.support``).
     """
 
     name: str
@@ -39,6 +41,7 @@ class FamilyCase:
     sample_support: SupportSampler
     min_features: int = 1
     max_features: int = 4
+    support_bounds: tuple[float, float] | None = None
 
 
 def _real(rng: np.random.Generator, n_samples: int, n_features: int) -> Array:
