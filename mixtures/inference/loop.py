@@ -21,6 +21,9 @@ __all__ = [
     "relative_change",
 ]
 
+#: Objective changes within this many units of rounding of the objective are no change at all.
+CONVERGED_NOISE = 64 * float(np.finfo(np.float64).eps)
+
 P = TypeVar("P")
 S = TypeVar("S")
 R = TypeVar("R")
@@ -143,7 +146,15 @@ def iterate(
 ) -> Trajectory[P]:
     """Alternate ``evaluate`` (objective and summary at the current parameters) and ``update``
     (new parameters from the summary) until ``change(previous, current)`` of the objective falls
-    below ``tol``. Inside ``observe_iterations`` every iterate is reported to its callback.
+    below ``tol`` without having grown since the update before. Inside ``observe_iterations``
+    every iterate is reported to its callback.
+
+    Near a maximum the objective's gains shrink from one update to the next; gains that grow mean
+    the iteration is leaving a flat region, such as the near-symmetric saddle of a start where
+    all components are alike, and the first gains from a start say little. So a small gain counts
+    as convergence only once the gains have shrunk over the last two updates (never before the
+    third update), unless it is at the level of rounding (``CONVERGED_NOISE``), where a fit that
+    starts at its fixed point stops at once. ``max_iter=0`` evaluates the start only.
     """
     observer = _OBSERVER.get()
     if observer is not None:
@@ -152,6 +163,7 @@ def iterate(
     objective, summary = evaluate(parameters)
     objectives = [objective]
     converged = False
+    gains: list[float] = []
     while True:
         finished = converged or len(objectives) > max_iter
         if observer is not None:
@@ -161,7 +173,11 @@ def iterate(
         parameters = update(summary, parameters)
         objective, summary = evaluate(parameters)
         objectives.append(objective)
-        converged = change(objectives[-2], objectives[-1]) < tol
+        gains.append(change(objectives[-2], objectives[-1]))
+        converged = gains[-1] < tol and (
+            gains[-1] <= change(objective, objective + CONVERGED_NOISE * max(1.0, abs(objective)))
+            or (len(gains) >= 3 and gains[-1] <= gains[-2] <= gains[-3])
+        )
     return Trajectory(parameters, tuple(objectives), converged)
 
 

@@ -30,6 +30,7 @@ from mixtures.inference.initialization import (
     INIT_METHODS,
     MixtureResponsibilities,
     initial_assignment,
+    label_channel,
 )
 from mixtures.inference.loop import best_run
 from mixtures.inference.online import OnlineMode
@@ -224,7 +225,10 @@ class HMM(OnlineHMM, LatentModel):
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 mixture._fit_expectation_maximisation(rows, np.random.default_rng(seed), False)
             return MixtureResponsibilities(
-                data.family, mixture.components_.natural, mixture.weights_
+                data.family,
+                mixture.components_.natural,
+                mixture.weights_,
+                label_channel(self.n_states, rng),
             )
         return initial_assignment(self.init, rows, self.n_states, rng)
 

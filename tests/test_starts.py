@@ -1,0 +1,288 @@
+"""Starts inside the parameter space, restarts that differ, no convergence at a symmetric start,
+``max_iter=0`` (initialise only) and warnings about fits that end degenerate (issue 11)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import mixtures as mx
+from mixtures.inference.data import ChunkedData
+from mixtures.inference.em import statistics_of_responsibilities
+from mixtures.inference.initialization import INIT_SMOOTHING, initial_assignment
+from mixtures.inference.loop import iterate, observe_iterations
+
+# --------------------------------------------------------------------------- data
+TRUE_START = np.array([0.6, 0.4])
+TRUE_TRANSMAT = np.array([[0.9, 0.1], [0.2, 0.8]])
+TRUE_EMISSIONS = np.array([[0.6, 0.3, 0.1], [0.1, 0.3, 0.6]])  # overlapping rows
+LENGTHS = [200, 150, 300]
+
+
+def categorical_sequences(seed: int = 0) -> np.ndarray:
+    """Three sequences (200/150/300 steps) of a 2-state, 3-symbol HMM with overlapping emissions."""
+    rng = np.random.default_rng(seed)
+    symbols = []
+    for length in LENGTHS:
+        state = rng.choice(2, p=TRUE_START)
+        for _ in range(length):
+            symbols.append(rng.choice(3, p=TRUE_EMISSIONS[state]))
+            state = rng.choice(2, p=TRUE_TRANSMAT[state])
+    return np.array(symbols, dtype=float)[:, None]
+
+
+def overlapping_categorical(n_samples: int = 1500, seed: int = 1) -> np.ndarray:
+    """Four 4-symbol features from three components with random (overlapping) probabilities."""
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.ones(4), size=(3, 4))
+    labels = rng.choice(3, size=n_samples)
+    cumulative = probs[labels].cumsum(-1)
+    return (cumulative[..., :-1] < rng.random((n_samples, 4, 1))).sum(-1).astype(float)
+
+
+def three_groups(name: str, n_samples: int = 450, seed: int = 5) -> np.ndarray:
+    """Three overlapping groups in the support of a built-in family."""
+    rng = np.random.default_rng(seed)
+    group = rng.choice(3, size=n_samples)
+    if name in ("gaussian", "diagonal", "spherical", "tied"):
+        return np.array([[0.0, 0.0], [2.5, 0.0], [0.0, 2.5]])[group] + rng.standard_normal(
+            (n_samples, 2)
+        )
+    if name == "bernoulli":
+        probs = np.array([[0.2] * 3 + [0.7] * 3, [0.7] * 3 + [0.2] * 3, [0.5] * 6])[group]
+        return (rng.random(probs.shape) < probs).astype(float)
+    if name == "poisson":
+        return rng.poisson(np.array([[1.0, 4.0], [4.0, 1.0], [2.0, 2.0]])[group]).astype(float)
+    return overlapping_categorical(n_samples, seed)
+
+
+FAMILIES = {
+    "gaussian": mx.Gaussian,
+    "diagonal": mx.DiagonalGaussian,
+    "spherical": mx.SphericalGaussian,
+    "tied": mx.TiedGaussian,
+    "bernoulli": mx.Bernoulli,
+    "poisson": mx.Poisson,
+    "categorical": mx.Categorical,
+}
+
+
+def _quiet(model, x, **kwargs):  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(x, **kwargs)
+
+
+def _starting_objectives(model, x, **kwargs) -> list[float]:  # type: ignore[no-untyped-def]
+    """The objective at iteration 0 of every run of ``model.fit``."""
+    records = []
+    with observe_iterations(records.append):
+        _quiet(model, x, **kwargs)
+    return [record.objective for record in records if record.iteration == 0]
+
+
+# --------------------------------------------------------------------------- inside the space
+@pytest.mark.parametrize("init", ["kmeans++", "kmeans", "random"])
+def test_starting_responsibilities_give_every_component_a_share_of_every_row(init: str) -> None:
+    x = np.repeat(np.arange(3.0), 50)[:, None]  # three distinct rows: hard labels would be 0/1
+    data = ChunkedData(mx.Categorical().for_data(x, np.ones(150)), x, np.ones(150), chunk_size=16)
+    assign = initial_assignment(init, data, 2, np.random.default_rng(0))
+    responsibilities = np.concatenate([assign(chunk) for chunk in data.chunks()])
+    np.testing.assert_allclose(responsibilities.sum(1), 1.0)
+    assert responsibilities.min() >= INIT_SMOOTHING / (2 * 2) * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("inference", ["em", "map"])
+@pytest.mark.parametrize("init", ["kmeans++", "kmeans"])
+def test_discrete_starts_are_not_stuck_at_zero_probabilities(init: str, inference: str) -> None:
+    """Hard k-means labels of a few distinct rows give emission probabilities of exactly 0, a
+    fixed point of EM: the first M-step must land strictly inside."""
+    x = overlapping_categorical()
+    prior = mx.Dirichlet() if inference == "map" else None  # concentration 1: its mode is 0 too
+    for seed in range(4):
+        model = _quiet(mx.Mixture(mx.Categorical(), 3, init=init, max_iter=1, random_state=seed,
+                                  prior=prior), x)
+        assert model.components_.probs.min() > 1e-4, seed
+
+
+@pytest.mark.parametrize("name", ["gaussian", "diagonal", "spherical"])
+def test_a_singleton_cluster_does_not_start_at_zero_variance(name: str) -> None:
+    """A far outlier becomes a k-means cluster of its own; its component must not start with the
+    variance of one point (zero: reg_covar alone)."""
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.standard_normal((200, 2)), [[50.0, 50.0]]])
+    for seed in range(3):
+        model = _quiet(mx.Mixture(FAMILIES[name](), 2, max_iter=1, random_state=seed), x)
+        variances = model.components_.variance if name != "gaussian" else np.diagonal(
+            model.components_.covariance, axis1=1, axis2=2
+        )
+        assert variances.min() > 1e-3, seed
+
+
+def test_hmm_starts_have_no_zero_emission_probability() -> None:
+    x = categorical_sequences()
+    for inference in ("em", "vb"):
+        for init in ("kmeans++", "kmeans", "random", "mixture"):
+            model = _quiet(
+                mx.HMM(mx.Categorical(), 2, inference=inference, init=init, max_iter=1,
+                       random_state=0),
+                x, lengths=LENGTHS,
+            )
+            assert model.components_.probs.min() > 1e-4, (inference, init)
+
+
+def test_the_same_start_however_the_rows_are_chunked() -> None:
+    x = overlapping_categorical(500)
+    whole = _quiet(mx.Mixture(mx.Categorical(), 3, max_iter=0, random_state=3), x)
+    chunked = _quiet(mx.Mixture(mx.Categorical(), 3, max_iter=0, random_state=3, chunk_size=37), x)
+    np.testing.assert_allclose(chunked.components_.probs, whole.components_.probs, rtol=1e-10)
+    np.testing.assert_allclose(chunked.weights_, whole.weights_, rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- the HMM of the issue
+def test_categorical_hmm_reaches_hmmlearns_best_log_likelihood() -> None:
+    """2 states, 3 symbols, sequences of 200/150/300 steps: the default init with 10 restarts
+    reaches hmmlearn's best of 10 random restarts within 1 nat, with no emission probability at
+    0 (before: two iterations, an emission probability of exactly 0, 10 nats short, and every
+    restart the same)."""
+    hmmlearn = pytest.importorskip("hmmlearn.hmm")
+    x = categorical_sequences()
+    symbols = x.astype(int)
+    best = -np.inf
+    for seed in range(10):
+        theirs = hmmlearn.CategoricalHMM(2, n_iter=500, tol=1e-8, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            best = max(best, theirs.fit(symbols, LENGTHS).score(symbols, LENGTHS))
+    for seed in range(3):
+        ours = _quiet(mx.HMM(mx.Categorical(), 2, n_init=10, random_state=seed), x, lengths=LENGTHS)
+        assert ours.score(x, lengths=LENGTHS) >= best - 1.0, seed
+        assert ours.components_.probs.min() > 1e-3, seed
+
+
+def test_categorical_hmm_single_default_start_leaves_the_boundary() -> None:
+    x = categorical_sequences()
+    for seed in range(5):
+        model = _quiet(mx.HMM(mx.Categorical(), 2, random_state=seed), x, lengths=LENGTHS)
+        assert model.components_.probs.min() > 1e-3, seed
+        assert model.n_iter_ > 2, seed
+
+
+# --------------------------------------------------------------------------- restarts differ
+@pytest.mark.parametrize("inference", ["em", "vb"])
+@pytest.mark.parametrize("init", ["kmeans++", "kmeans", "random"])
+def test_every_hmm_restart_starts_from_a_different_point(init: str, inference: str) -> None:
+    x = categorical_sequences()
+    model = mx.HMM(mx.Categorical(), 2, inference=inference, init=init, n_init=10, max_iter=2,
+                   random_state=0)
+    starts = _starting_objectives(model, x, lengths=LENGTHS)
+    assert len(starts) == 10
+    assert len(np.unique(starts)) == 10, starts
+
+
+@pytest.mark.parametrize("inference", ["em", "vb"])
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_every_mixture_restart_starts_from_a_different_point(name: str, inference: str) -> None:
+    x = np.repeat(three_groups(name, 60)[:4], 25, axis=0)  # four distinct rows, many copies
+    model = mx.Mixture(FAMILIES[name](), 3, inference=inference, n_init=8, max_iter=1,
+                       random_state=0)
+    starts = _starting_objectives(model, x)
+    assert len(np.unique(starts)) == 8, starts
+
+
+def test_restarts_of_the_same_partition_start_apart() -> None:
+    """Two symbols and two components: every k-means++ start finds the same partition, yet the
+    restarts' starting statistics differ (the objective cannot show it: any start that depends
+    on the symbol alone reproduces the empirical frequencies)."""
+    x = np.repeat([[0.0], [1.0]], [70, 30], axis=0)
+    data = ChunkedData(mx.Categorical().for_data(x, np.ones(100)), x, np.ones(100))
+    rng = np.random.default_rng(0)  # one generator for all restarts, as the estimators do
+    sums = [
+        statistics_of_responsibilities(data, initial_assignment("kmeans++", data, 2, rng)).sums
+        for _ in range(5)
+    ]
+    for i in range(5):
+        for j in range(i):
+            assert np.abs(sums[i] - sums[j]).max() > 1e-3
+
+
+# --------------------------------------------------------------------------- symmetric starts
+def test_random_start_does_not_stop_at_a_near_symmetric_saddle() -> None:
+    """Before: ``init="random"`` stopped after 1 iteration near the symmetric point, far below
+    the k-means++ fit."""
+    x = overlapping_categorical(2000)
+    for seed in range(4):
+        random = _quiet(mx.Mixture(mx.Categorical(), 3, init="random", random_state=seed), x)
+        kmeans = _quiet(mx.Mixture(mx.Categorical(), 3, random_state=seed), x)
+        assert random.n_iter_ > 2
+        assert random.lower_bound_ > kmeans.lower_bound_ - 0.02, seed
+
+
+@pytest.mark.parametrize("inference", ["em", "vb"])
+@pytest.mark.parametrize("estimator", ["mixture", "hmm"])
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_random_starts_never_stop_at_iteration_one_or_two(
+    name: str, estimator: str, inference: str
+) -> None:
+    x = three_groups(name)
+    for seed in range(4):
+        model = (mx.Mixture if estimator == "mixture" else mx.HMM)(
+            FAMILIES[name](), 3, inference=inference, init="random", random_state=seed
+        )
+        assert _quiet(model, x).n_iter_ > 2, seed
+
+
+def test_growing_gains_are_not_convergence() -> None:
+    """An objective that creeps away from a saddle (tiny first gains, then growing) is not
+    converged at its first small gain; shrinking gains below tol are."""
+    path = [0.0, 1e-6, 1e-4, 1e-2, 0.5, 0.9, 0.95, 0.9501, 0.95011, 0.950111]
+    trajectory = iterate(0, lambda i: (path[i], i), lambda summary, i: i + 1, max_iter=9, tol=1e-3)
+    assert trajectory.converged and trajectory.n_iter == 7  # gains 0.4, 0.05, 1e-4: shrinking
+
+
+def test_a_fit_started_at_its_fixed_point_stops_at_once() -> None:
+    trajectory = iterate(0, lambda i: (-1.0, i), lambda summary, i: i + 1, max_iter=50, tol=1e-3)
+    assert trajectory.converged and trajectory.n_iter == 1
+
+
+# --------------------------------------------------------------------------- max_iter=0
+@pytest.mark.parametrize("inference", ["em", "vb"])
+@pytest.mark.parametrize("estimator", ["mixture", "hmm"])
+def test_max_iter_zero_initialises_only(estimator: str, inference: str) -> None:
+    x = three_groups("gaussian")
+    cls = mx.Mixture if estimator == "mixture" else mx.HMM
+    with pytest.warns(mx.ConvergenceWarning, match="max_iter=0"):
+        model = cls(mx.Gaussian(), 3, inference=inference, max_iter=0, random_state=0).fit(x)
+    assert model.n_iter_ == 0 and not model.converged_
+    assert model.lower_bounds_ == [model.lower_bound_]
+    longer = _quiet(cls(mx.Gaussian(), 3, inference=inference, max_iter=3, random_state=0), x)
+    assert longer.lower_bounds_[0] == pytest.approx(model.lower_bound_, rel=1e-12)
+    if estimator == "mixture" and inference == "em":
+        assert model.score(x) == pytest.approx(model.lower_bound_, rel=1e-12)
+    if estimator == "hmm" and inference == "em":
+        assert model.score(x) / x.shape[0] == pytest.approx(model.lower_bound_, rel=1e-12)
+
+
+def test_max_iter_zero_keeps_given_parameters() -> None:
+    x = three_groups("gaussian")
+    start = _quiet(mx.Mixture(mx.Gaussian(), 3, max_iter=2, random_state=0), x)
+    with pytest.warns(mx.ConvergenceWarning):
+        model = mx.Mixture(
+            mx.Gaussian(), 3, init=(start.weights_, start.components_), max_iter=0
+        ).fit(x)
+    np.testing.assert_array_equal(model.weights_, start.weights_)
+    np.testing.assert_allclose(model.components_.mean, start.components_.mean, rtol=1e-12)
+    hmm = _quiet(
+        mx.HMM(mx.Gaussian(), 3, init=(start.weights_, np.full((3, 3), 1 / 3), start.components_),
+               max_iter=0),
+        x,
+    )
+    np.testing.assert_array_equal(hmm.startprob_, start.weights_)
+    np.testing.assert_array_equal(hmm.transmat_, np.full((3, 3), 1 / 3))
+
+
+def test_negative_max_iter_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_iter must be an integer >= 0"):
+        mx.Mixture(mx.Gaussian(), 2, max_iter=-1).fit(three_groups("gaussian"))
