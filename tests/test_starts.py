@@ -286,3 +286,130 @@ def test_max_iter_zero_keeps_given_parameters() -> None:
 def test_negative_max_iter_is_refused() -> None:
     with pytest.raises(ValueError, match="max_iter must be an integer >= 0"):
         mx.Mixture(mx.Gaussian(), 2, max_iter=-1).fit(three_groups("gaussian"))
+
+
+# --------------------------------------------------------------------------- degenerate endings
+def _warnings_of(fit, *args, **kwargs) -> list[warnings.WarningMessage]:  # type: ignore[no-untyped-def]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(*args, **kwargs)
+    return [w for w in caught if issubclass(w.category, (mx.BoundaryWarning, mx.CollapsedFitWarning))]
+
+
+@pytest.mark.parametrize("inference", ["em", "vb"])
+@pytest.mark.parametrize("estimator", ["mixture", "hmm"])
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_ordinary_fits_do_not_warn_about_degenerate_endings(
+    name: str, estimator: str, inference: str
+) -> None:
+    x = three_groups(name)
+    for seed in range(2):
+        model = (mx.Mixture if estimator == "mixture" else mx.HMM)(
+            FAMILIES[name](), 3, inference=inference, random_state=seed
+        )
+        assert _warnings_of(model.fit, x) == []
+
+
+def test_boundary_maxima_of_the_likelihood_do_not_warn() -> None:
+    """Features never on in one group: the fitted probability 0 is the maximum, not a trap."""
+    rng = np.random.default_rng(0)
+    group = rng.integers(0, 2, 300)
+    probs = np.array([[0.9] * 10 + [0.0] * 2, [0.1] * 10 + [0.5] * 2])[group]
+    x = (rng.random(probs.shape) < probs).astype(float)
+    model = mx.Mixture(mx.Bernoulli(), 2, random_state=0)
+    assert _warnings_of(model.fit, x) == []
+    assert model.components_.probs[:, 10:].min() < 1e-6  # it did end on the boundary
+    left_to_right = np.concatenate([rng.normal(mean, 1.0, (50, 1)) for mean in (0, 100, 200)])
+    hmm = mx.HMM(mx.Gaussian(), 3, random_state=0)
+    assert _warnings_of(hmm.fit, left_to_right) == []
+    assert (hmm.transmat_ == 0).any()  # transitions never taken
+
+
+def test_categorical_hmm_default_fit_does_not_warn() -> None:
+    model = mx.HMM(mx.Categorical(), 2, random_state=0)
+    assert _warnings_of(model.fit, categorical_sequences(), lengths=LENGTHS) == []
+
+
+def test_an_emission_stuck_at_the_floor_warns_naming_it() -> None:
+    """A start with a symbol at the floor where the data want more: EM creeps off it by less
+    than 1% per iteration and settles there; the fit says which parameter is stuck."""
+    family = mx.Categorical(n_categories=3)
+    probs = np.array([[[0.7, 0.3 - 1e-10, 1e-10]], [[0.1, 0.3, 0.6]]])
+    start = (np.array([0.5, 0.5]), TRUE_TRANSMAT, family.components_from(probs))
+    model = mx.HMM(family, 2, init=start)
+    caught = _warnings_of(model.fit, categorical_sequences(), lengths=LENGTHS)
+    assert len(caught) == 1 and caught[0].category is mx.BoundaryWarning
+    assert "state 0: Categorical mean parameter column(s) 2 at the family's floor" in str(
+        caught[0].message
+    )
+    assert model.components_.probs[0, 0, 2] < 1e-8
+
+
+def test_a_start_probability_stuck_at_zero_warns() -> None:
+    """An HMM whose start probability underflowed to exactly 0 (not a zero given in init) while
+    the likelihood rises off it is reported, naming the entry."""
+    from mixtures.inference.data import chunked_data
+    from mixtures.inference.hmm import HMMParameters, SequenceData, hmm_e_step, stuck_on_boundary
+
+    x = categorical_sequences()
+    family = mx.Categorical().for_data(x, np.ones(x.shape[0]))
+    lengths = np.array(LENGTHS)
+    data = SequenceData(chunked_data(family, x, np.ones(x.shape[0]), lengths=lengths), lengths,
+                        np.ones(3))
+    natural = np.log(TRUE_EMISSIONS)
+    parameters = HMMParameters(np.array([1.0, 0.0]), TRUE_TRANSMAT, natural)
+    with np.errstate(divide="ignore"):
+        statistics = hmm_e_step(data, natural, np.log(parameters.startprob), np.log(TRUE_TRANSMAT))
+    none = np.zeros(2, dtype=bool), np.zeros((2, 2), dtype=bool)
+    _, zeros = stuck_on_boundary(data, parameters, statistics, none)
+    assert zeros["startprob_"].tolist() == [False, True]
+    structural = np.array([False, True]), np.zeros((2, 2), dtype=bool)
+    _, zeros = stuck_on_boundary(data, parameters, statistics, structural)
+    assert not zeros["startprob_"].any()  # a zero given in init is structural
+
+
+def _two_blobs() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    return np.vstack([rng.normal(0.0, 1.0, (200, 2)), rng.normal(10.0, 1.0, (200, 2))])
+
+
+#: Covariances forced to about 1e5 by 1000 pseudo-observations: every component covers all data.
+OVERWHELMING = mx.NormalWishart(dof=1e3, scale=np.eye(2) * 1e-8)
+
+
+def test_variational_collapse_under_an_overwhelming_prior_warns() -> None:
+    model = mx.Mixture(mx.Gaussian(), 3, inference="vb", prior=OVERWHELMING, random_state=0)
+    caught = _warnings_of(model.fit, _two_blobs())
+    assert model.n_effective_components_ == 1
+    assert [w.category for w in caught] == [mx.CollapsedFitWarning]
+    assert "better by BIC" in str(caught[0].message)
+
+
+def test_variational_collapse_with_incomparable_units_names_them() -> None:
+    x = _two_blobs() * np.array([1e-4, 1e-4])  # variances near 1e-8 ...
+    x = np.c_[x, np.random.default_rng(0).standard_normal(400)]  # ... beside one near 1
+    prior = mx.NormalWishart(dof=1e3, scale=np.eye(3) * 1e-8)
+    model = mx.Mixture(mx.Gaussian(), 3, inference="vb", prior=prior, random_state=0)
+    caught = _warnings_of(model.fit, x)
+    assert model.n_effective_components_ == 1
+    assert [w.category for w in caught] == [mx.CollapsedFitWarning]
+    assert "variances differ by a factor of" in str(caught[0].message)
+
+
+def test_raw_wine_collapse_is_reported() -> None:
+    """The issue's data set: raw wine, VB with K=3. If the fit keeps one component it must say
+    so (before: silent); if it keeps more there is nothing to report."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    x = datasets.load_wine().data
+    model = mx.Mixture(mx.Gaussian(), 3, inference="vb", random_state=0)
+    caught = _warnings_of(model.fit, x)
+    expected = [mx.CollapsedFitWarning] if model.n_effective_components_ == 1 else []
+    assert [w.category for w in caught] == expected
+
+
+def test_variational_collapse_on_one_cluster_does_not_warn() -> None:
+    """The same overwhelming prior on data with one cluster: the collapse is right."""
+    x = np.random.default_rng(0).standard_normal((400, 2))
+    model = mx.Mixture(mx.Gaussian(), 3, inference="vb", prior=OVERWHELMING, random_state=0)
+    assert _warnings_of(model.fit, x) == []
+    assert model.n_effective_components_ == 1

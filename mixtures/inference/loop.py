@@ -6,7 +6,7 @@ import contextlib
 import contextvars
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 import numpy as np
@@ -34,12 +34,14 @@ class Trajectory(Generic[P]):
     """The end of one run: final parameters and the objective at every iterate.
 
     ``objectives[i]`` is the per-sample objective after ``i`` updates; the last entry is that of
-    ``parameters``.
+    ``parameters``, and ``summary`` is what their evaluation returned besides (e.g. the expected
+    statistics under the final parameters).
     """
 
     parameters: P
     objectives: tuple[float, ...]
     converged: bool
+    summary: Any = None
 
     @property
     def n_iter(self) -> int:
@@ -178,7 +180,7 @@ def iterate(
             gains[-1] <= change(objective, objective + CONVERGED_NOISE * max(1.0, abs(objective)))
             or (len(gains) >= 3 and gains[-1] <= gains[-2] <= gains[-3])
         )
-    return Trajectory(parameters, tuple(objectives), converged)
+    return Trajectory(parameters, tuple(objectives), converged, summary)
 
 
 def best_run(

@@ -10,10 +10,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._validation import as_data_matrix, as_sample_weight, check_int
-from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning, UnvisitedStateWarning
+from mixtures.exceptions import (
+    BoundaryWarning,
+    ConvergenceWarning,
+    EmptyComponentWarning,
+    UnvisitedStateWarning,
+)
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData, chunked_data, configured_prior
-from mixtures.inference.em import Responsibilities
+from mixtures.inference.em import Responsibilities, boundary_report
 from mixtures.inference.hmm import (
     HMMParameters,
     HMMPosterior,
@@ -25,6 +30,7 @@ from mixtures.inference.hmm import (
     fit_hmm_vb,
     hmm_m_step,
     statistics_of_responsibilities,
+    stuck_on_boundary,
 )
 from mixtures.inference.initialization import (
     INIT_METHODS,
@@ -223,6 +229,7 @@ class HMM(OnlineHMM, LatentModel):
             mixture = Mixture(data.family, self.n_states, random_state=seed, max_iter=50)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
+                warnings.simplefilter("ignore", BoundaryWarning)  # the HMM's own fit reports
                 mixture._fit_expectation_maximisation(rows, np.random.default_rng(seed), False)
             return MixtureResponsibilities(
                 data.family,
@@ -278,6 +285,19 @@ class HMM(OnlineHMM, LatentModel):
         self.transmat_ = parameters.transmat
         self.components_ = data.family.components(parameters.natural)
         self._store_trajectory(best.trajectory)
+        stuck, zeros = stuck_on_boundary(
+            data, parameters, best.trajectory.summary, self._structural_zeros, self.fixed
+        )
+        report = boundary_report(data.family, stuck, zeros, component="state")
+        if report is not None:
+            warnings.warn(
+                f"the fit is stuck on the boundary of the parameter space: {report}, although "
+                f"the likelihood rises off it. EM cannot leave such a value (it gets no "
+                f"responsibility to move it), and sequences that need it get probability (nearly) "
+                f"0; try more restarts (n_init), another init, or inference='vb'",
+                BoundaryWarning,
+                stacklevel=3,
+            )
         if best.unvisited:
             warnings.warn(
                 f"state(s) {sorted(best.unvisited)} were never left during the fit; their "

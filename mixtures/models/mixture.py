@@ -10,20 +10,27 @@ from numpy.typing import NDArray
 
 from mixtures._arrays import log_sum_exp_rows
 from mixtures._validation import as_data_matrix, as_sample_weight, check_int, is_dask_array
-from mixtures.exceptions import EmptyComponentWarning
+from mixtures.exceptions import BoundaryWarning, CollapsedFitWarning, EmptyComponentWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData, Data, chunked_data, configured_prior
 from mixtures.inference.em import (
     EStep,
     MixtureParameters,
     Responsibilities,
+    boundary_report,
     chunk_posterior,
     fit_em,
     m_step,
     statistics_of_responsibilities,
+    stuck_on_boundary,
 )
-from mixtures.inference.initialization import INIT_METHODS, initial_assignment
-from mixtures.inference.loop import best_run
+from mixtures.inference.initialization import (
+    INIT_METHODS,
+    initial_assignment,
+    sample_rows,
+    seed_sample_rows,
+)
+from mixtures.inference.loop import Trajectory, best_run
 from mixtures.inference.online import OnlineMode
 from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
@@ -37,6 +44,22 @@ __all__ = ["Mixture"]
 Array = NDArray[np.float64]
 #: A component that received less than this share of the data counts as switched off (VB).
 EFFECTIVE_WEIGHT = 0.01
+#: Feature variances differing by more than this factor mean that the data support more than
+#: the one effective component a variational fit kept (the symptom of incomparable units).
+SPREAD_RATIO_WARNING = 1e6
+
+
+def _bic(data: Data, trajectory: Trajectory[MixtureParameters]) -> float:
+    """BIC of an EM run's final parameters (its objective is the mean log-likelihood)."""
+    parameters = trajectory.parameters
+    count = data.family.n_free_parameters(parameters.natural) + parameters.n_components - 1
+    total = data.total_weight
+    return -2.0 * trajectory.objective * total + count * float(np.log(total))
+
+
+def _all_ones(chunk: Any) -> Array:
+    """Every row wholly in one component (the one-component fit)."""
+    return np.ones((chunk.n_rows, 1))
 
 
 class Mixture(OnlineMixture, LatentModel):
@@ -215,6 +238,18 @@ class Mixture(OnlineMixture, LatentModel):
         if prior is not None:
             self.prior_ = prior
         self._store_trajectory(best.trajectory)
+        summary = best.trajectory.summary
+        stuck = stuck_on_boundary(data, parameters, summary.statistics, summary.log_likelihood)
+        report = boundary_report(data.family, stuck, {})
+        if report is not None:
+            warnings.warn(
+                f"the fit is stuck on the boundary of the parameter space: {report}, although "
+                f"the likelihood rises off it. EM cannot leave such a value (it gets no "
+                f"responsibility to move it), and data that need it get probability (nearly) 0; "
+                f"try more restarts (n_init), another init, or a prior",
+                BoundaryWarning,
+                stacklevel=4,
+            )
         if best.emptied:
             warnings.warn(
                 f"component(s) {sorted(best.emptied)} of {data.family.name} lost all their data "
@@ -251,6 +286,46 @@ class Mixture(OnlineMixture, LatentModel):
         )
         self._store_posterior(best.parameters, prior, weight_prior, data.family)
         self._store_trajectory(best)
+        if self.n_components > 1 and self.n_effective_components_ == 1 and self.max_iter > 0:
+            self._warn_if_collapsed(data, rng)
+
+    def _warn_if_collapsed(self, data: Data, rng: np.random.Generator) -> None:
+        """VB kept one effective component of several: warn if the data support more. They do
+        when the features' variances differ by more than ``SPREAD_RATIO_WARNING`` (the symptom of
+        features in incomparable units, where a default prior sized on the average spread
+        swamps the small features), or when maximum likelihood with ``n_components`` (one EM
+        run from the usual start) beats one component by BIC. Runs only after such a collapse,
+        so ordinary fits pay nothing."""
+        _, features, weights = sample_rows(data, seed_sample_rows(data), rng).arrays()
+        variance = np.average((features - np.average(features, 0, weights)) ** 2, 0, weights)
+        variance = variance[variance > 0]
+        ratio = float(variance.max() / variance.min()) if variance.size else 1.0
+        if ratio > SPREAD_RATIO_WARNING:
+            reason = (
+                f"the features' variances differ by a factor of {ratio:.2g}; standardise them (or "
+                f"express them in comparable units), or pass a prior sized for each feature"
+            )
+        else:
+            one = m_step(data.family, statistics_of_responsibilities(data, _all_ones))
+            single = fit_em(data, one, max_iter=0, tol=0.0).trajectory
+            start = m_step(data.family, self._initial_statistics(data, rng).statistics)
+            several = fit_em(
+                data, start, max_iter=self.max_iter, tol=self.default_tolerance["em"]
+            ).trajectory
+            gain = _bic(data, single) - _bic(data, several)
+            if gain <= 0:
+                return
+            reason = (
+                f"maximum likelihood with {self.n_components} components is better by BIC "
+                f"({gain:.4g} lower than one component's); consider a weaker prior or "
+                f"inference='em'"
+            )
+        warnings.warn(
+            f"variational Bayes kept 1 effective component of {self.n_components} although the "
+            f"data support more: the prior outweighs the data. {reason[0].upper()}{reason[1:]}",
+            CollapsedFitWarning,
+            stacklevel=5,
+        )
 
     def _store_posterior(
         self,
