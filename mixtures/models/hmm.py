@@ -94,10 +94,12 @@ class HMM(OnlineHMM, LatentModel):
         family's conjugate prior on the emissions.
     max_iter, tol, n_init, random_state, warm_start, chunk_size, prior : as for ``Mixture``.
         ``tol=None`` means 1e-6: absolute per observation for EM, relative for VB.
+        ``max_iter=0`` initialises only.
     init : {"kmeans++", "kmeans", "random", "mixture"} or (startprob, transmat, components)
-        Initial state probabilities per row, turned into parameters by one M-step (consecutive
-        rows give the transition counts, plus one pseudo-count each so that no transition starts
-        at zero); ``"mixture"`` takes them from a fitted ``Mixture``. Zeros in a given
+        Initial state probabilities per row, smoothed as for ``Mixture`` so that no emission
+        probability starts at zero, turned into parameters by one M-step (consecutive rows give
+        the transition counts, plus one pseudo-count each so that no transition starts at zero);
+        ``"mixture"`` takes them from a fitted ``Mixture``. Zeros in a given
         ``transmat`` are structural: EM keeps them.
         A tuple gives the initial parameters themselves.
     start_prior, transition_prior : DirichletWeights or None

@@ -78,17 +78,23 @@ class Mixture(OnlineMixture, LatentModel):
         (the M-step takes the posterior mode). ``"vb"``: mean-field variational Bayes with the
         family's conjugate prior.
     max_iter : int, default 100
-        Maximum number of M-steps per run.
+        Maximum number of M-steps per run; 0 initialises only (the parameters are the initial
+        ones, ``lower_bound_`` is their objective, and a ``ConvergenceWarning`` says so).
     tol : float or None, default None
         Convergence threshold. EM stops when the mean (per-sample, weighted) objective changes by
         less than ``tol`` (default 1e-3, as scikit-learn); VB when the ELBO's relative change is
-        below ``tol`` (default 1e-6).
+        below ``tol`` (default 1e-6). Either only once the changes have shrunk over the last two
+        updates (growing gains mean the fit is leaving a flat start; ``docs/em.md`` §7).
     n_init : int, default 1
         Number of runs from different initialisations; the best final log-likelihood wins.
     init : {"kmeans++", "kmeans", "random"}, array (n_samples, n_components) or (weights, components)
         ``"kmeans++"``: k-means++ seeds, each point assigned to its nearest seed; ``"kmeans"``:
-        those seeds refined by Lloyd's algorithm; ``"random"``: random soft responsibilities;
-        an array: the initial responsibilities themselves (rows summing to one); a tuple
+        those seeds refined by Lloyd's algorithm; ``"random"``: a random soft partition of the
+        data. These built-in starts are smoothed (1% of every row is spread over all components,
+        partly at random) and rows tied between seeds are shared at random, so that no start
+        lies on the boundary of the parameter space and every restart differs
+        (``docs/em.md`` §7); an array: the initial responsibilities themselves, used as given
+        (rows summing to one); a tuple
         ``(weights, components)``: initial parameters, e.g.
         ``(w, Gaussian().components_from(means, covariances))`` (one run).
     random_state : int, numpy Generator or None
