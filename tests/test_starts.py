@@ -413,3 +413,11 @@ def test_variational_collapse_on_one_cluster_does_not_warn() -> None:
     model = mx.Mixture(mx.Gaussian(), 3, inference="vb", prior=OVERWHELMING, random_state=0)
     assert _warnings_of(model.fit, x) == []
     assert model.n_effective_components_ == 1
+
+
+def test_the_collapse_check_is_not_reported_as_a_run() -> None:
+    records = []
+    model = mx.Mixture(mx.Gaussian(), 3, inference="vb", prior=OVERWHELMING, random_state=0)
+    with observe_iterations(records.append):
+        _warnings_of(model.fit, _two_blobs())
+    assert {record.run for record in records} == {0}

@@ -19,6 +19,7 @@ __all__ = [
     "iterate",
     "observe_iterations",
     "relative_change",
+    "unobserved",
 ]
 
 #: Objective changes within this many units of rounding of the objective are no change at all.
@@ -123,6 +124,17 @@ def observe_iterations(callback: Callable[[IterationRecord], None]) -> Iterator[
     ...     model.fit(X)
     """
     token = _OBSERVER.set(_Observer(callback, time.perf_counter()))
+    try:
+        yield
+    finally:
+        _OBSERVER.reset(token)
+
+
+@contextlib.contextmanager
+def unobserved() -> Iterator[None]:
+    """Run fits inside the block without reporting them to ``observe_iterations``' callback
+    (e.g. a diagnostic fit after the real ones)."""
+    token = _OBSERVER.set(None)
     try:
         yield
     finally:

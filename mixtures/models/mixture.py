@@ -30,7 +30,7 @@ from mixtures.inference.initialization import (
     sample_rows,
     seed_sample_rows,
 )
-from mixtures.inference.loop import Trajectory, best_run
+from mixtures.inference.loop import Trajectory, best_run, unobserved
 from mixtures.inference.online import OnlineMode
 from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
@@ -313,11 +313,12 @@ class Mixture(OnlineMixture, LatentModel):
             )
         else:
             one = m_step(data.family, statistics_of_responsibilities(data, _all_ones))
-            single = fit_em(data, one, max_iter=0, tol=0.0).trajectory
             start = m_step(data.family, self._initial_statistics(data, rng).statistics)
-            several = fit_em(
-                data, start, max_iter=self.max_iter, tol=self.default_tolerance["em"]
-            ).trajectory
+            with unobserved():  # a diagnostic, not one of the fit's runs
+                single = fit_em(data, one, max_iter=0, tol=0.0).trajectory
+                several = fit_em(
+                    data, start, max_iter=self.max_iter, tol=self.default_tolerance["em"]
+                ).trajectory
             gain = _bic(data, single) - _bic(data, several)
             if gain <= 0:
                 return
