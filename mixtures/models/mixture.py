@@ -47,6 +47,9 @@ EFFECTIVE_WEIGHT = 0.01
 #: Feature variances differing by more than this factor mean that the data support more than
 #: the one effective component a variational fit kept (the symptom of incomparable units).
 SPREAD_RATIO_WARNING = 1e6
+#: A BIC lower by more than this is "very strong" evidence (Kass & Raftery 1995: 2 log Bayes
+#: factor > 10) that the data support more components than a collapsed variational fit kept.
+BIC_EVIDENCE = 10.0
 
 
 def _bic(data: Data, trajectory: Trajectory[MixtureParameters]) -> float:
@@ -292,7 +295,8 @@ class Mixture(OnlineMixture, LatentModel):
         )
         self._store_posterior(best.parameters, prior, weight_prior, data.family)
         self._store_trajectory(best)
-        if self.n_components > 1 and self.n_effective_components_ == 1 and self.max_iter > 0:
+        # an unconverged fit may still be on its way (and says so with a ConvergenceWarning)
+        if self.n_components > 1 and self.n_effective_components_ == 1 and self.converged_:
             self._warn_if_collapsed(data, rng)
 
     def _warn_if_collapsed(self, data: Data, rng: np.random.Generator) -> None:
@@ -300,8 +304,8 @@ class Mixture(OnlineMixture, LatentModel):
         when the features' variances differ by more than ``SPREAD_RATIO_WARNING`` (the symptom of
         features in incomparable units, where a default prior sized on the average spread
         swamps the small features), or when maximum likelihood with ``n_components`` (one EM
-        run from the usual start) beats one component by BIC. Runs only after such a collapse,
-        so ordinary fits pay nothing."""
+        run from the usual start) beats one component by BIC by more than ``BIC_EVIDENCE``.
+        Runs only after such a collapse of a converged fit, so ordinary fits pay nothing."""
         _, features, weights = sample_rows(data, seed_sample_rows(data), rng).arrays()
         variance = np.average((features - np.average(features, 0, weights)) ** 2, 0, weights)
         variance = variance[variance > 0]
@@ -320,7 +324,7 @@ class Mixture(OnlineMixture, LatentModel):
                     data, start, max_iter=self.max_iter, tol=self.default_tolerance["em"]
                 ).trajectory
             gain = _bic(data, single) - _bic(data, several)
-            if gain <= 0:
+            if gain <= BIC_EVIDENCE:
                 return
             reason = (
                 f"maximum likelihood with {self.n_components} components is better by BIC "
