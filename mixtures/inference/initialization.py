@@ -50,7 +50,6 @@ __all__ = [
     "kmeans_plusplus",
     "label_channel",
     "lloyd",
-    "nearest_centre",
     "nearest_shares",
     "random_partition",
     "sample_rows",
@@ -84,17 +83,6 @@ def _squared_distances(features: Array, centres: Array) -> Array:
     out += np.einsum("nd,nd->n", features, features)[:, None]
     out += np.einsum("jd,jd->j", centres, centres)[None, :]
     return np.maximum(out, 0.0, out=out)
-
-
-def nearest_centre(features: Array, centres: Array) -> tuple[NDArray[np.intp], Array]:
-    """Index of and squared distance to the nearest centre for each row (in row blocks)."""
-    labels = np.empty(features.shape[0], dtype=np.intp)
-    distance = np.empty(features.shape[0])
-    for rows in row_blocks(features.shape[0], features.shape[1] + centres.shape[0]):
-        block = _squared_distances(features[rows], centres)
-        labels[rows] = block.argmin(1)
-        distance[rows] = block.min(1)
-    return labels, distance
 
 
 def nearest_shares(features: Array, centres: Array, tie_weights: Array) -> Array:
