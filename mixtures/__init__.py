@@ -6,6 +6,8 @@
 
 from mixtures import testing
 from mixtures.exceptions import (
+    BoundaryWarning,
+    CollapsedFitWarning,
     ConvergenceWarning,
     DegenerateComponentError,
     EmptyComponentWarning,
@@ -48,7 +50,9 @@ __all__ = [
     "HMM",
     "Bernoulli",
     "Beta",
+    "BoundaryWarning",
     "Categorical",
+    "CollapsedFitWarning",
     "Components",
     "ConjugatePrior",
     "ConvergenceWarning",

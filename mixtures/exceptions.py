@@ -6,6 +6,8 @@ import functools
 import sys
 
 __all__ = [
+    "BoundaryWarning",
+    "CollapsedFitWarning",
     "ConvergenceWarning",
     "DegenerateComponentError",
     "EmptyComponentWarning",
@@ -50,3 +52,18 @@ class DegenerateComponentError(ValueError):
 
 class UnvisitedStateWarning(UserWarning):
     """An HMM state was never left during the fit; its transition row kept its previous values."""
+
+
+class BoundaryWarning(UserWarning):
+    """A fit from a built-in start ended with a probability or rate on the boundary of the
+    parameter space: a weight, start or transition probability of exactly 0, or an emission
+    parameter held at the family's floor (``min_prob``, ``min_rate``, ``reg_covar``) where the
+    data as a whole are not. EM never leaves such a value, and data that need it (a transition
+    taken, a symbol emitted) get probability 0 or nearly so under the fitted model."""
+
+
+class CollapsedFitWarning(UserWarning):
+    """Variational Bayes ended with one effective component although the data support more
+    (maximum likelihood with the same number of components is better by BIC): the prior
+    outweighs the data, for example a prior stated in the data's units for features whose scales
+    differ by orders of magnitude."""

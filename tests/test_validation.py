@@ -76,7 +76,7 @@ def test_more_components_than_samples() -> None:
         ({"n_components": 0}, "n_components must be an integer >= 1"),
         ({"n_components": 2.5}, "n_components must be an integer"),
         ({"n_components": True}, "n_components must be an integer"),
-        ({"max_iter": 0}, "max_iter must be an integer >= 1"),
+        ({"max_iter": -1}, "max_iter must be an integer >= 0"),
         ({"n_init": 0}, "n_init must be an integer >= 1"),
         ({"tol": -1.0}, "tol must be a finite number >= 0"),
         ({"tol": float("nan")}, "tol must be a finite number"),

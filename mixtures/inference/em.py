@@ -27,11 +27,15 @@ __all__ = [
     "EStep",
     "MixtureParameters",
     "Responsibilities",
+    "boundary_report",
     "chunk_e_step",
     "chunk_posterior",
     "e_step",
     "fit_em",
+    "floored_parameters",
+    "likelihood_rises",
     "m_step",
+    "nudged",
     "statistics_of_responsibilities",
 ]
 
@@ -211,3 +215,87 @@ def fit_em(
 
     trajectory = iterate(initial, evaluate, update, max_iter=max_iter, tol=tol)
     return EMResult(trajectory, frozenset(emptied))
+
+
+#: A component's mean parameter counts as "at the boundary" when it is below this fraction of
+#: the pooled data's and the family keeps it off zero (a probability or rate floor, a ridge).
+NEAR_BOUNDARY = 1e-6
+
+
+def floored_parameters(
+    family: ExponentialFamily, mean: Array, statistics: SufficientStatistics
+) -> NDArray[np.bool_]:
+    """``(K, S)`` mask of the mean parameters ``mean`` at the boundary: below ``NEAR_BOUNDARY``
+    times the pooled data's (from ``statistics``), in coordinates the family holds off zero
+    (``regularize_mean`` lifts them when they are 0: ``min_prob``, ``min_rate``, ``reg_covar``),
+    for the components that hold data. The pooled data themselves are not at the boundary there."""
+    pooled = np.abs(statistics.pooled().means())
+    small = np.abs(mean) < NEAR_BOUNDARY * pooled
+    small[empty_components(statistics)] = False
+    if not small.any():
+        return small
+    zeroed = np.where(small, 0.0, mean)
+    return small & (family.regularize_mean(zeroed) > 0)
+
+
+#: How far ``stuck_on_boundary`` moves a boundary value towards the interior to test it.
+BOUNDARY_STEP = 1e-4
+
+
+def likelihood_rises(before: float, after: float) -> bool:
+    """Whether a log-likelihood rose by more than rounding."""
+    return after - before > 1e-10 * max(1.0, abs(before))
+
+
+def nudged(family: ExponentialFamily, natural: Array, k: int, target: Array) -> Array:
+    """``natural`` ``(K, S)`` with component ``k``'s mean parameters moved by ``BOUNDARY_STEP``
+    towards the mean parameters ``target`` ``(S,)``."""
+    mean = family.natural_to_mean(natural[k : k + 1])
+    out = natural.copy()
+    out[k] = family.mean_to_natural((1.0 - BOUNDARY_STEP) * mean + BOUNDARY_STEP * target)[0]
+    return out
+
+
+def stuck_on_boundary(
+    data: Data, parameters: MixtureParameters, statistics: SufficientStatistics, log_likelihood: float
+) -> dict[int, NDArray[np.bool_]]:
+    """Components whose emission parameters sit near the family's floor (``floored_parameters``)
+    although the likelihood rises when they are moved off it (towards the pooled data by
+    ``BOUNDARY_STEP``): EM is stuck there, since a value at the floor gets (almost) no
+    responsibility to move it. A boundary that is a maximum (the data do not support moving it)
+    is not reported. ``{k: (S,) mask of the floored columns}``."""
+    family = data.family
+    floored = floored_parameters(family, family.natural_to_mean(parameters.natural), statistics)
+    pooled = family.regularize_mean(statistics.pooled().means())[0]
+    stuck: dict[int, NDArray[np.bool_]] = {}
+    log_weights = log_mixture_weights(parameters.weights)
+    for k in np.flatnonzero(floored.any(1)):
+        natural = nudged(family, parameters.natural, int(k), pooled)
+        if likelihood_rises(log_likelihood, e_step(data, natural, log_weights).log_likelihood):
+            stuck[int(k)] = floored[k]
+    return stuck
+
+
+def _positions(mask: NDArray[np.bool_], limit: int = 6) -> str:
+    places = [str(tuple(int(i) for i in index)) if mask.ndim > 1 else str(int(index[0]))
+              for index in np.argwhere(mask)]
+    more = f" and {len(places) - limit} more" if len(places) > limit else ""
+    return ", ".join(places[:limit]) + more
+
+
+def boundary_report(
+    family: ExponentialFamily,
+    stuck: dict[int, NDArray[np.bool_]],
+    zeros: dict[str, NDArray[np.bool_]],
+    component: str = "component",
+) -> str | None:
+    """The text of a ``BoundaryWarning``, or None: probabilities stuck at exactly 0
+    (``{"transmat_": mask}``) and components with emission parameters stuck at the floor
+    (``stuck_on_boundary``)."""
+    found = [f"{name}[{_positions(mask)}] = 0" for name, mask in zeros.items() if mask.any()]
+    found += [
+        f"{component} {k}: {family.name} mean parameter column(s) {_positions(mask)} at the "
+        f"family's floor"
+        for k, mask in stuck.items()
+    ]
+    return "; ".join(found) if found else None

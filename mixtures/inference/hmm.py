@@ -21,7 +21,13 @@ from mixtures.families.base import ExponentialFamily, empty_components
 from mixtures.families.checks import checked_output
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk, IndependentRows, RowData, Sequences
-from mixtures.inference.em import Responsibilities
+from mixtures.inference.em import (
+    BOUNDARY_STEP,
+    Responsibilities,
+    floored_parameters,
+    likelihood_rises,
+    nudged,
+)
 from mixtures.inference.loop import Trajectory, iterate
 from mixtures.latent.markov import forward_backward
 from mixtures.latent.weight_priors import DirichletWeights
@@ -38,6 +44,7 @@ __all__ = [
     "hmm_e_step",
     "hmm_m_step",
     "statistics_of_responsibilities",
+    "stuck_on_boundary",
 ]
 
 Array = NDArray[np.float64]
@@ -428,3 +435,57 @@ def fit_hmm_vb(
         return priors.update(statistics)
 
     return iterate(initial, evaluate, update, max_iter=max_iter, tol=tol)
+
+
+def _towards(values: Array, allowed: NDArray[np.bool_]) -> Array:
+    """``values`` (a distribution) moved by ``BOUNDARY_STEP`` towards uniform over ``allowed``."""
+    uniform = allowed / allowed.sum()
+    return (1.0 - BOUNDARY_STEP) * values + BOUNDARY_STEP * uniform
+
+
+def stuck_on_boundary(
+    data: SequenceData,
+    parameters: HMMParameters,
+    statistics: HMMStatistics,
+    structural: tuple[NDArray[np.bool_], NDArray[np.bool_]],
+    fixed: Iterable[str] = (),
+) -> tuple[dict[int, NDArray[np.bool_]], dict[str, NDArray[np.bool_]]]:
+    """What Baum-Welch left stuck on the boundary: states whose emission parameters sit at the
+    family's floor, and start or transition probabilities at exactly 0 (other than the
+    ``structural`` zeros of the start and ``fixed`` parameters), each only if the likelihood
+    rises when the value is moved off the boundary by ``BOUNDARY_STEP`` (towards the pooled
+    data, or towards uniform). Returns ``({state: floored columns}, {"startprob_": zeros,
+    "transmat_": zeros})``."""
+    family, fixed = data.family, frozenset(fixed)
+    before = statistics.log_likelihood
+
+    def log_likelihood(startprob: Array, transmat: Array, natural: Array) -> float:
+        return hmm_e_step(data, natural, _log(startprob), _log(transmat)).log_likelihood
+
+    stuck: dict[int, NDArray[np.bool_]] = {}
+    if "components" not in fixed:
+        floored = floored_parameters(
+            family, family.natural_to_mean(parameters.natural), statistics.emissions
+        )
+        pooled = family.regularize_mean(statistics.emissions.pooled().means())[0]
+        for k in np.flatnonzero(floored.any(1)):
+            natural = nudged(family, parameters.natural, int(k), pooled)
+            after = log_likelihood(parameters.startprob, parameters.transmat, natural)
+            if likelihood_rises(before, after):
+                stuck[int(k)] = floored[k]
+    zeros = {
+        "startprob_": np.zeros(parameters.startprob.shape, dtype=bool),
+        "transmat_": np.zeros(parameters.transmat.shape, dtype=bool),
+    }
+    start_zero = (parameters.startprob == 0) & ~structural[0]
+    if "startprob" not in fixed and start_zero.any():
+        moved = _towards(parameters.startprob, ~structural[0])
+        if likelihood_rises(before, log_likelihood(moved, parameters.transmat, parameters.natural)):
+            zeros["startprob_"] = start_zero
+    transition_zero = (parameters.transmat == 0) & ~structural[1]
+    for i in np.flatnonzero(transition_zero.any(1)) if "transmat" not in fixed else ():
+        transmat = parameters.transmat.copy()
+        transmat[i] = _towards(transmat[i], ~structural[1][i])
+        if likelihood_rises(before, log_likelihood(parameters.startprob, transmat, parameters.natural)):
+            zeros["transmat_"][i] = transition_zero[i]
+    return stuck, zeros

@@ -4,10 +4,27 @@ Nothing here holds an ``(N, K)`` matrix or all the rows. k-means++ chooses its s
 subsample of at most ``seed_sample_rows`` rows (all rows when there are no more, so results on
 small data are those of k-means++ on all of it); Lloyd's iterations are passes over the chunks
 that sum each cluster's mass and coordinates; and the starting responsibilities are made per
-chunk by a small picklable function (``NearestCentre``, ``RandomResponsibilities``) that
+chunk by a small picklable function (``NearestCentre``, ``RandomPartition``) that
 ``statistics_of_responsibilities`` maps over the data wherever it lives. Random draws are tied to
 global row numbers, never to chunks, so the result does not depend on how the rows are chunked
 (in memory or on Dask).
+
+Every start lies inside the parameter space and every restart starts somewhere else:
+
+* a hard label is smoothed: the row's nearest centre ``j`` is read as a noisy guess of its
+  component, ``r_nk = P(k | j) = (1 − ε) δ_jk + ε V_jk`` with ``ε = INIT_SMOOTHING`` and each row
+  of ``V`` half uniform and half a random point of the simplex (drawn per start). Every component
+  so starts with a share of every row: no probability at 0 or 1, no zero rate or variance (hard
+  0/1 responsibilities are a fixed point of EM), and two restarts that find the same partition
+  still start from different points;
+* a row equally near several centres (common for discrete data, where rows repeat) is shared
+  among them in proportions drawn per start, so restarts split tied rows differently; a centre
+  equal to another (fewer distinct rows than components) gets no rows, and its component starts
+  empty as ``m_step`` describes rather than as a copy made of smoothing alone;
+* ``"random"`` is a random soft partition of the data rather than independent noise per row,
+  which averages out to the near-symmetric start (all components at the pooled data) where EM
+  stalls: ``r_n = softmax(τ W z_n)`` for standardised features ``z_n`` and random directions ``W``,
+  smoothed as above.
 """
 
 from __future__ import annotations
@@ -28,14 +45,17 @@ __all__ = [
     "INIT_METHODS",
     "MixtureResponsibilities",
     "NearestCentre",
-    "RandomResponsibilities",
+    "RandomPartition",
     "initial_assignment",
     "kmeans_plusplus",
+    "label_channel",
     "lloyd",
-    "nearest_centre",
+    "nearest_shares",
+    "random_partition",
     "sample_rows",
     "seed_centres",
     "seed_sample_rows",
+    "smoothed",
 ]
 
 Array = NDArray[np.float64]
@@ -49,6 +69,12 @@ SEED_SAMPLE_MIN_ROWS = 10_000
 SEED_SAMPLE_MAX_ROWS = 100_000
 #: Lloyd's iterations at most (each one pass over the data).
 LLOYD_MAX_ITER = 100
+#: Share ``ε`` of each starting responsibility spread over all components (see the module notes).
+INIT_SMOOTHING = 0.01
+#: Sharpness ``τ`` of the random soft partition: score differences have a spread of about ``τ``.
+RANDOM_PARTITION_SHARPNESS = 3.0
+#: Distances within this relative margin of a row's nearest distance count as ties.
+TIE_TOLERANCE = 1e-9
 
 
 def _squared_distances(features: Array, centres: Array) -> Array:
@@ -59,15 +85,17 @@ def _squared_distances(features: Array, centres: Array) -> Array:
     return np.maximum(out, 0.0, out=out)
 
 
-def nearest_centre(features: Array, centres: Array) -> tuple[NDArray[np.intp], Array]:
-    """Index of and squared distance to the nearest centre for each row (in row blocks)."""
-    labels = np.empty(features.shape[0], dtype=np.intp)
-    distance = np.empty(features.shape[0])
+def nearest_shares(features: Array, centres: Array, tie_weights: Array) -> Array:
+    """Each row's membership ``(n, K)`` of its nearest centre; a row equally near several
+    centres (within ``TIE_TOLERANCE``) is shared among them in proportion to ``tie_weights``
+    ``(K,)``, non-negative, positive for at least one centre of every tie."""
+    shares = np.empty((features.shape[0], centres.shape[0]))
     for rows in row_blocks(features.shape[0], features.shape[1] + centres.shape[0]):
         block = _squared_distances(features[rows], centres)
-        labels[rows] = block.argmin(1)
-        distance[rows] = block.min(1)
-    return labels, distance
+        tied = block <= block.min(1, keepdims=True) * (1.0 + TIE_TOLERANCE)
+        shares[rows] = np.where(tied, tie_weights[None, :], 0.0)
+    shares /= shares.sum(1, keepdims=True)
+    return shares
 
 
 def _draw_rows(mass: Array, n_draws: int, rng: np.random.Generator) -> NDArray[np.intp]:
@@ -98,12 +126,6 @@ def kmeans_plusplus(
     return np.array(centres)
 
 
-def _one_hot(labels: NDArray[np.intp], n_clusters: int) -> Array:
-    out = np.zeros((labels.shape[0], n_clusters))
-    out[np.arange(labels.shape[0]), labels] = 1.0
-    return out
-
-
 def _uniform_draws(seed: int, rows: slice, n_columns: int) -> Array:
     """Uniform draws ``(n, n_columns)`` for global rows ``rows``, the same however the rows are
     chunked: block ``j`` of ``RANDOM_BLOCK_ROWS`` rows always gets the generator ``(seed, j)``."""
@@ -117,43 +139,75 @@ def _uniform_draws(seed: int, rows: slice, n_columns: int) -> Array:
 
 
 # ----------------------------------------------------------------------------- per-chunk assignments
+def label_channel(n_components: int, rng: np.random.Generator) -> Array:
+    """``P(component k | label j)`` ``(K, K)``: ``(1 − ε) I + ε V``, each row of ``V`` half uniform
+    and half a uniform random point of the simplex, so every entry is at least ``ε / (2K)``."""
+    spread = 0.5 / n_components + 0.5 * rng.dirichlet(np.ones(n_components), size=n_components)
+    return (1.0 - INIT_SMOOTHING) * np.eye(n_components) + INIT_SMOOTHING * spread
+
+
+def smoothed(responsibilities: Array, channel: Array) -> Array:
+    """Soft responsibilities ``(n, K)`` passed through ``label_channel``'s ``channel``."""
+    return responsibilities @ channel
+
+
 @attrs.frozen(eq=False)
 class NearestCentre:
-    """Each row wholly to its nearest centre in ``family.init_features`` coordinates."""
+    """Each row to its nearest centre in ``family.init_features`` coordinates (ties shared by
+    ``tie_weights``, see ``nearest_shares``), smoothed by ``channel`` (``label_channel``):
+    ``r_nk = Σ_j share_nj channel[j, k]``."""
 
     family: ExponentialFamily
     centres: Array
+    channel: Array
+    tie_weights: Array
 
     def __call__(self, chunk: Chunk) -> Array:
         features = np.asarray(self.family.init_features(chunk.x), dtype=np.float64)
-        return _one_hot(nearest_centre(features, self.centres)[0], self.centres.shape[0])
+        return smoothed(nearest_shares(features, self.centres, self.tie_weights), self.channel)
 
 
 @attrs.frozen(eq=False)
-class RandomResponsibilities:
-    """Uniform random soft responsibilities, normalised per row, keyed by global row numbers."""
+class RandomPartition:
+    """A random soft partition: ``softmax(τ W z_n)`` of the standardised ``init_features``
+    ``z_n = (f(x_n) − location) / scale``, directions ``W`` ``(K, F)`` scaled so that each score
+    has a spread of about one, smoothed by ``channel``. Rows with equal features get equal
+    responsibilities, and the components start apart."""
 
-    seed: int
-    n_components: int
+    family: ExponentialFamily
+    location: Array
+    scale: Array
+    directions: Array
+    channel: Array
 
     def __call__(self, chunk: Chunk) -> Array:
-        values = _uniform_draws(self.seed, chunk.rows, self.n_components)
-        return values / values.sum(1, keepdims=True)
+        features = np.asarray(self.family.init_features(chunk.x), dtype=np.float64)
+        scores = ((features - self.location) / self.scale) @ self.directions.T
+        scores *= RANDOM_PARTITION_SHARPNESS
+        scores -= scores.max(1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(1, keepdims=True)
+        return smoothed(scores, self.channel)
 
 
 @attrs.frozen(eq=False)
 class MixtureResponsibilities:
     """Each row's responsibilities under a fitted mixture (weights ``(K,)``, natural parameters
-    ``(K, S)`` of ``family``): an HMM's ``init="mixture"``."""
+    ``(K, S)`` of ``family``), smoothed by ``channel`` (``label_channel``): an HMM's
+    ``init="mixture"``."""
 
     family: ExponentialFamily
     natural: Array
     weights: Array
+    channel: Array
 
     def __call__(self, chunk: Chunk) -> Array:
         from mixtures.inference.em import chunk_posterior
 
-        return chunk_posterior(self.family, chunk, self.natural, log_mixture_weights(self.weights))[0]
+        posterior = chunk_posterior(
+            self.family, chunk, self.natural, log_mixture_weights(self.weights)
+        )[0]
+        return smoothed(posterior, self.channel)
 
 
 # ----------------------------------------------------------------------------- row samples
@@ -216,6 +270,19 @@ def seed_centres(data: Data, n_clusters: int, rng: np.random.Generator) -> Array
     return kmeans_plusplus(features, n_clusters, weights, rng)
 
 
+def random_partition(data: Data, n_components: int, rng: np.random.Generator) -> RandomPartition:
+    """``RandomPartition`` with the location and scale of each feature taken from a bounded
+    sample of the rows (a constant feature gets scale one)."""
+    _, features, weights = sample_rows(data, seed_sample_rows(data), rng).arrays()
+    location = np.average(features, axis=0, weights=weights)
+    spread = np.sqrt(np.average((features - location) ** 2, axis=0, weights=weights))
+    scale = np.where(spread > 0, spread, 1.0) * np.sqrt(features.shape[1])
+    directions = rng.standard_normal((n_components, features.shape[1]))
+    return RandomPartition(
+        data.family, location, scale, directions, label_channel(n_components, rng)
+    )
+
+
 # ----------------------------------------------------------------------------- Lloyd
 @attrs.frozen(eq=False)
 class ClusterSums:
@@ -228,18 +295,25 @@ class ClusterSums:
         return ClusterSums(self.mass + other.mass, self.sums + other.sums)
 
 
-def _chunk_cluster_sums(family: ExponentialFamily, centres: Array, chunk: Chunk) -> ClusterSums:
+def _chunk_cluster_sums(
+    family: ExponentialFamily, centres: Array, tie_weights: Array, chunk: Chunk
+) -> ClusterSums:
     features = np.asarray(family.init_features(chunk.x), dtype=np.float64)
-    membership = _one_hot(nearest_centre(features, centres)[0], centres.shape[0])
+    membership = nearest_shares(features, centres, tie_weights)
     membership *= chunk.weights[:, None]
     return ClusterSums(membership.sum(0), membership.T @ features)
 
 
-def lloyd(data: Data, centres: Array, max_iter: int = LLOYD_MAX_ITER) -> Array:
+def lloyd(
+    data: Data, centres: Array, tie_weights: Array, max_iter: int = LLOYD_MAX_ITER
+) -> Array:
     """Lloyd's k-means from ``centres``, one pass over the data per iteration, until the
-    centres (and so the assignments) stop changing; a centre that loses all its rows stays."""
+    centres (and so the assignments) stop changing; a centre that loses all its rows stays.
+    Tied rows are shared by ``tie_weights`` as in ``nearest_shares``."""
     for _ in range(max_iter):
-        sums = data.map_sum(functools.partial(_chunk_cluster_sums, data.family, centres))
+        sums = data.map_sum(
+            functools.partial(_chunk_cluster_sums, data.family, centres, tie_weights)
+        )
         occupied = sums.mass > 0
         updated = centres.copy()
         updated[occupied] = sums.sums[occupied] / sums.mass[occupied, None]
@@ -253,12 +327,34 @@ def initial_assignment(
     method: str, data: Data, n_components: int, rng: np.random.Generator
 ) -> Callable[[Chunk], Array]:
     """The per-chunk starting responsibilities of ``method`` (one of ``INIT_METHODS``):
-    ``assign(chunk) -> (n, K)``, to map over the data with ``statistics_of_responsibilities``."""
+    ``assign(chunk) -> (n, K)``, to map over the data with ``statistics_of_responsibilities``.
+    Each call draws a new start from ``rng``, smoothed and with ties shared as the module notes
+    say, so that every component but a duplicate's gets a share of every row and restarts
+    differ."""
     if method == "random":
-        return RandomResponsibilities(int(rng.integers(2**63)), n_components)
+        return random_partition(data, n_components, rng)
     if method not in ("kmeans++", "kmeans"):
         raise ValueError(f"init must be one of {INIT_METHODS} or an (N, K) array; got {method!r}")
     centres = seed_centres(data, n_components, rng)
+    tie_weights = _tie_weights(centres, rng)
     if method == "kmeans":
-        centres = lloyd(data, centres)
-    return NearestCentre(data.family, centres)
+        centres = lloyd(data, centres, tie_weights)
+        tie_weights = _tie_weights(centres, rng)
+    channel = label_channel(n_components, rng)
+    duplicate = tie_weights == 0  # no rows of their own: they start empty, not as copies
+    if duplicate.any():
+        channel[:, duplicate] = 0.0
+        channel /= channel.sum(1, keepdims=True)
+    return NearestCentre(data.family, centres, channel, tie_weights)
+
+
+def _tie_weights(centres: Array, rng: np.random.Generator) -> Array:
+    """Shares ``(K,)`` of tied rows, drawn per start (standard exponential: Dirichlet proportions
+    among any set of tied centres). A centre equal to an earlier one gets none: with fewer
+    distinct rows than components its component starts empty, at the pooled data with a
+    negligible weight (see ``m_step``), rather than as a copy of another."""
+    weights = np.asarray(rng.standard_exponential(centres.shape[0]), dtype=np.float64)
+    for k in range(1, centres.shape[0]):
+        if any(np.array_equal(centres[k], centres[j]) for j in range(k)):
+            weights[k] = 0.0
+    return weights

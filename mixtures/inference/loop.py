@@ -6,9 +6,10 @@ import contextlib
 import contextvars
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
+import numpy as np
 
 __all__ = [
     "IterationRecord",
@@ -17,7 +18,11 @@ __all__ = [
     "best_run",
     "iterate",
     "observe_iterations",
+    "unobserved",
 ]
+
+#: Objective changes within this many units of rounding of the objective are no change at all.
+CONVERGED_NOISE = 64 * float(np.finfo(np.float64).eps)
 
 P = TypeVar("P")
 S = TypeVar("S")
@@ -29,12 +34,14 @@ class Trajectory(Generic[P]):
     """The end of one run: final parameters and the objective at every iterate.
 
     ``objectives[i]`` is the per-sample objective after ``i`` updates; the last entry is that of
-    ``parameters``.
+    ``parameters``, and ``summary`` is what their evaluation returned besides (e.g. the expected
+    statistics under the final parameters).
     """
 
     parameters: P
     objectives: tuple[float, ...]
     converged: bool
+    summary: Any = None
 
     @property
     def n_iter(self) -> int:
@@ -122,6 +129,17 @@ def observe_iterations(callback: Callable[[IterationRecord], None]) -> Iterator[
         _OBSERVER.reset(token)
 
 
+@contextlib.contextmanager
+def unobserved() -> Iterator[None]:
+    """Run fits inside the block without reporting them to ``observe_iterations``' callback
+    (e.g. a diagnostic fit after the real ones)."""
+    token = _OBSERVER.set(None)
+    try:
+        yield
+    finally:
+        _OBSERVER.reset(token)
+
+
 def absolute_change(previous: float, current: float) -> float:
     return abs(current - previous)
 
@@ -137,7 +155,15 @@ def iterate(
 ) -> Trajectory[P]:
     """Alternate ``evaluate`` (objective and summary at the current parameters) and ``update``
     (new parameters from the summary) until ``change(previous, current)`` of the objective falls
-    below ``tol``. Inside ``observe_iterations`` every iterate is reported to its callback.
+    below ``tol`` without having grown since the update before. Inside ``observe_iterations``
+    every iterate is reported to its callback.
+
+    Near a maximum the objective's gains shrink from one update to the next; gains that grow mean
+    the iteration is leaving a flat region, such as the near-symmetric saddle of a start where
+    all components are alike, and the first gains from a start say little. So a small gain counts
+    as convergence only once the gains have shrunk over the last two updates (never before the
+    third update), unless it is at the level of rounding (``CONVERGED_NOISE``), where a fit that
+    starts at its fixed point stops at once. ``max_iter=0`` evaluates the start only.
     """
     observer = _OBSERVER.get()
     if observer is not None:
@@ -146,6 +172,7 @@ def iterate(
     objective, summary = evaluate(parameters)
     objectives = [objective]
     converged = False
+    gains: list[float] = []
     while True:
         finished = converged or len(objectives) > max_iter
         if observer is not None:
@@ -155,8 +182,12 @@ def iterate(
         parameters = update(summary, parameters)
         objective, summary = evaluate(parameters)
         objectives.append(objective)
-        converged = change(objectives[-2], objectives[-1]) < tol
-    return Trajectory(parameters, tuple(objectives), converged)
+        gains.append(change(objectives[-2], objectives[-1]))
+        converged = gains[-1] < tol and (
+            gains[-1] <= change(objective, objective + CONVERGED_NOISE * max(1.0, abs(objective)))
+            or (len(gains) >= 3 and gains[-1] <= gains[-2] <= gains[-3])
+        )
+    return Trajectory(parameters, tuple(objectives), converged, summary)
 
 
 def best_run(

@@ -61,7 +61,7 @@ class LatentModel(Estimator):
         """Check the shared settings and return the resolved family."""
         family = resolve_family(self.family)
         check_int(getattr(self, self.size_name), self.size_name, 1)
-        check_int(self.max_iter, "max_iter", 1)
+        check_int(self.max_iter, "max_iter", 0)  # 0: initialise only, as scikit-learn and hmmlearn
         check_int(self.n_init, "n_init", 1)
         tol, chunk_size = self.tol, self.chunk_size
         if tol is not None:
@@ -163,7 +163,14 @@ class LatentModel(Estimator):
         self.n_iter_ = trajectory.n_iter
         self.lower_bound_ = trajectory.objective
         self.lower_bounds_ = list(trajectory.objectives)
-        if not trajectory.converged:
+        if trajectory.n_iter == 0:
+            warnings.warn(
+                f"{type(self).__name__} ran no iterations (max_iter=0): the parameters are the "
+                f"initial ones and lower_bound_ is the objective at the start",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        elif not trajectory.converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
                 f"iterations (last change {trajectory.objectives[-1] - trajectory.objectives[-2]:.3g}, "

@@ -16,10 +16,15 @@ from mixtures._validation import (
     check_int,
     check_weight_values,
 )
-from mixtures.exceptions import ConvergenceWarning, EmptyComponentWarning, UnvisitedStateWarning
+from mixtures.exceptions import (
+    BoundaryWarning,
+    ConvergenceWarning,
+    EmptyComponentWarning,
+    UnvisitedStateWarning,
+)
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData, chunked_data, configured_prior
-from mixtures.inference.em import Responsibilities
+from mixtures.inference.em import Responsibilities, boundary_report
 from mixtures.inference.hmm import (
     HMMParameters,
     HMMPosterior,
@@ -31,11 +36,13 @@ from mixtures.inference.hmm import (
     fit_hmm_vb,
     hmm_m_step,
     statistics_of_responsibilities,
+    stuck_on_boundary,
 )
 from mixtures.inference.initialization import (
     INIT_METHODS,
     MixtureResponsibilities,
     initial_assignment,
+    label_channel,
 )
 from mixtures.inference.loop import best_run
 from mixtures.inference.online import OnlineMode
@@ -113,10 +120,12 @@ class HMM(OnlineHMM, LatentModel):
         for EM, the ELBO for VB). A warm start refuses a changed ``n_states``, ``inference``,
         family, ``prior``, ``start_prior`` or ``transition_prior`` (a ``ValueError`` naming it;
         ``warm_start=False`` fits afresh).
+        ``max_iter=0`` initialises only.
     init : {"kmeans++", "kmeans", "random", "mixture"} or (startprob, transmat, components)
-        Initial state probabilities per row, turned into parameters by one M-step (consecutive
-        rows give the transition counts, plus one pseudo-count each so that no transition starts
-        at zero); ``"mixture"`` takes them from a fitted ``Mixture``. Zeros in a given
+        Initial state probabilities per row, smoothed as for ``Mixture`` so that no emission
+        probability starts at zero, turned into parameters by one M-step (consecutive rows give
+        the transition counts, plus one pseudo-count each so that no transition starts at zero);
+        ``"mixture"`` takes them from a fitted ``Mixture``. Zeros in a given
         ``transmat`` are structural: EM keeps them.
         A tuple gives the initial parameters themselves.
     start_prior, transition_prior : DirichletWeights or None
@@ -271,9 +280,13 @@ class HMM(OnlineHMM, LatentModel):
             mixture = Mixture(data.family, self.n_states, random_state=seed, max_iter=50)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
+                warnings.simplefilter("ignore", BoundaryWarning)  # the HMM's own fit reports
                 mixture._fit_expectation_maximisation(rows, np.random.default_rng(seed), False)
             return MixtureResponsibilities(
-                data.family, mixture.components_.natural, mixture.weights_
+                data.family,
+                mixture.components_.natural,
+                mixture.weights_,
+                label_channel(self.n_states, rng),
             )
         return initial_assignment(self.init, rows, self.n_states, rng)
 
@@ -325,6 +338,19 @@ class HMM(OnlineHMM, LatentModel):
         self.transmat_ = parameters.transmat
         self.components_ = data.family.components(parameters.natural)
         self._store_trajectory(best.trajectory)
+        stuck, zeros = stuck_on_boundary(
+            data, parameters, best.trajectory.summary, self._structural_zeros, self.fixed
+        )
+        report = boundary_report(data.family, stuck, zeros, component="state")
+        if report is not None:
+            warnings.warn(
+                f"the fit is stuck on the boundary of the parameter space: {report}, although "
+                f"the likelihood rises off it. EM cannot leave such a value (it gets no "
+                f"responsibility to move it), and sequences that need it get probability (nearly) "
+                f"0; try more restarts (n_init), another init, or inference='vb'",
+                BoundaryWarning,
+                stacklevel=3,
+            )
         if best.unvisited:
             warnings.warn(
                 f"state(s) {sorted(best.unvisited)} were never left during the fit; their "

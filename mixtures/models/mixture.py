@@ -16,20 +16,25 @@ from mixtures._validation import (
     check_int,
     is_dask_array,
 )
-from mixtures.exceptions import EmptyComponentWarning
+from mixtures.exceptions import BoundaryWarning, CollapsedFitWarning, EmptyComponentWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData, Data, chunked_data, configured_prior
 from mixtures.inference.em import (
     EStep,
     MixtureParameters,
     Responsibilities,
+    boundary_report,
     chunk_posterior,
     fit_em,
     m_step,
     statistics_of_responsibilities,
+    stuck_on_boundary,
 )
-from mixtures.inference.initialization import INIT_METHODS, initial_assignment
-from mixtures.inference.loop import best_run
+from mixtures.inference.initialization import (
+    INIT_METHODS,
+    initial_assignment,
+)
+from mixtures.inference.loop import Trajectory, best_run, unobserved
 from mixtures.inference.online import OnlineMode
 from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
@@ -43,6 +48,22 @@ __all__ = ["Mixture"]
 Array = NDArray[np.float64]
 #: A component that received less than this share of the data counts as switched off (VB).
 EFFECTIVE_WEIGHT = 0.01
+#: A BIC lower by more than this is "very strong" evidence (Kass & Raftery 1995: 2 log Bayes
+#: factor > 10) that the data support more components than a collapsed variational fit kept.
+BIC_EVIDENCE = 10.0
+
+
+def _bic(data: Data, trajectory: Trajectory[MixtureParameters]) -> float:
+    """BIC of an EM run's final parameters (its objective is the mean log-likelihood)."""
+    parameters = trajectory.parameters
+    count = data.family.n_free_parameters(parameters.natural) + parameters.n_components - 1
+    total = data.total_weight
+    return -2.0 * trajectory.objective * total + count * float(np.log(total))
+
+
+def _all_ones(chunk: Any) -> Array:
+    """Every row wholly in one component (the one-component fit)."""
+    return np.ones((chunk.n_rows, 1))
 
 
 class Mixture(OnlineMixture, LatentModel):
@@ -61,18 +82,25 @@ class Mixture(OnlineMixture, LatentModel):
         (the M-step takes the posterior mode). ``"vb"``: mean-field variational Bayes with the
         family's conjugate prior.
     max_iter : int, default 100
-        Maximum number of M-steps per run.
+        Maximum number of M-steps per run; 0 initialises only (the parameters are the initial
+        ones, ``lower_bound_`` is their objective, and a ``ConvergenceWarning`` says so).
     tol : float or None, default None
         Convergence threshold. EM stops when the mean (per-sample, weighted) objective changes by
         less than ``tol`` (default 1e-3, as scikit-learn); VB when the ELBO per unit weight
         changes by less than ``tol`` (default 1e-6). Both are absolute changes, so that the units
-        of the data (which shift the objective by a constant) do not change when a fit stops.
+        of the data (which shift the objective by a constant) do not change when a fit stops, and
+        both count only once the changes have shrunk over the last two updates (growing gains
+        mean the fit is leaving a flat start; ``docs/em.md`` §7).
     n_init : int, default 1
         Number of runs from different initialisations; the best final log-likelihood wins.
     init : {"kmeans++", "kmeans", "random"}, array (n_samples, n_components) or (weights, components)
         ``"kmeans++"``: k-means++ seeds, each point assigned to its nearest seed; ``"kmeans"``:
-        those seeds refined by Lloyd's algorithm; ``"random"``: random soft responsibilities;
-        an array: the initial responsibilities themselves (rows summing to one); a tuple
+        those seeds refined by Lloyd's algorithm; ``"random"``: a random soft partition of the
+        data. These built-in starts are smoothed (1% of every row is spread over all components,
+        partly at random) and rows tied between seeds are shared at random, so that no start
+        lies on the boundary of the parameter space and every restart differs
+        (``docs/em.md`` §7); an array: the initial responsibilities themselves, used as given
+        (rows summing to one); a tuple
         ``(weights, components)``: initial parameters, e.g.
         ``(w, Gaussian().components_from(means, covariances))`` (one run).
     random_state : None, int >= 0, numpy Generator or numpy RandomState
@@ -252,6 +280,18 @@ class Mixture(OnlineMixture, LatentModel):
         if prior is not None:
             self.prior_ = prior
         self._store_trajectory(best.trajectory)
+        summary = best.trajectory.summary
+        stuck = stuck_on_boundary(data, parameters, summary.statistics, summary.log_likelihood)
+        report = boundary_report(data.family, stuck, {})
+        if report is not None:
+            warnings.warn(
+                f"the fit is stuck on the boundary of the parameter space: {report}, although "
+                f"the likelihood rises off it. EM cannot leave such a value (it gets no "
+                f"responsibility to move it), and data that need it get probability (nearly) 0; "
+                f"try more restarts (n_init), another init, or a prior",
+                BoundaryWarning,
+                stacklevel=4,
+            )
         if best.emptied:
             warnings.warn(
                 f"component(s) {sorted(best.emptied)} of {data.family.name} lost all their data "
@@ -288,6 +328,32 @@ class Mixture(OnlineMixture, LatentModel):
         )
         self._store_posterior(best.parameters, prior, weight_prior, data.family)
         self._store_trajectory(best)
+        # an unconverged fit may still be on its way (and says so with a ConvergenceWarning)
+        if self.n_components > 1 and self.n_effective_components_ == 1 and self.converged_:
+            self._warn_if_collapsed(data, rng)
+
+    def _warn_if_collapsed(self, data: Data, rng: np.random.Generator) -> None:
+        """VB kept one effective component of several: warn if the data support more, that is
+        when maximum likelihood with ``n_components`` (one EM run from the usual start) beats one
+        component by BIC by more than ``BIC_EVIDENCE``. (Features in incomparable units no longer
+        cause this with the default priors: they are relative to each feature's spread.) Runs
+        only after such a collapse of a converged fit, so ordinary fits pay nothing."""
+        one = m_step(data.family, statistics_of_responsibilities(data, _all_ones))
+        start = m_step(data.family, self._initial_statistics(data, rng).statistics)
+        with unobserved():  # a diagnostic, not one of the fit's runs
+            single = fit_em(data, one, max_iter=0, tol=0.0).trajectory
+            several = fit_em(data, start, max_iter=self.max_iter, tol=self.default_tolerance["em"]).trajectory
+        gain = _bic(data, single) - _bic(data, several)
+        if gain <= BIC_EVIDENCE:
+            return
+        warnings.warn(
+            f"variational Bayes kept 1 effective component of {self.n_components} although the "
+            f"data support more: the prior outweighs the data. Maximum likelihood with "
+            f"{self.n_components} components is better by BIC ({gain:.4g} lower than one "
+            f"component's); consider a weaker prior or inference='em'",
+            CollapsedFitWarning,
+            stacklevel=5,
+        )
 
     def _store_posterior(
         self,
