@@ -80,3 +80,54 @@ def weighted_variance(x: Any, weights: Any) -> NDArray[np.float64]:
     for rows in row_blocks(*x.shape):
         total += weights[rows] @ (x[rows] - mean) ** 2
     return total / weights.sum()
+
+
+def relative_weights(weights: Any) -> Any:
+    """``weights`` divided by their largest value (``None`` stays ``None``; lazy Dask weights
+    stay lazy): the same weighted averages, without overflow in ``w · x`` for large weights."""
+    return None if weights is None else weights / weights.max()
+
+
+#: A feature whose spread is at most this fraction of its magnitude is constant up to rounding.
+CONSTANT_SPREAD = 1e-12
+
+
+def feature_spread(x: Any, weights: Any, origin: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each column's weighted standard deviation about ``origin``, computed without overflow for
+    data of any magnitude; a constant column gets its own magnitude (or 1 for zeros), so the
+    result scales with the data."""
+    weights = relative_weights(weights)
+    with np.errstate(over="ignore", invalid="ignore"):
+        variance = weighted_variance(x, weights)
+        if np.all(np.isfinite(variance)):
+            spread = np.sqrt(variance)
+        else:  # squares overflow: work on the data divided by an exact power of two per column
+            power = np.exp2(np.ceil(np.log2(np.maximum(column_magnitude(x), np.finfo(float).tiny))))
+            spread = np.sqrt(_scaled_variance(x, weights, power)) * power
+    constant = ~(spread > CONSTANT_SPREAD * np.abs(origin))
+    return np.where(constant, np.where(origin != 0, np.abs(origin), 1.0), spread)
+
+
+def column_magnitude(x: Any) -> NDArray[np.float64]:
+    """The largest absolute value of each column, in row blocks."""
+    if not isinstance(x, np.ndarray):
+        return np.asarray(np.max(np.abs(x), axis=0))
+    out = np.zeros(x.shape[1])
+    for rows in row_blocks(*x.shape):
+        np.maximum(out, np.abs(x[rows]).max(0), out=out)
+    return out
+
+
+def _scaled_variance(x: Any, weights: Any, power: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The weighted variance of ``x / power`` per column, block by block (no copy of ``x``)."""
+    if not isinstance(x, np.ndarray):
+        return np.asarray(weighted_variance(x / power, weights))
+    weights = np.ones(x.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    mean = np.zeros(x.shape[1])
+    for rows in row_blocks(*x.shape):
+        mean += weights[rows] @ (x[rows] / power)
+    mean /= weights.sum()
+    total = np.zeros(x.shape[1])
+    for rows in row_blocks(*x.shape):
+        total += weights[rows] @ (x[rows] / power - mean) ** 2
+    return total / weights.sum()

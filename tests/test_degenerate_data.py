@@ -146,7 +146,8 @@ def test_far_apart_unit_clusters(family) -> None:
                 else model.components_.variance)
     assert np.all(np.abs(np.diagonal(np.atleast_2d(variance), axis1=-2, axis2=-1) - 1.0) < 0.15)
     far = np.array([[0.0, 0.0], [1e8, 1e8]])[labels] + noise
-    with pytest.raises(mx.DegenerateComponentError, match=r"zero to float64.*fit its group separately"):
+    singular = r"(zero to float64|singular).*fit its group separately"
+    with pytest.raises(mx.DegenerateComponentError, match=singular):
         mx.Mixture(family(reg_covar=0.0), 2, random_state=0).fit(far)
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from mixtures._arrays import float_array, row_blocks, weighted_mean, weighted_variance
+from mixtures._arrays import column_magnitude, feature_spread, float_array, relative_weights, weighted_mean
 from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import Components, ExponentialFamily, empty_components
 from mixtures.families.statistics import SufficientStatistics
@@ -71,49 +71,6 @@ def _positive_vector(instance: Any, attribute: attrs.Attribute, value: Array | N
         raise ValueError(f"{attribute.name} must hold finite numbers > 0; got {value!r}")
 
 
-#: A feature whose spread is at most this fraction of its magnitude is constant up to rounding.
-CONSTANT_SPREAD = 1e-12
-
-
-def feature_spread(x: Any, weights: Any, origin: Array) -> Array:
-    """Each column's weighted standard deviation about ``origin``, computed without overflow for
-    data of any magnitude; a constant column gets its own magnitude (or 1 for zeros), so the
-    result scales with the data."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        variance = weighted_variance(x, weights)
-        if np.all(np.isfinite(variance)):
-            spread = np.sqrt(variance)
-        else:  # squares overflow: work on the data divided by an exact power of two per column
-            power = np.exp2(np.ceil(np.log2(np.maximum(_column_magnitude(x), np.finfo(float).tiny))))
-            spread = np.sqrt(_scaled_variance(x, weights, power)) * power
-    constant = ~(spread > CONSTANT_SPREAD * np.abs(origin))
-    return np.where(constant, np.where(origin != 0, np.abs(origin), 1.0), spread)
-
-
-def _column_magnitude(x: Any) -> Array:
-    if not isinstance(x, np.ndarray):
-        return np.asarray(np.max(np.abs(x), axis=0))
-    out = np.zeros(x.shape[1])
-    for rows in row_blocks(*x.shape):
-        np.maximum(out, np.abs(x[rows]).max(0), out=out)
-    return out
-
-
-def _scaled_variance(x: Any, weights: Any, power: Array) -> Array:
-    """The weighted variance of ``x / power`` per column, block by block (no copy of ``x``)."""
-    if not isinstance(x, np.ndarray):
-        return np.asarray(weighted_variance(x / power, weights))
-    weights = np.ones(x.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
-    mean = np.zeros(x.shape[1])
-    for rows in row_blocks(*x.shape):
-        mean += weights[rows] @ (x[rows] / power)
-    mean /= weights.sum()
-    total = np.zeros(x.shape[1])
-    for rows in row_blocks(*x.shape):
-        total += weights[rows] @ (x[rows] / power - mean) ** 2
-    return total / weights.sum()
-
-
 @attrs.frozen(kw_only=True)
 class _GaussianFamily(ExponentialFamily):
     reg_covar: float = attrs.field(default=1e-6, validator=_non_negative)
@@ -156,11 +113,11 @@ class _GaussianFamily(ExponentialFamily):
         return float(np.log(self.scale_for(n_features)).sum())
 
     def for_data(self, x: Array, weights: Array) -> Self:
-        origin = weighted_mean(x, weights)
+        origin = weighted_mean(x, relative_weights(weights))
         if not np.all(np.isfinite(origin)):
             raise ValueError(
                 f"X is too large for {self.name}: its weighted mean overflows float64 (largest "
-                f"|x| about {float(np.max(_column_magnitude(x))):.3g}); rescale X"
+                f"|x| about {float(np.max(column_magnitude(x))):.3g}); rescale X"
             )
         scale = self.feature_scale
         if scale is None:
@@ -263,14 +220,14 @@ def _spd_inverse(matrices: Array, family: str) -> tuple[Array, Array]:
             factor = scipy.linalg.cho_factor(matrix, lower=True, check_finite=False)
         except np.linalg.LinAlgError:
             raise DegenerateComponentError(
-                f"{family}: covariance of component {k} is not positive definite: "
+                f"{family}: covariance of component {k} is not positive definite. "
                 f"{_DEGENERATE_VARIANCE}"
             ) from None
         diagonal = np.diag(factor[0])
         well_conditioned = diagonal.min() ** 2 >= CONDITION_FLOOR * np.diag(matrix).max()
         if not (np.all(np.isfinite(diagonal)) and well_conditioned):
             raise DegenerateComponentError(
-                f"{family}: covariance of component {k} is numerically singular: "
+                f"{family}: covariance of component {k} is numerically singular. "
                 f"{_DEGENERATE_VARIANCE}"
             )
         inverse[k] = scipy.linalg.cho_solve(factor, identity, check_finite=False)

@@ -36,7 +36,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._arrays import row_blocks
+from mixtures._arrays import feature_spread, relative_weights, row_blocks, weighted_mean
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import Chunk, Data
 from mixtures.latent.mixture import log_mixture_weights
@@ -86,12 +86,14 @@ def _squared_distances(features: Array, centres: Array) -> Array:
 
 
 def nearest_shares(features: Array, centres: Array, tie_weights: Array) -> Array:
-    """Each row's membership ``(n, K)`` of its nearest centre; a row equally near several
-    centres (within ``TIE_TOLERANCE``) is shared among them in proportion to ``tie_weights``
-    ``(K,)``, non-negative, positive for at least one centre of every tie."""
+    """Each row's membership ``(n, K)`` of its nearest centre among those with a positive
+    ``tie_weights`` entry (``(K,)``, non-negative, positive somewhere); a row equally near several
+    of them (within ``TIE_TOLERANCE``) is shared among them in proportion to ``tie_weights``."""
     shares = np.empty((features.shape[0], centres.shape[0]))
+    # a centre without a share (a duplicate) takes no rows, even where rounding puts it nearest
+    takes_rows = tie_weights > 0
     for rows in row_blocks(features.shape[0], features.shape[1] + centres.shape[0]):
-        block = _squared_distances(features[rows], centres)
+        block = np.where(takes_rows, _squared_distances(features[rows], centres), np.inf)
         tied = block <= block.min(1, keepdims=True) * (1.0 + TIE_TOLERANCE)
         shares[rows] = np.where(tied, tie_weights[None, :], 0.0)
     shares /= shares.sum(1, keepdims=True)
@@ -272,11 +274,11 @@ def seed_centres(data: Data, n_clusters: int, rng: np.random.Generator) -> Array
 
 def random_partition(data: Data, n_components: int, rng: np.random.Generator) -> RandomPartition:
     """``RandomPartition`` with the location and scale of each feature taken from a bounded
-    sample of the rows (a constant feature gets scale one)."""
+    sample of the rows (``feature_spread``: overflow-free, a constant feature scaled by its
+    magnitude)."""
     _, features, weights = sample_rows(data, seed_sample_rows(data), rng).arrays()
-    location = np.average(features, axis=0, weights=weights)
-    spread = np.sqrt(np.average((features - location) ** 2, axis=0, weights=weights))
-    scale = np.where(spread > 0, spread, 1.0) * np.sqrt(features.shape[1])
+    location = weighted_mean(features, relative_weights(weights))
+    scale = feature_spread(features, weights, location) * np.sqrt(features.shape[1])
     directions = rng.standard_normal((n_components, features.shape[1]))
     return RandomPartition(
         data.family, location, scale, directions, label_channel(n_components, rng)
