@@ -164,29 +164,31 @@ def categorical_start(x: np.ndarray, sizes: Sizes) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- ours
-# How each of our families is built from the common start (problem → family, components).
+# How each of our families is built from the common start (problem → family, components). The
+# Gaussians state the model in the data's own units (feature_scale=1.0), as scikit-learn does:
+# an absolute reg_covar and a spherical σ²I, so both sides fit the same model from the same start.
 StartingPoint = tuple[ExponentialFamily, Components]
 FamilyStart = Callable[[Problem], StartingPoint]
 
 
 def full_start(problem: Problem) -> StartingPoint:
-    family = mx.Gaussian()
+    family = mx.Gaussian(feature_scale=1.0)
     return family, family.components_from(problem.start["means"], problem.start["covariances"])
 
 
 def diag_start(problem: Problem) -> StartingPoint:
-    family = mx.DiagonalGaussian()
+    family = mx.DiagonalGaussian(feature_scale=1.0)
     return family, family.components_from(problem.start["means"], problem.start["variances"])
 
 
 def spherical_start(problem: Problem) -> StartingPoint:
-    family = mx.SphericalGaussian()
+    family = mx.SphericalGaussian(feature_scale=1.0)
     variances = problem.start["variances"].mean(1)
     return family, family.components_from(problem.start["means"], variances)
 
 
 def tied_start(problem: Problem) -> StartingPoint:
-    family = mx.TiedGaussian()
+    family = mx.TiedGaussian(feature_scale=1.0)
     return family, family.components_from(problem.start["means"], problem.start["covariances"][0])
 
 
