@@ -20,6 +20,18 @@ def seed_data(n_samples: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return x, labels
 
 
+#: The built-in families by the names ``family_data`` knows.
+FAMILIES = {
+    "gaussian": mx.Gaussian,
+    "diagonal": mx.DiagonalGaussian,
+    "spherical": mx.SphericalGaussian,
+    "tied": mx.TiedGaussian,
+    "bernoulli": mx.Bernoulli,
+    "poisson": mx.Poisson,
+    "categorical": mx.Categorical,
+}
+
+
 def family_data(name: str, n_samples: int = 300, seed: int = 0) -> np.ndarray:
     """Clustered data from the support of each built-in family (two clear groups)."""
     rng = np.random.default_rng(seed)

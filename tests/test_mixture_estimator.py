@@ -9,17 +9,8 @@ import pytest
 
 import mixtures as mx
 
-from helpers import SEED_COVARIANCES, SEED_MEANS, SEED_WEIGHTS, family_data, seed_data
+from helpers import FAMILIES, SEED_COVARIANCES, SEED_MEANS, SEED_WEIGHTS, family_data, seed_data
 
-FAMILIES = {
-    "gaussian": mx.Gaussian,
-    "diagonal": mx.DiagonalGaussian,
-    "spherical": mx.SphericalGaussian,
-    "tied": mx.TiedGaussian,
-    "bernoulli": mx.Bernoulli,
-    "poisson": mx.Poisson,
-    "categorical": mx.Categorical,
-}
 NAMED_SHAPES = {  # (attribute, shape) of components_ for K=2 on family_data
     "gaussian": [("mean", (2, 3)), ("covariance", (2, 3, 3))],
     "diagonal": [("mean", (2, 3)), ("variance", (2, 3))],

@@ -14,6 +14,8 @@ from mixtures.inference.em import statistics_of_responsibilities
 from mixtures.inference.initialization import INIT_SMOOTHING, initial_assignment
 from mixtures.inference.loop import iterate, observe_iterations
 
+from helpers import FAMILIES
+
 # --------------------------------------------------------------------------- data
 TRUE_START = np.array([0.6, 0.4])
 TRUE_TRANSMAT = np.array([[0.9, 0.1], [0.2, 0.8]])
@@ -56,17 +58,6 @@ def three_groups(name: str, n_samples: int = 450, seed: int = 5) -> np.ndarray:
     if name == "poisson":
         return rng.poisson(np.array([[1.0, 4.0], [4.0, 1.0], [2.0, 2.0]])[group]).astype(float)
     return overlapping_categorical(n_samples, seed)
-
-
-FAMILIES = {
-    "gaussian": mx.Gaussian,
-    "diagonal": mx.DiagonalGaussian,
-    "spherical": mx.SphericalGaussian,
-    "tied": mx.TiedGaussian,
-    "bernoulli": mx.Bernoulli,
-    "poisson": mx.Poisson,
-    "categorical": mx.Categorical,
-}
 
 
 def _quiet(model, x, **kwargs):  # type: ignore[no-untyped-def]
