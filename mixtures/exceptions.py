@@ -58,8 +58,9 @@ class BoundaryWarning(UserWarning):
     """A fit from a built-in start ended with a probability or rate on the boundary of the
     parameter space: a weight, start or transition probability of exactly 0, or an emission
     parameter held at the family's floor (``min_prob``, ``min_rate``, ``reg_covar``) where the
-    data as a whole are not. EM never leaves such a value, and data that need it (a transition
-    taken, a symbol emitted) get probability 0 or nearly so under the fitted model."""
+    data as a whole are not and moving it gains more than a nat of log-likelihood. EM never (or
+    only very slowly) leaves such a value, and data that need it (a transition taken, a symbol
+    emitted) get probability 0 or nearly so under the fitted model."""
 
 
 class CollapsedFitWarning(UserWarning):

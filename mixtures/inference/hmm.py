@@ -24,6 +24,7 @@ from mixtures.inference.data import Chunk, IndependentRows, RowData, Sequences
 from mixtures.inference.em import (
     BOUNDARY_STEP,
     Responsibilities,
+    floor_costs_likelihood,
     floored_parameters,
     likelihood_rises,
     nudged,
@@ -471,7 +472,7 @@ def stuck_on_boundary(
         for k in np.flatnonzero(floored.any(1)):
             natural = nudged(family, parameters.natural, int(k), pooled)
             after = log_likelihood(parameters.startprob, parameters.transmat, natural)
-            if likelihood_rises(before, after):
+            if floor_costs_likelihood(before, after):
                 stuck[int(k)] = floored[k]
     zeros = {
         "startprob_": np.zeros(parameters.startprob.shape, dtype=bool),
