@@ -55,7 +55,11 @@ def test_hmm_grid() -> None:
     ("arguments", "message"),
     [
         ({"sizes": []}, "sizes must be a non-empty sequence"),
-        ({"sizes": [0, 2]}, "sizes must be a non-empty sequence"),
+        ({"sizes": [0, 2]}, "sizes must be a non-empty sequence.*got 0 at position 0"),
+        ({"sizes": [2, 2.7]}, r"got 2.7 at position 1"),  # never rounded to 2
+        ({"sizes": ["3"]}, r"got '3' at position 0"),
+        ({"sizes": 3}, r"sizes must be a non-empty sequence .*got 3$"),
+        ({"sizes": [True]}, r"got True at position 0"),
         ({"sizes": [2], "criterion": "likelihood"}, "criterion must be one of"),
         ({"sizes": [2], "criterion": "elbo"}, "criterion='elbo' needs inference='vb'"),
         ({"sizes": [2], "estimator": dict}, "estimator must be Mixture or HMM"),
@@ -65,3 +69,11 @@ def test_bad_arguments(arguments: dict, message: str) -> None:
     x, _ = seed_data(50)
     with pytest.raises(ValueError, match=message):
         mx.select_model(x, **arguments)
+
+
+def test_one_family_given_alone_is_one_family() -> None:
+    """``families="diag"`` is the diagonal Gaussian, not the families "d", "i", "a", "g"."""
+    x, _ = seed_data(60)
+    for family in ("diag", mx.DiagonalGaussian()):
+        selection = mx.select_model(x, [1, 2], family, random_state=0)
+        assert {c.family for c in selection.candidates} == {"DiagonalGaussian"}

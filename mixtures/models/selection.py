@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -68,6 +69,20 @@ def _entropy(probabilities: np.ndarray) -> float:
     return float(-(positive * np.log(positive)).sum())
 
 
+def _sizes(sizes: Any) -> list[int]:
+    """``sizes`` as a non-empty list of integers >= 1; nothing is rounded (2.7 is refused)."""
+    expected = "sizes must be a non-empty sequence of integers >= 1 (e.g. range(1, 9))"
+    if isinstance(sizes, str) or not isinstance(sizes, Iterable):
+        raise ValueError(f"{expected}; got {sizes!r}")
+    values = list(sizes)
+    if not values:
+        raise ValueError(f"{expected}; got an empty sequence")
+    for position, size in enumerate(values):
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+            raise ValueError(f"{expected}; got {size!r} at position {position}")
+    return [int(size) for size in values]
+
+
 def select_model(
     X: Any,
     sizes: Iterable[int],
@@ -89,9 +104,9 @@ def select_model(
     minimised; the ELBO (VB fits only) is maximised.
     """
     x = as_data_matrix(X)
-    sizes = [int(size) for size in sizes]
-    if not sizes or any(size < 1 for size in sizes):
-        raise ValueError(f"sizes must be a non-empty sequence of integers >= 1; got {sizes!r}")
+    sizes = _sizes(sizes)
+    if isinstance(families, str | ExponentialFamily):  # one family, not a sequence of letters
+        families = [families]
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
     if criterion == "elbo" and estimator_params.get("inference", "em") != "vb":
