@@ -148,3 +148,34 @@ def test_data_of_any_magnitude() -> None:
     np.testing.assert_array_equal(small.predict(x), huge.predict(x * 1e200))
     np.testing.assert_allclose(huge.components_.mean, small.components_.mean * 1e200, rtol=1e-9)
     assert np.all(np.isfinite(huge.score_samples(x * 1e200)))
+
+
+def _fit_hmm(kind: str, inference: str, n_states: int, x: np.ndarray) -> mx.HMM | type:
+    family, _ = FAMILIES[kind]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return mx.HMM(family(), n_states, inference=inference, n_init=2, random_state=0).fit(x)
+        except ValueError as error:
+            return type(error)
+
+
+@pytest.mark.parametrize("inference", ["em", "vb"])
+@pytest.mark.parametrize("kind", sorted(FAMILIES))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=clustered_data())
+def test_rescaling_a_feature_changes_no_hmm(kind: str, inference: str, data) -> None:
+    """The same for Gaussian emissions of an HMM (the rows taken as one sequence): the same
+    decoded states and a total log-likelihood shifted by N log c."""
+    x, n_states, column, factor = data
+    rescaled = x.copy()
+    rescaled[:, column] *= factor
+    first = _fit_hmm(kind, inference, n_states, x)
+    second = _fit_hmm(kind, inference, n_states, rescaled)
+    if isinstance(first, type) or isinstance(second, type):
+        assert first == second, (first, second)
+        return
+    assert adjusted_rand_score(first.predict(x), second.predict(rescaled)) == pytest.approx(1.0)
+    np.testing.assert_allclose(
+        second.score(rescaled), first.score(x) - x.shape[0] * np.log(factor), rtol=1e-6, atol=1e-5
+    )
