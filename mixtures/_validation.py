@@ -25,6 +25,7 @@ __all__ = [
     "columns_in_fit_order",
     "finite_findings",
     "is_dask_array",
+    "is_real_number",
     "optional_finite",
     "optional_positive",
 ]
@@ -346,6 +347,11 @@ def check_int(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
+def is_real_number(value: Any) -> bool:
+    """A finite real number, not a bool (``True`` is an int to Python, never a setting here)."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and bool(np.isfinite(float(value)))
+
+
 def check_real(value: Any, name: str, minimum: float) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a number >= {minimum}; got {value!r}")
@@ -359,12 +365,13 @@ def optional_positive(instance: Any, attribute: Any, value: Any) -> None:
     """attrs validator: ``None`` (a data-derived default) or finite values all > 0."""
     if value is None:
         return
-    array = np.asarray(value, dtype=np.float64)
+    array = as_float_values(value, f"{type(instance).__name__}.{attribute.name}")
     if not (np.all(np.isfinite(array)) and np.all(array > 0)):
         raise ValueError(f"{type(instance).__name__}.{attribute.name} must be positive; got {value!r}")
 
 
 def optional_finite(instance: Any, attribute: Any, value: Any) -> None:
     """attrs validator: ``None`` (a data-derived default) or finite values."""
-    if value is not None and not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+    name = f"{type(instance).__name__}.{attribute.name}"
+    if value is not None and not np.all(np.isfinite(as_float_values(value, name))):
         raise ValueError(f"{type(instance).__name__}.{attribute.name} must be finite; got {value!r}")

@@ -412,3 +412,38 @@ def test_dask_rows_that_overflow_blame_the_data() -> None:
     data[150, 0] = 1e308
     with pytest.raises(ValueError, match=r"X's scale overflows float64 .* at row 150, column 0"):
         quiet(mx.Mixture("poisson", 2, random_state=0).fit, da.from_array(data, chunks=(100, 2)))
+
+
+@pytest.mark.parametrize(
+    ("build", "name"),
+    [
+        (lambda: mx.Gaussian(reg_covar="x"), "reg_covar"),
+        (lambda: mx.Gaussian(reg_covar=True), "reg_covar"),
+        (lambda: mx.Gaussian(origin="a"), "origin"),
+        (lambda: mx.DiagonalGaussian(feature_scale=["a"]), "feature_scale"),
+        (lambda: mx.Bernoulli(min_prob="x"), "min_prob"),
+        (lambda: mx.Poisson(min_rate="x"), "min_rate"),
+        (lambda: mx.Categorical(min_prob=True), "min_prob"),
+        (lambda: mx.NormalGamma(rate="a"), "NormalGamma.rate"),
+        (lambda: mx.Dirichlet(concentration="x"), "Dirichlet.concentration"),
+        (lambda: mx.StickBreaking(concentration="a"), "StickBreaking.concentration"),
+    ],
+)
+def test_family_and_prior_settings_that_are_not_numbers_are_named(build, name: str) -> None:
+    """Settings given as strings (or bools) are refused by name, not with numpy's TypeError or
+    "could not convert string to float"."""
+    with pytest.raises(ValueError, match=name):
+        build()
+
+
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [
+        (mx.Mixture("full", 2, prior=mx.NormalWishart(dof="a")), "NormalWishart.dof"),
+        (mx.Mixture("full", 2, prior=mx.NormalWishart(scale="ab")), "NormalWishart.scale"),
+        (mx.Mixture("full", 2, prior=mx.NormalWishart(mean_precision="b")), "NormalWishart.mean_precision"),
+    ],
+)
+def test_hyperparameters_that_are_not_numbers_are_named(model, name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        quiet(model.fit, X)

@@ -10,6 +10,7 @@ import scipy.special
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
+from mixtures._validation import is_real_number
 from mixtures.families.base import Components, DataSupport, ExponentialFamily
 
 __all__ = [
@@ -25,12 +26,12 @@ Array = NDArray[np.float64]
 
 
 def _open_unit_fraction(instance: Any, attribute: attrs.Attribute, value: float) -> None:
-    if not (np.isfinite(value) and 0 < value < 0.5):
+    if not (is_real_number(value) and 0 < value < 0.5):
         raise ValueError(f"{attribute.name} must lie in (0, 0.5); got {value!r}")
 
 
 def _positive(instance: Any, attribute: attrs.Attribute, value: float) -> None:
-    if not (np.isfinite(value) and value > 0):
+    if not (is_real_number(value) and value > 0):
         raise ValueError(f"{attribute.name} must be a finite number > 0; got {value!r}")
 
 

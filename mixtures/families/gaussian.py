@@ -27,6 +27,7 @@ import scipy.linalg
 from numpy.typing import NDArray
 
 from mixtures._arrays import column_magnitude, feature_spread, float_array, relative_weights, weighted_mean
+from mixtures._validation import as_float_values, is_real_number
 from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import Components, ExponentialFamily, empty_components
 from mixtures.families.statistics import SufficientStatistics
@@ -52,12 +53,22 @@ CONDITION_FLOOR = 1e-13
 
 
 def _non_negative(instance: Any, attribute: attrs.Attribute, value: float) -> None:
-    if not (np.isfinite(value) and value >= 0):
+    if not (is_real_number(value) and value >= 0):
         raise ValueError(f"{attribute.name} must be a finite number >= 0; got {value!r}")
 
 
-def _optional_vector(value: Any) -> Array | None:
-    return None if value is None else np.atleast_1d(np.asarray(value, dtype=np.float64))
+def _optional_vector(value: Any, name: str) -> Array | None:
+    """``None``, or numbers as a float64 vector (anything else is a ``ValueError`` naming the
+    setting ``name``)."""
+    return None if value is None else np.atleast_1d(as_float_values(value, name))
+
+
+def _origin_vector(value: Any) -> Array | None:
+    return _optional_vector(value, "origin")
+
+
+def _scale_vector(value: Any) -> Array | None:
+    return _optional_vector(value, "feature_scale")
 
 
 def _arrays_equal(a: Array | None, b: Array | None) -> bool:
@@ -75,11 +86,11 @@ def _positive_vector(instance: Any, attribute: attrs.Attribute, value: Array | N
 class _GaussianFamily(ExponentialFamily):
     reg_covar: float = attrs.field(default=1e-6, validator=_non_negative)
     origin: Array | None = attrs.field(
-        default=None, converter=_optional_vector, eq=attrs.cmp_using(eq=_arrays_equal)
+        default=None, converter=_origin_vector, eq=attrs.cmp_using(eq=_arrays_equal)
     )
     feature_scale: Array | None = attrs.field(
         default=None,
-        converter=_optional_vector,
+        converter=_scale_vector,
         validator=_positive_vector,
         eq=attrs.cmp_using(eq=_arrays_equal),
     )

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
-from mixtures._validation import optional_positive
+from mixtures._validation import as_float_values, optional_positive
 
 __all__ = ["DirichletWeights", "StickBreaking", "WeightPrior"]
 
@@ -74,7 +74,8 @@ class DirichletWeights(WeightPrior):
 
     def for_data(self, n_components: int) -> Self:
         value = 1.0 / n_components if self.concentration is None else self.concentration
-        alpha = np.broadcast_to(np.asarray(value, dtype=np.float64), (n_components,)).copy()
+        values = as_float_values(value, f"{type(self).__name__}.concentration")
+        alpha = np.broadcast_to(values, (n_components,)).copy()
         return attrs.evolve(self, concentration=alpha)
 
     def update(self, counts: Array) -> Self:

@@ -25,6 +25,7 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
+from mixtures._validation import as_float_values
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.statistics import SufficientStatistics
 
@@ -155,7 +156,7 @@ class ConjugatePrior(abc.ABC):
 
 def broadcast_rows(value: Any, n_components: int, width: int, name: str) -> Array:
     """``value`` as ``(K, width)``: a scalar, a row of ``width``, or already ``(K, width)``."""
-    array = np.asarray(value, dtype=np.float64)
+    array = as_float_values(value, name)
     if array.ndim == 0:
         array = np.full((n_components, width), float(array))
     elif array.ndim == 1 and array.shape[0] == width:
@@ -172,7 +173,7 @@ def broadcast_rows(value: Any, n_components: int, width: int, name: str) -> Arra
 
 def per_component(value: Any, n_components: int, name: str) -> Array:
     """A per-component scalar hyperparameter as ``(K,)``: a scalar or a length-``K`` vector."""
-    array = np.asarray(value, dtype=np.float64)
+    array = as_float_values(value, name)
     if array.ndim == 0:
         array = np.full(n_components, float(array))
     if array.shape != (n_components,):

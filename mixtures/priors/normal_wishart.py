@@ -17,6 +17,7 @@ import scipy.special
 from numpy.typing import NDArray
 
 from mixtures._arrays import weighted_covariance, weighted_mean
+from mixtures._validation import as_float_values
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.gaussian import Gaussian, TiedGaussian
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
@@ -52,7 +53,7 @@ def _check_spd(matrices: Array, what: str) -> None:
 
 
 def _stacked(value: Any, n_components: int, shape: tuple[int, ...], name: str) -> Array:
-    array = np.asarray(value, dtype=np.float64)
+    array = as_float_values(value, f"NormalWishart.{name}")
     if array.shape == shape:
         array = np.broadcast_to(array, (n_components, *shape)).copy()
     if array.shape != (n_components, *shape):
