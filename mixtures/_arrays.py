@@ -93,9 +93,22 @@ CONSTANT_SPREAD = 1e-12
 
 
 def feature_spread(x: Any, weights: Any, origin: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Each column's weighted standard deviation about ``origin``, computed without overflow for
-    data of any magnitude; a constant column gets its own magnitude (or 1 for zeros), so the
-    result scales with the data."""
+    """Each column's weighted standard deviation (``weighted_spread``); a constant column
+    (``constant_features``) gets its own magnitude at ``origin`` (or 1 for zeros), so the result
+    scales with the data."""
+    spread = weighted_spread(x, weights)
+    return np.where(constant_features(spread, origin), constant_feature_scale(origin), spread)
+
+
+def constant_features(spread: NDArray[np.float64], origin: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Which columns of standard deviation ``spread`` about ``origin`` are constant up to
+    rounding."""
+    return ~(spread > CONSTANT_SPREAD * np.abs(origin))
+
+
+def weighted_spread(x: Any, weights: Any) -> Any:
+    """Each column's weighted standard deviation, computed without overflow for data of any
+    magnitude."""
     weights = relative_weights(weights)
     with np.errstate(over="ignore", invalid="ignore"):
         variance = weighted_variance(x, weights)
@@ -104,8 +117,13 @@ def feature_spread(x: Any, weights: Any, origin: NDArray[np.float64]) -> NDArray
         else:  # squares overflow: work on the data divided by an exact power of two per column
             power = np.exp2(np.ceil(np.log2(np.maximum(column_magnitude(x), np.finfo(float).tiny))))
             spread = np.sqrt(_scaled_variance(x, weights, power)) * power
-    constant = ~(spread > CONSTANT_SPREAD * np.abs(origin))
-    return np.where(constant, np.where(origin != 0, np.abs(origin), 1.0), spread)
+    return spread  # an ndarray, or lazy Dask rows' reduction
+
+
+def constant_feature_scale(origin: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The scale ``feature_spread`` gives a constant feature at ``origin``: its magnitude, or 1 at
+    zero, so that it still scales with the data."""
+    return np.where(origin != 0, np.abs(origin), 1.0)
 
 
 def column_magnitude(x: Any) -> NDArray[np.float64]:

@@ -470,3 +470,22 @@ def test_degenerate_batches_give_no_nan() -> None:
     vb = mx.Mixture(mx.Gaussian(), 3, inference="vb", random_state=0).partial_fit(x[:300])
     vb.partial_fit(np.repeat(x[:1], 50, axis=0))
     assert np.all(np.isfinite(vb.components_.covariance)) and np.isfinite(vb.score(x))
+
+
+def test_a_first_batch_with_a_constant_feature_warns() -> None:
+    """A feature constant in the first batch takes its scale (and so the relative ridge) from
+    its magnitude: partial_fit says so, since later batches may vary; a given feature_scale, or
+    a first batch where every feature varies, is silent."""
+    rng = np.random.default_rng(0)
+    first = np.c_[rng.normal(size=(50, 1)), np.full((50, 1), 1000.0)]
+    with pytest.warns(UserWarning, match=r"feature\(s\) \[1\] are constant.*feature_scale"):
+        mx.Mixture(mx.Gaussian(), 2, random_state=0).partial_fit(first)
+    parts = mx.Independent((mx.Poisson(), [0]), (mx.DiagonalGaussian(), [1, 2]))
+    counts = np.c_[rng.poisson(2.0, (50, 1)), first]
+    with pytest.warns(UserWarning, match=r"Part DiagonalGaussian: feature\(s\) \[1\]"):
+        mx.Mixture(parts, 2, random_state=0).partial_fit(counts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mx.Mixture(mx.Gaussian(feature_scale=[1.0, 0.01]), 2, random_state=0).partial_fit(first)
+        mx.Mixture(mx.Gaussian(), 2, random_state=0).partial_fit(rng.normal(size=(50, 2)))
+        mx.Mixture(mx.Gaussian(), 2, random_state=0).fit(first)  # fit sees all its data

@@ -134,6 +134,11 @@ class ExponentialFamily(abc.ABC):
         """Coordinates in which k-means++ chooses initial centres (default: ``x`` itself)."""
         return x
 
+    def first_batch_caveat(self, x: Array, weights: Array) -> str | None:
+        """What ``for_data`` would fix from these rows alone that later rows may contradict, as a
+        sentence for ``partial_fit`` to warn with (default: nothing)."""
+        return None
+
     def n_free_parameters(self, natural: Array) -> int:
         """Number of free parameters of ``natural`` (``(K, S)``), for BIC and AIC."""
         return int(natural.size)

@@ -26,7 +26,15 @@ import numpy as np
 import scipy.linalg
 from numpy.typing import NDArray
 
-from mixtures._arrays import column_magnitude, feature_spread, float_array, relative_weights, weighted_mean
+from mixtures._arrays import (
+    column_magnitude,
+    constant_features,
+    feature_spread,
+    float_array,
+    relative_weights,
+    weighted_mean,
+    weighted_spread,
+)
 from mixtures._validation import as_float_values, is_real_number
 from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import Components, ExponentialFamily, empty_components
@@ -142,6 +150,20 @@ class _GaussianFamily(ExponentialFamily):
 
     def init_features(self, x: Array) -> Array:
         return self.standardised(x)
+
+    def first_batch_caveat(self, x: Array, weights: Array) -> str | None:
+        if self.feature_scale is not None:
+            return None
+        origin = weighted_mean(x, relative_weights(weights))
+        constant = np.flatnonzero(constant_features(weighted_spread(x, weights), origin))
+        if constant.size == 0:
+            return None
+        return (
+            f"{self.name}: feature(s) {constant.tolist()} are constant in these rows, so their "
+            f"feature_scale (and with it the ridge reg_covar·scale² and the default prior's "
+            f"spread) comes from their magnitude; if they vary in later batches, give "
+            f"{self.name}(feature_scale=...) a spread for every feature"
+        )
 
     def log_base_measure(self, x: Array) -> Array:
         return np.full(x.shape[0], -0.5 * x.shape[1] * LOG_2PI - self.log_scale(x.shape[1]))

@@ -337,6 +337,14 @@ class Independent(ExponentialFamily):
     def regularize_mean(self, mean: Array) -> Array:
         return self._map("regularize_mean", mean)
 
+    def first_batch_caveat(self, x: Array, weights: Array) -> str | None:
+        notes = [
+            note
+            for i, part in enumerate(self.parts)
+            if (note := part.first_batch_caveat(self.part_columns(x, i), weights)) is not None
+        ]
+        return " ".join(f"Part {note}" for note in notes) or None
+
     def init_features(self, x: Array) -> Array:
         pieces = [
             np.asarray(part.init_features(self.part_columns(x, i)), dtype=np.float64)

@@ -5,6 +5,7 @@ in step with the online state after every call."""
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
@@ -138,6 +139,9 @@ class _OnlineModel(LatentModel):
                 f"{self.size_name}={size} rows; got a batch of {x.shape[0]} rows"
             )
         check_rows(family, x)
+        caveat = family.first_batch_caveat(x, weights)
+        if caveat is not None:
+            warnings.warn(f"partial_fit's first batch: {caveat}", UserWarning, stacklevel=4)
         return configured_family(family, x, weights)
 
     def _forget_fit(self) -> None:
