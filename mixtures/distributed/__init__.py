@@ -37,8 +37,8 @@ from mixtures.inference.data import (
     DEFAULT_CACHE_BYTES,
     Chunk,
     Sequences,
-    _sequence_bounds,
     make_chunk,
+    sequence_bounds,
     sequences_in,
     statistics_width,
     support_findings,
@@ -382,7 +382,7 @@ def rechunk_to_sequences(X: Any, lengths: Any, rows_per_block: int | None = None
     if values.ndim != 1 or values.sum() != X.shape[0]:
         raise ValueError(f"lengths must be 1-D and sum to the {X.shape[0]} rows of X")
     size = int(rows_per_block or max(X.chunks[0]))
-    bounds = _sequence_bounds(values, size)
+    bounds = sequence_bounds(values, size)
     return X.rechunk({0: tuple(b.stop - b.start for b in bounds)})
 
 

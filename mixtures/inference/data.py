@@ -49,6 +49,7 @@ __all__ = [
     "configured_prior",
     "default_chunk_size",
     "make_chunk",
+    "sequence_bounds",
 ]
 
 Array = NDArray[np.float64]
@@ -269,7 +270,7 @@ class ChunkedData:
             self.bounds = [slice(start, min(start + size, x.shape[0])) for start in starts]
             self._sequences: list[Sequences] | None = None
         else:
-            self.bounds = _sequence_bounds(lengths, size)
+            self.bounds = sequence_bounds(lengths, size)
             if sequence_weights is None:
                 sequence_weights = np.ones(lengths.shape[0])
             self._sequences = sequences_in(self.bounds, lengths, sequence_weights)
@@ -378,7 +379,7 @@ def chunked_data(
     return ChunkedData(family, x, weights, chunk_size=chunk_size, lengths=lengths)
 
 
-def _sequence_bounds(lengths: NDArray[np.intp], rows_per_chunk: int) -> list[slice]:
+def sequence_bounds(lengths: NDArray[np.intp], rows_per_chunk: int) -> list[slice]:
     """Row slices that hold whole sequences, about ``rows_per_chunk`` rows each (a longer
     sequence gets a chunk of its own)."""
     ends = np.cumsum(lengths)

@@ -401,7 +401,7 @@ class OnlineHMM(_OnlineModel):
         -------
         self
         """
-        from mixtures.models.hmm import _sequence_weights, check_lengths
+        from mixtures.models.hmm import check_lengths, checked_sequence_weights
 
         family = self._check_params()
         mode, state, start = self._resume(family)
@@ -409,7 +409,7 @@ class OnlineHMM(_OnlineModel):
         x = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
         lengths_ = check_lengths(lengths, x.shape[0])
         row_weights = as_sample_weight(sample_weight, x.shape[0])
-        sequence_weights = _sequence_weights(sequence_weight, lengths_.shape[0])
+        sequence_weights = checked_sequence_weights(sequence_weight, lengths_.shape[0])
         if continuing:
             family = self.family_
         else:
@@ -460,7 +460,7 @@ class OnlineHMM(_OnlineModel):
             self.prior_ = problem.prior
 
     def _initial_start(self, data: SequenceData, problem: OnlineProblem) -> Any:
-        from mixtures.models.hmm import _with_pseudo_counts
+        from mixtures.models.hmm import with_pseudo_counts
 
         if isinstance(self.init, tuple):
             if isinstance(problem, HMMVariational):
@@ -471,7 +471,7 @@ class OnlineHMM(_OnlineModel):
         if isinstance(problem, HMMVariational):
             return problem.priors.update(statistics)
         assert isinstance(problem, HMMExpectationMaximisation)
-        return hmm_m_step(data.family, _with_pseudo_counts(statistics), prior=problem.prior)[0]
+        return hmm_m_step(data.family, with_pseudo_counts(statistics), prior=problem.prior)[0]
 
     def _remember_start(self, start: Any) -> None:
         if isinstance(start, HMMParameters):  # EM keeps the zeros it starts from: structural

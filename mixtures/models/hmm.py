@@ -52,7 +52,7 @@ from mixtures.models._latent_model import LatentModel, changed_settings
 from mixtures.models._online import OnlineHMM
 from mixtures.priors import ConjugatePrior, default_prior
 
-__all__ = ["HMM", "check_lengths"]
+__all__ = ["HMM", "check_lengths", "checked_sequence_weights", "with_pseudo_counts"]
 
 Array = NDArray[np.float64]
 
@@ -232,7 +232,7 @@ class HMM(OnlineHMM, LatentModel):
         x = self._fit_matrix(X, continuing=self._continues_fit())
         lengths_ = check_lengths(lengths, x.shape[0])
         row_weights = as_sample_weight(sample_weight, x.shape[0])
-        sequence_weights = _sequence_weights(sequence_weight, lengths_.shape[0])
+        sequence_weights = checked_sequence_weights(sequence_weight, lengths_.shape[0])
         # data-derived settings see each row with its full weight (row × sequence)
         family, warm = self._start_fit(family, x, _full_weights(row_weights, sequence_weights, lengths_))
         data = SequenceData(
@@ -317,7 +317,7 @@ class HMM(OnlineHMM, LatentModel):
         else:
             starts = []
             for _ in range(self.n_init):
-                statistics = _with_pseudo_counts(
+                statistics = with_pseudo_counts(
                     statistics_of_responsibilities(data, self._initial_responsibilities(data, rng))
                 )
                 starts.append(hmm_m_step(data.family, statistics, prior=prior)[0])
@@ -514,7 +514,7 @@ class HMM(OnlineHMM, LatentModel):
         return -2 * self.score(X, lengths=lengths) + 2 * self.n_parameters()
 
 
-def _sequence_weights(sequence_weight: Any, n_sequences: int) -> Array:
+def checked_sequence_weights(sequence_weight: Any, n_sequences: int) -> Array:
     if sequence_weight is None:
         return np.ones(n_sequences)
     values = as_float_values(sequence_weight, "sequence_weight")
@@ -534,7 +534,7 @@ def _full_weights(row_weights: Array, sequence_weights: Array, lengths: NDArray[
     return full
 
 
-def _with_pseudo_counts(statistics: HMMStatistics) -> HMMStatistics:
+def with_pseudo_counts(statistics: HMMStatistics) -> HMMStatistics:
     """One pseudo-count on every initial and transition count: hard initial assignments would
     otherwise start some transitions at exactly zero, and EM never leaves a zero (only zeros a
     user passes in ``init`` are meant to be structural)."""
