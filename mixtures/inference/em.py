@@ -32,11 +32,9 @@ __all__ = [
     "chunk_posterior",
     "e_step",
     "fit_em",
-    "floor_costs_likelihood",
-    "floored_parameters",
+    "floors_that_cost",
     "likelihood_rises",
     "m_step",
-    "nudged",
     "statistics_of_responsibilities",
 ]
 
@@ -270,24 +268,39 @@ def nudged(family: ExponentialFamily, natural: Array, k: int, target: Array) -> 
     return out
 
 
+def floors_that_cost(
+    family: ExponentialFamily,
+    natural: Array,
+    statistics: SufficientStatistics,
+    log_likelihood: float,
+    log_likelihood_of: Callable[[Array], float],
+) -> dict[int, NDArray[np.bool_]]:
+    """Components whose emission parameters sit near the family's floor (``floored_parameters``)
+    although moving them off it (towards the pooled data by ``BOUNDARY_STEP``) raises the
+    log-likelihood, ``log_likelihood_of(natural)`` of any latent structure, by more than
+    ``BOUNDARY_EVIDENCE`` (``floor_costs_likelihood``): EM is stuck there, since a value at the
+    floor gets (almost) no responsibility to move it. A boundary that is a maximum is not
+    reported. ``{k: (S,) mask of the floored columns}``."""
+    floored = floored_parameters(family, family.natural_to_mean(natural), statistics)
+    pooled = family.regularize_mean(statistics.pooled().means())[0]
+    return {
+        int(k): floored[k]
+        for k in np.flatnonzero(floored.any(1))
+        if floor_costs_likelihood(
+            log_likelihood, log_likelihood_of(nudged(family, natural, int(k), pooled))
+        )
+    }
+
+
 def stuck_on_boundary(
     data: Data, parameters: MixtureParameters, statistics: SufficientStatistics, log_likelihood: float
 ) -> dict[int, NDArray[np.bool_]]:
-    """Components whose emission parameters sit near the family's floor (``floored_parameters``)
-    although the likelihood rises when they are moved off it (towards the pooled data by
-    ``BOUNDARY_STEP``): EM is stuck there, since a value at the floor gets (almost) no
-    responsibility to move it. A boundary that is a maximum (the data do not support moving it)
-    is not reported. ``{k: (S,) mask of the floored columns}``."""
-    family = data.family
-    floored = floored_parameters(family, family.natural_to_mean(parameters.natural), statistics)
-    pooled = family.regularize_mean(statistics.pooled().means())[0]
-    stuck: dict[int, NDArray[np.bool_]] = {}
+    """``floors_that_cost`` for a mixture: ``{k: (S,) mask of the floored columns}``."""
     log_weights = log_mixture_weights(parameters.weights)
-    for k in np.flatnonzero(floored.any(1)):
-        natural = nudged(family, parameters.natural, int(k), pooled)
-        if floor_costs_likelihood(log_likelihood, e_step(data, natural, log_weights).log_likelihood):
-            stuck[int(k)] = floored[k]
-    return stuck
+    return floors_that_cost(
+        data.family, parameters.natural, statistics, log_likelihood,
+        lambda natural: e_step(data, natural, log_weights).log_likelihood,
+    )
 
 
 def _positions(mask: NDArray[np.bool_], limit: int = 6) -> str:

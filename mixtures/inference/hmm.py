@@ -24,10 +24,8 @@ from mixtures.inference.data import Chunk, IndependentRows, RowData, Sequences
 from mixtures.inference.em import (
     BOUNDARY_STEP,
     Responsibilities,
-    floor_costs_likelihood,
-    floored_parameters,
+    floors_that_cost,
     likelihood_rises,
-    nudged,
 )
 from mixtures.inference.loop import Trajectory, iterate
 from mixtures.latent.markov import forward_backward
@@ -465,15 +463,10 @@ def stuck_on_boundary(
 
     stuck: dict[int, NDArray[np.bool_]] = {}
     if "components" not in fixed:
-        floored = floored_parameters(
-            family, family.natural_to_mean(parameters.natural), statistics.emissions
+        stuck = floors_that_cost(
+            family, parameters.natural, statistics.emissions, before,
+            lambda natural: log_likelihood(parameters.startprob, parameters.transmat, natural),
         )
-        pooled = family.regularize_mean(statistics.emissions.pooled().means())[0]
-        for k in np.flatnonzero(floored.any(1)):
-            natural = nudged(family, parameters.natural, int(k), pooled)
-            after = log_likelihood(parameters.startprob, parameters.transmat, natural)
-            if floor_costs_likelihood(before, after):
-                stuck[int(k)] = floored[k]
     zeros = {
         "startprob_": np.zeros(parameters.startprob.shape, dtype=bool),
         "transmat_": np.zeros(parameters.transmat.shape, dtype=bool),
