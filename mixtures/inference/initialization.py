@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from mixtures._arrays import feature_spread, relative_weights, row_blocks, weighted_mean
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import Chunk, Data
-from mixtures.latent.mixture import log_mixture_weights
+from mixtures.latent.mixture import log_mixture_weights, mixture_posterior
 
 __all__ = [
     "INIT_METHODS",
@@ -186,10 +186,8 @@ class RandomPartition:
         features = np.asarray(self.family.init_features(chunk.x), dtype=np.float64)
         scores = ((features - self.location) / self.scale) @ self.directions.T
         scores *= RANDOM_PARTITION_SHARPNESS
-        scores -= scores.max(1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(1, keepdims=True)
-        return smoothed(scores, self.channel)
+        no_weights = np.zeros(self.directions.shape[0])
+        return smoothed(mixture_posterior(scores, no_weights, overwrite=True).responsibilities, self.channel)
 
 
 @attrs.frozen(eq=False)

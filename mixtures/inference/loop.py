@@ -151,11 +151,11 @@ def iterate(
     *,
     max_iter: int,
     tol: float,
-    change: Callable[[float, float], float] = absolute_change,
 ) -> Trajectory[P]:
     """Alternate ``evaluate`` (objective and summary at the current parameters) and ``update``
-    (new parameters from the summary) until ``change(previous, current)`` of the objective falls
-    below ``tol`` without having grown since the update before. Inside ``observe_iterations``
+    (new parameters from the summary) until the objective changes by less than ``tol`` (an
+    absolute change: the units of the data shift a per-sample objective by a constant, so a
+    relative one would depend on them) without the changes having grown before. Inside ``observe_iterations``
     every iterate is reported to its callback.
 
     Near a maximum the objective's gains shrink from one update to the next; gains that grow mean
@@ -182,9 +182,9 @@ def iterate(
         parameters = update(summary, parameters)
         objective, summary = evaluate(parameters)
         objectives.append(objective)
-        gains.append(change(objectives[-2], objectives[-1]))
+        gains.append(absolute_change(objectives[-2], objectives[-1]))
         converged = gains[-1] < tol and (
-            gains[-1] <= change(objective, objective + CONVERGED_NOISE * max(1.0, abs(objective)))
+            gains[-1] <= CONVERGED_NOISE * max(1.0, abs(objective))
             or (len(gains) >= 3 and gains[-1] <= gains[-2] <= gains[-3])
         )
     return Trajectory(parameters, tuple(objectives), converged, summary)
