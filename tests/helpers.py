@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 import mixtures as mx
@@ -79,3 +81,13 @@ class Exponential(mx.ExponentialFamily):
 
     def sample(self, natural, labels, rng):  # type: ignore[no-untyped-def]
         return rng.exponential(-1.0 / natural[labels])
+
+
+def quiet(fit, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """``fit(*args, **kwargs)`` without the warnings a short or degenerate test fit raises on
+    purpose (convergence, an emptied component, an unvisited state)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.ConvergenceWarning)
+        warnings.simplefilter("ignore", mx.EmptyComponentWarning)
+        warnings.simplefilter("ignore", mx.UnvisitedStateWarning)
+        return fit(*args, **kwargs)

@@ -3,7 +3,6 @@ an unhelpful crash gets a ValueError naming the argument and the problem (or the
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,21 +11,13 @@ import pytest
 import mixtures as mx
 from mixtures.families.extra import Exponential, NegativeBinomial
 
-from helpers import family_data, seed_data
+from helpers import family_data, quiet, seed_data
 
 pd = pytest.importorskip("pandas")
 
 X, _ = seed_data(300)
 COUNTS = family_data("poisson", 200)
 SYMBOLS = family_data("categorical", 200)
-
-
-def quiet(fit, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", mx.ConvergenceWarning)
-        warnings.simplefilter("ignore", mx.EmptyComponentWarning)
-        warnings.simplefilter("ignore", mx.UnvisitedStateWarning)
-        return fit(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------- warm start

@@ -17,15 +17,9 @@ from mixtures.inference.online import blend, scale, step_size
 from mixtures.inference.vb import elbo_terms
 from mixtures.latent.mixture import log_mixture_weights
 
+from helpers import quiet
+
 TIGHT = {"rtol": 1e-10, "atol": 1e-10}
-
-
-def _quiet(function, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", mx.ConvergenceWarning)
-        warnings.simplefilter("ignore", mx.EmptyComponentWarning)
-        warnings.simplefilter("ignore", mx.UnvisitedStateWarning)
-        return function(*args, **kwargs)
 
 
 def _blobs(n_samples: int = 1500, seed: int = 0, n_features: int = 3) -> np.ndarray:
@@ -82,7 +76,7 @@ def test_exact_passes_equal_fit_for_em(n_passes: int) -> None:
     # the ridge is relative to the feature scale, which partial_fit takes from its first batch and
     # fit from all rows: fix the scale to compare exactly
     family = mx.Gaussian(feature_scale=x.std(0))
-    batch_model = _quiet(
+    batch_model = quiet(
         mx.Mixture(family, 3, init=GAUSSIAN_START, max_iter=n_passes, tol=0.0).fit,
         x, sample_weight=weights,
     )
@@ -97,10 +91,10 @@ def _continue_both(model, x, n_passes, batches, fit_kwargs=None, **batch_kwargs)
     """From one fitted start: ``fit`` with a warm start for ``n_passes`` iterations, and exact
     passes of ``partial_fit``; returns both models."""
     fit_kwargs = fit_kwargs or {}
-    _quiet(model.set_params(max_iter=1, tol=0.0).fit, x, **fit_kwargs)
+    quiet(model.set_params(max_iter=1, tol=0.0).fit, x, **fit_kwargs)
     online = copy.deepcopy(model).set_params(online=mx.ExactPasses())
     warm = copy.deepcopy(model).set_params(warm_start=True, max_iter=n_passes)
-    _quiet(warm.fit, x, **fit_kwargs)
+    quiet(warm.fit, x, **fit_kwargs)
     _passes(online, x, n_passes, batches, **batch_kwargs)
     return warm, online
 
@@ -212,7 +206,7 @@ def test_hmm_exact_passes_equal_baum_welch() -> None:
         ),
     )
     family = mx.DiagonalGaussian(feature_scale=x.std(0))  # as above: one scale for both
-    fitted = _quiet(mx.HMM(family, 3, init=start, max_iter=5, tol=0.0).fit, x, lengths=lengths)
+    fitted = quiet(mx.HMM(family, 3, init=start, max_iter=5, tol=0.0).fit, x, lengths=lengths)
     online = mx.HMM(family, 3, init=start, online=mx.ExactPasses(), chunk_size=150)
     _hmm_passes(online, x, _sequence_batches(lengths), 5)
     _assert_same_hmm(online, fitted)
@@ -229,9 +223,9 @@ def test_hmm_exact_passes_equal_baum_welch() -> None:
 )
 def test_hmm_exact_passes_equal_fit_for_map_and_vb(model: mx.HMM) -> None:
     x, lengths = _chain(seed=1)
-    _quiet(model.set_params(max_iter=1, tol=0.0).fit, x, lengths=lengths)
+    quiet(model.set_params(max_iter=1, tol=0.0).fit, x, lengths=lengths)
     online = copy.deepcopy(model).set_params(online=mx.ExactPasses())
-    warm = _quiet(copy.deepcopy(model).set_params(warm_start=True, max_iter=3).fit, x, lengths=lengths)
+    warm = quiet(copy.deepcopy(model).set_params(warm_start=True, max_iter=3).fit, x, lengths=lengths)
     _hmm_passes(online, x, _sequence_batches(lengths, 5), 3)
     _assert_same_hmm(online, warm)
     np.testing.assert_allclose(online.lower_bounds_, warm.lower_bounds_[:3], **TIGHT)
@@ -280,7 +274,7 @@ def test_schedule_and_blend_algebra() -> None:
 def test_a_full_first_step_is_one_em_iteration_on_the_batch() -> None:
     x = _blobs()[:400]
     online = mx.Mixture(mx.Gaussian(), 3, init=GAUSSIAN_START, online=mx.StepwiseEM(tau=0.0)).partial_fit(x)
-    batch = _quiet(mx.Mixture(mx.Gaussian(), 3, init=GAUSSIAN_START, max_iter=1, tol=0.0).fit, x)
+    batch = quiet(mx.Mixture(mx.Gaussian(), 3, init=GAUSSIAN_START, max_iter=1, tol=0.0).fit, x)
     _assert_same_mixture(online, batch)
 
 
@@ -288,7 +282,7 @@ def test_a_full_first_svi_step_is_one_vb_iteration_on_the_batch() -> None:
     x = _blobs()[:400]
     svi = mx.StochasticVB(total_samples=400, tau=0.0)
     online = mx.Mixture(mx.Gaussian(), 3, inference="vb", random_state=0, online=svi).partial_fit(x)
-    batch = _quiet(mx.Mixture(mx.Gaussian(), 3, inference="vb", random_state=0, max_iter=1, tol=0.0).fit, x)
+    batch = quiet(mx.Mixture(mx.Gaussian(), 3, inference="vb", random_state=0, max_iter=1, tol=0.0).fit, x)
     _assert_same_mixture(online, batch)
 
 
@@ -317,7 +311,7 @@ def test_stepwise_map_em_and_hmm_stepwise_em_learn() -> None:
     for _ in range(3):
         for rows, group in batches:
             model.partial_fit(x[rows], lengths=group)
-    batch = _quiet(mx.HMM(mx.Gaussian(), 3, random_state=0, prior=mx.NormalWishart()).fit, x, lengths=lengths)
+    batch = quiet(mx.HMM(mx.Gaussian(), 3, random_state=0, prior=mx.NormalWishart()).fit, x, lengths=lengths)
     per_row_gap = (batch.score(x, lengths=lengths) - model.score(x, lengths=lengths)) / x.shape[0]
     assert per_row_gap < 0.01
     assert np.all(np.diag(model.transmat_) > 0.7)
@@ -335,7 +329,7 @@ def test_stochastic_vb_reaches_the_batch_elbo(weight_prior) -> None:
     prior = mx.NormalWishart(mean=np.zeros(n_features), mean_precision=0.01, dof=float(n_features),
                              scale=np.eye(n_features) / n_features)
     settings = dict(inference="vb", prior=prior, weight_prior=weight_prior, random_state=0)
-    batch = _quiet(mx.Mixture(mx.Gaussian(), n_components, **settings).fit, x)
+    batch = quiet(mx.Mixture(mx.Gaussian(), n_components, **settings).fit, x)
     svi = mx.Mixture(mx.Gaussian(), n_components, online=mx.StochasticVB(total_samples=n_samples),
                      **settings)
     for _ in range(2):
@@ -359,7 +353,7 @@ def test_hmm_stochastic_vb_learns_the_chain() -> None:
     for _ in range(3):
         for rows, group in batches:
             model.partial_fit(x[rows], lengths=group)
-    batch = _quiet(mx.HMM(mx.Gaussian(), 3, inference="vb", random_state=0).fit, x, lengths=lengths)
+    batch = quiet(mx.HMM(mx.Gaussian(), 3, inference="vb", random_state=0).fit, x, lengths=lengths)
     gap = (batch.score(x, lengths=lengths) - model.score(x, lengths=lengths)) / x.shape[0]
     assert gap < 0.01
     assert isinstance(model.priors_, HMMPriors) and np.all(np.diag(model.transmat_) > 0.7)
@@ -377,7 +371,7 @@ def test_default_stream_size_is_the_weight_seen() -> None:
 # --------------------------------------------------------------------------- estimator contract
 def test_partial_fit_continues_a_fit_and_fit_forgets_the_online_state() -> None:
     x = _blobs()
-    model = _quiet(mx.Mixture(mx.Gaussian(), 3, random_state=0, tol=1e-8, max_iter=500).fit, x)
+    model = quiet(mx.Mixture(mx.Gaussian(), 3, random_state=0, tol=1e-8, max_iter=500).fit, x)
     means = model.components_.mean.copy()
     model.set_params(online=mx.ExactPasses())
     _passes(model, x, 1, _batches(x.shape[0]))

@@ -211,6 +211,12 @@ def test_random_start_does_not_stop_at_a_near_symmetric_saddle() -> None:
         assert random.lower_bound_ > kmeans.lower_bound_ - 0.02, seed
 
 
+def _three_group_model(estimator: str, name: str, inference: str, **settings):  # type: ignore[no-untyped-def]
+    """A 3-component Mixture or 3-state HMM of the family ``name`` for ``three_groups``."""
+    model_type = mx.Mixture if estimator == "mixture" else mx.HMM
+    return model_type(FAMILIES[name](), 3, inference=inference, **settings)
+
+
 @pytest.mark.parametrize("inference", ["em", "vb"])
 @pytest.mark.parametrize("estimator", ["mixture", "hmm"])
 @pytest.mark.parametrize("name", sorted(FAMILIES))
@@ -219,9 +225,7 @@ def test_random_starts_never_stop_at_iteration_one_or_two(
 ) -> None:
     x = three_groups(name)
     for seed in range(4):
-        model = (mx.Mixture if estimator == "mixture" else mx.HMM)(
-            FAMILIES[name](), 3, inference=inference, init="random", random_state=seed
-        )
+        model = _three_group_model(estimator, name, inference, init="random", random_state=seed)
         assert _quiet(model, x).n_iter_ > 2, seed
 
 
@@ -295,9 +299,7 @@ def test_ordinary_fits_do_not_warn_about_degenerate_endings(
 ) -> None:
     x = three_groups(name)
     for seed in range(2):
-        model = (mx.Mixture if estimator == "mixture" else mx.HMM)(
-            FAMILIES[name](), 3, inference=inference, random_state=seed
-        )
+        model = _three_group_model(estimator, name, inference, random_state=seed)
         assert _warnings_of(model.fit, x) == []
 
 
