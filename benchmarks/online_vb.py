@@ -20,7 +20,8 @@ import numpy as np
 
 import mixtures as mx
 from mixtures.inference.data import ChunkedData
-from mixtures.inference.vb import elbo_terms
+from mixtures.inference.problem import VariationalBayes
+from mixtures.latent.mixing import Mixing, VariationalPosterior
 
 
 def draw(n_rows: int, n_features: int, n_components: int, seed: int) -> np.ndarray:
@@ -37,7 +38,8 @@ def draw(n_rows: int, n_features: int, n_components: int, seed: int) -> np.ndarr
 def elbo(model: mx.Mixture, x: np.ndarray) -> float:
     """The ELBO of the model's posterior on all of ``x``."""
     data = ChunkedData(model.family_, x, np.ones(x.shape[0]))
-    return elbo_terms(data, model.posterior_, model.prior_, model.weight_prior_)[1]
+    problem = VariationalBayes(Mixing(), VariationalPosterior(model.prior_, model.weight_prior_))
+    return problem.objective(problem.e_step(data, model.posterior_), model.posterior_)
 
 
 def stream(model: mx.Mixture, x: np.ndarray, batch: int, epochs: int, seed: int) -> float:

@@ -22,7 +22,8 @@ distributed = pytest.importorskip("distributed")
 
 from mixtures.distributed import DaskData, rechunk_to_sequences  # noqa: E402
 from mixtures.inference.data import ChunkedData  # noqa: E402
-from mixtures.inference.em import e_step  # noqa: E402
+from mixtures.inference.problem import ExpectationMaximisation  # noqa: E402
+from mixtures.latent.mixing import Mixing, MixtureParameters  # noqa: E402
 
 from helpers import family_data, seed_data  # noqa: E402
 
@@ -195,13 +196,14 @@ def test_the_e_step_runs_where_the_blocks_live(client: Any) -> None:
     x_dask = da.concatenate(pieces)
     family = mx.Gaussian().for_data(x, np.ones(2000))
     natural = mx.Mixture(mx.Gaussian(), 3, random_state=0).fit(x).components_.natural
-    log_weights = np.log(np.full(3, 1 / 3))
+    parameters = MixtureParameters(natural, np.full(3, 1 / 3))
+    problem = ExpectationMaximisation(Mixing(), family)
     remote = DaskData(family, x_dask, None)
     assert remote.cached and len(remote.chunks()) == 4
     local = ChunkedData(family, x, np.ones(2000), chunk_size=500)
-    a, b = e_step(remote, natural, log_weights), e_step(local, natural, log_weights)
+    a, b = problem.e_step(remote, parameters), problem.e_step(local, parameters)
     assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-13)
-    assert_same(a.statistics.sums, b.statistics.sums)
+    assert_same(a.emissions.sums, b.emissions.sums)
     model = mx.Mixture(mx.Gaussian(), 3, max_iter=5, tol=0.0, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mx.ConvergenceWarning)

@@ -204,13 +204,13 @@ CASES: dict[str, Case] = {
     # an online fit in progress
     "online statistics of another width": Case(
         "poisson-online",
-        arrays(modify(f"{ONLINE}.statistics.statistics.sums", lambda a: a[:, :1])),
-        r"online_state_\.statistics\.statistics\.sums: must have shape",
+        arrays(modify(f"{ONLINE}.statistics.emissions.sums", lambda a: a[:, :1])),
+        r"online_state_\.statistics\.emissions\.sums: must have shape",
     ),
     "negative online counts": Case(
         "poisson-online",
-        arrays(modify(f"{ONLINE}.statistics.statistics.counts", lambda a: -a)),
-        r"online_state_\.statistics\.statistics\.counts: must be finite and >= 0",
+        arrays(modify(f"{ONLINE}.statistics.emissions.counts", lambda a: -a)),
+        r"online_state_\.statistics\.emissions\.counts: must be finite and >= 0",
     ),
     "online parameters not summing to one": Case(
         "poisson-online",

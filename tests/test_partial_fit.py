@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 import mixtures as mx
-from mixtures.inference.data import ChunkedData
-from mixtures.inference.em import e_step
-from mixtures.inference.hmm import HMMPriors, SequenceData, hmm_e_step
-from mixtures.inference.online import blend, scale, step_size
-from mixtures.inference.vb import elbo_terms
-from mixtures.latent.mixture import log_mixture_weights
+from mixtures.inference.data import ChunkedData, SequenceData
+from mixtures.inference.online import blend, step_size
+from mixtures.inference.problem import ExpectationMaximisation, VariationalBayes
+from mixtures.inference.summary import Summary
+from mixtures.latent.chain import HMMPriors, MarkovChain
+from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior
 
 from helpers import quiet
 
@@ -128,13 +128,11 @@ def test_one_pass_sums_to_the_e_step_of_all_the_data() -> None:
     for rows in _batches(x.shape[0]):
         model.partial_fit(x[rows])
     state = model.online_state_
-    whole = e_step(
-        ChunkedData(model.family_, x, np.ones(x.shape[0])),
-        state.parameters.natural,
-        log_mixture_weights(state.parameters.weights),
+    whole = ExpectationMaximisation(Mixing(), model.family_).e_step(
+        ChunkedData(model.family_, x, np.ones(x.shape[0])), state.parameters
     )
-    np.testing.assert_allclose(state.statistics.statistics.counts, whole.statistics.counts, **TIGHT)
-    np.testing.assert_allclose(state.statistics.statistics.sums, whole.statistics.sums, **TIGHT)
+    np.testing.assert_allclose(state.statistics.emissions.counts, whole.emissions.counts, **TIGHT)
+    np.testing.assert_allclose(state.statistics.emissions.sums, whole.emissions.sums, **TIGHT)
     assert state.statistics.log_likelihood == pytest.approx(whole.log_likelihood, rel=1e-12)
     assert state.pass_weight == x.shape[0]
     # during the first pass, lower_bound_ is the objective of the rows seen so far
@@ -239,13 +237,11 @@ def test_hmm_one_pass_sums_to_forward_backward_of_all_sequences() -> None:
     state = model.online_state_
     data = SequenceData(ChunkedData(model.family_, x, np.ones(x.shape[0]), lengths=lengths), lengths,
                         np.ones(lengths.shape[0]))
-    with np.errstate(divide="ignore"):
-        whole = hmm_e_step(data, state.parameters.natural, np.log(state.parameters.startprob),
-                           np.log(state.parameters.transmat))
+    whole = ExpectationMaximisation(MarkovChain(), model.family_).e_step(data, state.parameters)
     summed = state.statistics
     np.testing.assert_allclose(summed.emissions.sums, whole.emissions.sums, **TIGHT)
-    np.testing.assert_allclose(summed.initial_counts, whole.initial_counts, **TIGHT)
-    np.testing.assert_allclose(summed.transition_counts, whole.transition_counts, **TIGHT)
+    for counts, expected in zip(summed.latent, whole.latent, strict=True):  # initial, transitions
+        np.testing.assert_allclose(counts, expected, **TIGHT)
     assert summed.log_likelihood == pytest.approx(whole.log_likelihood, rel=1e-12)
 
 
@@ -260,7 +256,7 @@ def test_schedule_and_blend_algebra() -> None:
     mixed = blend(statistics, other, 0.25)
     np.testing.assert_allclose(mixed.counts, [1.5, 2.5])
     np.testing.assert_allclose(mixed.sums, [[1.5], [5.5]])
-    np.testing.assert_allclose(scale(statistics, 2.0).sums, [[4.0], [12.0]])
+    np.testing.assert_allclose(Summary(1.0, statistics).scaled(2.0).emissions.sums, [[4.0], [12.0]])
     # the natural-gradient step of a Dirichlet and of a conjugate prior is a convex combination
     a, b = mx.DirichletWeights(concentration=[1.0, 2.0]), mx.DirichletWeights(concentration=[3.0, 6.0])
     np.testing.assert_allclose(blend(a, b, 0.5).concentration, [2.0, 4.0])
@@ -336,9 +332,12 @@ def test_stochastic_vb_reaches_the_batch_elbo(weight_prior) -> None:
         for rows in np.array_split(rng.permutation(n_samples), n_samples // 1000):
             svi.partial_fit(x[rows])
     data = ChunkedData(batch.family_, x, np.ones(n_samples))
-    _, batch_elbo = elbo_terms(data, batch.posterior_, batch.prior_, batch.weight_prior_)
-    _, svi_elbo = elbo_terms(ChunkedData(svi.family_, x, np.ones(n_samples)), svi.posterior_,
-                             svi.prior_, svi.weight_prior_)
+    def elbo(model: mx.Mixture, data: ChunkedData) -> float:
+        problem = VariationalBayes(Mixing(), VariationalPosterior(model.prior_, model.weight_prior_))
+        return problem.objective(problem.e_step(data, model.posterior_), model.posterior_)
+
+    batch_elbo = elbo(batch, data)
+    svi_elbo = elbo(svi, ChunkedData(svi.family_, x, np.ones(n_samples)))
     assert abs(svi_elbo - batch_elbo) < 0.01 * abs(batch_elbo)
     assert svi.n_effective_components_ == n_components
     # the batch estimates of the ELBO per row track the true one
@@ -388,8 +387,10 @@ def test_a_stepwise_step_from_a_fit_is_a_convex_combination_of_statistics() -> N
     model = mx.Mixture(mx.Poisson(), 3, random_state=0, tol=1e-8).fit(x)
     rates, weights = model.components_.rate.copy(), model.weights_.copy()
     batch = x[:200]
-    summed = e_step(ChunkedData(model.family_, batch, np.ones(200)), model.components_.natural,
-                    log_mixture_weights(weights)).statistics
+    summed = ExpectationMaximisation(Mixing(), model.family_).e_step(
+        ChunkedData(model.family_, batch, np.ones(200)),
+        MixtureParameters(model.components_.natural, weights),
+    ).emissions
     mode = mx.StepwiseEM(tau=3.0)
     model.set_params(online=mode).partial_fit(batch)
     rho = step_size(1, mode.kappa, mode.tau)

@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 
 import mixtures as mx
-from mixtures.inference.data import ChunkedData
-from mixtures.inference.em import statistics_of_responsibilities
-from mixtures.inference.initialization import INIT_SMOOTHING, initial_assignment
+from mixtures.inference.boundary import stuck_on_boundary
+from mixtures.inference.data import ChunkedData, SequenceData, chunked_data
+from mixtures.inference.initialization import INIT_SMOOTHING, START_METHODS
 from mixtures.inference.loop import iterate, observe_iterations
+from mixtures.inference.problem import ExpectationMaximisation
+from mixtures.latent.chain import HMMParameters, MarkovChain
+from mixtures.latent.mixing import Mixing
 
 from helpers import FAMILIES
 
@@ -79,7 +82,7 @@ def _starting_objectives(model, x, **kwargs) -> list[float]:  # type: ignore[no-
 def test_starting_responsibilities_give_every_component_a_share_of_every_row(init: str) -> None:
     x = np.repeat(np.arange(3.0), 50)[:, None]  # three distinct rows: hard labels would be 0/1
     data = ChunkedData(mx.Categorical().for_data(x, np.ones(150)), x, np.ones(150), chunk_size=16)
-    assign = initial_assignment(init, data, 2, np.random.default_rng(0))
+    assign = START_METHODS[init].assignment(data, 2, np.random.default_rng(0))
     responsibilities = np.concatenate([assign(chunk) for chunk in data.chunks()])
     np.testing.assert_allclose(responsibilities.sum(1), 1.0)
     assert responsibilities.min() >= INIT_SMOOTHING / (2 * 2) * (1 - 1e-12)
@@ -190,10 +193,9 @@ def test_restarts_of_the_same_partition_start_apart() -> None:
     x = np.repeat([[0.0], [1.0]], [70, 30], axis=0)
     data = ChunkedData(mx.Categorical().for_data(x, np.ones(100)), x, np.ones(100))
     rng = np.random.default_rng(0)  # one generator for all restarts, as the estimators do
-    sums = [
-        statistics_of_responsibilities(data, initial_assignment("kmeans++", data, 2, rng)).sums
-        for _ in range(5)
-    ]
+    problem = ExpectationMaximisation(Mixing(), data.family)
+    kmeans = START_METHODS["kmeans++"]
+    sums = [problem.summary_of(data, kmeans.assignment(data, 2, rng)).emissions.sums for _ in range(5)]
     for i in range(5):
         for j in range(i):
             assert np.abs(sums[i] - sums[j]).max() > 1e-3
@@ -338,44 +340,35 @@ def test_an_emission_the_data_need_at_the_floor_is_reported() -> None:
     """No state may emit symbol 2, a third of the data: moving a state's probability off the
     floor gains far more than ``BOUNDARY_EVIDENCE`` (about 13 nats per such observation). Such a
     fit is one that stopped early; at an EM fixed point a floor costs a fraction of a nat."""
-    from mixtures.inference.data import chunked_data
-    from mixtures.inference.hmm import HMMParameters, SequenceData, hmm_e_step, stuck_on_boundary
-
     x = categorical_sequences()
     family = mx.Categorical().for_data(x, np.ones(x.shape[0]))
     lengths = np.array(LENGTHS)
     data = SequenceData(chunked_data(family, x, np.ones(x.shape[0]), lengths=lengths), lengths,
                         np.ones(3))
     emissions = np.array([[0.7, 0.3 - 1e-10, 1e-10], [0.4, 0.6 - 1e-10, 1e-10]])
-    natural = np.log(emissions)
-    parameters = HMMParameters(TRUE_START, TRUE_TRANSMAT, natural)
-    statistics = hmm_e_step(data, natural, np.log(TRUE_START), np.log(TRUE_TRANSMAT))
-    none = np.zeros(2, dtype=bool), np.zeros((2, 2), dtype=bool)
-    stuck, _ = stuck_on_boundary(data, parameters, statistics, none)
+    parameters = HMMParameters(TRUE_START, TRUE_TRANSMAT, np.log(emissions))
+    problem = ExpectationMaximisation(MarkovChain(), family)
+    summary = problem.e_step(data, parameters)
+    stuck, _ = stuck_on_boundary(problem, data, parameters, summary, parameters)
     assert sorted(stuck) == [0, 1] and stuck[0].tolist() == [False, False, True]
 
 
 def test_a_start_probability_stuck_at_zero_warns() -> None:
     """An HMM whose start probability underflowed to exactly 0 (not a zero given in init) while
     the likelihood rises off it is reported, naming the entry."""
-    from mixtures.inference.data import chunked_data
-    from mixtures.inference.hmm import HMMParameters, SequenceData, hmm_e_step, stuck_on_boundary
-
     x = categorical_sequences()
     family = mx.Categorical().for_data(x, np.ones(x.shape[0]))
     lengths = np.array(LENGTHS)
     data = SequenceData(chunked_data(family, x, np.ones(x.shape[0]), lengths=lengths), lengths,
                         np.ones(3))
-    natural = np.log(TRUE_EMISSIONS)
-    parameters = HMMParameters(np.array([1.0, 0.0]), TRUE_TRANSMAT, natural)
-    with np.errstate(divide="ignore"):
-        statistics = hmm_e_step(data, natural, np.log(parameters.startprob), np.log(TRUE_TRANSMAT))
-    none = np.zeros(2, dtype=bool), np.zeros((2, 2), dtype=bool)
-    _, zeros = stuck_on_boundary(data, parameters, statistics, none)
+    parameters = HMMParameters(np.array([1.0, 0.0]), TRUE_TRANSMAT, np.log(TRUE_EMISSIONS))
+    problem = ExpectationMaximisation(MarkovChain(), family)
+    summary = problem.e_step(data, parameters)
+    free_start = HMMParameters(TRUE_START, TRUE_TRANSMAT, parameters.natural)  # no zeros
+    _, zeros = stuck_on_boundary(problem, data, parameters, summary, free_start)
     assert zeros["startprob_"].tolist() == [False, True]
-    structural = np.array([False, True]), np.zeros((2, 2), dtype=bool)
-    _, zeros = stuck_on_boundary(data, parameters, statistics, structural)
-    assert not zeros["startprob_"].any()  # a zero given in init is structural
+    _, zeros = stuck_on_boundary(problem, data, parameters, summary, parameters)
+    assert "startprob_" not in zeros  # a zero given in init is structural
 
 
 def _two_blobs() -> np.ndarray:

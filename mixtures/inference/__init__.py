@@ -1,16 +1,3 @@
-"""Inference drivers: they know the loop and the statistics, never the family or the data."""
-
-from mixtures.inference.data import ChunkedData
-from mixtures.inference.em import EStep, MixtureParameters, e_step, fit_em, m_step
-from mixtures.inference.loop import Trajectory, iterate
-
-__all__ = [
-    "ChunkedData",
-    "EStep",
-    "MixtureParameters",
-    "Trajectory",
-    "e_step",
-    "fit_em",
-    "iterate",
-    "m_step",
-]
+"""Inference: the data as chunks (``data``), the fitting problem, a latent structure with EM or VB
+(``problem``), the one loop that runs it (``loop``, ``fit``), its starts (``initialization``) and
+the online modes of ``partial_fit`` (``online``). Import from the modules themselves."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
 
 import attrs
 import numpy as np
@@ -42,6 +42,7 @@ __all__ = [
     "Data",
     "IndependentRows",
     "RowData",
+    "SequenceData",
     "Sequences",
     "check_rows",
     "chunked_data",
@@ -217,7 +218,8 @@ class Data(Protocol):
     ``functools.partial`` of one) so that it can run where the rows are.
     """
 
-    family: ExponentialFamily
+    @property
+    def family(self) -> ExponentialFamily: ...
 
     @property
     def n_samples(self) -> int: ...
@@ -356,6 +358,66 @@ class IndependentRows:
 
     def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
         return self.data.map_sum(functools.partial(_on_independent_rows, function), *row_arrays)
+
+
+#: The kind of rows a ``SequenceData`` holds (in memory, or on Dask).
+D = TypeVar("D", bound=RowData)
+
+
+class SequenceData(Generic[D]):
+    """Concatenated sequences in chunks of whole sequences, with per-row and per-sequence weights:
+    a ``Data`` whose chunks know the sequences they hold.
+
+    Per-row weights temper each observation's emission density (``p(x_t | z)^{w_t}``) and weight
+    its statistics; per-sequence weights count a sequence ``w`` times (exactly like repeating it).
+    ``data`` holds the rows (in memory or on Dask). ``total_weight`` counts every row with its
+    full weight (row × sequence).
+    """
+
+    def __init__(self, data: D, lengths: NDArray[np.intp], sequence_weights: Array) -> None:
+        self.data: D = data.with_sequences(lengths, sequence_weights)
+        self.lengths = lengths
+        self.sequence_weights = sequence_weights
+        ends = np.cumsum(lengths)
+        self.first_sequence = {
+            int(b.start): int(np.searchsorted(ends, b.start, side="right")) for b in self.data.bounds
+        }
+        self.total_weight = float(self.full_weights.sum())
+
+    @property
+    def family(self) -> ExponentialFamily:
+        return self.data.family
+
+    @property
+    def n_samples(self) -> int:
+        return self.data.n_samples
+
+    @property
+    def n_statistics(self) -> int:
+        return self.data.n_statistics
+
+    def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
+        return self.data.map_sum(function, *row_arrays)
+
+    @functools.cached_property
+    def full_weights(self) -> Any:
+        """Each row's weight times its sequence's: what the statistics and defaults count
+        (``(N,)``; a ``dask.array`` for Dask data)."""
+        row_weights = self.data.weights
+        if np.all(self.sequence_weights == 1.0):
+            return row_weights
+        return row_weights * np.repeat(self.sequence_weights, self.lengths)
+
+    def independent_rows(self) -> IndependentRows:
+        """The rows as independent observations with their full weights (to initialise)."""
+        return IndependentRows(self.data, self.total_weight)
+
+    def sequences_of(self, rows: slice) -> slice:
+        first = self.first_sequence[int(rows.start)]
+        count = int(
+            np.searchsorted(np.cumsum(self.lengths[first:]), rows.stop - rows.start, side="right")
+        )
+        return slice(first, first + count)
 
 
 def _on_independent_rows(function: Callable[..., V], chunk: Chunk, *pieces: Any) -> V:

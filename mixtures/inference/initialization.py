@@ -5,7 +5,7 @@ subsample of at most ``seed_sample_rows`` rows (all rows when there are no more,
 small data are those of k-means++ on all of it); Lloyd's iterations are passes over the chunks
 that sum each cluster's mass and coordinates; and the starting responsibilities are made per
 chunk by a small picklable function (``NearestCentre``, ``RandomPartition``) that
-``statistics_of_responsibilities`` maps over the data wherever it lives. Random draws are tied to
+``FitProblem.summary_of`` maps over the data wherever it lives. Random draws are tied to
 global row numbers, never to chunks, so the result does not depend on how the rows are chunked
 (in memory or on Dask).
 
@@ -20,7 +20,7 @@ Every start lies inside the parameter space and every restart starts somewhere e
 * a row equally near several centres (common for discrete data, where rows repeat) is shared
   among them in proportions drawn per start, so restarts split tied rows differently; a centre
   equal to another (fewer distinct rows than components) gets no rows, and its component starts
-  empty as ``m_step`` describes rather than as a copy made of smoothing alone;
+  empty as ``Mixing.maximised`` describes rather than as a copy made of smoothing alone;
 * ``"random"`` is a random soft partition of the data rather than independent noise per row,
   which averages out to the near-symmetric start (all components at the pooled data) where EM
   stalls: ``r_n = softmax(τ W z_n)`` for standardised features ``z_n`` and random directions ``W``,
@@ -29,6 +29,7 @@ Every start lies inside the parameter space and every restart starts somewhere e
 
 from __future__ import annotations
 
+import abc
 import functools
 from collections.abc import Callable
 
@@ -39,14 +40,18 @@ from numpy.typing import NDArray
 from mixtures._arrays import feature_spread, relative_weights, row_blocks, weighted_mean
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import Chunk, Data
+from mixtures.latent.mixing import chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights, mixture_posterior
 
 __all__ = [
-    "INIT_METHODS",
+    "START_METHODS",
+    "KMeans",
+    "KMeansPlusPlus",
     "MixtureResponsibilities",
     "NearestCentre",
     "RandomPartition",
-    "initial_assignment",
+    "RandomStart",
+    "StartMethod",
     "kmeans_plusplus",
     "label_channel",
     "lloyd",
@@ -60,7 +65,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-INIT_METHODS = ("kmeans++", "kmeans", "random")
 #: Random draws come from one generator per block of this many rows (keyed by the block's index).
 RANDOM_BLOCK_ROWS = 4096
 #: The k-means++ subsample holds about this many bytes of features (within the row limits below).
@@ -202,11 +206,8 @@ class MixtureResponsibilities:
     channel: Array
 
     def __call__(self, chunk: Chunk) -> Array:
-        from mixtures.inference.em import chunk_posterior
-
-        posterior = chunk_posterior(
-            self.family, chunk, self.natural, log_mixture_weights(self.weights)
-        )[0]
+        log_likelihood = chunk.log_likelihood(self.family, self.natural)
+        posterior = chunk_posterior(chunk, log_likelihood, log_mixture_weights(self.weights))[0]
         return smoothed(posterior, self.channel)
 
 
@@ -323,36 +324,73 @@ def lloyd(
     return centres
 
 
-def initial_assignment(
-    method: str, data: Data, n_components: int, rng: np.random.Generator
-) -> Callable[[Chunk], Array]:
-    """The per-chunk starting responsibilities of ``method`` (one of ``INIT_METHODS``):
-    ``assign(chunk) -> (n, K)``, to map over the data with ``statistics_of_responsibilities``.
-    Each call draws a new start from ``rng``, smoothed and with ties shared as the module notes
-    say, so that every component but a duplicate's gets a share of every row and restarts
-    differ."""
-    if method == "random":
-        return random_partition(data, n_components, rng)
-    if method not in ("kmeans++", "kmeans"):
-        raise ValueError(f"init must be one of {INIT_METHODS} or an (N, K) array; got {method!r}")
-    centres = seed_centres(data, n_components, rng)
-    tie_weights = _tie_weights(centres, rng)
-    if method == "kmeans":
-        centres = lloyd(data, centres, tie_weights)
+class StartMethod(abc.ABC):
+    """A way to choose starting responsibilities: ``assignment`` draws one start from ``rng``
+    and returns ``assign(chunk) -> (n, K)``, to be mapped over the data where it lives. Each
+    call draws a new start, smoothed and with ties shared as the module notes say, so that
+    every component but a duplicate's gets a share of every row and restarts differ."""
+
+    @abc.abstractmethod
+    def assignment(
+        self, data: Data, n_components: int, rng: np.random.Generator
+    ) -> Callable[[Chunk], Array]: ...
+
+
+@attrs.frozen
+class KMeansPlusPlus(StartMethod):
+    """k-means++ seeds (on a bounded sample of rows), each row assigned to its nearest seed."""
+
+    def centres(self, data: Data, centres: Array, tie_weights: Array) -> Array:
+        """The centres the rows are assigned to, from the seeds (here: the seeds)."""
+        return centres
+
+    def assignment(
+        self, data: Data, n_components: int, rng: np.random.Generator
+    ) -> Callable[[Chunk], Array]:
+        centres = seed_centres(data, n_components, rng)
         tie_weights = _tie_weights(centres, rng)
-    channel = label_channel(n_components, rng)
-    duplicate = tie_weights == 0  # no rows of their own: they start empty, not as copies
-    if duplicate.any():
-        channel[:, duplicate] = 0.0
-        channel /= channel.sum(1, keepdims=True)
-    return NearestCentre(data.family, centres, channel, tie_weights)
+        refined = self.centres(data, centres, tie_weights)
+        if refined is not centres:
+            centres, tie_weights = refined, _tie_weights(refined, rng)
+        channel = label_channel(n_components, rng)
+        duplicate = tie_weights == 0  # no rows of their own: they start empty, not as copies
+        if duplicate.any():
+            channel[:, duplicate] = 0.0
+            channel /= channel.sum(1, keepdims=True)
+        return NearestCentre(data.family, centres, channel, tie_weights)
+
+
+@attrs.frozen
+class KMeans(KMeansPlusPlus):
+    """k-means++ seeds refined by Lloyd's iterations (passes over the chunks)."""
+
+    def centres(self, data: Data, centres: Array, tie_weights: Array) -> Array:
+        return lloyd(data, centres, tie_weights)
+
+
+@attrs.frozen
+class RandomStart(StartMethod):
+    """A random soft partition of the rows (see the module notes)."""
+
+    def assignment(
+        self, data: Data, n_components: int, rng: np.random.Generator
+    ) -> Callable[[Chunk], Array]:
+        return random_partition(data, n_components, rng)
+
+
+#: The built-in start methods by the names ``init`` accepts.
+START_METHODS: dict[str, StartMethod] = {
+    "kmeans++": KMeansPlusPlus(),
+    "kmeans": KMeans(),
+    "random": RandomStart(),
+}
 
 
 def _tie_weights(centres: Array, rng: np.random.Generator) -> Array:
     """Shares ``(K,)`` of tied rows, drawn per start (standard exponential: Dirichlet proportions
     among any set of tied centres). A centre equal to an earlier one gets none: with fewer
     distinct rows than components its component starts empty, at the pooled data with a
-    negligible weight (see ``m_step``), rather than as a copy of another."""
+    negligible weight (see ``Mixing.maximised``), rather than as a copy of another."""
     weights = np.asarray(rng.standard_exponential(centres.shape[0]), dtype=np.float64)
     for k in range(1, centres.shape[0]):
         if any(np.array_equal(centres[k], centres[j]) for j in range(k)):

@@ -13,10 +13,9 @@ a small frozen value:
   ``λ ← (1 − ρ_t) λ + ρ_t (λ₀ + (N / |B|) s_batch)``.
 
 Both stochastic modes use the Robbins–Monro step ``ρ_t = (t + τ)^(−κ)``, ``t = 1, 2, ...``,
-``κ ∈ (0.5, 1]``. The modes do not know the model: an ``OnlineProblem`` (mixture or HMM, EM or
-VB) supplies the E-step on a batch and the update from statistics, built from the drivers'
-own ``e_step``/``m_step``/``posterior_from_statistics``/``hmm_e_step``/``hmm_m_step``. The math is
-in ``docs/online.md``.
+``κ ∈ (0.5, 1]``. The modes do not know the model: the same ``FitProblem`` that batch ``fit`` runs
+(``mixtures.inference.problem``: any latent structure with EM or VB) supplies the E-step on a
+batch and the update from statistics. The math is in ``docs/online.md``.
 """
 
 from __future__ import annotations
@@ -25,94 +24,43 @@ import abc
 import functools
 import math
 import numbers
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures.families.base import ExponentialFamily
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.inference.data import ChunkedData
-from mixtures.inference.em import EStep, MixtureParameters, e_step, m_step
-from mixtures.inference.hmm import (
-    HMMParameters,
-    HMMPosterior,
-    HMMPriors,
-    HMMStatistics,
-    SequenceData,
-    hmm_e_step,
-    hmm_m_step,
-    vb_e_step,
-)
 from mixtures.inference.loop import absolute_change
-from mixtures.inference.vb import VariationalPosterior, posterior_from_statistics
-from mixtures.latent.mixture import log_mixture_weights
-from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
+from mixtures.inference.problem import Findings, FitProblem
+from mixtures.inference.summary import Summary
+from mixtures.latent.chain import HMMPosterior
+from mixtures.latent.mixing import VariationalPosterior
+from mixtures.latent.weight_priors import DirichletWeights, StickBreaking
 from mixtures.priors.base import ConjugatePrior
 
 __all__ = [
     "ExactPasses",
-    "HMMExpectationMaximisation",
-    "HMMVariational",
-    "MixtureExpectationMaximisation",
-    "MixtureVariational",
     "OnlineMode",
-    "OnlineProblem",
     "OnlineState",
     "StepwiseEM",
     "StochasticVB",
     "Update",
     "blend",
-    "scale",
     "step_size",
 ]
 
 Array = NDArray[np.float64]
-class _Summary(Protocol):
-    """What a batch's E-step returns: summed statistics with their log-likelihood."""
-
-    @property
-    def log_likelihood(self) -> float: ...
-
-
 P = TypeVar("P")
-S = TypeVar("S", bound=_Summary)
 
 
-# --------------------------------------------------------------------------- linear algebra
-@functools.singledispatch
-def scale(statistics: Any, factor: float) -> Any:
-    """``factor`` times summed statistics (counts, sums, and the log-likelihood they carry)."""
-    raise ValueError(f"cannot scale statistics of type {type(statistics).__name__}")
-
-
-@scale.register
-def _(statistics: SufficientStatistics, factor: float) -> SufficientStatistics:
-    return SufficientStatistics(factor * statistics.counts, factor * statistics.sums)
-
-
-@scale.register
-def _(statistics: EStep, factor: float) -> EStep:
-    return EStep(factor * statistics.log_likelihood, scale(statistics.statistics, factor))
-
-
-@scale.register
-def _(statistics: HMMStatistics, factor: float) -> HMMStatistics:
-    return HMMStatistics(
-        factor * statistics.log_likelihood,
-        scale(statistics.emissions, factor),
-        factor * statistics.initial_counts,
-        factor * statistics.transition_counts,
-    )
-
-
+# --------------------------------------------------------------------------- natural steps
 @functools.singledispatch
 def blend(old: Any, new: Any, rho: float) -> Any:
     """``(1 − ρ) old + ρ new`` in natural coordinates: of statistics (stepwise EM), or of a
     posterior's natural hyperparameters (the natural-gradient step of stochastic VB).
 
-    Statistics, conjugate priors, ``DirichletWeights``, ``StickBreaking`` and the variational
+    Summaries, conjugate priors, ``DirichletWeights``, ``StickBreaking`` and the variational
     posteriors of ``Mixture`` and ``HMM`` are supported; register more with ``blend.register``.
     """
     raise ValueError(
@@ -121,11 +69,16 @@ def blend(old: Any, new: Any, rho: float) -> Any:
     )
 
 
-@blend.register(SufficientStatistics)
-@blend.register(EStep)
-@blend.register(HMMStatistics)
-def _(old: Any, new: Any, rho: float) -> Any:
-    return scale(old, 1.0 - rho) + scale(new, rho)
+@blend.register
+def _(old: Summary, new: Summary, rho: float) -> Summary:
+    return old.scaled(1.0 - rho) + new.scaled(rho)
+
+
+@blend.register
+def _(old: SufficientStatistics, new: SufficientStatistics, rho: float) -> SufficientStatistics:
+    return SufficientStatistics(
+        (1.0 - rho) * old.counts + rho * new.counts, (1.0 - rho) * old.sums + rho * new.sums
+    )
 
 
 @blend.register
@@ -165,206 +118,16 @@ def _(old: VariationalPosterior, new: VariationalPosterior, rho: float) -> Varia
 
 @blend.register
 def _(old: HMMPosterior, new: HMMPosterior, rho: float) -> HMMPosterior:
-    return HMMPosterior(
+    return type(old)(
         blend(old.components, new.components, rho),
         blend(old.start, new.start, rho),
         tuple(blend(a, b, rho) for a, b in zip(old.rows, new.rows, strict=True)),
     )
 
 
-# --------------------------------------------------------------------------- the model side
-class OnlineProblem(abc.ABC, Generic[P, S]):
-    """What the online modes need from a model: the E-step of a batch under parameters ``P``
-    giving statistics ``S``, and the update from statistics.
-
-    Attributes
-    ----------
-    variational : bool
-        Whether ``P`` is a variational posterior (VB) or a point estimate (EM).
-    has_prior : bool
-        Whether the update weighs a prior against the statistics (MAP-EM, VB), so that their scale
-        (the number of observations they stand for) matters.
-    """
-
-    variational: bool = False
-
-    @property
-    @abc.abstractmethod
-    def has_prior(self) -> bool: ...
-
-    @abc.abstractmethod
-    def e_step(self, data: Any, parameters: P) -> S:
-        """Summed statistics and log-evidence of one batch under ``parameters``."""
-
-    @abc.abstractmethod
-    def update(self, statistics: S, parameters: P) -> P:
-        """New parameters from summed statistics (``parameters``: the previous ones, kept by
-        components that received no data)."""
-
-    @abc.abstractmethod
-    def penalty(self, parameters: P) -> float:
-        """Objective terms besides the log-evidence: the log prior density (MAP-EM), minus the KL
-        divergences from the priors (VB), zero (maximum likelihood)."""
-
-    @abc.abstractmethod
-    def implied_statistics(self, parameters: P, reference: S) -> S:
-        """Statistics whose M-step gives ``parameters`` back, at the scale of ``reference`` (a
-        batch's): where stepwise EM's running average starts when it takes over fitted
-        parameters."""
-
-    def data_weight(self, parameters: P) -> float:
-        """The weight of data ``parameters`` already summarise (VB: the posterior's counts)."""
-        return 0.0
-
-    def objective(self, statistics: S, parameters: P, data_fraction: float = 1.0) -> float:
-        """``log-evidence + data_fraction · penalty``: the fit's objective when the statistics
-        cover all the data (``data_fraction=1``), an unbiased estimate of its share otherwise."""
-        return float(statistics.log_likelihood) + data_fraction * self.penalty(parameters)
-
-    def change(self, previous: float, current: float) -> float:
-        """How the fit measures convergence: the absolute change of the objective per unit weight
-        (a relative change would depend on the units of the data, which shift the objective)."""
-        return absolute_change(previous, current)
-
-
-@attrs.frozen(eq=False)
-class MixtureExpectationMaximisation(OnlineProblem[MixtureParameters, EStep]):
-    """A mixture fitted by EM (``prior``: MAP-EM)."""
-
-    family: ExponentialFamily
-    prior: ConjugatePrior | None = None
-
-    @property
-    def has_prior(self) -> bool:
-        return self.prior is not None
-
-    def e_step(self, data: ChunkedData, parameters: MixtureParameters) -> EStep:
-        return e_step(data, parameters.natural, log_mixture_weights(parameters.weights))
-
-    def update(self, statistics: EStep, parameters: MixtureParameters) -> MixtureParameters:
-        return m_step(self.family, statistics.statistics, parameters, self.prior)
-
-    def penalty(self, parameters: MixtureParameters) -> float:
-        return 0.0 if self.prior is None else float(self.prior.log_density(parameters.natural).sum())
-
-    def implied_statistics(self, parameters: MixtureParameters, reference: EStep) -> EStep:
-        counts = parameters.weights * reference.statistics.counts.sum()
-        means = self.family.natural_to_mean(parameters.natural)
-        return EStep(0.0, SufficientStatistics(counts, counts[:, None] * means))
-
-
-@attrs.frozen(eq=False)
-class MixtureVariational(OnlineProblem[VariationalPosterior, EStep]):
-    """A mixture fitted by mean-field VB: ``q(η_k)`` conjugate to ``prior``, ``q(π)`` to
-    ``weight_prior``."""
-
-    prior: ConjugatePrior
-    weight_prior: WeightPrior
-    variational = True
-
-    @property
-    def has_prior(self) -> bool:
-        return True
-
-    def e_step(self, data: ChunkedData, parameters: VariationalPosterior) -> EStep:
-        return e_step(
-            data,
-            parameters.components.expected_natural(),
-            parameters.weights.expected_log_weights(),
-            parameters.components.expected_log_partition(),
-        )
-
-    def update(self, statistics: EStep, parameters: VariationalPosterior) -> VariationalPosterior:
-        return posterior_from_statistics(self.prior, self.weight_prior, statistics)
-
-    def penalty(self, parameters: VariationalPosterior) -> float:
-        return -(
-            parameters.components.kl_divergence(self.prior)
-            + parameters.weights.kl_divergence(self.weight_prior)
-        )
-
-    def implied_statistics(self, parameters: VariationalPosterior, reference: EStep) -> EStep:
-        raise ValueError("stepwise EM is for inference='em'; variational Bayes steps on q itself")
-
-    def data_weight(self, parameters: VariationalPosterior) -> float:
-        return float(parameters.weights.data_counts(self.weight_prior).sum())
-
-
-@attrs.frozen(eq=False)
-class HMMExpectationMaximisation(OnlineProblem[HMMParameters, HMMStatistics]):
-    """An HMM fitted by Baum-Welch (``prior``: MAP on the emissions; ``fixed``: parameters kept)."""
-
-    family: ExponentialFamily
-    prior: ConjugatePrior | None = None
-    fixed: tuple[str, ...] = ()
-
-    @property
-    def has_prior(self) -> bool:
-        return self.prior is not None
-
-    def e_step(self, data: SequenceData, parameters: HMMParameters) -> HMMStatistics:
-        with np.errstate(divide="ignore"):  # structural zeros are -inf in log space
-            log_start, log_transition = np.log(parameters.startprob), np.log(parameters.transmat)
-        return hmm_e_step(data, parameters.natural, log_start, log_transition)
-
-    def update(self, statistics: HMMStatistics, parameters: HMMParameters) -> HMMParameters:
-        return hmm_m_step(self.family, statistics, parameters, self.prior, self.fixed)[0]
-
-    def penalty(self, parameters: HMMParameters) -> float:
-        return 0.0 if self.prior is None else float(self.prior.log_density(parameters.natural).sum())
-
-    def implied_statistics(self, parameters: HMMParameters, reference: HMMStatistics) -> HMMStatistics:
-        # state occupancy: the batch's, under these parameters; rows and start at the batch's scale
-        occupancy = reference.emissions.counts
-        share = occupancy / max(occupancy.sum(), np.finfo(np.float64).tiny)
-        means = self.family.natural_to_mean(parameters.natural)
-        return HMMStatistics(
-            0.0,
-            SufficientStatistics(occupancy, occupancy[:, None] * means),
-            parameters.startprob * reference.initial_counts.sum(),
-            share[:, None] * parameters.transmat * reference.transition_counts.sum(),
-        )
-
-
-@attrs.frozen(eq=False)
-class HMMVariational(OnlineProblem[HMMPosterior, HMMStatistics]):
-    """An HMM fitted by VB: conjugate emissions, Dirichlet start and transition rows."""
-
-    priors: HMMPriors
-    variational = True
-
-    @property
-    def has_prior(self) -> bool:
-        return True
-
-    def e_step(self, data: SequenceData, parameters: HMMPosterior) -> HMMStatistics:
-        return vb_e_step(data, parameters)
-
-    def update(self, statistics: HMMStatistics, parameters: HMMPosterior) -> HMMPosterior:
-        return self.priors.update(statistics)
-
-    def penalty(self, parameters: HMMPosterior) -> float:
-        return -(
-            parameters.components.kl_divergence(self.priors.components)
-            + parameters.start.kl_divergence(self.priors.start)
-            + sum(q.kl_divergence(p) for q, p in zip(parameters.rows, self.priors.rows, strict=True))
-        )
-
-    def implied_statistics(self, parameters: HMMPosterior, reference: HMMStatistics) -> HMMStatistics:
-        raise ValueError("stepwise EM is for inference='em'; variational Bayes steps on q itself")
-
-    def data_weight(self, parameters: HMMPosterior) -> float:
-        # every observation adds one to the start or to a transition row
-        start = parameters.start.data_counts(self.priors.start)
-        rows = sum(
-            float(q.data_counts(p).sum()) for q, p in zip(parameters.rows, self.priors.rows, strict=True)
-        )
-        return float(start.sum()) + rows
-
-
 # --------------------------------------------------------------------------- state and modes
 @attrs.frozen(eq=False)
-class OnlineState(Generic[P, S]):
+class OnlineState(Generic[P]):
     """Where an online fit stands (``partial_fit`` keeps it as ``online_state_``).
 
     Attributes
@@ -397,10 +160,12 @@ class OnlineState(Generic[P, S]):
 @attrs.frozen(eq=False)
 class Update:
     """The result of feeding one batch (or ending a pass): the new state, and the per-unit-weight
-    objective of the update it made (``None`` when no update was made)."""
+    objective of the update it made (``None`` when no update was made), and what that update
+    kept for want of data (``FitProblem.findings`` of the statistics it read)."""
 
     state: OnlineState
     objective: float | None = None
+    findings: Findings = attrs.field(factory=Findings)
 
 
 def step_size(t: int, kappa: float, tau: float) -> float:
@@ -419,18 +184,18 @@ class OnlineMode(abc.ABC):
         """Raise ``ValueError`` when this mode does not apply to the inference (VB or EM)."""
 
     @abc.abstractmethod
-    def absorb(self, state: OnlineState, batch: Any, weight: float, problem: OnlineProblem) -> Update:
+    def absorb(self, state: OnlineState, batch: Any, weight: float, problem: FitProblem) -> Update:
         """Take one batch's statistics (``weight``: its total sample weight)."""
 
-    def end_pass(self, state: OnlineState, problem: OnlineProblem) -> Update:
+    def end_pass(self, state: OnlineState, problem: FitProblem) -> Update:
         """The end of a pass over the data (default: nothing to do)."""
         return Update(state)
 
-    def progress(self, state: OnlineState, problem: OnlineProblem) -> float | None:
+    def progress(self, state: OnlineState, problem: FitProblem) -> float | None:
         """The objective of a pass in progress, if the mode has one."""
         return None
 
-    def converged(self, objectives: list[float], problem: OnlineProblem, tol: float) -> bool:
+    def converged(self, objectives: list[float], problem: FitProblem, tol: float) -> bool:
         """Whether the objectives of the updates so far have settled (default: never claimed)."""
         return False
 
@@ -448,7 +213,7 @@ class ExactPasses(OnlineMode):
     def check(self, variational: bool) -> None:
         return None
 
-    def absorb(self, state: OnlineState, batch: Any, weight: float, problem: OnlineProblem) -> Update:
+    def absorb(self, state: OnlineState, batch: Any, weight: float, problem: FitProblem) -> Update:
         total = batch if state.statistics is None else state.statistics + batch
         return Update(
             attrs.evolve(
@@ -459,7 +224,7 @@ class ExactPasses(OnlineMode):
             )
         )
 
-    def end_pass(self, state: OnlineState, problem: OnlineProblem) -> Update:
+    def end_pass(self, state: OnlineState, problem: FitProblem) -> Update:
         if state.statistics is None:
             raise ValueError(
                 "end_pass() was called with no batch since the last pass ended: call "
@@ -473,15 +238,16 @@ class ExactPasses(OnlineMode):
                 n_updates=state.n_updates + 1,
             ),
             objective,
+            problem.findings(state.statistics),
         )
 
-    def progress(self, state: OnlineState, problem: OnlineProblem) -> float | None:
+    def progress(self, state: OnlineState, problem: FitProblem) -> float | None:
         if state.statistics is None:
             return None
         return problem.objective(state.statistics, state.parameters) / state.pass_weight
 
-    def converged(self, objectives: list[float], problem: OnlineProblem, tol: float) -> bool:
-        return len(objectives) >= 2 and problem.change(objectives[-2], objectives[-1]) < tol
+    def converged(self, objectives: list[float], problem: FitProblem, tol: float) -> bool:
+        return len(objectives) >= 2 and absolute_change(objectives[-2], objectives[-1]) < tol
 
 
 def _is_real(value: Any) -> bool:
@@ -522,7 +288,7 @@ class _Stochastic(OnlineMode):
         return float(self.total_samples) if self.total_samples is not None else state.seen_weight
 
     def _begin_step(
-        self, state: OnlineState, batch: Any, weight: float, problem: OnlineProblem
+        self, state: OnlineState, batch: Any, weight: float, problem: FitProblem
     ) -> tuple[OnlineState, int, float, float]:
         """The state with the batch's weight counted, the step number ``t``, the data size ``N``
         and the batch's objective per unit weight under the parameters before the step."""
@@ -560,17 +326,19 @@ class StepwiseEM(_Stochastic):
                 "online=StochasticVB(total_samples=N) or online=ExactPasses()"
             )
 
-    def absorb(self, state: OnlineState, batch: Any, weight: float, problem: OnlineProblem) -> Update:
+    def absorb(self, state: OnlineState, batch: Any, weight: float, problem: FitProblem) -> Update:
         state, t, size, objective = self._begin_step(state, batch, weight, problem)
-        per_unit = scale(batch, 1.0 / weight)
+        per_unit = batch.scaled(1.0 / weight)
         running = state.statistics
         if running is None:  # start from the statistics the current parameters imply
             running = problem.implied_statistics(state.parameters, per_unit)
         running = blend(running, per_unit, self.step_size(t))
         # maximum likelihood is scale-free; a prior is weighed against N observations
-        parameters = problem.update(scale(running, size if problem.has_prior else 1.0), state.parameters)
+        parameters = problem.update(running.scaled(size if problem.has_prior else 1.0), state.parameters)
         return Update(
-            attrs.evolve(state, parameters=parameters, statistics=running, n_updates=t), objective
+            attrs.evolve(state, parameters=parameters, statistics=running, n_updates=t),
+            objective,
+            problem.findings(running),
         )
 
 
@@ -603,9 +371,9 @@ class StochasticVB(_Stochastic):
                 "online=StepwiseEM() or online=ExactPasses()"
             )
 
-    def absorb(self, state: OnlineState, batch: Any, weight: float, problem: OnlineProblem) -> Update:
+    def absorb(self, state: OnlineState, batch: Any, weight: float, problem: FitProblem) -> Update:
         state, t, size, objective = self._begin_step(state, batch, weight, problem)
         # the posterior of a data set made of N / |B| copies of the batch
-        target = problem.update(scale(batch, size / weight), state.parameters)
+        target = problem.update(batch.scaled(size / weight), state.parameters)
         parameters = blend(state.parameters, target, self.step_size(t))
         return Update(attrs.evolve(state, parameters=parameters, n_updates=t), objective)

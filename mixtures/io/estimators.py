@@ -18,10 +18,8 @@ import numpy as np
 
 from mixtures.families import ExponentialFamily
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.inference.em import EStep, MixtureParameters
-from mixtures.inference.hmm import HMMParameters, HMMPosterior, HMMPriors, HMMStatistics
 from mixtures.inference.online import OnlineMode, OnlineState
-from mixtures.inference.vb import VariationalPosterior
+from mixtures.inference.summary import Summary
 from mixtures.io.checks import (
     boolean,
     boolean_array,
@@ -33,6 +31,9 @@ from mixtures.io.checks import (
 from mixtures.io.errors import ModelFileError, child, item, reading
 from mixtures.io.parameters import check_family, check_resolved_prior, check_weight_prior
 from mixtures.io.values import ArrayReader, ArrayWriter, decode_value, encode_value, same_value
+from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors
+from mixtures.latent.mixing import MixtureParameters, VariationalPosterior
+from mixtures.latent.structure import LatentStructure
 from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models import HMM, Mixture
 
@@ -50,6 +51,13 @@ class Fit:
     n_components: int = 0
     n_statistics: int = 0
     family: ExponentialFamily | None = None
+    structure: LatentStructure[Any, Any] | None = None
+
+    @property
+    def latent_count_shapes(self) -> tuple[tuple[int, ...], ...]:
+        """The shapes of the latent counts in the fit's statistics."""
+        assert self.structure is not None
+        return self.structure.count_shapes(self.n_components)
 
     def get_family(self) -> ExponentialFamily:
         assert self.family is not None  # family_ is read before everything that needs it
@@ -252,16 +260,18 @@ def _online_parameters(value: Any, path: str, fit: Fit) -> None:
 
 def _online_statistics(value: Any, path: str, fit: Fit) -> None:
     k, s = fit.n_components, fit.n_statistics
-    if isinstance(value, EStep):
-        finite_real(value.log_likelihood, child(path, "log_likelihood"))
-        _sufficient_statistics(value.statistics, child(path, "statistics"), k, s)
-    elif isinstance(value, HMMStatistics):
-        finite_real(value.log_likelihood, child(path, "log_likelihood"))
-        _sufficient_statistics(value.emissions, child(path, "emissions"), k, s)
-        for name, shape in (("initial_counts", (k,)), ("transition_counts", (k, k))):
-            _non_negative(getattr(value, name), child(path, name), shape)
-    else:
+    if not isinstance(value, Summary):
         raise ModelFileError(path, f"must be summed statistics; got {type(value).__name__}")
+    finite_real(value.log_likelihood, child(path, "log_likelihood"))
+    _sufficient_statistics(value.emissions, child(path, "emissions"), k, s)
+    # the structure's latent counts: a mixture has none, an HMM initial and transition counts
+    shapes = fit.latent_count_shapes
+    if len(value.latent) != len(shapes):
+        raise ModelFileError(
+            child(path, "latent"), f"must hold {len(shapes)} arrays of counts; got {len(value.latent)}"
+        )
+    for index, (counts, shape) in enumerate(zip(value.latent, shapes, strict=True)):
+        _non_negative(counts, item(child(path, "latent"), index), shape)
 
 
 def _sufficient_statistics(value: Any, path: str, n_components: int, n_statistics: int) -> None:
@@ -345,7 +355,7 @@ class EstimatorFormat:
                 "metadata.fitted", f"must be a JSON object or null; got {type(fitted).__name__}"
             )
         self._check_presence(set(fitted))
-        fit = Fit()
+        fit = Fit(structure=self.estimator_type.structure)
         for attribute in self.attributes:
             if attribute.name in fitted:
                 value = decode_value(fitted[attribute.name], attribute.name, reader)

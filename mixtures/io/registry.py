@@ -28,11 +28,12 @@ from mixtures.families import (
 )
 from mixtures.families.extra import Exponential, GammaKnownShape, GammaRate, NegativeBinomial, VonMises
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.inference.em import EStep, MixtureParameters
-from mixtures.inference.hmm import HMMParameters, HMMPosterior, HMMPriors, HMMStatistics
 from mixtures.inference.online import ExactPasses, OnlineMode, OnlineState, StepwiseEM, StochasticVB
-from mixtures.inference.vb import VariationalPosterior
+from mixtures.inference.summary import Summary
 from mixtures.io.errors import ModelFileError
+from mixtures.io.legacy import LEGACY_VALUES
+from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors
+from mixtures.latent.mixing import MixtureParameters, VariationalPosterior
 from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
 from mixtures.priors import (
     Beta,
@@ -179,8 +180,8 @@ _BUILT_IN: tuple[tuple[Registry, str, tuple[type, ...]], ...] = (
     (WEIGHT_PRIORS, "", (DirichletWeights, StickBreaking)),
     (POSTERIORS, "", (VariationalPosterior, HMMPosterior, HMMPriors)),
     (ONLINE_MODES, "", (ExactPasses, StepwiseEM, StochasticVB)),
-    (ONLINE_VALUES, "", (OnlineState, MixtureParameters, HMMParameters, EStep, HMMStatistics)),
-    (ONLINE_VALUES, "", (SufficientStatistics,)),
+    (ONLINE_VALUES, "", (OnlineState, MixtureParameters, HMMParameters, Summary)),
+    (ONLINE_VALUES, "", (SufficientStatistics, *LEGACY_VALUES)),
 )
 for _registry, _prefix, _classes in _BUILT_IN:
     for _cls in _classes:

@@ -37,6 +37,7 @@ from mixtures.families.base import Components, ExponentialFamily
 from mixtures.io.archive import ALLOWED_KINDS
 from mixtures.io.checks import check_natural
 from mixtures.io.errors import ModelFileError, child, item, reading
+from mixtures.io.legacy import Upgradable
 from mixtures.io.registry import (
     FAMILIES,
     ONLINE_MODES,
@@ -317,7 +318,8 @@ class RegisteredObjectCodec(ValueCodec):
                 raise ModelFileError(child(path, name), f"unexpected: {node['type']} has no field {name!r}")
         arguments = {name: decode_value(given[name], child(path, name), reader) for name in names}
         with reading(path):
-            return cls(**arguments)
+            value = cls(**arguments)
+            return value.upgraded() if isinstance(value, Upgradable) else value
 
 
 class ComponentsCodec(ValueCodec):

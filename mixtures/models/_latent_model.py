@@ -1,11 +1,13 @@
-"""What ``Mixture`` and ``HMM`` share: settings checks, the start of a fit, convergence bookkeeping
-and the validation of data given to a fitted model."""
+"""What ``Mixture`` and ``HMM`` share: settings checks, ``fit`` and ``partial_fit`` over the one
+fitting problem each model builds (``LatentModel._problem``), convergence bookkeeping, the
+warnings of a fit, and the validation of data given to a fitted model."""
 
 from __future__ import annotations
 
+import abc
 import os
 import warnings
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import attrs
 import numpy as np
@@ -22,22 +24,46 @@ from mixtures._validation import (
 )
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.families.base import Components, ExponentialFamily
-from mixtures.inference.data import check_rows, configured_family
+from mixtures.inference.data import Data, check_rows, configured_family
+from mixtures.inference.fit import Run, best_run, warn_about, warn_if_stuck
 from mixtures.inference.loop import Trajectory
+from mixtures.inference.online import OnlineMode, OnlineState, StepwiseEM, StochasticVB, Update
+from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
+from mixtures.inference.starts import Start
+from mixtures.latent.structure import LatentStructure
 from mixtures.models._estimator import Estimator
 from mixtures.models.families import resolve_family
 from mixtures.priors import ConjugatePrior
 
-__all__ = ["INFERENCE_METHODS", "LatentModel"]
+__all__ = ["INFERENCES", "Inference", "LatentModel"]
 
 Array = NDArray[np.float64]
-INFERENCE_METHODS = ("em", "vb")
 
 
-class LatentModel(Estimator):
-    """Base of the latent-variable estimators. Subclasses name their size parameter, their default
-    tolerances and the fitted attributes a fresh (not warm-started) fit must forget."""
+@attrs.frozen
+class Inference:
+    """What the ``inference`` setting stands for, resolved once: whether the fit estimates a
+    distribution over the parameters (VB) and the online mode ``partial_fit`` uses by default."""
 
+    name: str
+    variational: bool
+    default_online: OnlineMode
+
+
+INFERENCES = {
+    "em": Inference("em", False, StepwiseEM()),
+    "vb": Inference("vb", True, StochasticVB()),
+}
+
+
+class LatentModel(Estimator, abc.ABC):
+    """Base of the latent-variable estimators: ``fit``'s restarts, ``partial_fit`` and
+    ``end_pass`` written once over the model's ``FitProblem``. A subclass names its latent
+    structure, its size parameter, its default tolerances and the fitted attributes a fresh (not
+    warm-started) fit must forget, and implements the abstract methods: how it builds its problem
+    and its start, and which fitted attributes it keeps."""
+
+    structure: ClassVar[LatentStructure[Any, Any]]
     size_name: ClassVar[str]
     default_tolerance: ClassVar[dict[str, float]]
     fit_specific_state: ClassVar[tuple[str, ...]] = ()
@@ -52,9 +78,125 @@ class LatentModel(Estimator):
     warm_start: bool
     chunk_size: int | None
     prior: ConjugatePrior | None
+    online: OnlineMode | None
 
     family_: ExponentialFamily
     components_: Components
+    online_state_: OnlineState
+    lower_bounds_: list[float]
+    prior_: ConjugatePrior
+    posterior_: Any
+
+    # ------------------------------------------------------------------ what each model says
+    @abc.abstractmethod
+    def _check_params(self) -> ExponentialFamily:
+        """Check the settings; the resolved family."""
+
+    @abc.abstractmethod
+    def _resolved_priors(self, data: Data) -> Any:
+        """VB's priors (the structure's value of distributions) resolved on ``data``."""
+
+    @abc.abstractmethod
+    def _fitted_priors(self) -> Any:
+        """VB's priors of the current fit."""
+
+    @abc.abstractmethod
+    def _configured(self, prior: ConjugatePrior, data: Data) -> ConjugatePrior:
+        """A component prior with its data-dependent defaults resolved on ``data``."""
+
+    @abc.abstractmethod
+    def _start(self, data: Data) -> Start:
+        """``init`` resolved: given parameters, given responsibilities, or a method."""
+
+    @abc.abstractmethod
+    def _fitted_point(self) -> Any:
+        """The current fit's point parameters (the structure's value)."""
+
+    @abc.abstractmethod
+    def _keep(self, problem: FitProblem[Any], parameters: Any) -> None:
+        """The fitted attributes of ``parameters`` (point or ``q``) and ``problem``'s priors."""
+
+    def _frozen(self) -> frozenset[str]:
+        """Fields of the point parameters kept at their starting values (default: none)."""
+        return frozenset()
+
+    def _rows(self, data: Data) -> Data:
+        """The rows of ``data`` as independent observations (what starts cluster)."""
+        return data
+
+    def _remember_start(self, start: Any, problem: FitProblem[Any]) -> None:
+        """Anything a model keeps about the parameters it started from (default: nothing)."""
+
+    def _check_fit(self, problem: FitProblem[Any], data: Data, result: Run, rng: np.random.Generator) -> None:
+        """Diagnostics particular to a model after ``fit`` (default: none)."""
+
+    # ------------------------------------------------------------------ the problem, once
+    def _inference(self) -> Inference:
+        """The ``inference`` setting, resolved (checked: a ``ValueError`` names it)."""
+        try:
+            return INFERENCES[self.inference]
+        except (KeyError, TypeError):
+            raise ValueError(
+                f"inference must be one of {tuple(INFERENCES)}; got {self.inference!r}"
+            ) from None
+
+    def _problem(self, data: Data | None, *, continuing: bool) -> FitProblem[Any]:
+        """The fitting problem of this model: its latent structure with the inference, the priors
+        of the fit it continues (``continuing``), else resolved on ``data``."""
+        if self._inference().variational:
+            fitted = continuing and hasattr(self, "posterior_")
+            priors = self._fitted_priors() if fitted or data is None else self._resolved_priors(data)
+            return VariationalBayes(self.structure, priors)
+        family = self.family_ if data is None else data.family
+        prior = None
+        if self.prior is not None:
+            fitted_prior = continuing and hasattr(self, "prior_") and not hasattr(self, "posterior_")
+            if fitted_prior or data is None:
+                prior = self.prior_
+            else:
+                prior = self._configured(self.prior, data)
+        return ExpectationMaximisation(self.structure, family, prior, self._frozen())
+
+    def _fitted_problem(self) -> FitProblem[Any]:
+        """The problem the current fit solved (for prediction): VB's with its fitted priors, or
+        EM's with its fitted prior, if any."""
+        if hasattr(self, "posterior_"):
+            return VariationalBayes(self.structure, self._fitted_priors())
+        return ExpectationMaximisation(self.structure, self.family_, getattr(self, "prior_", None))
+
+    def _fitted_parameters(self) -> Any:
+        """What the current fit estimated: ``q`` after VB, the point parameters after EM."""
+        return self.posterior_ if hasattr(self, "posterior_") else self._fitted_point()
+
+    def _fitted_start(self) -> Any | None:
+        """The current fit's parameters (or posterior) if the model holds a fit that the present
+        settings can continue, else ``None``."""
+        if not hasattr(self, "components_") or len(self.components_) != getattr(self, self.size_name):
+            return None
+        if self._inference().variational:
+            return getattr(self, "posterior_", None)
+        if hasattr(self, "posterior_"):  # a VB fit: its prior_ is not a MAP prior
+            return None
+        return self._fitted_point()
+
+    def _fit_data(self, X: Any, x: Array, data: Data, warm: bool) -> None:
+        """``fit`` on prepared ``data``: restarts from ``init`` (or the current fit with a warm
+        start), the best run kept, its warnings."""
+        problem = self._problem(data, continuing=warm)
+        rng = self._rng()
+        if warm:
+            starts = [self.posterior_ if problem.variational else self._fitted_point()]
+        else:
+            size = getattr(self, self.size_name)
+            starts = self._start(data).points(problem, data, self._rows(data), self.n_init, size, rng)
+        result = best_run(problem, data, starts, max_iter=self.max_iter, tol=self._tolerance())
+        self._remember_start(result.start, problem)
+        self._keep(problem, result.parameters)
+        self._store_trajectory(result.trajectory)
+        warn_if_stuck(problem, data, result, stacklevel=4)
+        warn_about(problem, result.findings, stacklevel=4)
+        self._check_fit(problem, data, result, rng)
+        self._store_common(data.family, X, x)
 
     # ------------------------------------------------------------------ fitting
     def _check_common_settings(self) -> ExponentialFamily:
@@ -68,9 +210,8 @@ class LatentModel(Estimator):
             check_real(tol, "tol", 0.0)
         if chunk_size is not None:
             check_int(chunk_size, "chunk_size", 1)
-        inference, prior = self.inference, self.prior
-        if inference not in INFERENCE_METHODS:
-            raise ValueError(f"inference must be one of {INFERENCE_METHODS}; got {inference!r}")
+        self._inference()
+        prior = self.prior
         if prior is not None and not isinstance(prior, ConjugatePrior):
             raise ValueError(f"prior must be a ConjugatePrior (e.g. NormalWishart()); got {prior!r}")
         return family
@@ -112,6 +253,119 @@ class LatentModel(Estimator):
         check_rows(family, x)
         return (family if warm else configured_family(family, x, weights)), warm
 
+    # ------------------------------------------------------------------ online
+    def _online_mode(self) -> OnlineMode:
+        """``online``, or the default for the inference; checked against it."""
+        inference = self._inference()
+        mode = inference.default_online if self.online is None else self.online
+        if not isinstance(mode, OnlineMode):
+            raise ValueError(
+                f"online must be ExactPasses(), StepwiseEM(...) or StochasticVB(...); got {mode!r}"
+            )
+        mode.check(inference.variational)
+        return mode
+
+    def _resume(self, family: ExponentialFamily) -> tuple[OnlineMode, OnlineState | None, Any | None]:
+        """The mode, the online state to continue, and otherwise the fitted parameters to start
+        from (both ``None``: this batch starts a new model, as after a change of family)."""
+        mode = self._online_mode()
+        if hasattr(self, "family_") and not self._same_family(family):
+            return mode, None, None
+        state = self._live_state(mode)
+        return mode, state, None if state is not None else self._fitted_start()
+
+    def _live_state(self, mode: OnlineMode) -> OnlineState | None:
+        """The online state if it still describes the fitted model: no ``fit`` since, and the same
+        mode, inference and size."""
+        state = getattr(self, "online_state_", None)
+        owner = self.__dict__.get("_online_owner")
+        if state is None or owner is None or state.mode != mode:
+            return None
+        components, inference, size = owner
+        current = (self.inference, getattr(self, self.size_name))
+        if components is not getattr(self, "components_", None) or (inference, size) != current:
+            return None
+        return state
+
+    def _first_batch_family(self, family: ExponentialFamily, x: Array, weights: Array) -> ExponentialFamily:
+        """The family configured on the first batch, which must be able to seed the model."""
+        size = getattr(self, self.size_name)
+        if not isinstance(getattr(self, "init", None), tuple) and x.shape[0] < size:
+            raise ValueError(
+                f"the first partial_fit batch initialises the model and needs at least "
+                f"{self.size_name}={size} rows; got a batch of {x.shape[0]} rows"
+            )
+        check_rows(family, x)
+        caveat = family.first_batch_caveat(x, weights)
+        if caveat is not None:
+            warnings.warn(f"partial_fit's first batch: {caveat}", UserWarning, stacklevel=4)
+        return configured_family(family, x, weights)
+
+    def _partial_fit_data(
+        self, X: Any, x: Array, data: Data, mode: OnlineMode, state: OnlineState | None, start: Any
+    ) -> None:
+        """Feed one prepared batch to ``mode``: from ``state``, from the fitted ``start``, or (both
+        ``None``) from a start drawn on this batch as ``fit`` would (one run)."""
+        continuing = state is not None or start is not None
+        problem = self._problem(data, continuing=continuing)
+        if not continuing:
+            size = getattr(self, self.size_name)
+            start = self._start(data).points(problem, data, self._rows(data), 1, size, self._rng())[0]
+            for stale in (*self.fit_specific_state, "online_state_", "_online_owner"):
+                self.__dict__.pop(stale, None)
+            self._remember_start(start, problem)
+        new_state = state is None
+        if state is None:
+            seen = problem.data_weight(start) if continuing else 0.0
+            state = OnlineState(mode, start, seen_weight=seen)
+        batch = problem.e_step(data, state.parameters)
+        self._record(mode.absorb(state, batch, data.total_weight, problem), problem, new_state=new_state)
+        self._store_common(data.family, X, x)
+
+    def _record(self, step: Update, problem: FitProblem[Any], *, new_state: bool) -> None:
+        """Fitted attributes from the online state after one call, and the warnings of its
+        update (as ``fit`` warns)."""
+        state = step.state
+        if new_state:
+            self.lower_bounds_ = []
+        if step.objective is not None:
+            self.lower_bounds_.append(step.objective)
+        self._keep(problem, state.parameters)
+        self.online_state_ = state
+        self._online_owner = (self.components_, self.inference, getattr(self, self.size_name))
+        self.n_iter_ = state.n_updates
+        self.converged_ = state.mode.converged(self.lower_bounds_, problem, self._tolerance())
+        progress = state.mode.progress(state, problem)
+        if self.lower_bounds_:
+            self.lower_bound_ = self.lower_bounds_[-1]
+        elif progress is not None:
+            self.lower_bound_ = progress
+        warn_about(problem, step.findings, stacklevel=5)
+
+    def end_pass(self) -> Self:
+        """End a pass over the data.
+
+        With ``online=ExactPasses()`` this applies the update of one ``fit`` iteration (M-step,
+        MAP mode or conjugate posterior) to the statistics that ``partial_fit`` summed since the
+        previous pass ended, and appends that pass's objective to ``lower_bounds_``. The
+        stochastic modes update after every batch, so for them it does nothing.
+
+        Returns
+        -------
+        self
+        """
+        self._check_is_fitted("online_state_")
+        mode = self._online_mode()
+        state = self._live_state(mode)
+        if state is None:
+            raise ValueError(
+                "end_pass() ends a pass of partial_fit calls, but the model was refitted (or its "
+                "online mode, inference or size changed) since the last one: call partial_fit first"
+            )
+        problem = self._problem(None, continuing=True)
+        self._record(mode.end_pass(state, problem), problem, new_state=False)
+        return self
+
     def _check_warm_settings(self, family: ExponentialFamily, x: Any, weights: Any) -> None:
         """A warm start continues the fitted parameters, so it refuses settings changed since
         that fit in a way the parameters cannot follow, rather than silently keeping the old
@@ -122,9 +376,10 @@ class LatentModel(Estimator):
         fitted_size = len(self.components_)
         if getattr(self, self.size_name) != fitted_size:
             changes.append((self.size_name, fitted_size, getattr(self, self.size_name)))
-        fitted_inference = "vb" if hasattr(self, "posterior_") else "em"
-        if self.inference != fitted_inference:
-            changes.append(("inference", fitted_inference, self.inference))
+        inference = self._inference()
+        if inference.variational != hasattr(self, "posterior_"):
+            fitted = next(i.name for i in INFERENCES.values() if i.variational != inference.variational)
+            changes.append(("inference", fitted, inference.name))
         if type(family) is not type(self.family_):
             changes.append(("family", self.family_, family))
         else:
@@ -156,7 +411,7 @@ class LatentModel(Estimator):
 
     def _tolerance(self) -> float:
         tol = self.tol
-        return self.default_tolerance[self.inference] if tol is None else float(tol)
+        return self.default_tolerance[self._inference().name] if tol is None else float(tol)
 
     def _store_trajectory(self, trajectory: Trajectory[Any]) -> None:
         self.converged_ = trajectory.converged

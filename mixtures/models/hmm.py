@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar, Self
 
-import attrs
 import numpy as np
 from numpy.typing import NDArray
 
@@ -16,48 +14,26 @@ from mixtures._validation import (
     check_int,
     check_weight_values,
 )
-from mixtures.exceptions import (
-    BoundaryWarning,
-    ConvergenceWarning,
-    EmptyComponentWarning,
-    UnvisitedStateWarning,
-)
 from mixtures.families.base import Components, ExponentialFamily
-from mixtures.inference.data import ChunkedData, chunked_data, configured_prior
-from mixtures.inference.em import Responsibilities, boundary_report
-from mixtures.inference.hmm import (
-    HMMParameters,
-    HMMPosterior,
-    HMMPriors,
-    HMMStatistics,
-    SequenceData,
-    chunk_log_likelihood,
-    fit_hmm_em,
-    fit_hmm_vb,
-    hmm_m_step,
-    statistics_of_responsibilities,
-    stuck_on_boundary,
-)
-from mixtures.inference.initialization import (
-    INIT_METHODS,
-    MixtureResponsibilities,
-    initial_assignment,
-    label_channel,
-)
-from mixtures.inference.loop import best_run
+from mixtures.inference.data import ChunkedData, Data, SequenceData, chunked_data, configured_prior
+from mixtures.inference.initialization import START_METHODS, StartMethod
 from mixtures.inference.online import OnlineMode
+from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
+from mixtures.inference.starts import FittedMixture, FromMethod, GivenParameters, Start
+from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors, MarkovChain, tempered
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
 from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models._latent_model import LatentModel, changed_settings
-from mixtures.models._online import OnlineHMM
 from mixtures.priors import ConjugatePrior, default_prior
 
-__all__ = ["HMM", "check_lengths", "checked_sequence_weights", "with_pseudo_counts"]
+__all__ = ["HMM", "check_lengths", "checked_sequence_weights"]
 
 Array = NDArray[np.float64]
 
-HMM_INIT_METHODS = (*INIT_METHODS, "mixture")
-FIXABLE = ("startprob", "transmat", "components")
+#: The start methods of ``init`` by name: the mixture's, and a fitted mixture's responsibilities.
+HMM_START_METHODS: dict[str, StartMethod] = {**START_METHODS, "mixture": FittedMixture()}
+#: The names ``fixed`` accepts, and the field of ``HMMParameters`` each keeps.
+FIXABLE = {"startprob": "startprob", "transmat": "transmat", "components": "natural"}
 
 
 def check_lengths(lengths: Any, n_samples: int) -> NDArray[np.intp]:
@@ -102,7 +78,7 @@ def check_lengths(lengths: Any, n_samples: int) -> NDArray[np.intp]:
     return values
 
 
-class HMM(OnlineHMM, LatentModel):
+class HMM(LatentModel):
     """A hidden Markov model: ``z_0 ~ startprob``, ``z_t | z_{t−1} ~ transmat[z_{t−1}]``,
     ``x_t | z_t = k ~ family(η_k)``.
 
@@ -146,6 +122,7 @@ class HMM(OnlineHMM, LatentModel):
     fitted on a DataFrame finds the columns of later DataFrames by name (``feature_names_in_``).
     """
 
+    structure = MarkovChain()
     size_name = "n_states"
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
@@ -198,9 +175,9 @@ class HMM(OnlineHMM, LatentModel):
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
         family = self._check_common_settings()
-        if isinstance(self.init, str) and self.init not in HMM_INIT_METHODS:
+        if isinstance(self.init, str) and self.init not in HMM_START_METHODS:
             raise ValueError(
-                f"init must be one of {HMM_INIT_METHODS} or (startprob, transmat, components); "
+                f"init must be one of {tuple(HMM_START_METHODS)} or (startprob, transmat, components); "
                 f"got {self.init!r}"
             )
         unknown = set(self.fixed) - set(FIXABLE)
@@ -212,9 +189,9 @@ class HMM(OnlineHMM, LatentModel):
             value = getattr(self, name)
             if value is not None and not isinstance(value, DirichletWeights):
                 raise ValueError(f"{name} must be DirichletWeights(...); got {value!r}")
-            if value is not None and self.inference == "em":
+            if value is not None and not self._inference().variational:
                 raise ValueError(f"{name} applies to inference='vb'")
-        if self.fixed and self.inference == "vb":
+        if self.fixed and self._inference().variational:
             raise ValueError("fixed parameters are supported with inference='em'")
         return family
 
@@ -240,12 +217,61 @@ class HMM(OnlineHMM, LatentModel):
             lengths_,
             sequence_weights,
         )
-        rng = self._rng()
-        if self.inference == "vb":
-            self._fit_variational(data, rng, warm)
+        self._fit_data(X, x, data, warm)
+        return self
+
+    def partial_fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        lengths: Any = None,
+        sample_weight: Any = None,
+        sequence_weight: Any = None,
+    ) -> Self:
+        """Update the model with one batch of whole sequences ``X`` (stacked along the rows).
+
+        As ``Mixture.partial_fit``: the first call initialises from this batch (or continues a
+        fitted model), then the ``online`` mode takes the batch: ``ExactPasses()`` sums its
+        statistics until ``end_pass()``; ``StepwiseEM`` (EM's default) and ``StochasticVB`` (VB's
+        default) update after every batch. The statistics include initial-state and transition
+        counts, so a batch must not cut a sequence: split the data at sequence boundaries. An
+        update that empties a state or never leaves one warns as ``fit`` does.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The batch's sequences, concatenated.
+        y : ignored
+        lengths : array-like of int, optional
+            Lengths of the batch's sequences (default: one sequence).
+        sample_weight : array-like of shape (n_samples,), optional
+            Per-row weights (tempering each observation's emission).
+        sequence_weight : array-like of shape (n_sequences,), optional
+            Per-sequence weights (counting a sequence that many times).
+
+        Returns
+        -------
+        self
+        """
+        family = self._check_params()
+        mode, state, start = self._resume(family)
+        continuing = state is not None or start is not None
+        x = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
+        lengths_ = check_lengths(lengths, x.shape[0])
+        row_weights = as_sample_weight(sample_weight, x.shape[0])
+        sequence_weights = checked_sequence_weights(sequence_weight, lengths_.shape[0])
+        if continuing:
+            family = self.family_
         else:
-            self._fit_baum_welch(data, rng, warm)
-        self._store_common(family, X, x)
+            full_weights = _full_weights(row_weights, sequence_weights, lengths_)
+            family = self._first_batch_family(family, x, full_weights)
+        data = SequenceData(
+            chunked_data(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
+            lengths_,
+            sequence_weights,
+        )
+        self._partial_fit_data(X, x, data, mode, state, start)
         return self
 
     def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
@@ -267,135 +293,17 @@ class HMM(OnlineHMM, LatentModel):
         configured = configured_prior(self.prior, family, x, weights, size)
         return changed_settings("prior", self.prior, configured, fitted_prior)
 
-    def _initial_responsibilities(
-        self, data: SequenceData, rng: np.random.Generator
-    ) -> Responsibilities:
-        """Starting state probabilities, made chunk by chunk where the rows live (no ``(N, K)``
-        matrix): the rows are clustered as independent observations with their full weights."""
-        rows = data.independent_rows()
-        if self.init == "mixture":  # a Mixture fitted on the same data
-            from mixtures.models.mixture import Mixture
+    # ------------------------------------------------------------------ the model's problem
+    def _configured(self, prior: ConjugatePrior, data: Data) -> ConjugatePrior:
+        assert isinstance(data, SequenceData)
+        return configured_prior(prior, data.family, data.data.x, data.full_weights, self.n_states)
 
-            seed = int(rng.integers(2**31))
-            mixture = Mixture(data.family, self.n_states, random_state=seed, max_iter=50)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                warnings.simplefilter("ignore", BoundaryWarning)  # the HMM's own fit reports
-                mixture._fit_expectation_maximisation(rows, np.random.default_rng(seed), False)
-            return MixtureResponsibilities(
-                data.family,
-                mixture.components_.natural,
-                mixture.weights_,
-                label_channel(self.n_states, rng),
-            )
-        return initial_assignment(self.init, rows, self.n_states, rng)
-
-    def _given_parameters(self, data: SequenceData) -> HMMParameters:
-        if len(self.init) != 3 or not isinstance(self.init[2], Components):
-            raise ValueError("init given as a tuple must be (startprob, transmat, components)")
-        startprob, transmat, components = self.init
-        startprob = as_float_values(startprob, "init startprob")
-        transmat = as_float_values(transmat, "init transmat")
-        data.family.check_same_kind(components)
-        if components.natural.shape != (self.n_states, data.data.n_statistics):
-            raise ValueError(
-                f"init components must be {self.n_states} components with {data.data.n_statistics} "
-                f"statistics each; got {components.natural.shape}"
-            )
-        return HMMParameters(startprob, transmat, data.family.natural_of(components))
-
-    def _fit_baum_welch(self, data: SequenceData, rng: np.random.Generator, warm: bool) -> None:
-        prior = None
-        if self.prior is not None:
-            prior = configured_prior(
-                self.prior, data.family, data.data.x, data.full_weights, self.n_states
-            )
-        if warm:
-            starts = [HMMParameters(self.startprob_, self.transmat_, self.components_.natural)]
-        elif isinstance(self.init, tuple):
-            starts = [self._given_parameters(data)]
-        else:
-            starts = []
-            for _ in range(self.n_init):
-                statistics = with_pseudo_counts(
-                    statistics_of_responsibilities(data, self._initial_responsibilities(data, rng))
-                )
-                starts.append(hmm_m_step(data.family, statistics, prior=prior)[0])
-        best_start, best = best_run(
-            starts,
-            lambda start: fit_hmm_em(
-                data, start, max_iter=self.max_iter, tol=self._tolerance(), prior=prior,
-                fixed=self.fixed,
-            ),
-            lambda result: result.trajectory.objective,
-        )
-        if prior is not None:
-            self.prior_ = prior
-        # zeros of the starting parameters stay zero under EM: they are structural, not estimated
-        self._structural_zeros = (best_start.startprob == 0, best_start.transmat == 0)
-        parameters = best.trajectory.parameters
-        self.startprob_ = parameters.startprob
-        self.transmat_ = parameters.transmat
-        self.components_ = data.family.components(parameters.natural)
-        self._store_trajectory(best.trajectory)
-        stuck, zeros = stuck_on_boundary(
-            data, parameters, best.trajectory.summary, self._structural_zeros, self.fixed
-        )
-        report = boundary_report(data.family, stuck, zeros, component="state")
-        if report is not None:
-            warnings.warn(
-                f"the fit is stuck on the boundary of the parameter space: {report}, although "
-                f"the likelihood rises off it. EM cannot leave such a value (it gets no "
-                f"responsibility to move it), and sequences that need it get probability (nearly) "
-                f"0; try more restarts (n_init), another init, or inference='vb'",
-                BoundaryWarning,
-                stacklevel=3,
-            )
-        if best.unvisited:
-            warnings.warn(
-                f"state(s) {sorted(best.unvisited)} were never left during the fit; their "
-                f"transition rows kept their previous values",
-                UnvisitedStateWarning,
-                stacklevel=3,
-            )
-        if best.emptied:
-            warnings.warn(
-                f"state(s) {sorted(best.emptied)} received no observations; their emission "
-                f"parameters kept their previous values",
-                EmptyComponentWarning,
-                stacklevel=3,
-            )
-
-    def _fit_variational(self, data: SequenceData, rng: np.random.Generator, warm: bool) -> None:
-        if warm and hasattr(self, "posterior_"):
-            priors = self.priors_
-            starts = [self.posterior_]
-        else:
-            priors = self._variational_priors(data)
-            if isinstance(self.init, tuple):
-                raise ValueError("inference='vb' starts from responsibilities; pass a string init")
-            starts = [
-                priors.update(
-                    statistics_of_responsibilities(data, self._initial_responsibilities(data, rng))
-                )
-                for _ in range(self.n_init)
-            ]
-        _, best = best_run(
-            starts,
-            lambda start: fit_hmm_vb(data, priors, start, max_iter=self.max_iter, tol=self._tolerance()),
-            lambda trajectory: trajectory.objective,
-        )
-        self._store_posterior(best.parameters, priors, data.family)
-        self._store_trajectory(best)
-
-    def _variational_priors(self, data: SequenceData) -> HMMPriors:
+    def _resolved_priors(self, data: Data) -> HMMPriors:
         """The priors of VB resolved on ``data``: emissions, start and one per transition row."""
         n_states = self.n_states
         component_prior = self.prior if self.prior is not None else default_prior(data.family)
         return HMMPriors(
-            configured_prior(
-                component_prior, data.family, data.data.x, data.full_weights, n_states
-            ),
+            self._configured(component_prior, data),
             (self.start_prior or DirichletWeights(concentration=1.0)).for_data(n_states),
             tuple(
                 (self.transition_prior or DirichletWeights(concentration=1.0)).for_data(n_states)
@@ -403,13 +311,52 @@ class HMM(OnlineHMM, LatentModel):
             ),
         )
 
-    def _store_posterior(self, q: HMMPosterior, priors: HMMPriors, family: ExponentialFamily) -> None:
-        """The fitted attributes of a variational posterior (also after ``partial_fit``)."""
-        self.priors_ = priors
-        self.posterior_ = q
-        self.startprob_ = q.start.mean_weights()
-        self.transmat_ = q.mean_transmat()
-        self.components_ = family.components(q.components.posterior_mean_natural())
+    def _fitted_priors(self) -> HMMPriors:
+        return self.priors_
+
+    def _fitted_point(self) -> HMMParameters:
+        return HMMParameters(self.startprob_, self.transmat_, self.components_.natural)
+
+    def _frozen(self) -> frozenset[str]:
+        return frozenset(FIXABLE[name] for name in self.fixed)
+
+    def _rows(self, data: Data) -> Data:
+        assert isinstance(data, SequenceData)
+        return data.independent_rows()
+
+    def _keep(self, problem: FitProblem[Any], parameters: Any) -> None:
+        point = problem.point(parameters)
+        self.startprob_ = point.startprob
+        self.transmat_ = point.transmat
+        self.components_ = problem.family.components(point.natural)
+        if isinstance(problem, VariationalBayes):
+            self.priors_ = problem.priors
+            self.posterior_ = parameters
+        elif isinstance(problem, ExpectationMaximisation) and problem.prior is not None:
+            self.prior_ = problem.prior
+
+    def _remember_start(self, start: Any, problem: FitProblem[Any]) -> None:
+        if isinstance(start, HMMParameters):  # EM keeps the zeros it starts from: structural
+            self._structural_zeros = (start.startprob == 0, start.transmat == 0)
+
+    def _start(self, data: Data) -> Start:
+        if isinstance(self.init, tuple):
+            return GivenParameters(self._given_parameters(data), "init=(startprob, transmat, components)")
+        return FromMethod(HMM_START_METHODS[self.init])
+
+    def _given_parameters(self, data: Data) -> HMMParameters:
+        if len(self.init) != 3 or not isinstance(self.init[2], Components):
+            raise ValueError("init given as a tuple must be (startprob, transmat, components)")
+        startprob, transmat, components = self.init
+        startprob = as_float_values(startprob, "init startprob")
+        transmat = as_float_values(transmat, "init transmat")
+        data.family.check_same_kind(components)
+        if components.natural.shape != (self.n_states, data.n_statistics):
+            raise ValueError(
+                f"init components must be {self.n_states} components with {data.n_statistics} "
+                f"statistics each; got {components.natural.shape}"
+            )
+        return HMMParameters(startprob, transmat, data.family.natural_of(components))
 
     # ------------------------------------------------------------------ using a fit
     def _sequences(self, X: Any, lengths: Any) -> SequenceData:
@@ -431,7 +378,7 @@ class HMM(OnlineHMM, LatentModel):
         results = []
         for chunk in data.data.chunks():
             sequences = data.sequences_of(chunk.rows)
-            log_likelihood = chunk_log_likelihood(data, chunk, natural, None)
+            log_likelihood = tempered(chunk, chunk.log_likelihood(self.family_, natural))
             results.append(
                 (
                     chunk.rows,
@@ -532,14 +479,3 @@ def _full_weights(row_weights: Array, sequence_weights: Array, lengths: NDArray[
         full = row_weights * np.repeat(sequence_weights, lengths)
     check_weight_values(full, "sample_weight × sequence_weight")
     return full
-
-
-def with_pseudo_counts(statistics: HMMStatistics) -> HMMStatistics:
-    """One pseudo-count on every initial and transition count: hard initial assignments would
-    otherwise start some transitions at exactly zero, and EM never leaves a zero (only zeros a
-    user passes in ``init`` are meant to be structural)."""
-    return attrs.evolve(
-        statistics,
-        initial_counts=statistics.initial_counts + 1.0,
-        transition_counts=statistics.transition_counts + 1.0,
-    )

@@ -16,31 +16,19 @@ from mixtures._validation import (
     check_int,
     is_dask_array,
 )
-from mixtures.exceptions import BoundaryWarning, CollapsedFitWarning, EmptyComponentWarning
+from mixtures.exceptions import CollapsedFitWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import ChunkedData, Data, chunked_data, configured_prior
-from mixtures.inference.em import (
-    EStep,
-    MixtureParameters,
-    Responsibilities,
-    boundary_report,
-    chunk_posterior,
-    fit_em,
-    m_step,
-    statistics_of_responsibilities,
-    stuck_on_boundary,
-)
-from mixtures.inference.initialization import (
-    INIT_METHODS,
-    initial_assignment,
-)
-from mixtures.inference.loop import Trajectory, best_run, unobserved
+from mixtures.inference.fit import Run, run
+from mixtures.inference.initialization import START_METHODS
+from mixtures.inference.loop import Trajectory, unobserved
 from mixtures.inference.online import OnlineMode
-from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
+from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
+from mixtures.inference.starts import FromMethod, GivenParameters, GivenResponsibilities, Start
+from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior, chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
 from mixtures.models._latent_model import LatentModel, changed_settings
-from mixtures.models._online import OnlineMixture
 from mixtures.priors import ConjugatePrior, default_prior
 
 __all__ = ["Mixture"]
@@ -66,7 +54,7 @@ def _all_ones(chunk: Any) -> Array:
     return np.ones((chunk.n_rows, 1))
 
 
-class Mixture(OnlineMixture, LatentModel):
+class Mixture(LatentModel):
     """A finite mixture ``p(x) = Σ_k π_k p(x | η_k)`` of one exponential family.
 
     Parameters
@@ -147,6 +135,7 @@ class Mixture(OnlineMixture, LatentModel):
     ``lower_bounds_`` holds the objective of each update (see ``partial_fit``).
     """
 
+    structure = Mixing()
     size_name = "n_components"
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
@@ -196,7 +185,7 @@ class Mixture(OnlineMixture, LatentModel):
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
         family = self._check_common_settings()
-        if self.weight_prior is not None and self.inference == "em":
+        if self.weight_prior is not None and not self._inference().variational:
             raise ValueError(
                 "weight_prior applies to inference='vb'; EM (and MAP-EM) estimate the weights by "
                 "maximum likelihood"
@@ -206,9 +195,9 @@ class Mixture(OnlineMixture, LatentModel):
                 f"weight_prior must be DirichletWeights(...) or StickBreaking(...); got "
                 f"{self.weight_prior!r}"
             )
-        if isinstance(self.init, str) and self.init not in INIT_METHODS:
+        if isinstance(self.init, str) and self.init not in START_METHODS:
             raise ValueError(
-                f"init must be one of {INIT_METHODS} or an (n_samples, n_components) array; "
+                f"init must be one of {tuple(START_METHODS)} or an (n_samples, n_components) array; "
                 f"got {self.init!r}"
             )
         return family
@@ -219,23 +208,55 @@ class Mixture(OnlineMixture, LatentModel):
         x = self._fit_matrix(X, continuing=self._continues_fit())
         weights = as_sample_weight(sample_weight, x.shape[0])
         family, warm = self._start_fit(family, x, weights)
-        data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
+        self._fit_data(X, x, chunked_data(family, x, weights, chunk_size=self.chunk_size), warm)
+        return self
 
-        rng = self._rng()
-        if self.inference == "vb":
-            self._fit_variational(data, rng, warm)
-        else:
-            self._fit_expectation_maximisation(data, rng, warm)
-        self._store_common(family, X, x)
+    def partial_fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> Self:
+        """Update the model with one batch of rows ``X`` (``(n_samples, n_features)``).
+
+        The first call initialises from this batch as ``fit`` would (``init``, ``random_state``;
+        one run: ``n_init`` is not used), or, when the model is fitted already, continues from the
+        current fit. Each call then feeds the batch to the ``online`` mode:
+
+        * ``ExactPasses()``: the batch's statistics under the current parameters are added to the
+          pass's sum; ``end_pass()`` applies the update. Passes over batches of the data equal
+          ``fit``'s iterations.
+        * ``StepwiseEM(kappa, tau)`` (EM's default): online EM, an update after every batch.
+        * ``StochasticVB(total_samples, kappa, tau)`` (VB's default): stochastic VB, a
+          natural-gradient step on the posterior after every batch.
+
+        An update that empties a component warns as ``fit`` does (``EmptyComponentWarning``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One batch of rows; every batch must have the same features.
+        y : ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the rows of this batch.
+
+        Returns
+        -------
+        self
+        """
+        family = self._check_params()
+        mode, state, start = self._resume(family)
+        continuing = state is not None or start is not None
+        x = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
+        weights = as_sample_weight(sample_weight, x.shape[0])
+        family = self.family_ if continuing else self._first_batch_family(family, x, weights)
+        data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
+        self._partial_fit_data(X, x, data, mode, state, start)
         return self
 
     def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
         family, size = self.family_, self.n_components
+        variational = self._inference().variational
         changes: list[tuple[str, Any, Any]] = []
         fitted = getattr(self, "prior_", None)
         if fitted is not None:  # a MAP or VB fit
             setting = self.prior
-            if setting is None and self.inference == "vb":
+            if setting is None and variational:
                 setting = default_prior(family)
             if setting is None:
                 changes.append(("prior", fitted, None))
@@ -243,93 +264,55 @@ class Mixture(OnlineMixture, LatentModel):
                 configured = configured_prior(setting, family, x, weights, size)
                 changes += changed_settings("prior", setting, configured, fitted)
         fitted_weights = getattr(self, "weight_prior_", None)
-        if fitted_weights is not None and self.inference == "vb":
+        if fitted_weights is not None and variational:
             weight_prior = self.weight_prior or DirichletWeights()
             changes += changed_settings(
                 "weight_prior", weight_prior, weight_prior.for_data(size), fitted_weights
             )
         return changes
 
-    def _resolved_prior(self, data: Data) -> ConjugatePrior:
-        if self.warm_start and hasattr(self, "prior_"):
-            return self.prior_
-        prior = self.prior if self.prior is not None else default_prior(data.family)
+    # ------------------------------------------------------------------ the model's problem
+    def _configured(self, prior: ConjugatePrior, data: Data) -> ConjugatePrior:
         return configured_prior(
             prior, data.family, data.x, data.weights, self.n_components  # type: ignore[attr-defined]
         )
 
-    def _fit_expectation_maximisation(self, data: Data, rng: np.random.Generator, warm: bool) -> None:
-        prior = None if self.prior is None else self._resolved_prior(data)
-        if warm:
-            starts = [MixtureParameters(self.components_.natural, self.weights_)]
-        elif isinstance(self.init, tuple):
-            starts = [self._given_parameters(data)]
-        else:
-            starts = [
-                m_step(data.family, self._initial_statistics(data, rng).statistics, prior=prior)
-                for _ in range(self.n_init)
-            ]
-        _, best = best_run(
-            starts,
-            lambda start: fit_em(data, start, max_iter=self.max_iter, tol=self._tolerance(), prior=prior),
-            lambda result: result.trajectory.objective,
-        )
-        parameters = best.trajectory.parameters
-        self.weights_ = parameters.weights
-        self.components_ = data.family.components(parameters.natural)
-        if prior is not None:
-            self.prior_ = prior
-        self._store_trajectory(best.trajectory)
-        summary = best.trajectory.summary
-        stuck = stuck_on_boundary(data, parameters, summary.statistics, summary.log_likelihood)
-        report = boundary_report(data.family, stuck, {})
-        if report is not None:
-            warnings.warn(
-                f"the fit is stuck on the boundary of the parameter space: {report}, although "
-                f"the likelihood rises off it. EM cannot leave such a value (it gets no "
-                f"responsibility to move it), and data that need it get probability (nearly) 0; "
-                f"try more restarts (n_init), another init, or a prior",
-                BoundaryWarning,
-                stacklevel=4,
-            )
-        if best.emptied:
-            warnings.warn(
-                f"component(s) {sorted(best.emptied)} of {data.family.name} lost all their data "
-                f"during the fit; they kept their previous parameters and their weight fell to "
-                f"{self.weights_[sorted(best.emptied)].max():.3g} or less. Consider fewer "
-                f"components",
-                EmptyComponentWarning,
-                stacklevel=4,
-            )
+    def _resolved_priors(self, data: Data) -> VariationalPosterior:
+        prior = self.prior if self.prior is not None else default_prior(data.family)
+        weight_prior = (self.weight_prior or DirichletWeights()).for_data(self.n_components)
+        return VariationalPosterior(self._configured(prior, data), weight_prior)
 
-    def _fit_variational(self, data: Data, rng: np.random.Generator, warm: bool) -> None:
-        prior = self._resolved_prior(data)
-        weight_prior = (
-            self.weight_prior_ if warm and hasattr(self, "weight_prior_")
-            else (self.weight_prior or DirichletWeights()).for_data(self.n_components)
-        )
-        if warm and hasattr(self, "posterior_"):
-            starts = [self.posterior_]
-        elif isinstance(self.init, tuple):
-            raise ValueError(
-                "inference='vb' starts from responsibilities; init=(weights, components) is for EM"
-            )
-        else:
-            starts = [
-                posterior_from_statistics(prior, weight_prior, self._initial_statistics(data, rng))
-                for _ in range(self.n_init)
-            ]
-        _, best = best_run(
-            starts,
-            lambda start: fit_vb(
-                data, prior, weight_prior, start, max_iter=self.max_iter, tol=self._tolerance()
-            ),
-            lambda trajectory: trajectory.objective,
-        )
-        self._store_posterior(best.parameters, prior, weight_prior, data.family)
-        self._store_trajectory(best)
+    def _fitted_priors(self) -> VariationalPosterior:
+        return VariationalPosterior(self.prior_, self.weight_prior_)
+
+    def _fitted_point(self) -> MixtureParameters:
+        return MixtureParameters(self.components_.natural, self.weights_)
+
+    def _keep(self, problem: FitProblem[Any], parameters: Any) -> None:
+        point = problem.point(parameters)
+        self.weights_ = point.weights
+        self.components_ = problem.family.components(point.natural)
+        if isinstance(problem, VariationalBayes):
+            self.prior_, self.weight_prior_ = problem.priors.components, problem.priors.weights
+            self.posterior_ = parameters
+            counts = parameters.weights.data_counts(self.weight_prior_)
+            self.effective_components_ = counts >= EFFECTIVE_WEIGHT * counts.sum()
+            self.n_effective_components_ = int(self.effective_components_.sum())
+        elif isinstance(problem, ExpectationMaximisation) and problem.prior is not None:
+            self.prior_ = problem.prior
+
+    def _start(self, data: Data) -> Start:
+        init = self.init
+        if isinstance(init, str):
+            return FromMethod(START_METHODS[init])
+        if isinstance(init, tuple):
+            return GivenParameters(self._given_parameters(data), "init=(weights, components)")
+        return GivenResponsibilities(self._given_responsibilities(data.n_samples))
+
+    def _check_fit(self, problem: FitProblem[Any], data: Data, result: Run, rng: np.random.Generator) -> None:
         # an unconverged fit may still be on its way (and says so with a ConvergenceWarning)
-        if self.n_components > 1 and self.n_effective_components_ == 1 and self.converged_:
+        collapsed = getattr(self, "n_effective_components_", 0) == 1 < self.n_components
+        if isinstance(problem, VariationalBayes) and collapsed and self.converged_:
             self._warn_if_collapsed(data, rng)
 
     def _warn_if_collapsed(self, data: Data, rng: np.random.Generator) -> None:
@@ -338,12 +321,13 @@ class Mixture(OnlineMixture, LatentModel):
         component by BIC by more than ``BIC_EVIDENCE``. (Features in incomparable units no longer
         cause this with the default priors: they are relative to each feature's spread.) Runs
         only after such a collapse of a converged fit, so ordinary fits pay nothing."""
-        one = m_step(data.family, statistics_of_responsibilities(data, _all_ones))
-        start = m_step(data.family, self._initial_statistics(data, rng).statistics)
+        one: ExpectationMaximisation[Any] = ExpectationMaximisation(self.structure, data.family)
+        several: ExpectationMaximisation[Any] = ExpectationMaximisation(self.structure, data.family)
+        start = self._start(data).points(several, data, data, 1, self.n_components, rng)[0]
         with unobserved():  # a diagnostic, not one of the fit's runs
-            single = fit_em(data, one, max_iter=0, tol=0.0).trajectory
-            several = fit_em(data, start, max_iter=self.max_iter, tol=self.default_tolerance["em"]).trajectory
-        gain = _bic(data, single) - _bic(data, several)
+            single = run(one, data, one.start(one.summary_of(data, _all_ones)), max_iter=0, tol=0.0)
+            best = run(several, data, start, max_iter=self.max_iter, tol=self.default_tolerance["em"])
+        gain = _bic(data, single.trajectory) - _bic(data, best.trajectory)
         if gain <= BIC_EVIDENCE:
             return
         warnings.warn(
@@ -352,33 +336,8 @@ class Mixture(OnlineMixture, LatentModel):
             f"{self.n_components} components is better by BIC ({gain:.4g} lower than one "
             f"component's); consider a weaker prior or inference='em'",
             CollapsedFitWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
-
-    def _store_posterior(
-        self,
-        posterior: VariationalPosterior,
-        prior: ConjugatePrior,
-        weight_prior: WeightPrior,
-        family: ExponentialFamily,
-    ) -> None:
-        """The fitted attributes of a variational posterior (also after ``partial_fit``)."""
-        self.prior_ = prior
-        self.weight_prior_ = weight_prior
-        self.posterior_ = posterior
-        self.weights_ = posterior.weights.mean_weights()
-        self.components_ = family.components(posterior.components.posterior_mean_natural())
-        counts = posterior.weights.data_counts(weight_prior)
-        self.effective_components_ = counts >= EFFECTIVE_WEIGHT * counts.sum()
-        self.n_effective_components_ = int(self.effective_components_.sum())
-
-    def _initial_statistics(self, data: Data, rng: np.random.Generator) -> EStep:
-        responsibilities: Responsibilities
-        if isinstance(self.init, str):  # made chunk by chunk: no (N, K) matrix
-            responsibilities = initial_assignment(self.init, data, self.n_components, rng)
-        else:
-            responsibilities = self._given_responsibilities(data.n_samples)
-        return EStep(0.0, statistics_of_responsibilities(data, responsibilities))
 
     def _given_parameters(self, data: Data) -> MixtureParameters:
         if len(self.init) != 2 or not isinstance(self.init[1], Components):
@@ -418,18 +377,6 @@ class Mixture(OnlineMixture, LatentModel):
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
     # ------------------------------------------------------------------ using a fit
-    def _e_step_terms(self) -> tuple[Array, Array, Array | None]:
-        """Natural parameters, log-weights and log-partitions the E-step uses: the point
-        estimates after EM, the expectations under ``q`` after VB."""
-        if hasattr(self, "posterior_"):
-            q = self.posterior_
-            return (
-                q.components.expected_natural(),
-                q.weights.expected_log_weights(),
-                q.components.expected_log_partition(),
-            )
-        return self.components_.natural, log_mixture_weights(self.weights_), None
-
     def _chunks(self, x: Array) -> ChunkedData:
         return ChunkedData(self.family_, x, np.ones(x.shape[0]), chunk_size=self.chunk_size, cache_bytes=0)
 
@@ -441,12 +388,14 @@ class Mixture(OnlineMixture, LatentModel):
 
     def _posterior(self, X: Any) -> tuple[Array, Array]:
         x = self._validated(X)
-        natural, log_weights, log_partition = self._e_step_terms()
+        problem = self._fitted_problem()
+        natural, log_partition, (log_weights,) = problem.e_step_terms(self._fitted_parameters())
         responsibilities = np.empty((x.shape[0], natural.shape[0]))
         log_evidence = np.empty(x.shape[0])
         for chunk in self._chunks(x).chunks():
+            log_likelihood = chunk.log_likelihood(self.family_, natural, log_partition)
             responsibilities[chunk.rows], log_evidence[chunk.rows] = chunk_posterior(
-                self.family_, chunk, natural, log_weights, log_partition
+                chunk, log_likelihood, log_weights
             )
         return responsibilities, log_evidence
 
