@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 import mixtures as mx
-from mixtures.inference.data import ChunkedData
+from mixtures.inference.data import ChunkedData, SequenceData
 from mixtures.inference.em import e_step
-from mixtures.inference.hmm import HMMPriors, SequenceData, hmm_e_step
+from mixtures.inference.hmm import HMMPriors, hmm_e_step
 from mixtures.inference.online import blend, scale, step_size
+from mixtures.inference.sequences import SequenceLayout
 from mixtures.inference.vb import elbo_terms
 from mixtures.latent.mixture import log_mixture_weights
 
@@ -237,8 +238,8 @@ def test_hmm_one_pass_sums_to_forward_backward_of_all_sequences() -> None:
     for rows, group in _sequence_batches(lengths, 3):
         model.partial_fit(x[rows], lengths=group)
     state = model.online_state_
-    data = SequenceData(ChunkedData(model.family_, x, np.ones(x.shape[0]), lengths=lengths), lengths,
-                        np.ones(lengths.shape[0]))
+    layout = SequenceLayout.checked(lengths, x.shape[0])
+    data = SequenceData(ChunkedData(model.family_, x, np.ones(x.shape[0]), layout=layout))
     with np.errstate(divide="ignore"):
         whole = hmm_e_step(data, state.parameters.natural, np.log(state.parameters.startprob),
                            np.log(state.parameters.transmat))

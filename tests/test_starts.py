@@ -338,14 +338,15 @@ def test_an_emission_the_data_need_at_the_floor_is_reported() -> None:
     """No state may emit symbol 2, a third of the data: moving a state's probability off the
     floor gains far more than ``BOUNDARY_EVIDENCE`` (about 13 nats per such observation). Such a
     fit is one that stopped early; at an EM fixed point a floor costs a fraction of a nat."""
-    from mixtures.inference.data import chunked_data
-    from mixtures.inference.hmm import HMMParameters, SequenceData, hmm_e_step, stuck_on_boundary
+    from mixtures.inference.data import SequenceData
+    from mixtures.inference.hmm import HMMParameters, hmm_e_step, stuck_on_boundary
+    from mixtures.inference.sequences import SequenceLayout
+    from mixtures.inference.sources import rows_of
 
     x = categorical_sequences()
     family = mx.Categorical().for_data(x, np.ones(x.shape[0]))
-    lengths = np.array(LENGTHS)
-    data = SequenceData(chunked_data(family, x, np.ones(x.shape[0]), lengths=lengths), lengths,
-                        np.ones(3))
+    layout = SequenceLayout.checked(LENGTHS, x.shape[0])
+    data = SequenceData(rows_of(x).chunked(family, layout=layout))
     emissions = np.array([[0.7, 0.3 - 1e-10, 1e-10], [0.4, 0.6 - 1e-10, 1e-10]])
     natural = np.log(emissions)
     parameters = HMMParameters(TRUE_START, TRUE_TRANSMAT, natural)
@@ -358,14 +359,15 @@ def test_an_emission_the_data_need_at_the_floor_is_reported() -> None:
 def test_a_start_probability_stuck_at_zero_warns() -> None:
     """An HMM whose start probability underflowed to exactly 0 (not a zero given in init) while
     the likelihood rises off it is reported, naming the entry."""
-    from mixtures.inference.data import chunked_data
-    from mixtures.inference.hmm import HMMParameters, SequenceData, hmm_e_step, stuck_on_boundary
+    from mixtures.inference.data import SequenceData
+    from mixtures.inference.hmm import HMMParameters, hmm_e_step, stuck_on_boundary
+    from mixtures.inference.sequences import SequenceLayout
+    from mixtures.inference.sources import rows_of
 
     x = categorical_sequences()
     family = mx.Categorical().for_data(x, np.ones(x.shape[0]))
-    lengths = np.array(LENGTHS)
-    data = SequenceData(chunked_data(family, x, np.ones(x.shape[0]), lengths=lengths), lengths,
-                        np.ones(3))
+    layout = SequenceLayout.checked(LENGTHS, x.shape[0])
+    data = SequenceData(rows_of(x).chunked(family, layout=layout))
     natural = np.log(TRUE_EMISSIONS)
     parameters = HMMParameters(np.array([1.0, 0.0]), TRUE_TRANSMAT, natural)
     with np.errstate(divide="ignore"):

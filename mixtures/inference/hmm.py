@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar
 
 import attrs
 import numpy as np
@@ -20,7 +19,7 @@ from mixtures._arrays import float_array
 from mixtures.families.base import ExponentialFamily, empty_components
 from mixtures.families.checks import checked_output
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.inference.data import Chunk, IndependentRows, RowData, Sequences
+from mixtures.inference.data import Chunk, SequenceData
 from mixtures.inference.em import (
     BOUNDARY_STEP,
     Responsibilities,
@@ -28,6 +27,7 @@ from mixtures.inference.em import (
     likelihood_rises,
 )
 from mixtures.inference.loop import Trajectory, iterate
+from mixtures.inference.sequences import Sequences
 from mixtures.latent.markov import forward_backward
 from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.priors.base import ConjugatePrior
@@ -36,8 +36,8 @@ __all__ = [
     "HMMParameters",
     "HMMPosterior",
     "HMMStatistics",
-    "SequenceData",
     "chunk_hmm_statistics",
+    "emission_log_likelihood",
     "fit_hmm_em",
     "fit_hmm_vb",
     "hmm_e_step",
@@ -96,80 +96,15 @@ class HMMStatistics:
             self.transition_counts + other.transition_counts,
         )
 
-    @classmethod
-    def zeros(cls, n_states: int, n_statistics: int) -> HMMStatistics:
-        return cls(
-            0.0,
-            SufficientStatistics.zeros(n_states, n_statistics),
-            np.zeros(n_states),
-            np.zeros((n_states, n_states)),
-        )
 
-
-#: The kind of rows a ``SequenceData`` holds (in memory, or on Dask).
-D = TypeVar("D", bound=RowData)
-
-
-class SequenceData(Generic[D]):
-    """Concatenated sequences in chunks of whole sequences, with per-row and per-sequence weights.
-
-    Per-row weights temper each observation's emission density (``p(x_t | z)^{w_t}``) and weight
-    its statistics; per-sequence weights count a sequence ``w`` times (exactly like repeating it).
-    ``data`` holds the rows (in memory or on Dask); its chunks are told which sequences they hold.
-    """
-
-    def __init__(self, data: D, lengths: NDArray[np.intp], sequence_weights: Array) -> None:
-        self.data: D = data.with_sequences(lengths, sequence_weights)
-        self.lengths = lengths
-        self.sequence_weights = sequence_weights
-        ends = np.cumsum(lengths)
-        self.first_sequence = {
-            int(b.start): int(np.searchsorted(ends, b.start, side="right")) for b in self.data.bounds
-        }
-        self.total_weight = float(self.full_weights.sum())
-
-    @property
-    def family(self) -> ExponentialFamily:
-        return self.data.family
-
-    @functools.cached_property
-    def full_weights(self) -> Any:
-        """Each row's weight times its sequence's: what the statistics and defaults count
-        (``(N,)``; a ``dask.array`` for Dask data)."""
-        row_weights = self.data.weights
-        if np.all(self.sequence_weights == 1.0):
-            return row_weights
-        return row_weights * np.repeat(self.sequence_weights, self.lengths)
-
-    def independent_rows(self) -> IndependentRows:
-        """The rows as independent observations with their full weights (to initialise)."""
-        return IndependentRows(self.data, self.total_weight)
-
-    def sequences_of(self, rows: slice) -> slice:
-        first = self.first_sequence[int(rows.start)]
-        count = int(
-            np.searchsorted(np.cumsum(self.lengths[first:]), rows.stop - rows.start, side="right")
-        )
-        return slice(first, first + count)
-
-
-def _emission_log_likelihood(
+def emission_log_likelihood(
     family: ExponentialFamily, chunk: Chunk, natural: Array, log_partition: Array | None
 ) -> Array:
+    """Per-row, per-state emission log-likelihoods of a chunk, tempered by its row weights."""
     log_likelihood = chunk.log_likelihood(family, natural, log_partition)
     if not np.all(chunk.weights == 1.0):  # tempered: p(x_t | z)^{w_t}
         log_likelihood = log_likelihood * chunk.weights[:, None]
     return np.ascontiguousarray(log_likelihood)
-
-
-def chunk_log_likelihood(
-    data: SequenceData,
-    chunk: Chunk,
-    natural: Array,
-    log_partition: Array | None,
-) -> Array:
-    """Per-row, per-state emission log-likelihoods of a chunk, tempered by row weights."""
-    return _emission_log_likelihood(data.family, chunk, natural, log_partition)
 
 
 def _sequences(chunk: Chunk) -> Sequences:
@@ -190,7 +125,7 @@ def chunk_hmm_statistics(
     function ``hmm_e_step`` maps over the chunks, wherever they live)."""
     sequences = _sequences(chunk)
     posterior = forward_backward(
-        _emission_log_likelihood(family, chunk, natural, log_partition),
+        emission_log_likelihood(family, chunk, natural, log_partition),
         sequences.lengths,
         log_initial,
         log_transition,

@@ -33,14 +33,13 @@ from numpy.typing import NDArray
 
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.inference.data import ChunkedData
+from mixtures.inference.data import ChunkedData, SequenceData
 from mixtures.inference.em import EStep, MixtureParameters, e_step, m_step
 from mixtures.inference.hmm import (
     HMMParameters,
     HMMPosterior,
     HMMPriors,
     HMMStatistics,
-    SequenceData,
     hmm_e_step,
     hmm_m_step,
     vb_e_step,

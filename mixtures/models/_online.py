@@ -11,21 +11,13 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._validation import as_sample_weight
 from mixtures.families.base import ExponentialFamily
-from mixtures.inference.data import (
-    Data,
-    check_rows,
-    chunked_data,
-    configured_family,
-    configured_prior,
-)
+from mixtures.inference.data import Data, RowData, SequenceData
 from mixtures.inference.em import EStep, MixtureParameters, Responsibilities, m_step
 from mixtures.inference.hmm import (
     HMMParameters,
     HMMPosterior,
     HMMPriors,
-    SequenceData,
     hmm_m_step,
     statistics_of_responsibilities,
 )
@@ -41,6 +33,8 @@ from mixtures.inference.online import (
     StochasticVB,
     Update,
 )
+from mixtures.inference.rows import Rows
+from mixtures.inference.sequences import SequenceLayout
 from mixtures.inference.vb import VariationalPosterior, posterior_from_statistics
 from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
 from mixtures.models._latent_model import LatentModel
@@ -130,19 +124,19 @@ class _OnlineModel(LatentModel):
             return None
         return state
 
-    def _first_batch_family(self, family: ExponentialFamily, x: Array, weights: Array) -> ExponentialFamily:
+    def _first_batch_family(self, family: ExponentialFamily, rows: Rows, weights: Any) -> ExponentialFamily:
         """The family configured on the first batch, which must be able to seed the model."""
         size = getattr(self, self.size_name)
-        if not isinstance(getattr(self, "init", None), tuple) and x.shape[0] < size:
+        if not isinstance(getattr(self, "init", None), tuple) and rows.n_samples < size:
             raise ValueError(
                 f"the first partial_fit batch initialises the model and needs at least "
-                f"{self.size_name}={size} rows; got a batch of {x.shape[0]} rows"
+                f"{self.size_name}={size} rows; got a batch of {rows.n_samples} rows"
             )
-        check_rows(family, x)
-        caveat = family.first_batch_caveat(x, weights)
+        rows.check(family)
+        caveat = family.first_batch_caveat(rows.x, weights)
         if caveat is not None:
             warnings.warn(f"partial_fit's first batch: {caveat}", UserWarning, stacklevel=4)
-        return configured_family(family, x, weights)
+        return rows.configured_family(family, weights)
 
     def _forget_fit(self) -> None:
         for stale in (*self.fit_specific_state, "online_state_", "_online_owner"):
@@ -262,18 +256,18 @@ class OnlineMixture(_OnlineModel):
         mode, state, start = self._resume(family)
         continuing = state is not None or start is not None
         if continuing:
-            x = self._validated(X)
-            weights = as_sample_weight(sample_weight, x.shape[0])
-            data = chunked_data(self.family_, x, weights, chunk_size=self.chunk_size)
+            rows = self._validated(X)
+            weights = rows.sample_weight(sample_weight)
+            data = rows.chunked(self.family_, weights, chunk_size=self.chunk_size)
             problem = self._problem(self.family_, data)
         else:
-            x = self._fit_matrix(X, continuing=False)
-            weights = as_sample_weight(sample_weight, x.shape[0])
-            family = self._first_batch_family(family, x, weights)
-            data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
-            problem = self._new_problem(data, x, weights)
+            rows = self._fit_matrix(X, continuing=False)
+            weights = rows.sample_weight(sample_weight)
+            family = self._first_batch_family(family, rows, weights)
+            data = rows.chunked(family, weights, chunk_size=self.chunk_size)
+            problem = self._new_problem(data)
         self._update(mode, state, start, problem, data)
-        self._store_common(data.family, X, x)
+        self._store_common(data.family, X, rows)
         return self
 
     # ------------------------------------------------------------------ hooks
@@ -286,25 +280,23 @@ class OnlineMixture(_OnlineModel):
             return None
         return MixtureParameters(self.components_.natural, self.weights_)
 
-    def _new_problem(self, data: Data, x: Array, weights: Array) -> OnlineProblem:
-        """The update rules with priors resolved on the batch ``x``."""
+    def _new_problem(self, data: RowData) -> OnlineProblem:
+        """The update rules with priors resolved on the batch ``data``."""
         family, size = data.family, self.n_components
         if self.inference == "vb":
-            prior = configured_prior(self.prior or default_prior(family), family, x, weights, size)
+            prior = data.configured_prior(self.prior or default_prior(family), size)
             weight_prior = (self.weight_prior or DirichletWeights()).for_data(size)
             return MixtureVariational(prior, weight_prior)
         if self.prior is None:
             return MixtureExpectationMaximisation(family)
-        return MixtureExpectationMaximisation(
-            family, configured_prior(self.prior, family, x, weights, size)
-        )
+        return MixtureExpectationMaximisation(family, data.configured_prior(self.prior, size))
 
     def _problem(self, family: ExponentialFamily, data: Any = None) -> OnlineProblem:
         if self.inference == "vb":
             return MixtureVariational(self.prior_, self.weight_prior_)
         if self.prior is not None and not hasattr(self, "prior_") and data is not None:
             # a maximum-likelihood fit continued with a prior: resolve it on this batch
-            return self._new_problem(data, data.x, data.weights)
+            return self._new_problem(data)
         prior = getattr(self, "prior_", None) if self.prior is not None else None
         return MixtureExpectationMaximisation(family, prior)
 
@@ -401,28 +393,22 @@ class OnlineHMM(_OnlineModel):
         -------
         self
         """
-        from mixtures.models.hmm import check_lengths, checked_sequence_weights
-
         family = self._check_params()
         mode, state, start = self._resume(family)
         continuing = state is not None or start is not None
-        x = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
-        lengths_ = check_lengths(lengths, x.shape[0])
-        row_weights = as_sample_weight(sample_weight, x.shape[0])
-        sequence_weights = checked_sequence_weights(sequence_weight, lengths_.shape[0])
+        rows = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
+        layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
+        row_weights = rows.sample_weight(sample_weight)
         if continuing:
             family = self.family_
         else:
-            full_weights = row_weights * np.repeat(sequence_weights, lengths_)
-            family = self._first_batch_family(family, x, full_weights)
+            family = self._first_batch_family(family, rows, rows.full_weights(row_weights, layout))
         data = SequenceData(
-            chunked_data(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
-            lengths_,
-            sequence_weights,
+            rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout)
         )
         problem = self._problem(family, data) if continuing else self._new_problem(data)
         self._update(mode, state, start, problem, data)
-        self._store_common(family, X, x)
+        self._store_common(family, X, rows)
         return self
 
     # ------------------------------------------------------------------ hooks
@@ -440,9 +426,7 @@ class OnlineHMM(_OnlineModel):
             return HMMVariational(self._variational_priors(data))
         prior = None
         if self.prior is not None:
-            prior = configured_prior(
-                self.prior, data.family, data.data.x, data.full_weights, self.n_states
-            )
+            prior = data.configured_prior(self.prior, self.n_states)
         return HMMExpectationMaximisation(data.family, prior, tuple(self.fixed))
 
     def _problem(self, family: ExponentialFamily, data: SequenceData | None = None) -> OnlineProblem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any, ClassVar, Self
 
@@ -9,16 +10,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import log_sum_exp_rows
-from mixtures._validation import (
-    as_data_matrix,
-    as_float_values,
-    as_sample_weight,
-    check_int,
-    is_dask_array,
-)
+from mixtures._validation import as_float_values, as_sample_weight, check_int
 from mixtures.exceptions import BoundaryWarning, CollapsedFitWarning, EmptyComponentWarning
 from mixtures.families.base import Components, ExponentialFamily
-from mixtures.inference.data import ChunkedData, Data, chunked_data, configured_prior
+from mixtures.inference.data import Chunk, Data
 from mixtures.inference.em import (
     EStep,
     MixtureParameters,
@@ -36,6 +31,8 @@ from mixtures.inference.initialization import (
 )
 from mixtures.inference.loop import Trajectory, best_run, unobserved
 from mixtures.inference.online import OnlineMode
+from mixtures.inference.rows import Rows
+from mixtures.inference.sources import rows_of
 from mixtures.inference.vb import VariationalPosterior, fit_vb, posterior_from_statistics
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
@@ -216,20 +213,20 @@ class Mixture(OnlineMixture, LatentModel):
     def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> Self:
         """Fit by EM from ``n_init`` initialisations (or from the current fit with ``warm_start``)."""
         family = self._check_params()
-        x = self._fit_matrix(X, continuing=self._continues_fit())
-        weights = as_sample_weight(sample_weight, x.shape[0])
-        family, warm = self._start_fit(family, x, weights)
-        data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
+        rows = self._fit_matrix(X, continuing=self._continues_fit())
+        weights = rows.sample_weight(sample_weight)
+        family, warm = self._start_fit(family, rows, weights)
+        data = rows.chunked(family, weights, chunk_size=self.chunk_size)
 
         rng = self._rng()
         if self.inference == "vb":
             self._fit_variational(data, rng, warm)
         else:
             self._fit_expectation_maximisation(data, rng, warm)
-        self._store_common(family, X, x)
+        self._store_common(family, X, rows)
         return self
 
-    def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
+    def _prior_changes(self, rows: Rows, weights: Any) -> list[tuple[str, Any, Any]]:
         family, size = self.family_, self.n_components
         changes: list[tuple[str, Any, Any]] = []
         fitted = getattr(self, "prior_", None)
@@ -240,7 +237,7 @@ class Mixture(OnlineMixture, LatentModel):
             if setting is None:
                 changes.append(("prior", fitted, None))
             else:
-                configured = configured_prior(setting, family, x, weights, size)
+                configured = rows.configured_prior(setting, family, weights, size)
                 changes += changed_settings("prior", setting, configured, fitted)
         fitted_weights = getattr(self, "weight_prior_", None)
         if fitted_weights is not None and self.inference == "vb":
@@ -254,9 +251,7 @@ class Mixture(OnlineMixture, LatentModel):
         if self.warm_start and hasattr(self, "prior_"):
             return self.prior_
         prior = self.prior if self.prior is not None else default_prior(data.family)
-        return configured_prior(
-            prior, data.family, data.x, data.weights, self.n_components  # type: ignore[attr-defined]
-        )
+        return data.configured_prior(prior, self.n_components)  # type: ignore[attr-defined]
 
     def _fit_expectation_maximisation(self, data: Data, rng: np.random.Generator, warm: bool) -> None:
         prior = None if self.prior is None else self._resolved_prior(data)
@@ -430,34 +425,17 @@ class Mixture(OnlineMixture, LatentModel):
             )
         return self.components_.natural, log_mixture_weights(self.weights_), None
 
-    def _chunks(self, x: Array) -> ChunkedData:
-        return ChunkedData(self.family_, x, np.ones(x.shape[0]), chunk_size=self.chunk_size, cache_bytes=0)
-
-    def _per_block(self, method: Any, X: Any, n_columns: int | None) -> Any:
-        from mixtures.distributed import per_block
-
-        self._check_is_fitted("components_")
-        return per_block(method, X, n_columns)
-
-    def _posterior(self, X: Any) -> tuple[Array, Array]:
-        x = self._validated(X)
-        natural, log_weights, log_partition = self._e_step_terms()
-        responsibilities = np.empty((x.shape[0], natural.shape[0]))
-        log_evidence = np.empty(x.shape[0])
-        for chunk in self._chunks(x).chunks():
-            responsibilities[chunk.rows], log_evidence[chunk.rows] = chunk_posterior(
-                self.family_, chunk, natural, log_weights, log_partition
-            )
-        return responsibilities, log_evidence
-
     def predict_proba(self, X: Any) -> Array:
         """Posterior probability of each component for each row: ``(n_samples, K)``.
 
         After VB these are the variational responsibilities (the E-step under ``q``). For a
         ``dask.array`` a Dask array, computed block by block where the blocks live."""
-        if is_dask_array(X):
-            return self._per_block(self.predict_proba, X, len(self.weights_))
-        return self._posterior(X)[0]
+        rows = self._validated(X)
+        natural, log_weights, log_partition = self._e_step_terms()
+        posterior = functools.partial(
+            _chunk_responsibilities, self.family_, natural, log_weights, log_partition
+        )
+        return rows.map_rows(self.family_, posterior, natural.shape[0], chunk_size=self.chunk_size)
 
     def predict(self, X: Any) -> NDArray[np.intp]:
         """The most probable component of each row: ``(n_samples,)``."""
@@ -468,17 +446,17 @@ class Mixture(OnlineMixture, LatentModel):
 
         After VB this is the posterior predictive ``log Σ_k E[π_k] p(x_n | data, k)`` (for a
         Gaussian, a mixture of Student-t densities). For a ``dask.array`` a Dask array."""
-        if is_dask_array(X):
-            return self._per_block(self.score_samples, X, None)
-        if not hasattr(self, "posterior_"):
-            return self._posterior(X)[1]
-        x = self._validated(X)
-        log_weights = log_mixture_weights(self.weights_)
-        out = np.empty(x.shape[0])
-        for rows in self._chunks(x).bounds:
-            joint = self.posterior_.components.log_predictive(x[rows]) + log_weights
-            out[rows] = log_sum_exp_rows(joint)
-        return out
+        rows = self._validated(X)
+        density: Any
+        if hasattr(self, "posterior_"):
+            density = functools.partial(
+                _chunk_predictive, self.posterior_.components, log_mixture_weights(self.weights_)
+            )
+        else:
+            density = functools.partial(
+                _chunk_log_evidence, self.family_, *self._e_step_terms()
+            )
+        return rows.map_rows(self.family_, density, chunk_size=self.chunk_size)
 
     def score(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> float:
         """Mean (weighted) log-likelihood per row."""
@@ -501,10 +479,29 @@ class Mixture(OnlineMixture, LatentModel):
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
-        n_samples = as_data_matrix(X).shape[0]
+        n_samples = rows_of(X).n_samples
         return -2 * self.score(X) * n_samples + self.n_parameters() * np.log(n_samples)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""
-        n_samples = as_data_matrix(X).shape[0]
+        n_samples = rows_of(X).n_samples
         return -2 * self.score(X) * n_samples + 2 * self.n_parameters()
+
+
+def _chunk_responsibilities(
+    family: ExponentialFamily, natural: Array, log_weights: Array, log_partition: Array | None,
+    chunk: Chunk,
+) -> Array:
+    return chunk_posterior(family, chunk, natural, log_weights, log_partition)[0]
+
+
+def _chunk_log_evidence(
+    family: ExponentialFamily, natural: Array, log_weights: Array, log_partition: Array | None,
+    chunk: Chunk,
+) -> Array:
+    return chunk_posterior(family, chunk, natural, log_weights, log_partition)[1]
+
+
+def _chunk_predictive(components: ConjugatePrior, log_weights: Array, chunk: Chunk) -> Array:
+    """``log Σ_k E[π_k] p(x | data, k)``: the posterior predictive after VB."""
+    return log_sum_exp_rows(components.log_predictive(chunk.x) + log_weights)
