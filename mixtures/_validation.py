@@ -105,12 +105,8 @@ class NonNumericDataError(ValueError, TypeError):
 def as_data_matrix(data: Any, name: str = "X") -> Array:
     """``data`` (array, memory map, list, DataFrame) as a finite float64 ``(n_samples,
     n_features)`` matrix, without a copy when it is one already. The finiteness check runs in
-    row blocks (no temporary of the size of ``data``). A ``dask.array`` is returned as a Dask
-    array of float64 row blocks; its values are checked block by block when fitting."""
-    if is_dask_array(data):
-        from mixtures.distributed import checked_dask_matrix
-
-        return checked_dask_matrix(data, name)
+    row blocks (no temporary of the size of ``data``). Data that may live on Dask go through
+    ``mixtures.inference.sources.rows_of`` instead."""
     if hasattr(data, "tocsr") or type(data).__module__.startswith("scipy.sparse"):
         raise TypeError(
             f"{name} is a sparse matrix; sparse input is not supported: pass a dense array "
@@ -243,10 +239,6 @@ def as_sample_weight(sample_weight: Any, n_samples: int, name: str = "sample_wei
     (default: ones)."""
     if sample_weight is None:
         return np.ones(n_samples)
-    if is_dask_array(sample_weight):
-        from mixtures.distributed import checked_dask_weights
-
-        return checked_dask_weights(sample_weight, n_samples)
     weights = as_float_values(sample_weight, name)
     if weights.ndim == 0:
         weights = np.full(n_samples, float(weights))
@@ -296,7 +288,7 @@ def check_random_state(value: Any, name: str = "random_state") -> np.random.Gene
 def column_names(data: Any, name: str = "X") -> NDArray[np.object_] | None:
     """The column names of a DataFrame ``data`` as strings (``None`` for other data), refusing
     names that repeat: a fitted model finds its features by name."""
-    if not hasattr(data, "columns") or is_dask_array(data):
+    if not hasattr(data, "columns"):
         return None
     names = [str(column) for column in data.columns]
     seen: dict[str, int] = {}

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from mixtures._validation import as_data_matrix
 from mixtures.families.base import Components
+from mixtures.inference.sequences import check_lengths
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -599,8 +600,6 @@ def plot_hmm_states(
         One band collection per state that occurs, each with one rectangle per run of that state.
     """
     import matplotlib
-
-    from mixtures.models.hmm import check_lengths
 
     x = as_data_matrix(X)
     n_states = len(_fitted(model))

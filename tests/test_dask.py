@@ -252,3 +252,71 @@ def test_dask_input_is_checked_before_any_work() -> None:
         mx.Mixture(mx.Gaussian(), 2).fit(unknown)
     with pytest.raises(ValueError, match="must contain numbers"):
         mx.Mixture(mx.Gaussian(), 2).fit(da.from_array(np.array([["a", "b"]] * 4), chunks=2))
+
+
+def hmm_sequences(seed: int, n_sequences: int) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson sequences of two states: ``(x, lengths)``."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(5, 60, size=n_sequences)
+    states = np.concatenate([np.repeat(rng.integers(2, size=n // 5 + 1), 5)[:n] for n in lengths])
+    return rng.poisson(np.array([[1.0, 8.0], [9.0, 2.0]])[states]).astype(float), lengths
+
+
+@pytest.mark.parametrize("inference", ["em", "vb"])
+def test_hmm_predictions_run_on_the_blocks(client: Any, inference: str) -> None:
+    """``predict_proba`` is a Dask array made where the blocks live; ``score``, ``decode`` and
+    ``predict`` equal the in-memory results."""
+    x, lengths = hmm_sequences(14, 70)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.ConvergenceWarning)
+        model = mx.HMM(mx.Poisson(), 2, inference=inference, max_iter=5, tol=0.0, random_state=15)
+        model.fit(x, lengths=lengths)
+    blocks = rechunk_to_sequences(da.from_array(x, chunks=(400, -1)), lengths)
+    assert len(blocks.chunks[0]) > 3
+    proba = model.predict_proba(blocks, lengths=lengths)
+    assert isinstance(proba, da.Array) and proba.chunks[0] == blocks.chunks[0]
+    assert_same(proba.compute(), model.predict_proba(x, lengths=lengths))
+    assert model.score(blocks, lengths=lengths) == pytest.approx(
+        model.score(x, lengths=lengths), rel=RTOL
+    )
+    log_probability, path = model.decode(blocks, lengths=lengths)
+    local_log_probability, local_path = model.decode(x, lengths=lengths)
+    assert log_probability == pytest.approx(local_log_probability, rel=RTOL)
+    np.testing.assert_array_equal(path, local_path)
+    np.testing.assert_array_equal(model.predict(blocks, lengths=lengths), local_path)
+
+
+def test_hmm_predictions_use_blocks_only_the_workers_hold(client: Any) -> None:
+    """Blocks that can only be made on a worker: the client never computes a block itself."""
+    x, _ = hmm_sequences(16, 200)
+    x = x[:2000]
+    lengths = np.full(40, 50)
+
+    def block(start: int) -> np.ndarray:
+        distributed.get_worker()  # raises ValueError outside a worker
+        return x[start : start + 500]
+
+    import dask
+
+    pieces = [da.from_delayed(dask.delayed(block)(start), (500, 2), float) for start in range(0, 2000, 500)]
+    x_dask = da.concatenate(pieces)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.ConvergenceWarning)
+        model = mx.HMM(mx.Poisson(), 2, max_iter=5, tol=0.0, random_state=17).fit(x, lengths=lengths)
+    remote = model.predict_proba(x_dask, lengths=lengths).compute()
+    assert_same(remote, model.predict_proba(x, lengths=lengths))
+    assert model.score(x_dask, lengths=lengths) == pytest.approx(model.score(x, lengths=lengths), rel=RTOL)
+
+
+def test_hmm_predictions_refuse_blocks_that_cut_sequences(client: Any) -> None:
+    x = family_data("poisson", 1000)
+    lengths = np.full(10, 100)
+    lengths[3], lengths[4] = 150, 50  # rows 300..449 are one sequence: a block edge at 400 cuts it
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.ConvergenceWarning)
+        model = mx.HMM(mx.Poisson(), 2, max_iter=3, tol=0.0, random_state=0).fit(x, lengths=lengths)
+    x_dask = da.from_array(x, chunks=(400, -1))
+    cut = r"block 0 .* sequence 3 spans rows 300 to 449.*rechunk_to_sequences"
+    for predict in (model.predict_proba, model.score, model.decode, model.predict):
+        with pytest.raises(ValueError, match=cut):
+            predict(x_dask, lengths=lengths)

@@ -13,6 +13,7 @@ import mixtures as mx
 from mixtures.inference.data import ChunkedData, SequenceData
 from mixtures.inference.online import blend, step_size
 from mixtures.inference.problem import ExpectationMaximisation, VariationalBayes
+from mixtures.inference.sequences import SequenceLayout
 from mixtures.inference.summary import Summary
 from mixtures.latent.chain import HMMPriors, MarkovChain
 from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior
@@ -235,8 +236,8 @@ def test_hmm_one_pass_sums_to_forward_backward_of_all_sequences() -> None:
     for rows, group in _sequence_batches(lengths, 3):
         model.partial_fit(x[rows], lengths=group)
     state = model.online_state_
-    data = SequenceData(ChunkedData(model.family_, x, np.ones(x.shape[0]), lengths=lengths), lengths,
-                        np.ones(lengths.shape[0]))
+    layout = SequenceLayout.checked(lengths, x.shape[0])
+    data = SequenceData(ChunkedData(model.family_, x, np.ones(x.shape[0]), layout=layout))
     whole = ExpectationMaximisation(MarkovChain(), model.family_).e_step(data, state.parameters)
     summed = state.statistics
     np.testing.assert_allclose(summed.emissions.sums, whole.emissions.sums, **TIGHT)

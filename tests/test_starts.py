@@ -10,10 +10,12 @@ import pytest
 
 import mixtures as mx
 from mixtures.inference.boundary import stuck_on_boundary
-from mixtures.inference.data import ChunkedData, SequenceData, chunked_data
+from mixtures.inference.data import ChunkedData, SequenceData
 from mixtures.inference.initialization import INIT_SMOOTHING, START_METHODS
 from mixtures.inference.loop import iterate, observe_iterations
 from mixtures.inference.problem import ExpectationMaximisation
+from mixtures.inference.sequences import SequenceLayout
+from mixtures.inference.sources import rows_of
 from mixtures.latent.chain import HMMParameters, MarkovChain
 from mixtures.latent.mixing import Mixing
 
@@ -342,9 +344,8 @@ def test_an_emission_the_data_need_at_the_floor_is_reported() -> None:
     fit is one that stopped early; at an EM fixed point a floor costs a fraction of a nat."""
     x = categorical_sequences()
     family = mx.Categorical().for_data(x, np.ones(x.shape[0]))
-    lengths = np.array(LENGTHS)
-    data = SequenceData(chunked_data(family, x, np.ones(x.shape[0]), lengths=lengths), lengths,
-                        np.ones(3))
+    layout = SequenceLayout.checked(LENGTHS, x.shape[0])
+    data = SequenceData(rows_of(x).chunked(family, layout=layout))
     emissions = np.array([[0.7, 0.3 - 1e-10, 1e-10], [0.4, 0.6 - 1e-10, 1e-10]])
     parameters = HMMParameters(TRUE_START, TRUE_TRANSMAT, np.log(emissions))
     problem = ExpectationMaximisation(MarkovChain(), family)
@@ -358,9 +359,8 @@ def test_a_start_probability_stuck_at_zero_warns() -> None:
     the likelihood rises off it is reported, naming the entry."""
     x = categorical_sequences()
     family = mx.Categorical().for_data(x, np.ones(x.shape[0]))
-    lengths = np.array(LENGTHS)
-    data = SequenceData(chunked_data(family, x, np.ones(x.shape[0]), lengths=lengths), lengths,
-                        np.ones(3))
+    layout = SequenceLayout.checked(LENGTHS, x.shape[0])
+    data = SequenceData(rows_of(x).chunked(family, layout=layout))
     parameters = HMMParameters(np.array([1.0, 0.0]), TRUE_TRANSMAT, np.log(TRUE_EMISSIONS))
     problem = ExpectationMaximisation(MarkovChain(), family)
     summary = problem.e_step(data, parameters)

@@ -5,32 +5,31 @@ maps it over its chunks and adds the results with ``+`` (``Data.map_sum``): the 
 the E-step, the sums of a k-means pass, a sample of rows. ``ChunkedData`` does this here, in
 row chunks of a numpy array (or memory map); ``mixtures.distributed.DaskData`` does it on the
 Dask workers that hold the blocks of a ``dask.array``, so that only the summed values travel.
+Predictions go the same way with ``map_rows``, which joins per-row results instead of adding.
 
 Each chunk is seen as a ``Chunk``: its rows of ``x`` with their ``T(x)``, ``log h(x)`` and
-weights, and for an HMM the whole sequences it holds. When the statistics of all chunks fit in
-``cache_bytes`` they are formed once and kept across iterations; otherwise they are formed again
-in every pass, and memory stays bounded by one chunk.
+weights, and for an HMM the whole sequences it holds (``SequenceData`` wraps such data). When
+the statistics of all chunks fit in ``cache_bytes`` they are formed once and kept across
+iterations; otherwise they are formed again in every pass, and memory stays bounded by one chunk.
 
-The module also holds the data-wide steps that come before the loop, for both kinds of data:
-checking the rows (finite, inside the family's support) block by block so that no ``(N, D)``
-temporary is made, and fixing a family's or a prior's data-dependent settings.
+These objects are made by a ``Rows`` value (``mixtures.inference.rows``), which checks the
+input once and knows whether it lives in memory or on Dask.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._arrays import row_blocks
-from mixtures._validation import RowFindings, is_dask_array
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.checks import check_summed_statistics, checked_output
 from mixtures.families.statistics import SufficientStatistics
+from mixtures.inference.sequences import SequenceLayout, Sequences
 
 if TYPE_CHECKING:
     from mixtures.priors.base import ConjugatePrior
@@ -43,14 +42,9 @@ __all__ = [
     "IndependentRows",
     "RowData",
     "SequenceData",
-    "Sequences",
-    "check_rows",
-    "chunked_data",
-    "configured_family",
-    "configured_prior",
     "default_chunk_size",
     "make_chunk",
-    "sequence_bounds",
+    "statistics_width",
 ]
 
 Array = NDArray[np.float64]
@@ -68,25 +62,6 @@ def default_chunk_size(n_statistics: int) -> int:
 
 
 # ----------------------------------------------------------------------------- chunks
-@attrs.frozen(eq=False)
-class Sequences:
-    """The whole sequences one chunk holds: the index of the first among all sequences, their
-    lengths (summing to the chunk's rows) and their weights."""
-
-    first: int
-    lengths: NDArray[np.intp]
-    weights: Array
-
-    @property
-    def indices(self) -> slice:
-        """Their indices among all sequences."""
-        return slice(self.first, self.first + int(self.lengths.shape[0]))
-
-    def of_rows(self) -> Array:
-        """Each row's sequence weight: ``(n,)``."""
-        return np.repeat(self.weights, self.lengths)
-
-
 @attrs.frozen(eq=False)
 class Chunk:
     """Rows ``rows`` (global row numbers) of the data as inference sees them: ``T(x)``,
@@ -185,29 +160,6 @@ def statistics_width(family: ExponentialFamily, one_row: Array) -> int:
     return int(probe.shape[1])
 
 
-def sequences_in(
-    bounds: Sequence[slice], lengths: NDArray[np.intp], sequence_weights: Array
-) -> list[Sequences]:
-    """The whole sequences in each row range of ``bounds``; a ``ValueError`` names the first
-    range whose edge cuts a sequence."""
-    ends = np.cumsum(lengths)
-    starts = ends - lengths
-    out = []
-    for index, rows in enumerate(bounds):
-        first = int(np.searchsorted(ends, rows.start, side="right"))
-        last = int(np.searchsorted(ends, rows.stop, side="left"))  # the sequence ending at stop
-        if starts[first] != rows.start or last >= ends.shape[0] or ends[last] != rows.stop:
-            cut = first if starts[first] != rows.start else min(last, ends.shape[0] - 1)
-            raise ValueError(
-                f"block {index} of the rows (rows {rows.start} to {rows.stop - 1}) does not hold "
-                f"whole sequences: sequence {cut} spans rows {int(starts[cut])} to "
-                f"{int(ends[cut]) - 1}. Every block must start and end at sequence boundaries; "
-                f"rechunk the rows with mixtures.distributed.rechunk_to_sequences(X, lengths)"
-            )
-        out.append(Sequences(first, lengths[first : last + 1], sequence_weights[first : last + 1]))
-    return out
-
-
 # ----------------------------------------------------------------------------- the data
 class Data(Protocol):
     """Rows seen through a family's statistics, wherever they live.
@@ -233,22 +185,36 @@ class Data(Protocol):
     def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V: ...
 
 
+
 class RowData(Data, Protocol):
-    """``Data`` that holds the rows themselves: ``x`` and ``weights`` (numpy or Dask arrays,
-    for data-wide settings such as a prior's defaults), the row range of each chunk, and a view
-    as concatenated sequences."""
+    """``Data`` that holds the rows themselves: ``x`` and the row ``weights`` (numpy or Dask
+    arrays), the row range of each chunk and, for sequences, their ``layout``.
+
+    ``full_weights`` are each row's weight times its sequence's (the row weights without a
+    layout): what ``total_weight`` adds up and what data-wide defaults count.
+    ``configured_prior`` fixes a prior's data-dependent settings on these rows and weights;
+    ``map_rows`` runs a per-chunk prediction and joins its per-row results in row order.
+    """
 
     x: Any
     weights: Any
     bounds: list[slice]
+    layout: SequenceLayout | None
 
-    def with_sequences(self, lengths: NDArray[np.intp], sequence_weights: Array) -> Self: ...
+    @property
+    def full_weights(self) -> Any: ...
+
+    def configured_prior(self, prior: ConjugatePrior, n_components: int) -> ConjugatePrior: ...
+
+    def map_rows(
+        self, function: Callable[[Chunk], Any], n_columns: int | None = None, dtype: Any = np.float64
+    ) -> Any: ...
 
 
 class ChunkedData:
     """Rows of ``x`` (``(N, D)``, validated, in memory or a memory map) with weights, seen
     through ``family``'s statistics in chunks of ``chunk_size`` rows (of whole sequences when
-    ``lengths`` is given)."""
+    a ``layout`` is given)."""
 
     def __init__(
         self,
@@ -258,28 +224,24 @@ class ChunkedData:
         *,
         chunk_size: int | None = None,
         cache_bytes: int | None = None,
-        lengths: NDArray[np.intp] | None = None,
-        sequence_weights: Array | None = None,
+        layout: SequenceLayout | None = None,
     ) -> None:
         self.family = family
         self.x = x
         self.weights = weights
-        self.chunk_size = chunk_size
+        self.layout = layout
         self.n_statistics = statistics_width(family, x[:1])
         size = chunk_size or default_chunk_size(self.n_statistics)
-        if lengths is None:
+        self._sequences: list[Sequences] | None = None
+        if layout is None:
             starts = range(0, x.shape[0], size)
             self.bounds = [slice(start, min(start + size, x.shape[0])) for start in starts]
-            self._sequences: list[Sequences] | None = None
         else:
-            self.bounds = sequence_bounds(lengths, size)
-            if sequence_weights is None:
-                sequence_weights = np.ones(lengths.shape[0])
-            self._sequences = sequences_in(self.bounds, lengths, sequence_weights)
-        self.total_weight = float(weights.sum())
+            self.bounds = layout.chunk_bounds(size)
+            self._sequences = layout.in_blocks(self.bounds)
+        self.total_weight = float(self.full_weights.sum())
         # read at call time, so that the budget can be lowered for a whole session or a test
         budget = DEFAULT_CACHE_BYTES if cache_bytes is None else cache_bytes
-        self._cache_bytes = budget
         needed = 8 * x.shape[0] * (self.n_statistics + 1)
         self._cache: list[Chunk] | None = None
         if needed <= budget:
@@ -288,6 +250,11 @@ class ChunkedData:
     @property
     def n_samples(self) -> int:
         return int(self.x.shape[0])
+
+    @functools.cached_property
+    def full_weights(self) -> Array:
+        """Each row's weight times its sequence's."""
+        return self.weights if self.layout is None else self.layout.full_weights(self.weights)
 
     def _make(self, index: int) -> Chunk:
         rows = self.bounds[index]
@@ -315,34 +282,29 @@ class ChunkedData:
             total = value if total is None else total + value
         return total
 
-    def with_sequences(self, lengths: NDArray[np.intp], sequence_weights: Array) -> ChunkedData:
-        """These rows as concatenated sequences: every chunk holds whole sequences and knows
-        them. Cached statistics are reused when the chunks already end at sequence ends."""
-        try:
-            sequences = sequences_in(self.bounds, lengths, sequence_weights)
-        except ValueError:  # chunked without regard to the sequences: chunk again
-            return ChunkedData(
-                self.family, self.x, self.weights, chunk_size=self.chunk_size,
-                cache_bytes=self._cache_bytes, lengths=lengths, sequence_weights=sequence_weights,
-            )
-        out = object.__new__(ChunkedData)
-        out.__dict__.update(self.__dict__)
-        out._sequences = sequences
-        if self._cache is not None:
-            out._cache = [
-                attrs.evolve(chunk, sequences=s) for chunk, s in zip(self._cache, sequences, strict=True)
-            ]
+    def map_rows(
+        self, function: Callable[[Chunk], Any], n_columns: int | None = None, dtype: Any = np.float64
+    ) -> Array:
+        """``function(chunk)`` (``(n,)`` or ``(n, n_columns)`` values per row) on every chunk,
+        written into one array of all rows: ``(N,)`` or ``(N, n_columns)``."""
+        shape = (self.n_samples,) if n_columns is None else (self.n_samples, n_columns)
+        out = np.empty(shape, dtype=dtype)
+        for chunk in self.chunks():
+            out[chunk.rows] = function(chunk)
         return out
+
+    def configured_prior(self, prior: ConjugatePrior, n_components: int) -> ConjugatePrior:
+        """``prior.for_data`` on these rows, counted with their full weights."""
+        return prior.for_data(self.family, self.x, self.full_weights, n_components)
 
 
 class IndependentRows:
     """The rows of sequence data seen as independent observations, each weighted by its row
     weight times its sequence's (what an HMM's initialisation clusters)."""
 
-    def __init__(self, data: Data, total_weight: float) -> None:
+    def __init__(self, data: Data) -> None:
         self.data = data
         self.family = data.family
-        self._total_weight = total_weight
 
     @property
     def n_samples(self) -> int:
@@ -354,10 +316,14 @@ class IndependentRows:
 
     @property
     def total_weight(self) -> float:
-        return self._total_weight
+        return self.data.total_weight
 
     def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
         return self.data.map_sum(functools.partial(_on_independent_rows, function), *row_arrays)
+
+
+def _on_independent_rows(function: Callable[..., V], chunk: Chunk, *pieces: Any) -> V:
+    return function(chunk.as_independent_rows(), *pieces)
 
 
 #: The kind of rows a ``SequenceData`` holds (in memory, or on Dask).
@@ -370,23 +336,29 @@ class SequenceData(Generic[D]):
 
     Per-row weights temper each observation's emission density (``p(x_t | z)^{w_t}``) and weight
     its statistics; per-sequence weights count a sequence ``w`` times (exactly like repeating it).
-    ``data`` holds the rows (in memory or on Dask). ``total_weight`` counts every row with its
-    full weight (row × sequence).
+    ``data`` holds the rows (in memory or on Dask) with their ``SequenceLayout``; its chunks know
+    the sequences they hold.
     """
 
-    def __init__(self, data: D, lengths: NDArray[np.intp], sequence_weights: Array) -> None:
-        self.data: D = data.with_sequences(lengths, sequence_weights)
-        self.lengths = lengths
-        self.sequence_weights = sequence_weights
-        ends = np.cumsum(lengths)
-        self.first_sequence = {
-            int(b.start): int(np.searchsorted(ends, b.start, side="right")) for b in self.data.bounds
-        }
-        self.total_weight = float(self.full_weights.sum())
+    def __init__(self, data: D) -> None:
+        if data.layout is None:
+            raise ValueError("SequenceData needs rows chunked by whole sequences (a layout)")
+        self.data: D = data
+        self.layout: SequenceLayout = data.layout
 
     @property
     def family(self) -> ExponentialFamily:
         return self.data.family
+
+    @property
+    def full_weights(self) -> Any:
+        """Each row's weight times its sequence's: what the statistics and defaults count
+        (``(N,)``; a ``dask.array`` for Dask data)."""
+        return self.data.full_weights
+
+    @property
+    def total_weight(self) -> float:
+        return self.data.total_weight
 
     @property
     def n_samples(self) -> int:
@@ -399,122 +371,10 @@ class SequenceData(Generic[D]):
     def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
         return self.data.map_sum(function, *row_arrays)
 
-    @functools.cached_property
-    def full_weights(self) -> Any:
-        """Each row's weight times its sequence's: what the statistics and defaults count
-        (``(N,)``; a ``dask.array`` for Dask data)."""
-        row_weights = self.data.weights
-        if np.all(self.sequence_weights == 1.0):
-            return row_weights
-        return row_weights * np.repeat(self.sequence_weights, self.lengths)
-
     def independent_rows(self) -> IndependentRows:
         """The rows as independent observations with their full weights (to initialise)."""
-        return IndependentRows(self.data, self.total_weight)
+        return IndependentRows(self.data)
 
-    def sequences_of(self, rows: slice) -> slice:
-        first = self.first_sequence[int(rows.start)]
-        count = int(
-            np.searchsorted(np.cumsum(self.lengths[first:]), rows.stop - rows.start, side="right")
-        )
-        return slice(first, first + count)
-
-
-def _on_independent_rows(function: Callable[..., V], chunk: Chunk, *pieces: Any) -> V:
-    return function(chunk.as_independent_rows(), *pieces)
-
-
-def chunked_data(
-    family: ExponentialFamily,
-    x: Any,
-    weights: Any,
-    *,
-    chunk_size: int | None = None,
-    lengths: NDArray[np.intp] | None = None,
-) -> RowData:
-    """The data object for ``x``: ``ChunkedData`` for an array in memory (or a memory map),
-    ``DaskData`` (chunks where the blocks live, ``chunk_size`` ignored) for a ``dask.array``."""
-    if is_dask_array(x):
-        from mixtures.distributed import DaskData
-
-        return DaskData(family, x, weights, lengths=lengths)
-    return ChunkedData(family, x, weights, chunk_size=chunk_size, lengths=lengths)
-
-
-def sequence_bounds(lengths: NDArray[np.intp], rows_per_chunk: int) -> list[slice]:
-    """Row slices that hold whole sequences, about ``rows_per_chunk`` rows each (a longer
-    sequence gets a chunk of its own)."""
-    ends = np.cumsum(lengths)
-    bounds: list[slice] = []
-    start = 0
-    while start < ends[-1]:
-        # the last sequence end within the budget, but at least one whole sequence
-        candidates = ends[(ends > start) & (ends <= start + rows_per_chunk)]
-        stop = int(candidates[-1]) if candidates.size else int(ends[ends > start][0])
-        bounds.append(slice(start, stop))
-        start = stop
-    return bounds
-
-
-# ----------------------------------------------------------------------------- checks before the loop
-def support_findings(
-    family: ExponentialFamily, x: Array, first_row: int, name: str = "X"
-) -> RowFindings:
-    """``family.validate`` on finite rows ``x`` (global rows from ``first_row``). Its message
-    counts rows from the block's first; past the first block it is followed by the global
-    number of the first offending row (found by bisection on prefixes of the block)."""
-    try:
-        family.validate(x)
-    except ValueError as error:
-        low, high = 0, x.shape[0] - 1  # the first row whose prefix fails lies in [low, high]
-        while low < high:
-            middle = (low + high) // 2
-            try:
-                family.validate(x[: middle + 1])
-                low = middle + 1
-            except ValueError:
-                high = middle
-        message = str(error)
-        if first_row > 0:
-            message = (
-                f"{message} (row numbers in this message count from row {first_row} of {name}: "
-                f"the first offending row is row {first_row + low} of {name})"
-            )
-        return RowFindings(support=(first_row + low, message))
-    return RowFindings()
-
-
-def check_rows(family: ExponentialFamily, x: Any, name: str = "X") -> None:
-    """Raise a ``ValueError`` for the first row of ``x`` outside ``family``'s support (and, for
-    Dask data, the first NaN or inf): block by block, on the workers for a ``dask.array``."""
-    if is_dask_array(x):
-        from mixtures.distributed import check_dask_rows
-
-        check_dask_rows(family, x, name)
-        return
-    for rows in row_blocks(*x.shape):
-        support_findings(family, x[rows], rows.start, name).raise_first(name)
-
-
-def configured_family(family: ExponentialFamily, x: Any, weights: Any) -> ExponentialFamily:
-    """``family.for_data(x, weights)``; for a ``dask.array`` the family's numpy reductions run
-    on Dask and their (small) results are computed into the returned family."""
-    if is_dask_array(x):
-        from mixtures.distributed import configured_on_dask
-
-        return configured_on_dask(lambda xs, ws: family.for_data(xs, ws), x, weights)
-    return family.for_data(x, weights)
-
-
-def configured_prior(
-    prior: ConjugatePrior, family: ExponentialFamily, x: Any, weights: Any, n_components: int
-) -> ConjugatePrior:
-    """``prior.for_data(family, x, weights, n_components)``, for Dask data as
-    ``configured_family``."""
-    if is_dask_array(x):
-        from mixtures.distributed import configured_on_dask
-
-        return configured_on_dask(
-            lambda xs, ws: prior.for_data(family, xs, ws, n_components), x, weights
-        )
-    return prior.for_data(family, x, weights, n_components)
+    def configured_prior(self, prior: ConjugatePrior, n_components: int) -> ConjugatePrior:
+        """``prior.for_data`` on the rows, counted with their full weights."""
+        return self.data.configured_prior(prior, n_components)

@@ -14,21 +14,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._validation import (
-    as_data_matrix,
     check_int,
     check_random_state,
     check_real,
     column_names,
     columns_in_fit_order,
-    is_dask_array,
 )
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.families.base import Components, ExponentialFamily
-from mixtures.inference.data import Data, check_rows, configured_family
+from mixtures.inference.data import Data
 from mixtures.inference.fit import Run, best_run, warn_about, warn_if_stuck
 from mixtures.inference.loop import Trajectory
 from mixtures.inference.online import OnlineMode, OnlineState, StepwiseEM, StochasticVB, Update
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
+from mixtures.inference.rows import Rows
+from mixtures.inference.sources import rows_of
 from mixtures.inference.starts import Start
 from mixtures.latent.structure import LatentStructure
 from mixtures.models._estimator import Estimator
@@ -100,9 +100,10 @@ class LatentModel(Estimator, abc.ABC):
     def _fitted_priors(self) -> Any:
         """VB's priors of the current fit."""
 
-    @abc.abstractmethod
-    def _configured(self, prior: ConjugatePrior, data: Data) -> ConjugatePrior:
-        """A component prior with its data-dependent defaults resolved on ``data``."""
+    def _configured(self, prior: ConjugatePrior, data: Any) -> ConjugatePrior:
+        """A component prior with its data-dependent defaults resolved on ``data`` (the rows
+        counted with their full weights)."""
+        return data.configured_prior(prior, getattr(self, self.size_name))
 
     @abc.abstractmethod
     def _start(self, data: Data) -> Start:
@@ -179,7 +180,7 @@ class LatentModel(Estimator, abc.ABC):
             return None
         return self._fitted_point()
 
-    def _fit_data(self, X: Any, x: Array, data: Data, warm: bool) -> None:
+    def _fit_data(self, X: Any, rows: Rows, data: Data, warm: bool) -> None:
         """``fit`` on prepared ``data``: restarts from ``init`` (or the current fit with a warm
         start), the best run kept, its warnings."""
         problem = self._problem(data, continuing=warm)
@@ -196,7 +197,7 @@ class LatentModel(Estimator, abc.ABC):
         warn_if_stuck(problem, data, result, stacklevel=4)
         warn_about(problem, result.findings, stacklevel=4)
         self._check_fit(problem, data, result, rng)
-        self._store_common(data.family, X, x)
+        self._store_common(data.family, X, rows)
 
     # ------------------------------------------------------------------ fitting
     def _check_common_settings(self) -> ExponentialFamily:
@@ -226,32 +227,32 @@ class LatentModel(Estimator, abc.ABC):
             raise ValueError(f"warm_start must be True or False; got {self.warm_start!r}")
         return bool(self.warm_start) and hasattr(self, "components_")
 
-    def _fit_matrix(self, X: Any, *, continuing: bool) -> Array:
+    def _fit_matrix(self, X: Any, *, continuing: bool) -> Rows:
         """``X`` for a fit: its column names (if any) must be unique, and a fit that continues
         a fit made on named columns finds its columns by name (see ``_validated``)."""
         fitted = getattr(self, "feature_names_in_", None) if continuing else None
         column_names(X)
-        return as_data_matrix(columns_in_fit_order(X, fitted))
+        return rows_of(columns_in_fit_order(X, fitted))
 
     def _start_fit(
-        self, family: ExponentialFamily, x: Array, weights: Array
+        self, family: ExponentialFamily, rows: Rows, weights: Any
     ) -> tuple[ExponentialFamily, bool]:
         """The family for this fit and whether it warm-starts: a warm start keeps the fitted family;
         a fresh fit forgets the previous fit's state and configures ``family`` on ``x``. The rows
         are checked block by block (on the workers for a ``dask.array``)."""
         size = getattr(self, self.size_name)
-        if x.shape[0] < size:
-            raise ValueError(f"{self.size_name}={size} must be <= n_samples={x.shape[0]}")
+        if rows.n_samples < size:
+            raise ValueError(f"{self.size_name}={size} must be <= n_samples={rows.n_samples}")
         warm = self._continues_fit()
         if warm:
-            self._check_features(x)
-            self._check_warm_settings(family, x, weights)
+            self._check_features(rows)
+            self._check_warm_settings(family, rows, weights)
             family = self.family_
         else:
             for stale in self.fit_specific_state:
                 self.__dict__.pop(stale, None)
-        check_rows(family, x)
-        return (family if warm else configured_family(family, x, weights)), warm
+        rows.check(family)
+        return (family if warm else rows.configured_family(family, weights)), warm
 
     # ------------------------------------------------------------------ online
     def _online_mode(self) -> OnlineMode:
@@ -287,22 +288,22 @@ class LatentModel(Estimator, abc.ABC):
             return None
         return state
 
-    def _first_batch_family(self, family: ExponentialFamily, x: Array, weights: Array) -> ExponentialFamily:
+    def _first_batch_family(self, family: ExponentialFamily, rows: Rows, weights: Any) -> ExponentialFamily:
         """The family configured on the first batch, which must be able to seed the model."""
         size = getattr(self, self.size_name)
-        if not isinstance(getattr(self, "init", None), tuple) and x.shape[0] < size:
+        if not isinstance(getattr(self, "init", None), tuple) and rows.n_samples < size:
             raise ValueError(
                 f"the first partial_fit batch initialises the model and needs at least "
-                f"{self.size_name}={size} rows; got a batch of {x.shape[0]} rows"
+                f"{self.size_name}={size} rows; got a batch of {rows.n_samples} rows"
             )
-        check_rows(family, x)
-        caveat = family.first_batch_caveat(x, weights)
+        rows.check(family)
+        caveat = family.first_batch_caveat(rows.x, weights)
         if caveat is not None:
             warnings.warn(f"partial_fit's first batch: {caveat}", UserWarning, stacklevel=4)
-        return configured_family(family, x, weights)
+        return rows.configured_family(family, weights)
 
     def _partial_fit_data(
-        self, X: Any, x: Array, data: Data, mode: OnlineMode, state: OnlineState | None, start: Any
+        self, X: Any, rows: Rows, data: Data, mode: OnlineMode, state: OnlineState | None, start: Any
     ) -> None:
         """Feed one prepared batch to ``mode``: from ``state``, from the fitted ``start``, or (both
         ``None``) from a start drawn on this batch as ``fit`` would (one run)."""
@@ -320,7 +321,7 @@ class LatentModel(Estimator, abc.ABC):
             state = OnlineState(mode, start, seen_weight=seen)
         batch = problem.e_step(data, state.parameters)
         self._record(mode.absorb(state, batch, data.total_weight, problem), problem, new_state=new_state)
-        self._store_common(data.family, X, x)
+        self._store_common(data.family, X, rows)
 
     def _record(self, step: Update, problem: FitProblem[Any], *, new_state: bool) -> None:
         """Fitted attributes from the online state after one call, and the warnings of its
@@ -366,7 +367,7 @@ class LatentModel(Estimator, abc.ABC):
         self._record(mode.end_pass(state, problem), problem, new_state=False)
         return self
 
-    def _check_warm_settings(self, family: ExponentialFamily, x: Any, weights: Any) -> None:
+    def _check_warm_settings(self, family: ExponentialFamily, rows: Rows, weights: Any) -> None:
         """A warm start continues the fitted parameters, so it refuses settings changed since
         that fit in a way the parameters cannot follow, rather than silently keeping the old
         ones: the size, the inference, the family (its class, or a setting given explicitly, such
@@ -383,10 +384,10 @@ class LatentModel(Estimator, abc.ABC):
         if type(family) is not type(self.family_):
             changes.append(("family", self.family_, family))
         else:
-            configured = configured_family(family, x, weights)
+            configured = rows.configured_family(family, weights)
             changes += changed_settings("family", family, configured, self.family_)
             if not changes:
-                changes += self._prior_changes(x, weights)
+                changes += self._prior_changes(rows, weights)
         if changes:
             listed = "; ".join(
                 f"{name} was {_shown(old)} at that fit and is {_shown(new)} now"
@@ -405,7 +406,7 @@ class LatentModel(Estimator, abc.ABC):
             "family", family, family, self.family_
         )
 
-    def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
+    def _prior_changes(self, rows: Rows, weights: Any) -> list[tuple[str, Any, Any]]:
         """Prior settings changed since the fit a warm start continues: ``(name, old, new)``."""
         return []
 
@@ -434,11 +435,11 @@ class LatentModel(Estimator, abc.ABC):
                 stacklevel=4,
             )
 
-    def _store_common(self, family: ExponentialFamily, X: Any, x: Array) -> None:
+    def _store_common(self, family: ExponentialFamily, X: Any, rows: Rows) -> None:
         """Attributes every fit sets. The feature names are those of ``X`` for a new fit; a fit
-        that continues a fit made on named columns keeps those (``x`` is in their order)."""
+        that continues a fit made on named columns keeps those (``rows`` are in their order)."""
         self.family_ = family
-        self.n_features_in_ = x.shape[1]
+        self.n_features_in_ = rows.n_features
         names = column_names(X)
         if names is not None and not hasattr(self, "feature_names_in_"):
             self.feature_names_in_ = names
@@ -456,26 +457,24 @@ class LatentModel(Estimator, abc.ABC):
         return tags
 
     # ------------------------------------------------------------------ using a fit
-    def _check_features(self, x: Array) -> None:
-        if x.shape[1] != self.n_features_in_:
+    def _check_features(self, rows: Rows) -> None:
+        if rows.n_features != self.n_features_in_:
             raise ValueError(
-                f"X has {x.shape[1]} features, but {type(self).__name__} is expecting "
+                f"X has {rows.n_features} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input (it was fitted with "
                 f"{self.n_features_in_})"
             )
 
-    def _validated(self, X: Any) -> Array:
-        """``X`` as a matrix a fitted model accepts: right width, inside the family's support.
+    def _validated(self, X: Any) -> Rows:
+        """``X`` as rows a fitted model accepts: right width, inside the family's support.
         When the fit saw column names (``feature_names_in_``), a DataFrame's columns are found
         by name: the same names in another order are put back in the fit's order, unknown or
         missing names are refused (naming them); an array is read by position."""
         self._check_is_fitted("components_")
-        x = as_data_matrix(columns_in_fit_order(X, getattr(self, "feature_names_in_", None)))
-        self._check_features(x)
-        check_rows(self.family_, x)
-        if is_dask_array(x):  # checked on the workers; what uses it here needs it in memory
-            x = np.asarray(x)
-        return x
+        rows = rows_of(columns_in_fit_order(X, getattr(self, "feature_names_in_", None)))
+        self._check_features(rows)
+        rows.check(self.family_)
+        return rows
 
     # ------------------------------------------------------------------ model files
     def save(self, path: str | os.PathLike[str]) -> None:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar, Self
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._validation import (
-    as_data_matrix,
-    as_float_values,
-    as_sample_weight,
-    check_int,
-    check_weight_values,
-)
+from mixtures._validation import as_float_values, check_int
 from mixtures.families.base import Components, ExponentialFamily
-from mixtures.inference.data import ChunkedData, Data, SequenceData, chunked_data, configured_prior
+from mixtures.inference.data import Chunk, Data, SequenceData
 from mixtures.inference.initialization import START_METHODS, StartMethod
 from mixtures.inference.online import OnlineMode
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
+from mixtures.inference.rows import Rows
+from mixtures.inference.sequences import SequenceLayout, Sequences
+from mixtures.inference.sources import rows_of
 from mixtures.inference.starts import FittedMixture, FromMethod, GivenParameters, Start
 from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors, MarkovChain, tempered
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
@@ -26,7 +25,7 @@ from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models._latent_model import LatentModel, changed_settings
 from mixtures.priors import ConjugatePrior, default_prior
 
-__all__ = ["HMM", "check_lengths", "checked_sequence_weights"]
+__all__ = ["HMM"]
 
 Array = NDArray[np.float64]
 
@@ -34,48 +33,6 @@ Array = NDArray[np.float64]
 HMM_START_METHODS: dict[str, StartMethod] = {**START_METHODS, "mixture": FittedMixture()}
 #: The names ``fixed`` accepts, and the field of ``HMMParameters`` each keeps.
 FIXABLE = {"startprob": "startprob", "transmat": "transmat", "components": "natural"}
-
-
-def check_lengths(lengths: Any, n_samples: int) -> NDArray[np.intp]:
-    """``lengths`` as positive integers summing to ``n_samples`` (``None``: one sequence).
-
-    Integers of any dtype and whole floats are accepted; every value is checked to lie in
-    ``1..n_samples`` before it is converted, so that unsigned or huge values cannot wrap."""
-    if lengths is None:
-        return np.array([n_samples], dtype=np.intp)
-    try:
-        values = np.asarray(lengths)
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"lengths could not be read as a 1-D array: {error}") from None
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(
-            f"lengths must be a non-empty 1-D sequence of integers; got shape {values.shape}"
-        )
-    if values.dtype.kind not in "iuf":
-        raise ValueError(
-            f"lengths must contain whole numbers; got {lengths!r} (dtype {values.dtype})"
-        )
-    if values.dtype.kind == "f":
-        bad = ~np.isfinite(values) | (values != np.round(values))
-        if bad.any():
-            index = int(np.argmax(bad))
-            raise ValueError(
-                f"lengths must contain whole numbers; got {values[index]} at index {index}"
-            )
-    too_small, too_large = values < 1, values > n_samples
-    if too_small.any():
-        index = int(np.argmax(too_small))
-        raise ValueError(f"lengths must all be >= 1; got {values[index]} at index {index}")
-    if too_large.any():
-        index = int(np.argmax(too_large))
-        raise ValueError(
-            f"lengths[{index}] = {values[index]} is more than the {n_samples} rows of X "
-            f"(lengths must be between 1 and the number of rows)"
-        )
-    values = values.astype(np.intp)
-    if values.sum() != n_samples:
-        raise ValueError(f"lengths sum to {int(values.sum())} but X has {n_samples} rows")
-    return values
 
 
 class HMM(LatentModel):
@@ -206,18 +163,13 @@ class HMM(LatentModel):
     ) -> Self:
         """Fit from ``n_init`` initialisations (or the current fit with ``warm_start``)."""
         family = self._check_params()
-        x = self._fit_matrix(X, continuing=self._continues_fit())
-        lengths_ = check_lengths(lengths, x.shape[0])
-        row_weights = as_sample_weight(sample_weight, x.shape[0])
-        sequence_weights = checked_sequence_weights(sequence_weight, lengths_.shape[0])
+        rows = self._fit_matrix(X, continuing=self._continues_fit())
+        layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
+        row_weights = rows.sample_weight(sample_weight)
         # data-derived settings see each row with its full weight (row × sequence)
-        family, warm = self._start_fit(family, x, _full_weights(row_weights, sequence_weights, lengths_))
-        data = SequenceData(
-            chunked_data(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
-            lengths_,
-            sequence_weights,
-        )
-        self._fit_data(X, x, data, warm)
+        family, warm = self._start_fit(family, rows, rows.full_weights(row_weights, layout))
+        data = SequenceData(rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout))
+        self._fit_data(X, rows, data, warm)
         return self
 
     def partial_fit(
@@ -257,29 +209,23 @@ class HMM(LatentModel):
         family = self._check_params()
         mode, state, start = self._resume(family)
         continuing = state is not None or start is not None
-        x = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
-        lengths_ = check_lengths(lengths, x.shape[0])
-        row_weights = as_sample_weight(sample_weight, x.shape[0])
-        sequence_weights = checked_sequence_weights(sequence_weight, lengths_.shape[0])
+        rows = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
+        layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
+        row_weights = rows.sample_weight(sample_weight)
         if continuing:
             family = self.family_
         else:
-            full_weights = _full_weights(row_weights, sequence_weights, lengths_)
-            family = self._first_batch_family(family, x, full_weights)
-        data = SequenceData(
-            chunked_data(family, x, row_weights, chunk_size=self.chunk_size, lengths=lengths_),
-            lengths_,
-            sequence_weights,
-        )
-        self._partial_fit_data(X, x, data, mode, state, start)
+            family = self._first_batch_family(family, rows, rows.full_weights(row_weights, layout))
+        data = SequenceData(rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout))
+        self._partial_fit_data(X, rows, data, mode, state, start)
         return self
 
-    def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
+    def _prior_changes(self, rows: Rows, weights: Any) -> list[tuple[str, Any, Any]]:
         family, size = self.family_, self.n_states
         if hasattr(self, "priors_"):  # a VB fit
             priors = self.priors_
             setting = self.prior if self.prior is not None else default_prior(family)
-            configured = configured_prior(setting, family, x, weights, size)
+            configured = rows.configured_prior(setting, family, weights, size)
             changes = changed_settings("prior", setting, configured, priors.components)
             for name, fitted in (("start_prior", priors.start), ("transition_prior", priors.rows[0])):
                 given = getattr(self, name) or DirichletWeights(concentration=1.0)
@@ -290,14 +236,10 @@ class HMM(LatentModel):
             return []
         if self.prior is None:
             return [("prior", fitted_prior, None)]
-        configured = configured_prior(self.prior, family, x, weights, size)
+        configured = rows.configured_prior(self.prior, family, weights, size)
         return changed_settings("prior", self.prior, configured, fitted_prior)
 
     # ------------------------------------------------------------------ the model's problem
-    def _configured(self, prior: ConjugatePrior, data: Data) -> ConjugatePrior:
-        assert isinstance(data, SequenceData)
-        return configured_prior(prior, data.family, data.data.x, data.full_weights, self.n_states)
-
     def _resolved_priors(self, data: Data) -> HMMPriors:
         """The priors of VB resolved on ``data``: emissions, start and one per transition row."""
         n_states = self.n_states
@@ -359,72 +301,49 @@ class HMM(LatentModel):
         return HMMParameters(startprob, transmat, data.family.natural_of(components))
 
     # ------------------------------------------------------------------ using a fit
-    def _sequences(self, X: Any, lengths: Any) -> SequenceData:
-        x = self._validated(X)
-        lengths_ = check_lengths(lengths, x.shape[0])
-        ones = np.ones(x.shape[0])
-        chunked = ChunkedData(
-            self.family_, x, ones, chunk_size=self.chunk_size, cache_bytes=0, lengths=lengths_
-        )
-        return SequenceData(chunked, lengths_, np.ones(lengths_.shape[0]))
+    def _per_chunk(self, X: Any, lengths: Any) -> tuple[Rows, SequenceLayout, dict[str, Any]]:
+        """The rows of ``X`` (a ``dask.array`` in blocks of whole sequences, or in memory), their
+        layout, and how to map a per-chunk recursion over them: in chunks of whole sequences."""
+        rows = self._validated(X)
+        layout = SequenceLayout.checked(lengths, rows.n_samples)
+        return rows, layout, {"chunk_size": self.chunk_size, "layout": layout}
 
-    def _log_parameters(self) -> tuple[Array, Array, Array]:
+    def _recursion(self, function: Any) -> Any:
+        """``function(chain, chunk)`` with this fit's parameters: a picklable per-chunk function."""
         with np.errstate(divide="ignore"):
-            return self.components_.natural, np.log(self.startprob_), np.log(self.transmat_)
-
-    def _per_chunk(self, X: Any, lengths: Any, recursion: Any) -> list[tuple[slice, slice, Any]]:
-        data = self._sequences(X, lengths)
-        natural, log_start, log_transition = self._log_parameters()
-        results = []
-        for chunk in data.data.chunks():
-            sequences = data.sequences_of(chunk.rows)
-            log_likelihood = tempered(chunk, chunk.log_likelihood(self.family_, natural))
-            results.append(
-                (
-                    chunk.rows,
-                    sequences,
-                    recursion(log_likelihood, data.lengths[sequences], log_start, log_transition),
-                )
+            chain = _Chain(
+                self.family_, self.components_.natural, np.log(self.startprob_), np.log(self.transmat_)
             )
-        return results
+        return functools.partial(function, chain)
 
     def predict_proba(self, X: Any, *, lengths: Any = None) -> Array:
-        """Posterior state probabilities ``p(z_t = k | x)`` of every row: ``(n_samples, K)``."""
-        pieces = self._per_chunk(X, lengths, forward_backward)
-        out = np.empty((pieces[-1][0].stop, self.n_states))
-        for rows, sequences, posterior in pieces:
-            self._check_possible(posterior.log_evidence, sequences)
-            out[rows] = posterior.marginals
-        return out
+        """Posterior state probabilities ``p(z_t = k | x)`` of every row: ``(n_samples, K)``.
+
+        For a ``dask.array`` (in blocks of whole sequences) a Dask array, computed block by
+        block where the blocks live."""
+        rows, _, chunking = self._per_chunk(X, lengths)
+        return rows.map_rows(
+            self.family_, self._recursion(_chunk_marginals), self.n_states, **chunking
+        )
 
     def score(self, X: Any, y: Any = None, *, lengths: Any = None) -> float:
         """Total log-likelihood ``Σ_s log p(x^(s))`` of the sequences (hmmlearn's convention)."""
-        total = 0.0
-        for _, sequences, evidence in self._per_chunk(X, lengths, log_evidence):
-            self._check_possible(evidence, sequences)  # forward pass only: no marginals needed
-            total += float(evidence.sum())
-        return total
+        rows, _, chunking = self._per_chunk(X, lengths)
+        return float(rows.map_sum(self.family_, self._recursion(_chunk_evidence), **chunking))
 
     def decode(self, X: Any, *, lengths: Any = None) -> tuple[float, NDArray[np.intp]]:
         """The most likely state path (Viterbi) and its total log-probability."""
-        pieces = self._per_chunk(X, lengths, viterbi)
-        states = np.empty(pieces[-1][0].stop, dtype=np.intp)
-        total = 0.0
-        for rows, sequences, (path, log_probability) in pieces:
-            self._check_possible(log_probability, sequences)
-            states[rows] = path
-            total += float(log_probability.sum())
-        return total, states
+        rows, layout, chunking = self._per_chunk(X, lengths)
+        decoded = np.asarray(
+            rows.map_rows(self.family_, self._recursion(_chunk_viterbi), 2, **chunking)
+        )
+        # each sequence's log-probability sits on its first row
+        first_rows = layout.ends - layout.lengths
+        return float(decoded[first_rows, 1].sum()), decoded[:, 0].astype(np.intp)
 
     def predict(self, X: Any, *, lengths: Any = None) -> NDArray[np.intp]:
         """The most likely state of every row, jointly per sequence (Viterbi)."""
         return self.decode(X, lengths=lengths)[1]
-
-    @staticmethod
-    def _check_possible(log_values: Array, sequences: slice) -> None:
-        if not np.all(np.isfinite(log_values)):
-            index = sequences.start + int(np.argmax(~np.isfinite(log_values)))
-            raise ValueError(f"sequence {index} has zero probability under the fitted model")
 
     def sample(self, n_samples: int = 1) -> tuple[Array, NDArray[np.intp]]:
         """One sequence of ``n_samples`` observations and its hidden states: ``(X, states)``."""
@@ -454,28 +373,57 @@ class HMM(LatentModel):
         return count
 
     def bic(self, X: Any, *, lengths: Any = None) -> float:
-        n_samples = as_data_matrix(X).shape[0]
+        n_samples = rows_of(X).n_samples
         return -2 * self.score(X, lengths=lengths) + self.n_parameters() * np.log(n_samples)
 
     def aic(self, X: Any, *, lengths: Any = None) -> float:
         return -2 * self.score(X, lengths=lengths) + 2 * self.n_parameters()
 
 
-def checked_sequence_weights(sequence_weight: Any, n_sequences: int) -> Array:
-    if sequence_weight is None:
-        return np.ones(n_sequences)
-    values = as_float_values(sequence_weight, "sequence_weight")
-    if values.shape != (n_sequences,):
-        raise ValueError(
-            f"sequence_weight must have one entry per sequence ({n_sequences},); got {values.shape}"
-        )
-    check_weight_values(values, "sequence_weight")
-    return values
+@attrs.frozen(eq=False)
+class _Chain:
+    """A fitted HMM's parameters as the per-chunk recursions need them (picklable: it travels
+    to where the rows are)."""
+
+    family: ExponentialFamily
+    natural: Array
+    log_start: Array
+    log_transition: Array
+
+    def run(self, recursion: Any, chunk: Chunk) -> tuple[Sequences, Any]:
+        """``recursion`` over the emission log-likelihoods of the chunk's whole sequences."""
+        if chunk.sequences is None:
+            raise ValueError("HMM predictions need chunks of whole sequences (data with a layout)")
+        sequences = chunk.sequences
+        log_likelihood = tempered(chunk, chunk.log_likelihood(self.family, self.natural))
+        return sequences, recursion(log_likelihood, sequences.lengths, self.log_start, self.log_transition)
 
 
-def _full_weights(row_weights: Array, sequence_weights: Array, lengths: NDArray[np.intp]) -> Array:
-    """Each row's weight times its sequence's, refused when the product overflows."""
-    with np.errstate(over="ignore"):
-        full = row_weights * np.repeat(sequence_weights, lengths)
-    check_weight_values(full, "sample_weight × sequence_weight")
-    return full
+def _check_possible(log_values: Array, sequences: Sequences) -> None:
+    if not np.all(np.isfinite(log_values)):
+        index = sequences.first + int(np.argmax(~np.isfinite(log_values)))
+        raise ValueError(f"sequence {index} has zero probability under the fitted model")
+
+
+def _chunk_marginals(chain: _Chain, chunk: Chunk) -> Array:
+    """``p(z_t = k | x)`` of a chunk's rows, sequence by sequence."""
+    sequences, posterior = chain.run(forward_backward, chunk)
+    _check_possible(posterior.log_evidence, sequences)
+    return posterior.marginals
+
+
+def _chunk_evidence(chain: _Chain, chunk: Chunk) -> float:
+    """``Σ_s log p(x^(s))`` over a chunk's sequences: a forward pass only."""
+    sequences, evidence = chain.run(log_evidence, chunk)
+    _check_possible(evidence, sequences)
+    return float(evidence.sum())
+
+
+def _chunk_viterbi(chain: _Chain, chunk: Chunk) -> Array:
+    """``(n, 2)``: the Viterbi path of a chunk's rows, and each sequence's log-probability on
+    its first row (0 on the others), so that paths and totals come back from one pass."""
+    sequences, (path, log_probability) = chain.run(viterbi, chunk)
+    _check_possible(log_probability, sequences)
+    per_row = np.zeros(path.shape[0])
+    per_row[np.cumsum(sequences.lengths) - sequences.lengths] = log_probability
+    return np.column_stack([path, per_row])

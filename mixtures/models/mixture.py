@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Any, ClassVar, Self
 
@@ -9,21 +10,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import log_sum_exp_rows
-from mixtures._validation import (
-    as_data_matrix,
-    as_float_values,
-    as_sample_weight,
-    check_int,
-    is_dask_array,
-)
+from mixtures._validation import as_float_values, as_sample_weight, check_int
 from mixtures.exceptions import CollapsedFitWarning
 from mixtures.families.base import Components, ExponentialFamily
-from mixtures.inference.data import ChunkedData, Data, chunked_data, configured_prior
+from mixtures.inference.data import Chunk, Data
 from mixtures.inference.fit import Run, run
 from mixtures.inference.initialization import START_METHODS
 from mixtures.inference.loop import Trajectory, unobserved
 from mixtures.inference.online import OnlineMode
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
+from mixtures.inference.rows import Rows
+from mixtures.inference.sources import rows_of
 from mixtures.inference.starts import FromMethod, GivenParameters, GivenResponsibilities, Start
 from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior, chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights
@@ -205,10 +202,10 @@ class Mixture(LatentModel):
     def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> Self:
         """Fit by EM from ``n_init`` initialisations (or from the current fit with ``warm_start``)."""
         family = self._check_params()
-        x = self._fit_matrix(X, continuing=self._continues_fit())
-        weights = as_sample_weight(sample_weight, x.shape[0])
-        family, warm = self._start_fit(family, x, weights)
-        self._fit_data(X, x, chunked_data(family, x, weights, chunk_size=self.chunk_size), warm)
+        rows = self._fit_matrix(X, continuing=self._continues_fit())
+        weights = rows.sample_weight(sample_weight)
+        family, warm = self._start_fit(family, rows, weights)
+        self._fit_data(X, rows, rows.chunked(family, weights, chunk_size=self.chunk_size), warm)
         return self
 
     def partial_fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> Self:
@@ -242,14 +239,14 @@ class Mixture(LatentModel):
         family = self._check_params()
         mode, state, start = self._resume(family)
         continuing = state is not None or start is not None
-        x = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
-        weights = as_sample_weight(sample_weight, x.shape[0])
-        family = self.family_ if continuing else self._first_batch_family(family, x, weights)
-        data = chunked_data(family, x, weights, chunk_size=self.chunk_size)
-        self._partial_fit_data(X, x, data, mode, state, start)
+        rows = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
+        weights = rows.sample_weight(sample_weight)
+        family = self.family_ if continuing else self._first_batch_family(family, rows, weights)
+        data = rows.chunked(family, weights, chunk_size=self.chunk_size)
+        self._partial_fit_data(X, rows, data, mode, state, start)
         return self
 
-    def _prior_changes(self, x: Any, weights: Any) -> list[tuple[str, Any, Any]]:
+    def _prior_changes(self, rows: Rows, weights: Any) -> list[tuple[str, Any, Any]]:
         family, size = self.family_, self.n_components
         variational = self._inference().variational
         changes: list[tuple[str, Any, Any]] = []
@@ -261,7 +258,7 @@ class Mixture(LatentModel):
             if setting is None:
                 changes.append(("prior", fitted, None))
             else:
-                configured = configured_prior(setting, family, x, weights, size)
+                configured = rows.configured_prior(setting, family, weights, size)
                 changes += changed_settings("prior", setting, configured, fitted)
         fitted_weights = getattr(self, "weight_prior_", None)
         if fitted_weights is not None and variational:
@@ -272,11 +269,6 @@ class Mixture(LatentModel):
         return changes
 
     # ------------------------------------------------------------------ the model's problem
-    def _configured(self, prior: ConjugatePrior, data: Data) -> ConjugatePrior:
-        return configured_prior(
-            prior, data.family, data.x, data.weights, self.n_components  # type: ignore[attr-defined]
-        )
-
     def _resolved_priors(self, data: Data) -> VariationalPosterior:
         prior = self.prior if self.prior is not None else default_prior(data.family)
         weight_prior = (self.weight_prior or DirichletWeights()).for_data(self.n_components)
@@ -377,36 +369,15 @@ class Mixture(LatentModel):
         return self.fit(X, sample_weight=sample_weight).predict(X)
 
     # ------------------------------------------------------------------ using a fit
-    def _chunks(self, x: Array) -> ChunkedData:
-        return ChunkedData(self.family_, x, np.ones(x.shape[0]), chunk_size=self.chunk_size, cache_bytes=0)
-
-    def _per_block(self, method: Any, X: Any, n_columns: int | None) -> Any:
-        from mixtures.distributed import per_block
-
-        self._check_is_fitted("components_")
-        return per_block(method, X, n_columns)
-
-    def _posterior(self, X: Any) -> tuple[Array, Array]:
-        x = self._validated(X)
-        problem = self._fitted_problem()
-        natural, log_partition, (log_weights,) = problem.e_step_terms(self._fitted_parameters())
-        responsibilities = np.empty((x.shape[0], natural.shape[0]))
-        log_evidence = np.empty(x.shape[0])
-        for chunk in self._chunks(x).chunks():
-            log_likelihood = chunk.log_likelihood(self.family_, natural, log_partition)
-            responsibilities[chunk.rows], log_evidence[chunk.rows] = chunk_posterior(
-                chunk, log_likelihood, log_weights
-            )
-        return responsibilities, log_evidence
-
     def predict_proba(self, X: Any) -> Array:
         """Posterior probability of each component for each row: ``(n_samples, K)``.
 
         After VB these are the variational responsibilities (the E-step under ``q``). For a
         ``dask.array`` a Dask array, computed block by block where the blocks live."""
-        if is_dask_array(X):
-            return self._per_block(self.predict_proba, X, len(self.weights_))
-        return self._posterior(X)[0]
+        rows = self._validated(X)
+        terms = self._fitted_problem().e_step_terms(self._fitted_parameters())
+        posterior = functools.partial(_chunk_responsibilities, self.family_, *terms)
+        return rows.map_rows(self.family_, posterior, len(self.weights_), chunk_size=self.chunk_size)
 
     def predict(self, X: Any) -> NDArray[np.intp]:
         """The most probable component of each row: ``(n_samples,)``."""
@@ -417,17 +388,16 @@ class Mixture(LatentModel):
 
         After VB this is the posterior predictive ``log Σ_k E[π_k] p(x_n | data, k)`` (for a
         Gaussian, a mixture of Student-t densities). For a ``dask.array`` a Dask array."""
-        if is_dask_array(X):
-            return self._per_block(self.score_samples, X, None)
-        if not hasattr(self, "posterior_"):
-            return self._posterior(X)[1]
-        x = self._validated(X)
-        log_weights = log_mixture_weights(self.weights_)
-        out = np.empty(x.shape[0])
-        for rows in self._chunks(x).bounds:
-            joint = self.posterior_.components.log_predictive(x[rows]) + log_weights
-            out[rows] = log_sum_exp_rows(joint)
-        return out
+        rows = self._validated(X)
+        density: Any
+        if hasattr(self, "posterior_"):
+            density = functools.partial(
+                _chunk_predictive, self.posterior_.components, log_mixture_weights(self.weights_)
+            )
+        else:
+            terms = self._fitted_problem().e_step_terms(self._fitted_parameters())
+            density = functools.partial(_chunk_log_evidence, self.family_, *terms)
+        return rows.map_rows(self.family_, density, chunk_size=self.chunk_size)
 
     def score(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> float:
         """Mean (weighted) log-likelihood per row."""
@@ -450,10 +420,36 @@ class Mixture(LatentModel):
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
-        n_samples = as_data_matrix(X).shape[0]
+        n_samples = rows_of(X).n_samples
         return -2 * self.score(X) * n_samples + self.n_parameters() * np.log(n_samples)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""
-        n_samples = as_data_matrix(X).shape[0]
+        n_samples = rows_of(X).n_samples
         return -2 * self.score(X) * n_samples + 2 * self.n_parameters()
+
+
+def _chunk_posterior(
+    family: ExponentialFamily, natural: Array, log_partition: Array | None, logs: tuple[Array, ...],
+    chunk: Chunk,
+) -> tuple[Array, Array]:
+    return chunk_posterior(chunk, chunk.log_likelihood(family, natural, log_partition), logs[0])
+
+
+def _chunk_responsibilities(
+    family: ExponentialFamily, natural: Array, log_partition: Array | None, logs: tuple[Array, ...],
+    chunk: Chunk,
+) -> Array:
+    return _chunk_posterior(family, natural, log_partition, logs, chunk)[0]
+
+
+def _chunk_log_evidence(
+    family: ExponentialFamily, natural: Array, log_partition: Array | None, logs: tuple[Array, ...],
+    chunk: Chunk,
+) -> Array:
+    return _chunk_posterior(family, natural, log_partition, logs, chunk)[1]
+
+
+def _chunk_predictive(components: ConjugatePrior, log_weights: Array, chunk: Chunk) -> Array:
+    """``log Σ_k E[π_k] p(x | data, k)``: the posterior predictive after VB."""
+    return log_sum_exp_rows(components.log_predictive(chunk.x) + log_weights)

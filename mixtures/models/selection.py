@@ -10,9 +10,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from mixtures._validation import as_data_matrix
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.families.base import ExponentialFamily
+from mixtures.inference.sources import rows_of
 from mixtures.models.hmm import HMM
 from mixtures.models.mixture import Mixture
 
@@ -103,7 +103,7 @@ def select_model(
     (BIC plus twice the entropy of the posterior assignments: it also penalises overlap) are
     minimised; the ELBO (VB fits only) is maximised.
     """
-    x = as_data_matrix(X)
+    x = rows_of(X).x  # checked once; a dask.array stays one
     sizes = _sizes(sizes)
     if isinstance(families, str | ExponentialFamily):  # one family, not a sequence of letters
         families = [families]
