@@ -22,7 +22,7 @@ from mixtures.cli.progress import ProgressBar
 from mixtures.cli.summary import summary
 from mixtures.cli.table import Table, read_table
 from mixtures.inference.loop import observe_iterations
-from mixtures.models import HMM, Mixture
+from mixtures.models import HMM, Mixture, resolve_inference
 from mixtures.models.families import FAMILY_ALIASES, resolve_family
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -177,7 +177,7 @@ def _observer(args: argparse.Namespace, stderr: TextIO, objective_name: str) -> 
 
 
 def _objective_name(inference: str) -> str:
-    return "ELBO/row" if inference == "vb" else "log-lik/row"
+    return "ELBO/row" if resolve_inference(inference).variational else "log-lik/row"
 
 
 def _check_matplotlib(picture: str | None = None) -> None:

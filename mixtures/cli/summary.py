@@ -50,7 +50,7 @@ def format_parameters(components: Any) -> tuple[list[str], list[str]]:
 
 
 def _inference_name(model: Any) -> str:
-    if model.inference == "vb":
+    if hasattr(model, "posterior_"):
         return "variational Bayes"
     return "MAP-EM" if model.prior is not None else "EM"
 
@@ -72,8 +72,9 @@ def summary(
     n_components = len(model.components_)
     unit = "state" if is_hmm else "component"
     sequences = "" if not is_hmm else f" in {1 if lengths is None else len(lengths)} sequence(s)"
-    objective = "ELBO" if model.inference == "vb" else "log-likelihood"
-    if model.inference == "em" and model.prior is not None:
+    variational = hasattr(model, "posterior_")
+    objective = "ELBO" if variational else "log-likelihood"
+    if not variational and model.prior is not None:
         objective = "log-likelihood + log prior"
     timing = "" if seconds is None else f" in {seconds:.2f} s"
     lines = [

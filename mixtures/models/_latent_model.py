@@ -35,7 +35,7 @@ from mixtures.models._estimator import Estimator
 from mixtures.models.families import resolve_family
 from mixtures.priors import ConjugatePrior
 
-__all__ = ["INFERENCES", "Inference", "LatentModel"]
+__all__ = ["INFERENCES", "Inference", "LatentModel", "resolve_inference"]
 
 Array = NDArray[np.float64]
 
@@ -54,6 +54,14 @@ INFERENCES = {
     "em": Inference("em", False, StepwiseEM()),
     "vb": Inference("vb", True, StochasticVB()),
 }
+
+
+def resolve_inference(name: Any) -> Inference:
+    """The ``inference`` setting ``name`` resolved (a ``ValueError`` names it if unknown)."""
+    try:
+        return INFERENCES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"inference must be one of {tuple(INFERENCES)}; got {name!r}") from None
 
 
 class LatentModel(Estimator, abc.ABC):
@@ -134,29 +142,24 @@ class LatentModel(Estimator, abc.ABC):
     # ------------------------------------------------------------------ the problem, once
     def _inference(self) -> Inference:
         """The ``inference`` setting, resolved (checked: a ``ValueError`` names it)."""
-        try:
-            return INFERENCES[self.inference]
-        except (KeyError, TypeError):
-            raise ValueError(
-                f"inference must be one of {tuple(INFERENCES)}; got {self.inference!r}"
-            ) from None
+        return resolve_inference(self.inference)
 
-    def _problem(self, data: Data | None, *, continuing: bool) -> FitProblem[Any]:
-        """The fitting problem of this model: its latent structure with the inference, the priors
-        of the fit it continues (``continuing``), else resolved on ``data``."""
+    def _problem(self, data: Data | None) -> FitProblem[Any]:
+        """The fitting problem of this model, built here only: its latent structure with the
+        inference, under the priors of the fit it continues if it holds one (a fresh fit forgets
+        them first), else resolved on ``data``."""
         if self._inference().variational:
-            fitted = continuing and hasattr(self, "posterior_")
-            priors = self._fitted_priors() if fitted or data is None else self._resolved_priors(data)
-            return VariationalBayes(self.structure, priors)
-        family = self.family_ if data is None else data.family
+            if data is None or hasattr(self, "posterior_"):
+                return VariationalBayes(self.structure, self._fitted_priors())
+            return VariationalBayes(self.structure, self._resolved_priors(data))
+        if data is None:  # the online fit in progress: its prior, if the settings still ask for one
+            prior = getattr(self, "prior_", None) if self.prior is not None else None
+            return ExpectationMaximisation(self.structure, self.family_, prior, self._frozen())
         prior = None
-        if self.prior is not None:
-            fitted_prior = continuing and hasattr(self, "prior_") and not hasattr(self, "posterior_")
-            if fitted_prior or data is None:
-                prior = self.prior_
-            else:
-                prior = self._configured(self.prior, data)
-        return ExpectationMaximisation(self.structure, family, prior, self._frozen())
+        if self.prior is not None:  # MAP-EM: the fitted prior, unless the fit was VB's or had none
+            fitted = hasattr(self, "prior_") and not hasattr(self, "posterior_")
+            prior = self.prior_ if fitted else self._configured(self.prior, data)
+        return ExpectationMaximisation(self.structure, data.family, prior, self._frozen())
 
     def _fitted_problem(self) -> FitProblem[Any]:
         """The problem the current fit solved (for prediction): VB's with its fitted priors, or
@@ -180,13 +183,13 @@ class LatentModel(Estimator, abc.ABC):
             return None
         return self._fitted_point()
 
-    def _fit_data(self, X: Any, rows: Rows, data: Data, warm: bool) -> None:
-        """``fit`` on prepared ``data``: restarts from ``init`` (or the current fit with a warm
-        start), the best run kept, its warnings."""
-        problem = self._problem(data, continuing=warm)
+    def _fit_data(self, X: Any, rows: Rows, data: Data, continued: Any | None) -> None:
+        """``fit`` on prepared ``data``: restarts from ``init``, or one run from ``continued`` (the
+        current fit's parameters, with a warm start); the best run kept, its warnings."""
+        problem = self._problem(data)
         rng = self._rng()
-        if warm:
-            starts = [self.posterior_ if problem.variational else self._fitted_point()]
+        if continued is not None:
+            starts = [continued]
         else:
             size = getattr(self, self.size_name)
             starts = self._start(data).points(problem, data, self._rows(data), self.n_init, size, rng)
@@ -236,10 +239,11 @@ class LatentModel(Estimator, abc.ABC):
 
     def _start_fit(
         self, family: ExponentialFamily, rows: Rows, weights: Any
-    ) -> tuple[ExponentialFamily, bool]:
-        """The family for this fit and whether it warm-starts: a warm start keeps the fitted family;
-        a fresh fit forgets the previous fit's state and configures ``family`` on ``x``. The rows
-        are checked block by block (on the workers for a ``dask.array``)."""
+    ) -> tuple[ExponentialFamily, Any | None]:
+        """The family for this fit and the parameters it continues from: a warm start keeps the
+        fitted family and continues the fitted parameters (or posterior); a fresh fit (``None``)
+        forgets the previous fit's state and configures ``family`` on the rows. The rows are
+        checked block by block (on the workers for a ``dask.array``)."""
         size = getattr(self, self.size_name)
         if rows.n_samples < size:
             raise ValueError(f"{self.size_name}={size} must be <= n_samples={rows.n_samples}")
@@ -252,7 +256,9 @@ class LatentModel(Estimator, abc.ABC):
             for stale in self.fit_specific_state:
                 self.__dict__.pop(stale, None)
         rows.check(family)
-        return (family if warm else rows.configured_family(family, weights)), warm
+        if warm:
+            return family, self._fitted_parameters()
+        return rows.configured_family(family, weights), None
 
     # ------------------------------------------------------------------ online
     def _online_mode(self) -> OnlineMode:
@@ -307,18 +313,19 @@ class LatentModel(Estimator, abc.ABC):
     ) -> None:
         """Feed one prepared batch to ``mode``: from ``state``, from the fitted ``start``, or (both
         ``None``) from a start drawn on this batch as ``fit`` would (one run)."""
-        continuing = state is not None or start is not None
-        problem = self._problem(data, continuing=continuing)
-        if not continuing:
-            size = getattr(self, self.size_name)
-            start = self._start(data).points(problem, data, self._rows(data), 1, size, self._rng())[0]
+        new_state = state is None
+        if state is None and start is None:  # a new model, started on this batch
             for stale in (*self.fit_specific_state, "online_state_", "_online_owner"):
                 self.__dict__.pop(stale, None)
+            problem = self._problem(data)
+            size = getattr(self, self.size_name)
+            start = self._start(data).points(problem, data, self._rows(data), 1, size, self._rng())[0]
             self._remember_start(start, problem)
-        new_state = state is None
-        if state is None:
-            seen = problem.data_weight(start) if continuing else 0.0
-            state = OnlineState(mode, start, seen_weight=seen)
+            state = OnlineState(mode, start)
+        else:
+            problem = self._problem(data)
+        if state is None:  # a fitted start already summarises the data it was fitted to
+            state = OnlineState(mode, start, seen_weight=problem.data_weight(start))
         batch = problem.e_step(data, state.parameters)
         self._record(mode.absorb(state, batch, data.total_weight, problem), problem, new_state=new_state)
         self._store_common(data.family, X, rows)
@@ -363,7 +370,7 @@ class LatentModel(Estimator, abc.ABC):
                 "end_pass() ends a pass of partial_fit calls, but the model was refitted (or its "
                 "online mode, inference or size changed) since the last one: call partial_fit first"
             )
-        problem = self._problem(None, continuing=True)
+        problem = self._problem(None)
         self._record(mode.end_pass(state, problem), problem, new_state=False)
         return self
 

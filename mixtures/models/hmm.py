@@ -167,9 +167,9 @@ class HMM(LatentModel):
         layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
         row_weights = rows.sample_weight(sample_weight)
         # data-derived settings see each row with its full weight (row × sequence)
-        family, warm = self._start_fit(family, rows, rows.full_weights(row_weights, layout))
+        family, continued = self._start_fit(family, rows, rows.full_weights(row_weights, layout))
         data = SequenceData(rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout))
-        self._fit_data(X, rows, data, warm)
+        self._fit_data(X, rows, data, continued)
         return self
 
     def partial_fit(

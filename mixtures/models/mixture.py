@@ -204,8 +204,8 @@ class Mixture(LatentModel):
         family = self._check_params()
         rows = self._fit_matrix(X, continuing=self._continues_fit())
         weights = rows.sample_weight(sample_weight)
-        family, warm = self._start_fit(family, rows, weights)
-        self._fit_data(X, rows, rows.chunked(family, weights, chunk_size=self.chunk_size), warm)
+        family, continued = self._start_fit(family, rows, weights)
+        self._fit_data(X, rows, rows.chunked(family, weights, chunk_size=self.chunk_size), continued)
         return self
 
     def partial_fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> Self:

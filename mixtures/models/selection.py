@@ -13,6 +13,7 @@ import numpy as np
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.sources import rows_of
+from mixtures.models._latent_model import resolve_inference
 from mixtures.models.hmm import HMM
 from mixtures.models.mixture import Mixture
 
@@ -109,7 +110,7 @@ def select_model(
         families = [families]
     if criterion not in CRITERIA:
         raise ValueError(f"criterion must be one of {CRITERIA}; got {criterion!r}")
-    if criterion == "elbo" and estimator_params.get("inference", "em") != "vb":
+    if criterion == "elbo" and not resolve_inference(estimator_params.get("inference", "em")).variational:
         raise ValueError("criterion='elbo' needs inference='vb'")
     if estimator not in (Mixture, HMM):
         raise ValueError(f"estimator must be Mixture or HMM; got {estimator!r}")
@@ -138,7 +139,7 @@ def select_model(
                     bic=float(bic),
                     aic=float(-2 * total + 2 * n_parameters),
                     icl=float(bic + 2 * entropy),
-                    elbo=float(model.lower_bound_ * x.shape[0]) if model.inference == "vb" else None,
+                    elbo=float(model.lower_bound_ * x.shape[0]) if hasattr(model, "posterior_") else None,
                     converged=bool(model.converged_),
                     model=model,
                 )
