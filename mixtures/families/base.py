@@ -9,7 +9,8 @@ derived here once, for every family.
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar, Self
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol, Self
 
 import attrs
 import numpy as np
@@ -19,7 +20,13 @@ from mixtures._arrays import float_array
 from mixtures.families.newton import finite_difference_hessian, newton_mean_to_natural
 from mixtures.families.statistics import SufficientStatistics
 
-__all__ = ["EMPTY_COMPONENT_FRACTION", "Components", "DataSupport", "ExponentialFamily"]
+__all__ = [
+    "EMPTY_COMPONENT_FRACTION",
+    "Components",
+    "DataSupport",
+    "DefaultPrior",
+    "ExponentialFamily",
+]
 
 Array = NDArray[np.float64]
 
@@ -32,6 +39,22 @@ def empty_components(statistics: SufficientStatistics) -> NDArray[np.bool_]:
     """Mask of components too light to estimate (see ``EMPTY_COMPONENT_FRACTION``)."""
     total = statistics.counts.sum()
     return ~statistics.occupied(EMPTY_COMPONENT_FRACTION * total)
+
+
+class DefaultPrior(Protocol):
+    """What ``ExponentialFamily.default_prior`` returns: a ``mixtures.priors.ConjugatePrior``.
+
+    Only its role is named here, because priors are built on families and never the reverse.
+    """
+
+    def for_data(self, family: Any, x: Array, weights: Array, n_components: int) -> Any:
+        """The prior for ``n_components`` components of ``family`` with unset hyperparameters
+        filled from the data."""
+
+
+#: The default prior of each family class that declared one (``declare_default_prior``), as a
+#: function of the family. The prior modules fill it as they are imported.
+_DEFAULT_PRIORS: dict[type, Callable[[Any], DefaultPrior]] = {}
 
 
 @attrs.frozen
@@ -60,10 +83,12 @@ class ExponentialFamily(abc.ABC):
       infinite or NaN outside the natural domain, and raises ``ValueError`` when the mean is not
       in the interior of the mean space (Newton then fails to converge).
 
-    Optional: ``validate(x)`` (raise ``ValueError`` for values outside the support),
-    ``sample(natural, labels, rng)``, ``regularize_mean(mean)`` (keep the M-step away from the
-    boundary of the parameter space), ``for_data(x, weights)`` (fix data-dependent settings such
-    as a centring point before fitting), ``init_features(x)`` (coordinates for k-means++
+    Optional: ``default_prior()`` (the conjugate prior for variational Bayes and MAP-EM; or
+    declare it once with ``declare_default_prior``), ``validate(x)`` (raise ``ValueError`` for
+    values outside the support), ``sample(natural, labels, rng)``, ``regularize_mean(mean)``
+    (keep the M-step away from the boundary of the parameter space), ``for_data(x, weights)``
+    (fix data-dependent settings such as a centring point before fitting),
+    ``init_features(x)`` (coordinates for k-means++
     initialisation) and a ``components_type`` that names the conventional parameters.
     """
 
@@ -112,6 +137,51 @@ class ExponentialFamily(abc.ABC):
         return finite_difference_hessian(self, natural)
 
     # ----------------------------------------------------------------- optional hooks
+    def default_prior(self) -> DefaultPrior:
+        """The family's weakly-informative conjugate prior, with every hyperparameter unset.
+
+        Variational Bayes and MAP-EM use it when no ``prior=`` is given; its ``for_data`` fills
+        the hyperparameters from the data. The default looks up the prior declared with
+        ``declare_default_prior`` for this class or the nearest parent class.
+
+        Returns
+        -------
+        ConjugatePrior
+            An unresolved prior over this family's natural parameters.
+
+        Raises
+        ------
+        ValueError
+            If neither this family's class nor a parent declared a default prior.
+        """
+        for family_type in type(self).__mro__:
+            make_prior = _DEFAULT_PRIORS.get(family_type)
+            if make_prior is not None:
+                return make_prior(self)
+        raise ValueError(
+            f"no default conjugate prior for {self.name}; pass prior=... (a ConjugatePrior for "
+            f"it), or give {type(self).__name__} one by overriding default_prior() or calling "
+            f"{type(self).__name__}.declare_default_prior(...)"
+        )
+
+    @classmethod
+    def declare_default_prior(cls, make_prior: Callable[[Any], DefaultPrior]) -> None:
+        """Declare ``make_prior(family)`` the default prior of this family class and of its
+        subclasses that declare none of their own.
+
+        Priors import the families they are over, so a family cannot name its prior class
+        itself; the module that defines the prior declares it instead, e.g.
+        ``Gaussian.declare_default_prior(NormalWishart.default_for)``. ``import mixtures`` imports
+        every built-in prior, so the declarations are in place before any family is used.
+
+        Parameters
+        ----------
+        make_prior
+            Called with the family instance; returns its unresolved default prior (a
+            ``ConjugatePrior``), e.g. a prior class's ``default_for``.
+        """
+        _DEFAULT_PRIORS[cls] = make_prior
+
     def validate(self, x: Array) -> None:  # noqa: B027 - optional hook, no support restriction
         """Raise ``ValueError`` if a value of ``x`` (finite, 2-D) lies outside the support."""
 

@@ -29,7 +29,7 @@ from mixtures._validation import as_float_values
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.statistics import SufficientStatistics
 
-__all__ = ["ConjugatePrior"]
+__all__ = ["ConjugatePrior", "default_prior"]
 
 Array = NDArray[np.float64]
 
@@ -43,6 +43,12 @@ class ConjugatePrior(abc.ABC):
     """
 
     # ----------------------------------------------------------------- per prior
+    @classmethod
+    def default_for(cls, family: ExponentialFamily) -> Self:
+        """This prior as ``family``'s default: every hyperparameter unset (filled from the data
+        by ``for_data``). What a prior module passes to ``ExponentialFamily.declare_default_prior``."""
+        return cls()
+
     @abc.abstractmethod
     def for_data(
         self, family: ExponentialFamily, x: Array, weights: Array, n_components: int
@@ -152,6 +158,36 @@ class ConjugatePrior(abc.ABC):
         """Natural parameters of the posterior-mean point estimate reported as ``components_``:
         ``E_q[η]`` (for a Gaussian, ``E[Λ]`` and ``E[Λ]⁻¹E[Λμ]``)."""
         return self.expected_natural()
+
+
+def default_prior(family: ExponentialFamily) -> ConjugatePrior:
+    """The weakly-informative default prior of ``family`` (all hyperparameters unset).
+
+    Each family declares its own (``ExponentialFamily.default_prior``): the built-in priors
+    declare themselves for their families where they are defined, so neither this module nor
+    the families keep a table of pairs.
+
+    Parameters
+    ----------
+    family
+        A component family, built-in or a user's own.
+
+    Returns
+    -------
+    ConjugatePrior
+        ``family.default_prior()``, unresolved.
+
+    Raises
+    ------
+    ValueError
+        If the family has no default prior.
+    TypeError
+        If the family's ``default_prior`` returns something other than a ``ConjugatePrior``.
+    """
+    prior = family.default_prior()
+    if not isinstance(prior, ConjugatePrior):
+        raise TypeError(f"{family.name}.default_prior() must return a ConjugatePrior; got {prior!r}")
+    return prior
 
 
 def broadcast_rows(value: Any, n_components: int, width: int, name: str) -> Array:

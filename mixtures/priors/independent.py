@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.independent import Independent, consecutive_slices
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.priors.base import ConjugatePrior
+from mixtures.priors.base import ConjugatePrior, default_prior
 
 __all__ = ["IndependentPrior"]
 
@@ -69,10 +69,10 @@ class IndependentPrior(ConjugatePrior):
 
     # ----------------------------------------------------------------- resolution
     @classmethod
-    def default_for(cls, family: Independent) -> IndependentPrior:
+    def default_for(cls, family: ExponentialFamily) -> Self:
         """The product of the parts' default priors (unresolved)."""
-        from mixtures.priors import default_prior  # the registry imports this module
-
+        if not isinstance(family, Independent):
+            raise ValueError(f"an IndependentPrior is for Independent families, not {family.name}")
         return cls(*(default_prior(part) for part in family.parts))
 
     @property
@@ -93,8 +93,6 @@ class IndependentPrior(ConjugatePrior):
     ) -> Self:
         if not isinstance(family, Independent):
             raise ValueError(f"an IndependentPrior is for Independent families, not {family.name}")
-        from mixtures.priors import default_prior
-
         parts = self.parts or (None,) * family.n_parts
         if len(parts) != family.n_parts:
             raise ValueError(
@@ -229,3 +227,7 @@ class IndependentPrior(ConjugatePrior):
             for i, prior in enumerate(self._resolved_parts())
         ]
         return np.asarray(sum(pieces[1:], pieces[0]), dtype=np.float64)
+
+
+# the default prior of the family it is over (see ExponentialFamily.declare_default_prior)
+Independent.declare_default_prior(IndependentPrior.default_for)

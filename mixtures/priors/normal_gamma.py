@@ -370,3 +370,8 @@ class SphericalNormalGamma(_NormalGammaPrior):
         mean_precision = scalars(given_precision, "mean_precision")
         resolved = attrs.evolve(self, gaussian=family)
         return resolved._with_conventional(mean, mean_precision[:, None], shape[:, None], rate[:, None])
+
+
+# the default prior of the family it is over (see ExponentialFamily.declare_default_prior)
+DiagonalGaussian.declare_default_prior(NormalGamma.default_for)
+SphericalGaussian.declare_default_prior(SphericalNormalGamma.default_for)

@@ -418,3 +418,8 @@ class TiedNormalWishart(NormalWishart):
             first = np.einsum("nij,nj->ni", precision, mu)
             out.append(np.concatenate([first, gaussian.pack(-0.5 * precision, 2.0)], axis=1))
         return np.stack(out, axis=1)
+
+
+# the default prior of the family it is over (see ExponentialFamily.declare_default_prior)
+Gaussian.declare_default_prior(NormalWishart.default_for)
+TiedGaussian.declare_default_prior(TiedNormalWishart.default_for)

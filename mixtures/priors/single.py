@@ -306,3 +306,9 @@ class Dirichlet(ConjugatePrior):
         log_gammas = log_gamma_draws(alpha, rng, (n_draws, *alpha.shape))
         log_probs = log_gammas - scipy.special.logsumexp(log_gammas, axis=-1, keepdims=True)
         return log_probs.reshape(n_draws, alpha.shape[0], -1)
+
+
+# the default prior of the family it is over (see ExponentialFamily.declare_default_prior)
+Bernoulli.declare_default_prior(Beta.default_for)
+Poisson.declare_default_prior(Gamma.default_for)
+Categorical.declare_default_prior(Dirichlet.default_for)
