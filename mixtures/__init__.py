@@ -5,6 +5,7 @@
 """
 
 from mixtures import testing
+from mixtures._version import __version__
 from mixtures.exceptions import (
     BoundaryWarning,
     CollapsedFitWarning,
@@ -43,8 +44,6 @@ from mixtures.priors import (
     SphericalNormalGamma,
     TiedNormalWishart,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "HMM",

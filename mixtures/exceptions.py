@@ -11,6 +11,7 @@ __all__ = [
     "ConvergenceWarning",
     "DegenerateComponentError",
     "EmptyComponentWarning",
+    "FieldError",
     "NotFittedError",
     "UnvisitedStateWarning",
 ]
@@ -48,6 +49,23 @@ class EmptyComponentWarning(UserWarning):
 class DegenerateComponentError(ValueError):
     """A component's parameters are undefined: e.g. a Gaussian covariance that is not positive
     definite because its samples collapsed and no regularisation (``reg_covar``) is in effect."""
+
+
+class FieldError(ValueError):
+    """A field of a value (a prior's hyperparameter, say) is invalid.
+
+    Attributes
+    ----------
+    field : str
+        The field at fault, as a path inside the value: ``"scale"``, ``"parts[1].rate"``.
+    problem : str
+        What is wrong with it.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
 
 
 class UnvisitedStateWarning(UserWarning):

@@ -19,12 +19,11 @@ from mixtures.latent.markov import (
     _scaled_forward_backward,
     _weak_transitions,
     forward_backward,
-    forward_backward_reference,
     log_evidence,
     viterbi,
-    viterbi_reference,
 )
 from mixtures.latent.mixture import mixture_posterior
+from mixtures.testing.markov_reference import forward_backward_reference, viterbi_reference
 
 NEG_INF = -np.inf
 FORWARD_BACKWARDS = pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import pytest
 
 import mixtures as mx
 import mixtures.io
+from mixtures.exceptions import FieldError
 from mixtures.families.extra import Exponential as ExtraExponential
 from mixtures.families.extra import GammaKnownShape, GammaRate, NegativeBinomial, VonMises
 
@@ -390,6 +391,43 @@ def test_a_registered_user_prior_round_trips(tmp_path: Path) -> None:
     x = _positive()
     model = mx.Mixture(ExtraExponential(), 2, inference="vb", prior=UserGammaRate(shape=2.0), random_state=0)
     assert_round_trip(model.fit(x), x, tmp_path)
+
+
+@attrs.frozen
+class CheckedGammaRate(GammaRate):
+    """A user's prior that adds a check of its own to those every prior gets."""
+
+    def check_resolved(self, family: mx.ExponentialFamily, n_components: int, n_features: int) -> None:
+        if np.any(np.asarray(self.rate) > 1e6):
+            raise FieldError("rate", "must be below 1e6")
+        super().check_resolved(family, n_components, n_features)
+
+
+mixtures.io.register_prior(CheckedGammaRate, "tests.CheckedGammaRate")
+
+
+@pytest.mark.parametrize(
+    ("field", "change", "message"),
+    [
+        ("prior_.rate", lambda rate: rate * 1e9, r"prior_\.rate: must be below 1e6"),
+        ("prior_.shape", lambda shape: -shape, r"prior_: its block counts ν must be positive"),
+    ],
+    ids=["its own check", "the checks of its base classes"],
+)
+def test_a_registered_user_prior_checks_itself_on_load(
+    field: str, change: Any, message: str, tmp_path: Path
+) -> None:
+    x = _positive()
+    path = tmp_path / "model.npz"
+    model = mx.Mixture(ExtraExponential(), 2, inference="vb", prior=CheckedGammaRate(), random_state=0)
+    model.fit(x).save(path)
+    with np.load(path, allow_pickle=False) as archive:
+        members = {key: archive[key] for key in archive.files}
+    members[field] = change(members[field])
+    with open(path, "wb") as stream:
+        np.savez(stream, **members)
+    with pytest.raises(mixtures.io.ModelFileError, match=message):
+        mx.load(path)
 
 
 def test_an_unregistered_family_cannot_be_saved(tmp_path: Path) -> None:

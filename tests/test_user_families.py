@@ -13,7 +13,7 @@ import pytest
 import scipy.special
 
 import mixtures as mx
-from mixtures.priors.base import ConjugatePrior
+from mixtures.priors.base import ConjugatePrior, default_prior
 from mixtures.testing import check_family
 
 from helpers import Exponential
@@ -109,6 +109,43 @@ def test_custom_family_in_a_mixture(inference: str) -> None:
     np.testing.assert_allclose(rates, RATES, rtol=0.15)
     weights = model.weights_[np.argsort(-model.components_.natural[:, 0])[::-1]]
     np.testing.assert_allclose(np.sort(weights), [0.4, 0.6], atol=0.05)
+
+
+class OverridesDefaultPrior(Exponential):
+    def default_prior(self) -> GammaOnRates:
+        return GammaOnRates()
+
+
+class DeclaresDefaultPrior(Exponential):
+    pass
+
+
+class InheritsDefaultPrior(DeclaresDefaultPrior):
+    pass
+
+
+DeclaresDefaultPrior.declare_default_prior(GammaOnRates.default_for)
+
+
+@pytest.mark.parametrize("family_type", [OverridesDefaultPrior, DeclaresDefaultPrior, InheritsDefaultPrior])
+def test_a_family_declares_its_default_prior(family_type: type[Exponential]) -> None:
+    """VB without prior= takes the prior the family declares, by overriding default_prior or by
+    declare_default_prior (inherited by subclasses); a family without one says so."""
+    x, _ = _mixture_data()
+    assert type(default_prior(family_type())) is GammaOnRates
+    model = mx.Mixture(family_type(), 2, inference="vb", n_init=4, random_state=0, max_iter=500).fit(x)
+    np.testing.assert_allclose(_matched_rates(-model.components_.natural), RATES, rtol=0.15)
+    with pytest.raises(ValueError, match="no default conjugate prior for Exponential"):
+        default_prior(Exponential())
+
+
+def test_a_default_prior_must_be_a_conjugate_prior() -> None:
+    class Wrong(Exponential):
+        def default_prior(self) -> Any:
+            return "Gamma"
+
+    with pytest.raises(TypeError, match="must return a ConjugatePrior"):
+        default_prior(Wrong())
 
 
 @pytest.mark.parametrize("inference", ["em", "vb"])

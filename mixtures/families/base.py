@@ -9,16 +9,24 @@ derived here once, for every family.
 from __future__ import annotations
 
 import abc
-from typing import Any, ClassVar, Self
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol, Self
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
+from mixtures.families.newton import finite_difference_hessian, newton_mean_to_natural
 from mixtures.families.statistics import SufficientStatistics
 
-__all__ = ["EMPTY_COMPONENT_FRACTION", "Components", "DataSupport", "ExponentialFamily"]
+__all__ = [
+    "EMPTY_COMPONENT_FRACTION",
+    "Components",
+    "DataSupport",
+    "DefaultPrior",
+    "ExponentialFamily",
+]
 
 Array = NDArray[np.float64]
 
@@ -31,6 +39,22 @@ def empty_components(statistics: SufficientStatistics) -> NDArray[np.bool_]:
     """Mask of components too light to estimate (see ``EMPTY_COMPONENT_FRACTION``)."""
     total = statistics.counts.sum()
     return ~statistics.occupied(EMPTY_COMPONENT_FRACTION * total)
+
+
+class DefaultPrior(Protocol):
+    """What ``ExponentialFamily.default_prior`` returns: a ``mixtures.priors.ConjugatePrior``.
+
+    Only its role is named here, because priors are built on families and never the reverse.
+    """
+
+    def for_data(self, family: Any, x: Array, weights: Array, n_components: int) -> Any:
+        """The prior for ``n_components`` components of ``family`` with unset hyperparameters
+        filled from the data."""
+
+
+#: The default prior of each family class that declared one (``declare_default_prior``), as a
+#: function of the family. The prior modules fill it as they are imported.
+_DEFAULT_PRIORS: dict[type, Callable[[Any], DefaultPrior]] = {}
 
 
 @attrs.frozen
@@ -59,10 +83,12 @@ class ExponentialFamily(abc.ABC):
       infinite or NaN outside the natural domain, and raises ``ValueError`` when the mean is not
       in the interior of the mean space (Newton then fails to converge).
 
-    Optional: ``validate(x)`` (raise ``ValueError`` for values outside the support),
-    ``sample(natural, labels, rng)``, ``regularize_mean(mean)`` (keep the M-step away from the
-    boundary of the parameter space), ``for_data(x, weights)`` (fix data-dependent settings such
-    as a centring point before fitting), ``init_features(x)`` (coordinates for k-means++
+    Optional: ``default_prior()`` (the conjugate prior for variational Bayes and MAP-EM; or
+    declare it once with ``declare_default_prior``), ``validate(x)`` (raise ``ValueError`` for
+    values outside the support), ``sample(natural, labels, rng)``, ``regularize_mean(mean)``
+    (keep the M-step away from the boundary of the parameter space), ``for_data(x, weights)``
+    (fix data-dependent settings such as a centring point before fitting),
+    ``init_features(x)`` (coordinates for k-means++
     initialisation) and a ``components_type`` that names the conventional parameters.
     """
 
@@ -93,7 +119,7 @@ class ExponentialFamily(abc.ABC):
         backtracking line search on the convex objective ``A(η) − ⟨μ, η⟩``; override it when the
         inverse has a closed form.
         """
-        return _newton_mean_to_natural(self, np.asarray(mean, dtype=np.float64))
+        return newton_mean_to_natural(self, np.asarray(mean, dtype=np.float64))
 
     def initial_natural(self, mean: Array) -> Array:
         """Starting point of the numerical ``mean_to_natural`` (default: zeros, ``(K, S)``).
@@ -108,9 +134,54 @@ class ExponentialFamily(abc.ABC):
         Default: central differences of ``natural_to_mean``; override it with a closed form if
         one is known. Used only by the numerical ``mean_to_natural``.
         """
-        return _finite_difference_hessian(self, natural)
+        return finite_difference_hessian(self, natural)
 
     # ----------------------------------------------------------------- optional hooks
+    def default_prior(self) -> DefaultPrior:
+        """The family's weakly-informative conjugate prior, with every hyperparameter unset.
+
+        Variational Bayes and MAP-EM use it when no ``prior=`` is given; its ``for_data`` fills
+        the hyperparameters from the data. The default looks up the prior declared with
+        ``declare_default_prior`` for this class or the nearest parent class.
+
+        Returns
+        -------
+        ConjugatePrior
+            An unresolved prior over this family's natural parameters.
+
+        Raises
+        ------
+        ValueError
+            If neither this family's class nor a parent declared a default prior.
+        """
+        for family_type in type(self).__mro__:
+            make_prior = _DEFAULT_PRIORS.get(family_type)
+            if make_prior is not None:
+                return make_prior(self)
+        raise ValueError(
+            f"no default conjugate prior for {self.name}; pass prior=... (a ConjugatePrior for "
+            f"it), or give {type(self).__name__} one by overriding default_prior() or calling "
+            f"{type(self).__name__}.declare_default_prior(...)"
+        )
+
+    @classmethod
+    def declare_default_prior(cls, make_prior: Callable[[Any], DefaultPrior]) -> None:
+        """Declare ``make_prior(family)`` the default prior of this family class and of its
+        subclasses that declare none of their own.
+
+        Priors import the families they are over, so a family cannot name its prior class
+        itself; the module that defines the prior declares it instead, e.g.
+        ``Gaussian.declare_default_prior(NormalWishart.default_for)``. ``import mixtures`` imports
+        every built-in prior, so the declarations are in place before any family is used.
+
+        Parameters
+        ----------
+        make_prior
+            Called with the family instance; returns its unresolved default prior (a
+            ``ConjugatePrior``), e.g. a prior class's ``default_for``.
+        """
+        _DEFAULT_PRIORS[cls] = make_prior
+
     def validate(self, x: Array) -> None:  # noqa: B027 - optional hook, no support restriction
         """Raise ``ValueError`` if a value of ``x`` (finite, 2-D) lies outside the support."""
 
@@ -219,154 +290,6 @@ class ExponentialFamily(abc.ABC):
                 return natural
             means[empty] = statistics.pooled().means()[0]
         return self.mean_to_natural(self.regularize_mean(means))
-
-
-# ----------------------------------------------------------------- numerical inversion
-#: Newton's method for ``mean_to_natural``: iteration cap, step tolerance (relative to
-#: ``1 + |η|``), line-search halvings, eigenvalues of the scaled Hessian treated as zero, and
-#: the largest ``|∇A(η) − μ|`` (in standard deviations of ``T``) accepted at convergence.
-_NEWTON_MAX_ITER = 100
-_NEWTON_STEP_TOL = 1e-10
-_NEWTON_MAX_HALVINGS = 60
-_NEWTON_RCOND = 1e-9
-_NEWTON_RESIDUAL_TOL = 1e-6
-
-
-def _finite_difference_hessian(family: ExponentialFamily, natural: Array) -> Array:
-    """Central differences of ``natural_to_mean``, one coordinate at a time for all rows.
-
-    Where a step leaves the natural domain (``A`` or the mean not finite), that row's step is
-    shrunk."""
-    n_rows, n_statistics = natural.shape
-    hessian = np.empty((n_rows, n_statistics, n_statistics))
-    base_step = 6e-6 * np.maximum(np.abs(natural), 1.0)
-    with np.errstate(all="ignore"):
-        for s in range(n_statistics):
-            step = base_step[:, s].copy()
-            rows = np.arange(n_rows)
-            for _ in range(4):
-                shift = np.zeros((rows.size, n_statistics))
-                shift[:, s] = step[rows]
-                upper, lower = natural[rows] + shift, natural[rows] - shift
-                difference = family.natural_to_mean(upper) - family.natural_to_mean(lower)
-                hessian[rows, :, s] = difference / (2.0 * step[rows, None])
-                outside = family.log_partition(upper) + family.log_partition(lower)
-                bad = ~(np.isfinite(outside) & np.all(np.isfinite(hessian[rows, :, s]), axis=1))
-                if not bad.any():
-                    break
-                rows = rows[bad]
-                step[rows] *= 1e-3
-    return 0.5 * (hessian + hessian.transpose(0, 2, 1))
-
-
-def _newton_direction(hessian: Array, gradient: Array) -> tuple[Array, Array]:
-    """``−H⁺ g`` for each row, with ``H`` scaled to unit diagonal first (so that statistics of
-    very different scales converge alike) and near-null directions (an over-complete family)
-    dropped; and the largest gradient entry in units of the standard deviation of ``T``."""
-    diagonal = np.einsum("kss->ks", hessian)
-    scale = 1.0 / np.sqrt(np.where(diagonal > 0, diagonal, 1.0))
-    scaled = hessian * scale[:, :, None] * scale[:, None, :]
-    values, vectors = np.linalg.eigh(scaled)
-    keep = values > _NEWTON_RCOND * np.max(np.abs(values), axis=1, keepdims=True)
-    inverse_values = np.where(keep, 1.0 / np.where(keep, values, 1.0), 0.0)
-    projected = np.einsum("kst,ks->kt", vectors, scale * gradient) * inverse_values
-    direction = -scale * np.einsum("kst,kt->ks", vectors, projected)
-    return direction, np.max(scale * np.abs(gradient), axis=1)
-
-
-def _objective(family: ExponentialFamily, natural: Array, mean: Array) -> tuple[Array, Array]:
-    """``A(η) − ⟨μ, η⟩`` and a rounding allowance for comparing two values of it."""
-    log_partition = family.log_partition(natural)
-    inner = np.einsum("ks,ks->k", mean, natural)
-    allowance = 64 * np.finfo(np.float64).eps * (1.0 + np.abs(log_partition) + np.abs(inner))
-    return log_partition - inner, allowance
-
-
-def _newton_failure(
-    family: ExponentialFamily, mean: Array, rows: NDArray[np.intp], why: str, hint: str | None = None
-) -> ValueError:
-    row = int(rows[0])
-    if hint is None:
-        hint = (
-            f"mean parameters {mean[row].tolist()} (row {row}) may lie outside the interior of "
-            f"the mean space: keep them inside (regularize_mean), give a better start "
-            f"(initial_natural) or implement mean_to_natural in closed form"
-        )
-    return ValueError(
-        f"{family.name}.mean_to_natural: Newton's method could not solve ∇A(η) = μ for "
-        f"row(s) {rows.tolist()} ({why}); {hint}"
-    )
-
-
-def _newton_mean_to_natural(family: ExponentialFamily, mean: Array) -> Array:
-    """Solve ``∇A(η) = μ`` for each row of ``mean`` ``(K, S)`` by damped Newton."""
-    if mean.ndim != 2:
-        raise ValueError(
-            f"{family.name}.mean_to_natural needs mean parameters of shape (K, S); got {mean.shape}"
-        )
-    not_finite = ~np.all(np.isfinite(mean), axis=1)
-    if not_finite.any():
-        raise _newton_failure(family, mean, np.flatnonzero(not_finite), "NaN or inf in the mean")
-    natural = np.array(family.initial_natural(mean), dtype=np.float64, copy=True)
-    with np.errstate(all="ignore"):
-        current = family.natural_to_mean(natural)
-        value, _ = _objective(family, natural, mean)
-    bad_start = ~(np.isfinite(value) & np.all(np.isfinite(current), axis=1))
-    if bad_start.any():
-        why, hint = "A(η) is not finite at the start", "override initial_natural(mean)"
-        raise _newton_failure(family, mean, np.flatnonzero(bad_start), why, hint)
-    active = np.ones(mean.shape[0], dtype=bool)
-    for _ in range(_NEWTON_MAX_ITER):
-        rows = np.flatnonzero(active)
-        if rows.size == 0:
-            return natural
-        gradient = current[rows] - mean[rows]
-        hessian = family.fisher_information(natural[rows])
-        broken = ~np.all(np.isfinite(hessian), axis=(1, 2))
-        if broken.any():
-            raise _newton_failure(family, mean, rows[broken], "the Hessian of A(η) is not finite")
-        direction, residual = _newton_direction(hessian, gradient)
-        slope = np.einsum("ks,ks->k", gradient, direction)
-        # done when the step is negligible or ∇A(η) = μ to rounding (μ is known no better) ...
-        rounding = 4 * np.finfo(np.float64).eps * (np.abs(mean[rows]) + np.abs(current[rows]))
-        exact = np.all(np.abs(gradient) <= rounding, axis=1)
-        small = exact | np.all(np.abs(direction) <= _NEWTON_STEP_TOL * (1.0 + np.abs(natural[rows])), axis=1)
-        # ... but not where Cov[T] is singular (the boundary) or no step is left while ∇A(η) ≠ μ
-        singular = small & ~np.all(np.einsum("kss->ks", hessian) > 0, axis=1)
-        if singular.any():
-            raise _newton_failure(family, mean, rows[singular], "Cov[T(x)] is singular there")
-        stuck = small & ~exact & (residual > _NEWTON_RESIDUAL_TOL)
-        if stuck.any():
-            raise _newton_failure(family, mean, rows[stuck], "the Newton step vanishes while ∇A(η) ≠ μ")
-        # backtracking (Armijo) line search, all pending rows together
-        step = np.ones(rows.size)
-        pending = np.ones(rows.size, dtype=bool)
-        for _ in range(_NEWTON_MAX_HALVINGS):
-            p = np.flatnonzero(pending)
-            trial = natural[rows[p]] + step[p, None] * direction[p]
-            with np.errstate(all="ignore"):
-                trial_value, allowance = _objective(family, trial, mean[rows[p]])
-                trial_mean = family.natural_to_mean(trial)
-            accept = (
-                np.isfinite(trial_value)
-                & np.all(np.isfinite(trial_mean), axis=1)
-                & (trial_value <= value[rows[p]] + 1e-4 * step[p] * slope[p] + allowance)
-            )
-            done = rows[p[accept]]
-            natural[done], current[done], value[done] = trial[accept], trial_mean[accept], trial_value[accept]
-            pending[p[accept]] = False
-            if not pending.any():
-                break
-            step[p[~accept]] *= 0.5
-        stalled = pending & ~small
-        if stalled.any():
-            raise _newton_failure(family, mean, rows[stalled], "no step decreases A(η) − ⟨μ, η⟩")
-        active[rows[small]] = False
-    if active.any():
-        raise _newton_failure(
-            family, mean, np.flatnonzero(active), f"no convergence in {_NEWTON_MAX_ITER} iterations"
-        )
-    return natural
 
 
 def _finite_matrix(instance: Components, attribute: attrs.Attribute, value: Array) -> None:

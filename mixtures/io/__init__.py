@@ -13,6 +13,9 @@ from mixtures.io.archive import FORMAT_NAME, FORMAT_VERSION
 from mixtures.io.errors import ModelFileError
 from mixtures.io.model_file import load, save
 from mixtures.io.registry import register_family, register_prior
+from mixtures.models import Estimator
+
+Estimator.write_model_files_with(save)
 
 __all__ = [
     "FORMAT_NAME",

@@ -1,14 +1,19 @@
 """Checks of single fields read from a model file; each failure is a ``ModelFileError`` naming
-the field."""
+the field. The checks shared with the values themselves (a prior checks its own fields) are those
+of ``mixtures._fields``, raising ``ModelFileError`` here in place of ``FieldError``."""
 
 from __future__ import annotations
 
+import functools
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+import mixtures._fields as fields
+from mixtures.exceptions import FieldError
 from mixtures.families.base import ExponentialFamily
 from mixtures.io.errors import ModelFileError, reading
 
@@ -26,84 +31,33 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-#: How far a probability vector's sum may stray from 1 (the library's own tolerance).
-SUM_TOLERANCE = 1e-8
-#: Relative asymmetry tolerated in a stored symmetric matrix (an inverse is symmetric to rounding).
-SYMMETRY_TOLERANCE = 1e-10
+Arguments = ParamSpec("Arguments")
+Result = TypeVar("Result")
 
 
-def real_array(
-    value: Any,
-    path: str,
-    *,
-    shape: tuple[int, ...] | None = None,
-    ndim: int | None = None,
-    float64: bool = True,
-) -> Array:
-    """``value`` as a finite real array: float64 (or, with ``float64=False``, any integer or float
-    dtype) of the given ``shape`` or number of dimensions."""
-    if not isinstance(value, np.ndarray):
-        raise ModelFileError(path, f"must be an array; got {type(value).__name__}")
-    if float64 and value.dtype != np.float64:
-        raise ModelFileError(path, f"must be a float64 array; got dtype {value.dtype}")
-    if not float64 and value.dtype.kind not in "iuf":
-        raise ModelFileError(path, f"must be a real (integer or float) array; got dtype {value.dtype}")
-    if shape is not None and value.shape != shape:
-        raise ModelFileError(path, f"must have shape {shape}; got {value.shape}")
-    if ndim is not None and value.ndim != ndim:
-        raise ModelFileError(path, f"must be a {ndim}-D array; got shape {value.shape}")
-    if not np.all(np.isfinite(value)):
-        raise ModelFileError(path, "contains NaN or inf")
-    return value
+def model_file_check(check: Callable[Arguments, Result]) -> Callable[Arguments, Result]:
+    """``check`` (a field check raising ``FieldError``) raising ``ModelFileError`` instead."""
+
+    @functools.wraps(check)
+    def checked(*args: Arguments.args, **kwargs: Arguments.kwargs) -> Result:
+        try:
+            return check(*args, **kwargs)
+        except FieldError as error:
+            raise ModelFileError(error.field, error.problem) from None
+
+    return checked
 
 
-def positive(value: Any, path: str, *, shape: tuple[int, ...] | None = None) -> Array:
-    """A finite real array (or number) of ``shape`` whose entries are all > 0."""
-    if isinstance(value, np.ndarray):
-        array = real_array(value, path, shape=shape, float64=False)
-    else:
-        array = np.asarray(finite_real(value, path))
-        if shape is not None and shape != ():
-            raise ModelFileError(path, f"must be an array of shape {shape}; got a number")
-    if not np.all(array > 0):
-        raise ModelFileError(path, f"must be positive; got minimum {array.min():g}")
-    return array
-
-
-def stochastic_rows(value: Any, path: str, shape: tuple[int, ...]) -> Array:
-    """A float64 array of ``shape`` whose last axis holds probabilities summing to one."""
-    array = real_array(value, path, shape=shape)
-    if np.any(array < 0) or np.any(array > 1):
-        raise ModelFileError(
-            path, f"probabilities must lie in [0, 1]; got values from {array.min():g} to {array.max():g}"
-        )
-    sums = np.atleast_1d(array.sum(-1)).ravel()
-    worst = int(np.argmax(np.abs(sums - 1.0)))
-    if abs(sums[worst] - 1.0) > SUM_TOLERANCE:
-        where = "" if array.ndim == 1 else f" (row {worst})"
-        raise ModelFileError(path, f"probabilities must sum to 1; got {float(sums[worst])!r}{where}")
-    return array
-
-
-def symmetric_positive_definite(value: Any, path: str, shape: tuple[int, ...]) -> Array:
-    """A stack of symmetric positive-definite matrices of ``shape`` (``(..., D, D)``)."""
-    matrices = real_array(value, path, shape=shape, float64=False)
-    scale = np.abs(np.diagonal(matrices, axis1=-2, axis2=-1)).max(initial=0.0)
-    asymmetry = np.abs(matrices - np.swapaxes(matrices, -1, -2)).max(initial=0.0)
-    if asymmetry > SYMMETRY_TOLERANCE * scale:
-        raise ModelFileError(
-            path, f"must be symmetric; entries differ from their transposes by up to {asymmetry:g}"
-        )
-    try:
-        np.linalg.cholesky(matrices)
-    except np.linalg.LinAlgError:
-        raise ModelFileError(path, "must be positive definite (its Cholesky factorisation fails)") from None
-    return matrices
+real_array = model_file_check(fields.real_array)
+positive = model_file_check(fields.positive)
+finite_real = model_file_check(fields.finite_real)
+stochastic_rows = model_file_check(fields.stochastic_rows)
+symmetric_positive_definite = model_file_check(fields.symmetric_positive_definite)
 
 
 def boolean_array(value: Any, path: str, shape: tuple[int, ...]) -> NDArray[np.bool_]:
     if not isinstance(value, np.ndarray) or value.dtype != np.bool_:
-        raise ModelFileError(path, f"must be a boolean array; got {_describe(value)}")
+        raise ModelFileError(path, f"must be a boolean array; got {fields.describe(value)}")
     if value.shape != shape:
         raise ModelFileError(path, f"must have shape {shape}; got {value.shape}")
     return value
@@ -112,7 +66,7 @@ def boolean_array(value: Any, path: str, shape: tuple[int, ...]) -> NDArray[np.b
 def integer(value: Any, path: str, minimum: int) -> int:
     """An integer (Python or numpy, not a bool) >= ``minimum``."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        raise ModelFileError(path, f"must be an integer; got {_describe(value)}")
+        raise ModelFileError(path, f"must be an integer; got {fields.describe(value)}")
     if value < minimum:
         raise ModelFileError(path, f"must be >= {minimum}; got {value}")
     return int(value)
@@ -120,17 +74,8 @@ def integer(value: Any, path: str, minimum: int) -> int:
 
 def boolean(value: Any, path: str) -> bool:
     if not isinstance(value, bool | np.bool_):
-        raise ModelFileError(path, f"must be true or false; got {_describe(value)}")
+        raise ModelFileError(path, f"must be true or false; got {fields.describe(value)}")
     return bool(value)
-
-
-def finite_real(value: Any, path: str) -> float:
-    """A finite real number (Python or numpy float or integer, not a bool)."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
-        raise ModelFileError(path, f"must be a number; got {_describe(value)}")
-    if not np.isfinite(value):
-        raise ModelFileError(path, f"must be finite; got {value}")
-    return float(value)
 
 
 def check_natural(family: ExponentialFamily, natural: Any, path: str, n_features: int | None = None) -> Array:
@@ -181,7 +126,3 @@ def statistics_width(family: ExponentialFamily, n_features: int, path: str) -> i
     return int(shape[1])
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of dtype {value.dtype} and shape {value.shape}"
-    return f"{type(value).__name__} {value!r}"

@@ -8,6 +8,7 @@ from typing import Any
 
 from numpy.typing import NDArray
 
+from mixtures._version import __version__
 from mixtures.io.archive import FORMAT_NAME, FORMAT_VERSION, read_archive, write_archive
 from mixtures.io.errors import ModelFileError
 from mixtures.io.estimators import ESTIMATORS, Estimator, EstimatorFormat
@@ -39,7 +40,6 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
     estimator_format = _format_of(model)
     writer = ArrayWriter()
     params, fitted = estimator_format.encode(model, writer)
-    from mixtures import __version__
 
     metadata = {
         "format": FORMAT_NAME,

@@ -3,11 +3,9 @@
 from mixtures.latent.markov import (
     MarkovPosterior,
     forward_backward,
-    forward_backward_reference,
     log_evidence,
     sample_path,
     viterbi,
-    viterbi_reference,
 )
 from mixtures.latent.mixture import (
     MixturePosterior,
@@ -20,12 +18,10 @@ __all__ = [
     "MarkovPosterior",
     "MixturePosterior",
     "forward_backward",
-    "forward_backward_reference",
     "log_evidence",
     "log_mixture_weights",
     "mixture_posterior",
     "mixture_weights",
     "sample_path",
     "viterbi",
-    "viterbi_reference",
 ]

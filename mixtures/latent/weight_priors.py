@@ -14,7 +14,9 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
+from mixtures._fields import positive, stochastic_rows
 from mixtures._validation import as_float_values, optional_positive
+from mixtures.exceptions import FieldError
 
 __all__ = ["DirichletWeights", "StickBreaking", "WeightPrior"]
 
@@ -36,6 +38,29 @@ def _beta_kl(a_q: Array, b_q: Array, a_p: Array, b_p: Array) -> Array:
 
 class WeightPrior(abc.ABC):
     """A conjugate distribution over the ``K`` mixing weights."""
+
+    def check_resolved(self, n_components: int) -> None:
+        """Raise ``ValueError`` unless this prior (or posterior) is resolved for ``n_components``
+        weights: what a constructor cannot check, run when a model file is loaded.
+
+        The base class checks that ``E[log π]`` is finite and ``E[π]`` a probability vector, of
+        length ``n_components``. A prior checks its own fields first (raising
+        ``mixtures.exceptions.FieldError`` naming the field), then calls this.
+
+        Raises
+        ------
+        ValueError
+            Naming the field and what is wrong.
+        """
+        with np.errstate(all="ignore"):
+            expected_log_weights = np.asarray(self.expected_log_weights(), dtype=np.float64)
+            mean_weights = np.asarray(self.mean_weights(), dtype=np.float64)
+        if expected_log_weights.shape != (n_components,) or not np.all(np.isfinite(expected_log_weights)):
+            raise ValueError(f"E[log π] must be {n_components} finite numbers")
+        try:
+            stochastic_rows(mean_weights, "E[π]", (n_components,))
+        except FieldError as error:
+            raise ValueError(str(error)) from None
 
     @abc.abstractmethod
     def for_data(self, n_components: int) -> Self:
@@ -77,6 +102,10 @@ class DirichletWeights(WeightPrior):
         values = as_float_values(value, f"{type(self).__name__}.concentration")
         alpha = np.broadcast_to(values, (n_components,)).copy()
         return attrs.evolve(self, concentration=alpha)
+
+    def check_resolved(self, n_components: int) -> None:
+        positive(self.concentration, "concentration", shape=(n_components,))
+        super().check_resolved(n_components)
 
     def update(self, counts: Array) -> Self:
         return attrs.evolve(self, concentration=np.asarray(self.concentration) + counts)
@@ -122,6 +151,12 @@ class StickBreaking(WeightPrior):
             stick_a=np.ones(n_components),
             stick_b=np.full(n_components, gamma),
         )
+
+    def check_resolved(self, n_components: int) -> None:
+        positive(self.concentration, "concentration", shape=())
+        positive(self.stick_a, "stick_a", shape=(n_components,))
+        positive(self.stick_b, "stick_b", shape=(n_components,))
+        super().check_resolved(n_components)
 
     def update(self, counts: Array) -> Self:
         later = np.concatenate([np.cumsum(counts[::-1])[-2::-1], [0.0]])  # Σ_{j>k} N_j

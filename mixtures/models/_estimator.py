@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Self
+import os
+from collections.abc import Callable
+from typing import Any, ClassVar, Self
 
 from mixtures.exceptions import not_fitted_error
 
-__all__ = ["Estimator"]
+__all__ = ["Estimator", "ModelFileWriter"]
+
+#: Writes an estimator to a model file: ``write(model, path)``.
+ModelFileWriter = Callable[[Any, "str | os.PathLike[str]"], None]
 
 
 class Estimator:
     """``__init__`` stores its arguments untouched; ``get_params``/``set_params`` read and write
     them; fitted attributes end in ``_``."""
+
+    #: How ``save`` writes a model file: given by ``mixtures.io`` when it is imported (with the
+    #: package), since the file format knows the estimators and the estimators do not import it.
+    model_file_writer: ClassVar[ModelFileWriter | None] = None
+
+    @classmethod
+    def write_model_files_with(cls, writer: ModelFileWriter) -> None:
+        """Make ``save`` write model files with ``writer`` (``mixtures.io`` does this)."""
+        Estimator.model_file_writer = writer
 
     @classmethod
     def _parameter_names(cls) -> list[str]:

@@ -500,9 +500,10 @@ class LatentModel(Estimator, abc.ABC):
             If the model holds something a model file cannot (e.g. a family class of your own
             that is not registered with ``mixtures.io.register_family``); the message names it.
         """
-        from mixtures.io import save  # the file format knows the estimators, not vice versa
-
-        save(self, path)
+        writer = Estimator.model_file_writer
+        if writer is None:
+            raise ValueError("model files need mixtures.io: import mixtures (or mixtures.io) first")
+        writer(self, path)
 
 
 def changed_settings(path: str, setting: Any, configured: Any, fitted: Any) -> list[tuple[str, Any, Any]]:

@@ -20,6 +20,7 @@ its density at a point (the MAP objective) and sampling (for Monte Carlo checks)
 from __future__ import annotations
 
 import abc
+import warnings
 from typing import Any, Self
 
 import numpy as np
@@ -29,7 +30,7 @@ from mixtures._validation import as_float_values
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.statistics import SufficientStatistics
 
-__all__ = ["ConjugatePrior"]
+__all__ = ["ConjugatePrior", "default_prior"]
 
 Array = NDArray[np.float64]
 
@@ -43,6 +44,12 @@ class ConjugatePrior(abc.ABC):
     """
 
     # ----------------------------------------------------------------- per prior
+    @classmethod
+    def default_for(cls, family: ExponentialFamily) -> Self:
+        """This prior as ``family``'s default: every hyperparameter unset (filled from the data
+        by ``for_data``). What a prior module passes to ``ExponentialFamily.declare_default_prior``."""
+        return cls()
+
     @abc.abstractmethod
     def for_data(
         self, family: ExponentialFamily, x: Array, weights: Array, n_components: int
@@ -102,6 +109,60 @@ class ConjugatePrior(abc.ABC):
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         """Draws of the natural parameters: ``(n_draws, K, S)``."""
 
+    def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
+        """Raise ``ValueError`` unless this prior (or posterior) is resolved for ``n_components``
+        components of ``family`` on ``n_features`` columns: what a constructor cannot check, run
+        when a model file is loaded.
+
+        The base class checks what every prior must satisfy: natural hyperparameters of the
+        shapes the family's statistics need, a finite normaliser and finite expectations (the
+        hyperparameters lie in the prior's domain). A prior checks its own fields first
+        (shapes, signs, views that must agree), raising ``mixtures.exceptions.FieldError`` naming
+        the field, then calls this.
+
+        Parameters
+        ----------
+        family
+            The model's family (the prior's own ``family`` is known to equal it).
+        n_components
+            The model's number of components.
+        n_features
+            The number of columns of the data.
+
+        Raises
+        ------
+        ValueError
+            Naming the hyperparameter and what is wrong (a ``FieldError`` names it as a field).
+        """
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            n_statistics = np.shape(family.sufficient_statistics(np.zeros((1, n_features))))[-1]
+            chi, counts = self.natural_hyperparameters()
+            values = {
+                "natural hyperparameters χ": np.asarray(chi, dtype=np.float64),
+                "block counts ν": np.asarray(counts, dtype=np.float64),
+                "log-normaliser": np.asarray(self.log_normalizer(), dtype=np.float64),
+                "E[η]": np.asarray(self.expected_natural(), dtype=np.float64),
+                "E[A(η)]": np.asarray(self.expected_log_partition_blocks(), dtype=np.float64),
+            }
+        n_blocks = values["block counts ν"].shape[-1]
+        expected = {
+            "natural hyperparameters χ": (n_components, n_statistics),
+            "block counts ν": (n_components, n_blocks),
+            "log-normaliser": (n_components,),
+            "E[η]": (n_components, n_statistics),
+            "E[A(η)]": (n_components, n_blocks),
+        }
+        for name, value in values.items():
+            if value.shape != expected[name]:
+                raise ValueError(
+                    f"its {name} have shape {value.shape}; {n_components} components need {expected[name]}"
+                )
+            if not np.all(np.isfinite(value)):
+                raise ValueError(
+                    f"its {name} are not finite: the hyperparameters lie outside the prior's domain"
+                )
+
     # ----------------------------------------------------------------- derived
     @property
     def n_components(self) -> int:
@@ -152,6 +213,36 @@ class ConjugatePrior(abc.ABC):
         """Natural parameters of the posterior-mean point estimate reported as ``components_``:
         ``E_q[η]`` (for a Gaussian, ``E[Λ]`` and ``E[Λ]⁻¹E[Λμ]``)."""
         return self.expected_natural()
+
+
+def default_prior(family: ExponentialFamily) -> ConjugatePrior:
+    """The weakly-informative default prior of ``family`` (all hyperparameters unset).
+
+    Each family declares its own (``ExponentialFamily.default_prior``): the built-in priors
+    declare themselves for their families where they are defined, so neither this module nor
+    the families keep a table of pairs.
+
+    Parameters
+    ----------
+    family
+        A component family, built-in or a user's own.
+
+    Returns
+    -------
+    ConjugatePrior
+        ``family.default_prior()``, unresolved.
+
+    Raises
+    ------
+    ValueError
+        If the family has no default prior.
+    TypeError
+        If the family's ``default_prior`` returns something other than a ``ConjugatePrior``.
+    """
+    prior = family.default_prior()
+    if not isinstance(prior, ConjugatePrior):
+        raise TypeError(f"{family.name}.default_prior() must return a ConjugatePrior; got {prior!r}")
+    return prior
 
 
 def broadcast_rows(value: Any, n_components: int, width: int, name: str) -> Array:

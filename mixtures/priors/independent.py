@@ -18,10 +18,11 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from mixtures.exceptions import FieldError
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.independent import Independent, consecutive_slices
 from mixtures.families.statistics import SufficientStatistics
-from mixtures.priors.base import ConjugatePrior
+from mixtures.priors.base import ConjugatePrior, default_prior
 
 __all__ = ["IndependentPrior"]
 
@@ -69,10 +70,10 @@ class IndependentPrior(ConjugatePrior):
 
     # ----------------------------------------------------------------- resolution
     @classmethod
-    def default_for(cls, family: Independent) -> IndependentPrior:
+    def default_for(cls, family: ExponentialFamily) -> Self:
         """The product of the parts' default priors (unresolved)."""
-        from mixtures.priors import default_prior  # the registry imports this module
-
+        if not isinstance(family, Independent):
+            raise ValueError(f"an IndependentPrior is for Independent families, not {family.name}")
         return cls(*(default_prior(part) for part in family.parts))
 
     @property
@@ -93,8 +94,6 @@ class IndependentPrior(ConjugatePrior):
     ) -> Self:
         if not isinstance(family, Independent):
             raise ValueError(f"an IndependentPrior is for Independent families, not {family.name}")
-        from mixtures.priors import default_prior
-
         parts = self.parts or (None,) * family.n_parts
         if len(parts) != family.n_parts:
             raise ValueError(
@@ -112,6 +111,28 @@ class IndependentPrior(ConjugatePrior):
             except ValueError as error:
                 raise ValueError(f"IndependentPrior part {index} ({part.name}): {error}") from error
         return type(self)(parts=resolved, independent=family)
+
+    def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
+        """Each part's prior is over its part of the family and checks itself on the part's
+        columns (a problem names the part: ``parts[i].field``); then the generic checks."""
+        if not isinstance(family, Independent):
+            raise ValueError(f"an IndependentPrior is for Independent families, not {family.name}")
+        if len(self.parts) != family.n_parts:
+            raise FieldError("parts", f"has {len(self.parts)} priors for a family of {family.n_parts} parts")
+        parts = zip(self.parts, family.parts, family.columns, strict=True)
+        for index, (prior, part, columns) in enumerate(parts):
+            field = f"parts[{index}]"
+            if not isinstance(prior, ConjugatePrior):
+                raise FieldError(field, f"must be a conjugate prior; got {type(prior).__name__}")
+            try:
+                if prior.family != part:
+                    raise ValueError(f"is a prior over {prior.family!r}, but part {index} is {part!r}")
+                prior.check_resolved(part, n_components, len(columns))
+            except FieldError as error:
+                raise FieldError(f"{field}.{error.field}", error.problem) from error
+            except ValueError as error:
+                raise FieldError(field, str(error)) from error
+        super().check_resolved(family, n_components, n_features)
 
     # ----------------------------------------------------------------- layout
     def _count_blocks(self) -> list[slice]:
@@ -229,3 +250,7 @@ class IndependentPrior(ConjugatePrior):
             for i, prior in enumerate(self._resolved_parts())
         ]
         return np.asarray(sum(pieces[1:], pieces[0]), dtype=np.float64)
+
+
+# the default prior of the family it is over (see ExponentialFamily.declare_default_prior)
+Independent.declare_default_prior(IndependentPrior.default_for)

@@ -37,10 +37,13 @@ import scipy.special
 from numpy.typing import NDArray
 
 from mixtures._arrays import weighted_mean, weighted_variance
+from mixtures._fields import positive
 from mixtures._validation import optional_finite, optional_positive
+from mixtures.exceptions import FieldError
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.gaussian import DiagonalGaussian, SphericalGaussian
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
+from mixtures.priors.normal_wishart import check_centred_mean
 
 __all__ = ["NormalGamma", "SphericalNormalGamma"]
 
@@ -189,6 +192,19 @@ class _NormalGammaPrior(ConjugatePrior):
         mean, _, shape, rate = self._conventional()
         precision = shape / rate
         return np.concatenate([mean * precision, -0.5 * precision], axis=1)
+
+    def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
+        if not isinstance(family, DiagonalGaussian | SphericalGaussian):
+            raise ValueError(f"a {type(self).__name__} prior is over a Gaussian family, not {family.name}")
+        check_centred_mean(self, family, (n_components, n_features))
+        groups = (n_components, n_features) if isinstance(self, NormalGamma) else (n_components,)
+        for name in ("mean_precision", "shape", "rate"):
+            positive(getattr(self, name), name, shape=groups)
+        if isinstance(self, NormalGamma):  # rate in the data's units, standard_rate in the family's
+            standard = positive(self.standard_rate, "standard_rate", shape=groups)
+            if not np.array_equal(self.rate, standard * family.scale_for(n_features) ** 2):
+                raise FieldError("rate", "does not equal standard_rate · feature_scale² (the data's units)")
+        super().check_resolved(family, n_components, n_features)
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         mean, beta, shape, rate = self._conventional()
@@ -370,3 +386,8 @@ class SphericalNormalGamma(_NormalGammaPrior):
         mean_precision = scalars(given_precision, "mean_precision")
         resolved = attrs.evolve(self, gaussian=family)
         return resolved._with_conventional(mean, mean_precision[:, None], shape[:, None], rate[:, None])
+
+
+# the default prior of the family it is over (see ExponentialFamily.declare_default_prior)
+DiagonalGaussian.declare_default_prior(NormalGamma.default_for)
+SphericalGaussian.declare_default_prior(SphericalNormalGamma.default_for)

@@ -17,16 +17,20 @@ import scipy.special
 from numpy.typing import NDArray
 
 from mixtures._arrays import weighted_covariance, weighted_mean
+from mixtures._fields import positive, real_array, symmetric_positive_definite
 from mixtures._validation import as_float_values
+from mixtures.exceptions import FieldError
 from mixtures.families.base import ExponentialFamily
-from mixtures.families.gaussian import Gaussian, TiedGaussian
+from mixtures.families.gaussian import DiagonalGaussian, Gaussian, SphericalGaussian, TiedGaussian
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
 
-__all__ = ["NormalWishart", "TiedNormalWishart"]
+__all__ = ["NormalWishart", "TiedNormalWishart", "check_centred_mean"]
 
 Array = NDArray[np.float64]
 LOG_2PI = float(np.log(2 * np.pi))
 LOG_2 = float(np.log(2.0))
+#: How closely a stored Wishart scale must invert its stored inverse.
+INVERSE_TOLERANCE = 1e-6
 
 
 def _multi_digamma(half_dof: Array, n_features: int) -> Array:
@@ -64,6 +68,19 @@ def _stacked(value: Any, n_components: int, shape: tuple[int, ...], name: str) -
     if not np.all(np.isfinite(array)):
         raise ValueError(f"NormalWishart.{name} contains NaN or inf")
     return array
+
+
+def check_centred_mean(
+    prior: Any, family: Gaussian | DiagonalGaussian | SphericalGaussian, shape: tuple[int, int]
+) -> None:
+    """Raise ``FieldError`` unless a Gaussian prior's ``mean`` (the data's units) is exactly its
+    ``centred_mean`` taken back to the data's units by ``family`` (the priors compute it so)."""
+    mean = real_array(prior.mean, "mean", shape=shape, float64=False)
+    centred = real_array(prior.centred_mean, "centred_mean", shape=shape, float64=False)
+    if not np.array_equal(mean, family.data_location(centred)):
+        raise FieldError(
+            "mean", "does not equal centred_mean in the data's units (origin + feature_scale · centred_mean)"
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -255,6 +272,24 @@ class NormalWishart(ConjugatePrior):
         first = np.einsum("kij,kj->ki", precision, self._centred_mean())
         return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
 
+    def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
+        if not isinstance(family, Gaussian):
+            raise ValueError(f"a {type(self).__name__} prior is over a Gaussian family, not {family.name}")
+        matrices = (n_components, n_features, n_features)
+        check_centred_mean(self, family, (n_components, n_features))
+        positive(self.mean_precision, "mean_precision", shape=(n_components,))
+        dof = real_array(self.dof, "dof", shape=(n_components,), float64=False)
+        if np.any(dof <= n_features - 1):
+            raise FieldError("dof", f"must exceed D - 1 = {n_features - 1}; got minimum {dof.min():g}")
+        scale = symmetric_positive_definite(self.scale, "scale", matrices)
+        inverse = symmetric_positive_definite(self.inverse_scale, "inverse_scale", matrices)
+        feature_scale = family.scale_for(n_features)
+        standard_scale = scale * (feature_scale[:, None] * feature_scale[None, :])
+        product = np.einsum("kij,kjl->kil", standard_scale, inverse)
+        if not np.allclose(product, np.eye(n_features), rtol=0.0, atol=INVERSE_TOLERANCE):
+            raise FieldError("scale", "is not the inverse of inverse_scale")
+        super().check_resolved(family, n_components, n_features)
+
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         gaussian = self._gaussian()
         m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
@@ -401,6 +436,11 @@ class TiedNormalWishart(NormalWishart):
         )
         return np.concatenate([first, second], axis=1)
 
+    def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
+        super().check_resolved(family, n_components, n_features)
+        if np.ptp(self.dof) > 0 or np.ptp(self.inverse_scale, axis=0).max() > 0:
+            raise ValueError("a TiedNormalWishart holds one dof and one scale shared by all components")
+
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         gaussian = self._gaussian()
         m, beta, nu = (
@@ -418,3 +458,8 @@ class TiedNormalWishart(NormalWishart):
             first = np.einsum("nij,nj->ni", precision, mu)
             out.append(np.concatenate([first, gaussian.pack(-0.5 * precision, 2.0)], axis=1))
         return np.stack(out, axis=1)
+
+
+# the default prior of the family it is over (see ExponentialFamily.declare_default_prior)
+Gaussian.declare_default_prior(NormalWishart.default_for)
+TiedGaussian.declare_default_prior(TiedNormalWishart.default_for)

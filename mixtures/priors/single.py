@@ -17,6 +17,7 @@ import scipy.special
 from numpy.typing import NDArray
 
 from mixtures._arrays import weighted_mean
+from mixtures._fields import positive, real_array
 from mixtures._validation import optional_finite, optional_positive
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.discrete import Bernoulli, Categorical, Poisson
@@ -48,6 +49,14 @@ class SingleBlockPrior(ConjugatePrior):
     def log_partition_blocks(self, natural: Array) -> Array:
         """``A_b(η)`` for each row of ``natural``: ``(K, B)``."""
         return self.family.log_partition(natural)[:, None]
+
+    def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
+        """As ``ConjugatePrior.check_resolved``, and the block counts ``ν`` must be positive: with a
+        single block the prior is proper only then."""
+        counts = np.asarray(self.natural_hyperparameters()[1], dtype=np.float64)
+        if counts.size and not np.all(counts > 0):
+            raise ValueError(f"its block counts ν must be positive; got minimum {counts.min():g}")
+        super().check_resolved(family, n_components, n_features)
 
     def mode(self) -> Array:
         chi, counts = self.natural_hyperparameters()
@@ -107,6 +116,11 @@ class Gamma(SingleBlockPrior):
     def expected_log_partition_blocks(self) -> Array:
         chi, counts = self.natural_hyperparameters()
         return (chi / counts).sum(1, keepdims=True)
+
+    def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
+        positive(self.shape, "shape", shape=(n_components, n_features))
+        positive(self.rate, "rate", shape=(n_components,))
+        super().check_resolved(family, n_components, n_features)
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         chi, counts = self.natural_hyperparameters()
@@ -174,6 +188,11 @@ class Beta(SingleBlockPrior):
 
     def log_partition_blocks(self, natural: Array) -> Array:
         return np.logaddexp(0.0, natural)
+
+    def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
+        positive(self.a, "a", shape=(n_components, n_features))
+        positive(self.b, "b", shape=(n_components, n_features))
+        super().check_resolved(family, n_components, n_features)
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         # logit of G_a / (G_a + G_b) is log G_a − log G_b: no probability is ever rounded to 0 or 1
@@ -300,9 +319,24 @@ class Dirichlet(ConjugatePrior):
         alpha = self._alpha()
         return np.log(alpha / alpha.sum(-1, keepdims=True)).reshape(alpha.shape[0], -1)
 
+    def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
+        n_categories = getattr(family, "n_categories", None)
+        if not isinstance(n_categories, int | np.integer):
+            raise ValueError("a Dirichlet prior needs a Categorical family with n_categories set")
+        shape = (n_components, n_features, int(n_categories))
+        positive(self.concentration, "concentration", shape=shape)
+        real_array(self.observed_weight, "observed_weight", shape=(n_components,), float64=False)
+        super().check_resolved(family, n_components, n_features)
+
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
         # normalised Gamma draws, in log space so that tiny concentrations give finite log p
         alpha = self._alpha()
         log_gammas = log_gamma_draws(alpha, rng, (n_draws, *alpha.shape))
         log_probs = log_gammas - scipy.special.logsumexp(log_gammas, axis=-1, keepdims=True)
         return log_probs.reshape(n_draws, alpha.shape[0], -1)
+
+
+# the default prior of the family it is over (see ExponentialFamily.declare_default_prior)
+Bernoulli.declare_default_prior(Beta.default_for)
+Poisson.declare_default_prior(Gamma.default_for)
+Categorical.declare_default_prior(Dirichlet.default_for)

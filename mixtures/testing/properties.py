@@ -19,6 +19,7 @@ from mixtures.exceptions import (
     DegenerateComponentError,
     EmptyComponentWarning,
 )
+from mixtures.priors.base import default_prior
 from mixtures.testing.strategies import Problem
 from mixtures.testing.support import Support, support_of
 
@@ -159,8 +160,6 @@ def _assert_fit_monotone(
 
 
 def _default_prior_or_none(problem: Problem) -> Any:
-    from mixtures.priors import default_prior
-
     try:
         return default_prior(problem.family)
     except ValueError:

@@ -2,8 +2,7 @@
 
 Conjugate prior ``λ_d ~ Gamma(shape, rate_d)``: in ``η``, w.r.t. ``dλ/λ``, ``exp(⟨χ, η⟩ − ν A(η) − log Z)``
 with ``χ = rate``, ``ν = shape``, ``log Z = Σ_d log Γ(ν) − ν log χ_d``, ``E[η] = −ν/χ``,
-``E[A(η)] = Σ_d log χ_d − ψ(ν)``. The update adds ``Σ x`` to the rates and ``N`` to the shape.
-"""
+``E[A(η)] = Σ_d log χ_d − ψ(ν)``. The update adds ``Σ x`` to the rates and ``N`` to the shape."""
 
 from typing import Any, Self
 
@@ -18,7 +17,6 @@ from mixtures.priors.single import SingleBlockPrior
 @attrs.frozen
 class Exponential(ExponentialFamily):
     """Independent exponential features; a component's rates are ``-natural`` (``1 / mean``)."""
-
     def sufficient_statistics(self, x: np.ndarray) -> np.ndarray:
         return x
 
@@ -44,11 +42,13 @@ class Exponential(ExponentialFamily):
     def sample(self, natural: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return rng.exponential(-1.0 / natural[labels])
 
+    def default_prior(self) -> "GammaRate":  # the conjugate prior below, for VB and MAP-EM
+        return GammaRate()
+
 
 @attrs.frozen
 class GammaRate(SingleBlockPrior):
     """``λ_d ~ Gamma(shape, rate_d)``; by default one pseudo-observation (``shape = 1``) at the data mean."""
-
     shape: Any = None  # a scalar; resolved per component (K,)
     rate: Any = None  # a scalar or per feature (D,); resolved to (K, D)
     family: ExponentialFamily = Exponential()
