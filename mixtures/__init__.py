@@ -31,7 +31,6 @@ from mixtures.families import (
 )
 from mixtures.inference.online import ExactPasses, OnlineMode, StepwiseEM, StochasticVB
 from mixtures.io import load
-from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
 from mixtures.models import HMM, Mixture, select_model
 from mixtures.priors import (
     Beta,
@@ -44,6 +43,7 @@ from mixtures.priors import (
     SphericalNormalGamma,
     TiedNormalWishart,
 )
+from mixtures.priors.weights import DirichletWeights, StickBreaking, WeightPrior
 
 __all__ = [
     "HMM",

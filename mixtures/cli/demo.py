@@ -13,9 +13,9 @@ from numpy.typing import NDArray
 
 from mixtures.cli.summary import summary
 from mixtures.exceptions import ConvergenceWarning
-from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models import Mixture, select_model
 from mixtures.priors import NormalWishart
+from mixtures.priors.weights import DirichletWeights
 
 __all__ = ["bar_images", "run_demo", "seed_data"]
 

@@ -298,13 +298,16 @@ class ChunkedData:
         return prior.for_data(self.family, self.x, self.full_weights, n_components)
 
 
-class IndependentRows:
-    """The rows of sequence data seen as independent observations, each weighted by its row
-    weight times its sequence's (what an HMM's initialisation clusters)."""
+class DataView:
+    """``Data`` that is another ``Data`` seen differently: it answers with the rows of ``data``
+    (subclasses change what their chunks look like or add what they know)."""
 
     def __init__(self, data: Data) -> None:
         self.data = data
-        self.family = data.family
+
+    @property
+    def family(self) -> ExponentialFamily:
+        return self.data.family
 
     @property
     def n_samples(self) -> int:
@@ -317,6 +320,14 @@ class IndependentRows:
     @property
     def total_weight(self) -> float:
         return self.data.total_weight
+
+    def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
+        return self.data.map_sum(function, *row_arrays)
+
+
+class IndependentRows(DataView):
+    """The rows of sequence data seen as independent observations, each weighted by its row
+    weight times its sequence's (what an HMM's initialisation clusters)."""
 
     def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
         return self.data.map_sum(functools.partial(_on_independent_rows, function), *row_arrays)
@@ -330,7 +341,7 @@ def _on_independent_rows(function: Callable[..., V], chunk: Chunk, *pieces: Any)
 D = TypeVar("D", bound=RowData)
 
 
-class SequenceData(Generic[D]):
+class SequenceData(DataView, Generic[D]):
     """Concatenated sequences in chunks of whole sequences, with per-row and per-sequence weights:
     a ``Data`` whose chunks know the sequences they hold.
 
@@ -343,33 +354,15 @@ class SequenceData(Generic[D]):
     def __init__(self, data: D) -> None:
         if data.layout is None:
             raise ValueError("SequenceData needs rows chunked by whole sequences (a layout)")
+        super().__init__(data)
         self.data: D = data
         self.layout: SequenceLayout = data.layout
-
-    @property
-    def family(self) -> ExponentialFamily:
-        return self.data.family
 
     @property
     def full_weights(self) -> Any:
         """Each row's weight times its sequence's: what the statistics and defaults count
         (``(N,)``; a ``dask.array`` for Dask data)."""
         return self.data.full_weights
-
-    @property
-    def total_weight(self) -> float:
-        return self.data.total_weight
-
-    @property
-    def n_samples(self) -> int:
-        return self.data.n_samples
-
-    @property
-    def n_statistics(self) -> int:
-        return self.data.n_statistics
-
-    def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
-        return self.data.map_sum(function, *row_arrays)
 
     def independent_rows(self) -> IndependentRows:
         """The rows as independent observations with their full weights (to initialise)."""

@@ -36,8 +36,8 @@ from mixtures.inference.problem import Findings, FitProblem
 from mixtures.inference.summary import Summary
 from mixtures.latent.chain import HMMPosterior
 from mixtures.latent.mixing import VariationalPosterior
-from mixtures.latent.weight_priors import DirichletWeights, StickBreaking
 from mixtures.priors.base import ConjugatePrior
+from mixtures.priors.weights import DirichletWeights, StickBreaking
 
 __all__ = [
     "ExactPasses",

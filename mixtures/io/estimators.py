@@ -34,8 +34,8 @@ from mixtures.io.values import ArrayReader, ArrayWriter, decode_value, encode_va
 from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors
 from mixtures.latent.mixing import MixtureParameters, VariationalPosterior
 from mixtures.latent.structure import LatentStructure
-from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models import HMM, Mixture
+from mixtures.priors.weights import DirichletWeights
 
 __all__ = ["ESTIMATORS", "EstimatorFormat", "FittedAttribute"]
 

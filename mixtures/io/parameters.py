@@ -20,8 +20,8 @@ from mixtures.families import ExponentialFamily, Independent
 from mixtures.io.checks import statistics_width
 from mixtures.io.errors import ModelFileError, child, item, reading
 from mixtures.io.values import same_value
-from mixtures.latent.weight_priors import WeightPrior
 from mixtures.priors import ConjugatePrior
+from mixtures.priors.weights import WeightPrior
 
 __all__ = ["check_family", "check_resolved_prior", "check_weight_prior", "naming_fields"]
 

@@ -34,7 +34,6 @@ from mixtures.io.errors import ModelFileError
 from mixtures.io.legacy import LEGACY_VALUES
 from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors
 from mixtures.latent.mixing import MixtureParameters, VariationalPosterior
-from mixtures.latent.weight_priors import DirichletWeights, StickBreaking, WeightPrior
 from mixtures.priors import (
     Beta,
     ConjugatePrior,
@@ -46,6 +45,7 @@ from mixtures.priors import (
     SphericalNormalGamma,
     TiedNormalWishart,
 )
+from mixtures.priors.weights import DirichletWeights, StickBreaking, WeightPrior
 
 __all__ = [
     "FAMILIES",

@@ -23,8 +23,8 @@ from mixtures.inference.data import Chunk, Sequences
 from mixtures.inference.summary import Summary
 from mixtures.latent.markov import forward_backward
 from mixtures.latent.structure import LatentLogs, LatentStructure
-from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.priors.base import ConjugatePrior
+from mixtures.priors.weights import DirichletWeights
 
 __all__ = [
     "BOUNDARY_STEP",

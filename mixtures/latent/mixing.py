@@ -19,8 +19,8 @@ from mixtures.inference.data import Chunk
 from mixtures.inference.summary import Summary
 from mixtures.latent.mixture import log_mixture_weights, mixture_posterior, mixture_weights
 from mixtures.latent.structure import LatentLogs, LatentStructure
-from mixtures.latent.weight_priors import WeightPrior
 from mixtures.priors.base import ConjugatePrior
+from mixtures.priors.weights import WeightPrior
 
 __all__ = ["Mixing", "MixtureParameters", "VariationalPosterior", "chunk_posterior"]
 

@@ -272,14 +272,20 @@ class LatentModel(Estimator, abc.ABC):
         mode.check(inference.variational)
         return mode
 
-    def _resume(self, family: ExponentialFamily) -> tuple[OnlineMode, OnlineState | None, Any | None]:
-        """The mode, the online state to continue, and otherwise the fitted parameters to start
-        from (both ``None``: this batch starts a new model, as after a change of family)."""
+    def _resume(self, X: Any) -> tuple[ExponentialFamily, OnlineMode, OnlineState | None, Any, Rows]:
+        """For ``partial_fit``: the family the settings give, the mode, the online state to
+        continue, and otherwise the fitted parameters to start from (both ``None``: this batch
+        starts a new model, as after a change of family), and the batch's rows (checked against
+        the fit they continue)."""
+        family = self._check_params()
         mode = self._online_mode()
-        if hasattr(self, "family_") and not self._same_family(family):
-            return mode, None, None
-        state = self._live_state(mode)
-        return mode, state, None if state is not None else self._fitted_start()
+        state, start = None, None
+        if not hasattr(self, "family_") or self._same_family(family):
+            state = self._live_state(mode)
+            start = None if state is not None else self._fitted_start()
+        if state is None and start is None:
+            return family, mode, None, None, self._fit_matrix(X, continuing=False)
+        return self.family_, mode, state, start, self._validated(X)
 
     def _live_state(self, mode: OnlineMode) -> OnlineState | None:
         """The online state if it still describes the fitted model: no ``fit`` since, and the same

@@ -21,9 +21,9 @@ from mixtures.inference.sources import rows_of
 from mixtures.inference.starts import FittedMixture, FromMethod, GivenParameters, Start
 from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors, MarkovChain, tempered
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
-from mixtures.latent.weight_priors import DirichletWeights
 from mixtures.models._latent_model import LatentModel, changed_settings
 from mixtures.priors import ConjugatePrior, default_prior
+from mixtures.priors.weights import DirichletWeights
 
 __all__ = ["HMM"]
 
@@ -206,15 +206,10 @@ class HMM(LatentModel):
         -------
         self
         """
-        family = self._check_params()
-        mode, state, start = self._resume(family)
-        continuing = state is not None or start is not None
-        rows = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
+        family, mode, state, start, rows = self._resume(X)
         layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
         row_weights = rows.sample_weight(sample_weight)
-        if continuing:
-            family = self.family_
-        else:
+        if state is None and start is None:
             family = self._first_batch_family(family, rows, rows.full_weights(row_weights, layout))
         data = SequenceData(rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout))
         self._partial_fit_data(X, rows, data, mode, state, start)

@@ -24,9 +24,9 @@ from mixtures.inference.sources import rows_of
 from mixtures.inference.starts import FromMethod, GivenParameters, GivenResponsibilities, Start
 from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior, chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights
-from mixtures.latent.weight_priors import DirichletWeights, WeightPrior
 from mixtures.models._latent_model import LatentModel, changed_settings
 from mixtures.priors import ConjugatePrior, default_prior
+from mixtures.priors.weights import DirichletWeights, WeightPrior
 
 __all__ = ["Mixture"]
 
@@ -236,12 +236,10 @@ class Mixture(LatentModel):
         -------
         self
         """
-        family = self._check_params()
-        mode, state, start = self._resume(family)
-        continuing = state is not None or start is not None
-        rows = self._validated(X) if continuing else self._fit_matrix(X, continuing=False)
+        family, mode, state, start, rows = self._resume(X)
         weights = rows.sample_weight(sample_weight)
-        family = self.family_ if continuing else self._first_batch_family(family, rows, weights)
+        if state is None and start is None:
+            family = self._first_batch_family(family, rows, weights)
         data = rows.chunked(family, weights, chunk_size=self.chunk_size)
         self._partial_fit_data(X, rows, data, mode, state, start)
         return self

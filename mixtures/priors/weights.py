@@ -1,7 +1,9 @@
-"""Priors on the mixing weights: a Dirichlet distribution or a truncated stick-breaking process.
+"""Priors on a distribution over the ``K`` labels: a mixture's weights, an HMM's initial
+distribution and each of its transition rows. A Dirichlet distribution or (for the weights) a
+truncated stick-breaking process.
 
-Both are conjugate to the component counts ``N_k``: the posterior adds them to pseudo-counts, and
-the VB E-step needs only ``E_q[log π_k]``.
+Both are conjugate to counts of the labels (``N_k``, or the initial-state and transition counts):
+the posterior adds them to pseudo-counts, and the VB E-step needs only ``E_q[log π_k]``.
 """
 
 from __future__ import annotations
