@@ -103,7 +103,7 @@ def _weights(model: Any, n_components: int) -> Array:
 
 
 def _objective_name(model: Any) -> str:
-    if getattr(model, "inference", "em") == "vb":
+    if hasattr(model, "posterior_"):  # a variational fit
         return "ELBO per sample"
     if getattr(model, "prior", None) is not None:
         return "log-likelihood + log prior per sample"

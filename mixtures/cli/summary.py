@@ -86,7 +86,7 @@ def summary(
         f"(best of {model.n_init} run{'s' if model.n_init > 1 else ''})",
         f"{objective}: {model.lower_bound_:.6g} per row, {model.lower_bound_ * n_rows:.6g} in total",
     ]
-    if model.inference == "em":
+    if not variational:
         by_sequence = {"lengths": lengths} if is_hmm else {}
         lines.append(
             f"BIC: {model.bic(x, **by_sequence):.6g}   AIC: {model.aic(x, **by_sequence):.6g}   "
