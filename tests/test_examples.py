@@ -25,10 +25,13 @@ def _load(name: str):
 
 @pytest.mark.parametrize(
     "name",
-    ["seed_em", "seed_vb", "custom_family", "bernoulli_digits", "hmm_regimes", "hmm_counts", "mixed_data"],
+    [
+        "seed_em", "seed_vb", "custom_family", "bernoulli_digits", "hmm_regimes", "hmm_counts",
+        "mixed_data", "semi_supervised",
+    ],
 )
 def test_example_runs(name: str, tmp_path: Path, capsys) -> None:
-    if name == "bernoulli_digits":
+    if name in ("bernoulli_digits", "semi_supervised"):
         pytest.importorskip("sklearn")
     module = _load(name)
     assert module.main([]) in (0, None)

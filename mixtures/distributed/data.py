@@ -67,11 +67,13 @@ class DaskData:
         *,
         layout: SequenceLayout | None = None,
         cache_bytes: int | None = None,
+        labels: NDArray[Any] | None = None,
     ) -> None:
         self.family = family
         self.x = x
         self.weights = aligned_weights(weights, x)
         self.layout = layout
+        self.labels = labels  # partial labels, in memory: split along the blocks
         self._occupied, self.bounds = block_bounds(x)
         self._sequences: list[Sequences] | None = None
         if layout is not None:
@@ -107,6 +109,7 @@ class DaskData:
                 rows,
                 self.n_statistics,
                 None if self._sequences is None else self._sequences[index],
+                None if self.labels is None else self.labels[rows],
             )
             for index, (block, rows) in enumerate(zip(self._occupied, self.bounds, strict=True))
         ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import dask.array as da
+from numpy.typing import NDArray
 
 from mixtures._validation import as_sample_weight
 from mixtures.distributed.blocks import aligned_weights
@@ -57,6 +58,7 @@ class DaskRows(Rows):
         chunk_size: int | None = None,
         cache_bytes: int | None = None,
         layout: SequenceLayout | None = None,
+        labels: NDArray[Any] | None = None,
     ) -> DaskData:
         """The rows' own blocks are the chunks (``chunk_size`` does not apply)."""
-        return DaskData(family, self.x, weights, layout=layout, cache_bytes=cache_bytes)
+        return DaskData(family, self.x, weights, layout=layout, cache_bytes=cache_bytes, labels=labels)

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.checks import check_summed_statistics, checked_output
 from mixtures.families.statistics import SufficientStatistics
+from mixtures.inference.labels import label_log_prior
 from mixtures.inference.sequences import SequenceLayout, Sequences
 
 if TYPE_CHECKING:
@@ -74,6 +75,12 @@ class Chunk:
     weights: Array
     x: Array
     sequences: Sequences | None = None
+    labels: NDArray[Any] | None = None
+
+    def label_log_prior(self, n_labels: int) -> Array | None:
+        """``log q_n(k)`` ``(n, K)`` of the rows' partial labels (``mixtures.inference.labels``),
+        or ``None`` when the data have none."""
+        return None if self.labels is None else label_log_prior(self.labels, n_labels)
 
     @property
     def n_rows(self) -> int:
@@ -126,9 +133,11 @@ def make_chunk(
     rows: slice,
     n_statistics: int,
     sequences: Sequences | None = None,
+    labels: NDArray[Any] | None = None,
 ) -> Chunk:
     """The ``Chunk`` of rows ``x`` (global rows ``rows``): ``T(x)`` and ``log h(x)`` computed
-    now, checked for the shapes and finiteness the family promised."""
+    now, checked for the shapes and finiteness the family promised; ``labels``: the rows' partial
+    labels, if any."""
     n_rows = x.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):  # non-finite results are reported below
         statistics, log_base = family.sufficient_statistics(x), family.log_base_measure(x)
@@ -145,6 +154,7 @@ def make_chunk(
         weights,
         x,
         sequences,
+        labels,
     )
 
 
@@ -182,6 +192,10 @@ class Data(Protocol):
     @property
     def total_weight(self) -> float: ...
 
+    @property
+    def labels(self) -> NDArray[Any] | None:
+        """The rows' partial labels (``mixtures.inference.labels``), or ``None``."""
+
     def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V: ...
 
 
@@ -214,7 +228,7 @@ class RowData(Data, Protocol):
 class ChunkedData:
     """Rows of ``x`` (``(N, D)``, validated, in memory or a memory map) with weights, seen
     through ``family``'s statistics in chunks of ``chunk_size`` rows (of whole sequences when
-    a ``layout`` is given)."""
+    a ``layout`` is given), with the rows' partial ``labels`` if any."""
 
     def __init__(
         self,
@@ -225,11 +239,13 @@ class ChunkedData:
         chunk_size: int | None = None,
         cache_bytes: int | None = None,
         layout: SequenceLayout | None = None,
+        labels: NDArray[Any] | None = None,
     ) -> None:
         self.family = family
         self.x = x
         self.weights = weights
         self.layout = layout
+        self.labels = labels
         self.n_statistics = statistics_width(family, x[:1])
         size = chunk_size or default_chunk_size(self.n_statistics)
         self._sequences: list[Sequences] | None = None
@@ -265,6 +281,7 @@ class ChunkedData:
             rows,
             self.n_statistics,
             None if self._sequences is None else self._sequences[index],
+            None if self.labels is None else self.labels[rows],
         )
 
     def chunks(self) -> Iterator[Chunk]:
@@ -320,6 +337,10 @@ class DataView:
     @property
     def total_weight(self) -> float:
         return self.data.total_weight
+
+    @property
+    def labels(self) -> NDArray[Any] | None:
+        return self.data.labels
 
     def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
         return self.data.map_sum(function, *row_arrays)

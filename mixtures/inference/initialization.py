@@ -40,6 +40,7 @@ from numpy.typing import NDArray
 from mixtures._arrays import feature_spread, relative_weights, row_blocks, weighted_mean
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import Chunk, Data
+from mixtures.inference.labels import label_shares
 from mixtures.latent.mixing import chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights, mixture_posterior
 
@@ -54,6 +55,7 @@ __all__ = [
     "StartMethod",
     "kmeans_plusplus",
     "label_channel",
+    "labelled_centres",
     "lloyd",
     "nearest_shares",
     "random_partition",
@@ -303,6 +305,23 @@ def _chunk_cluster_sums(
     membership = nearest_shares(features, centres, tie_weights)
     membership *= chunk.weights[:, None]
     return ClusterSums(membership.sum(0), membership.T @ features)
+
+
+def _chunk_labelled_sums(family: ExponentialFamily, n_labels: int, chunk: Chunk) -> ClusterSums:
+    if chunk.labels is None:
+        raise ValueError("a start from labels needs data with partial labels")
+    features = np.asarray(family.init_features(chunk.x), dtype=np.float64)
+    shares = label_shares(chunk.labels, n_labels) * chunk.weights[:, None]
+    return ClusterSums(shares.sum(0), shares.T @ features)
+
+
+def labelled_centres(data: Data, n_labels: int, rng: np.random.Generator) -> NearestCentre:
+    """Each row to the nearest of the labelled rows' class means (in ``init_features``
+    coordinates), smoothed as every start: the start of a fit whose partial labels cover every
+    label. The data must carry labels (``Chunk.labels``)."""
+    sums = data.map_sum(functools.partial(_chunk_labelled_sums, data.family, n_labels))
+    centres = sums.sums / sums.mass[:, None]
+    return NearestCentre(data.family, centres, label_channel(n_labels, rng), np.ones(n_labels))
 
 
 def lloyd(

@@ -53,18 +53,38 @@ def chunk_e_step(
     logs: LatentLogs,
     chunk: Chunk,
 ) -> Summary:
-    """The E-step of one chunk: its emission log-likelihoods (one product), then the structure's
-    posterior and statistics. ``FitProblem.e_step`` maps it over the chunks, wherever they live."""
-    return structure.chunk_summary(chunk, chunk.log_likelihood(family, natural, log_partition), logs)
+    """The E-step of one chunk: its emission log-likelihoods (one product), times the rows'
+    partial labels if any (``mixtures.inference.labels``), then the structure's posterior and
+    statistics. ``FitProblem.e_step`` maps it over the chunks, wherever they live."""
+    log_likelihood = chunk.log_likelihood(family, natural, log_partition)
+    labels = chunk.label_log_prior(log_likelihood.shape[1])
+    if labels is not None:
+        log_likelihood += labels
+    return structure.chunk_summary(chunk, log_likelihood, logs)
 
 
 def chunk_summary_of(
     structure: LatentStructure[Any, Any], assign: Any, chunk: Chunk, *given: Array
 ) -> Summary:
     """The statistics of starting responsibilities on one chunk: ``given`` rows of an ``(N, K)``
-    array, or made there by ``assign(chunk)`` (which sees the rows as independent)."""
+    array, or made there by ``assign(chunk)`` (which sees the rows as independent). Rows with
+    partial labels start from the responsibilities times their labels: a known label, wholly."""
     responsibilities = given[0] if given else assign(structure.independent(chunk))
+    labels = chunk.label_log_prior(responsibilities.shape[1])
+    if labels is not None:
+        responsibilities = labelled(responsibilities, np.exp(labels))
     return structure.summary_of(chunk, responsibilities)
+
+
+def labelled(responsibilities: Array, labels: Array) -> Array:
+    """Responsibilities ``(n, K)`` times label probabilities, renormalised; a row whose product
+    vanishes takes its labels."""
+    product = responsibilities * labels
+    totals = product.sum(1, keepdims=True)
+    vanished = totals[:, 0] <= 0
+    product[vanished] = labels[vanished]
+    totals[vanished] = labels[vanished].sum(1, keepdims=True)
+    return product / totals
 
 
 @attrs.frozen

@@ -114,10 +114,12 @@ class Rows(ABC):
         chunk_size: int | None = None,
         cache_bytes: int | None = None,
         layout: SequenceLayout | None = None,
+        labels: NDArray[Any] | None = None,
     ) -> RowData:
         """The rows seen through ``family``'s statistics, as a fit maps over them: chunks of
-        ``chunk_size`` rows (or the rows' own blocks), of whole sequences with a ``layout``.
-        ``weights=None`` weighs every row 1."""
+        ``chunk_size`` rows (or the rows' own blocks), of whole sequences with a ``layout``, with
+        the rows' partial ``labels`` (``mixtures.inference.labels``). ``weights=None`` weighs
+        every row 1."""
 
     def configured_family(self, family: ExponentialFamily, weights: Any) -> ExponentialFamily:
         """``family.for_data(x, weights)``: the family with its data-dependent settings fixed."""
@@ -192,6 +194,7 @@ class MemoryRows(Rows):
         chunk_size: int | None = None,
         cache_bytes: int | None = None,
         layout: SequenceLayout | None = None,
+        labels: NDArray[Any] | None = None,
     ) -> ChunkedData:
         return ChunkedData(
             family,
@@ -200,4 +203,5 @@ class MemoryRows(Rows):
             chunk_size=chunk_size,
             cache_bytes=cache_bytes,
             layout=layout,
+            labels=labels,
         )

@@ -22,7 +22,9 @@ from mixtures.inference.initialization import (
     MixtureResponsibilities,
     StartMethod,
     label_channel,
+    labelled_centres,
 )
+from mixtures.inference.labels import covers
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem
 from mixtures.latent.mixing import Mixing
 
@@ -85,10 +87,17 @@ class FromMethod(Start):
         self, problem: FitProblem[Any], data: Data, rows: Data, n_init: int, n_components: int,
         rng: np.random.Generator,
     ) -> list[Any]:
-        return [
-            problem.start(problem.summary_of(data, self.method.assignment(rows, n_components, rng)))
-            for _ in range(n_init)
-        ]
+        """With partial labels that cover every component, the first start is seeded by them:
+        every row to the nearest labelled class mean (``labelled_centres``); the others are
+        drawn by the method. Labelled rows are clamped in every start."""
+        points = []
+        if covers(data.labels, n_components):
+            seeded = labelled_centres(rows, n_components, rng)
+            points.append(problem.start(problem.summary_of(data, seeded)))
+        while len(points) < n_init:
+            assignment = self.method.assignment(rows, n_components, rng)
+            points.append(problem.start(problem.summary_of(data, assignment)))
+        return points
 
 
 @attrs.frozen

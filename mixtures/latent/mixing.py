@@ -80,7 +80,9 @@ class Mixing(LatentStructure[MixtureParameters, VariationalPosterior]):
         counted = chunk.weights > 0
         if not np.all(np.isfinite(log_evidence[counted])):
             row = chunk.rows.start + int(np.argwhere(~np.isfinite(log_evidence) & counted)[0][0])
-            raise ValueError(f"sample {row} has zero likelihood under every component")
+            raise ValueError(
+                f"sample {row} has zero likelihood under every component (that its label allows)"
+            )
         responsibilities *= chunk.weights[:, None]
         log_evidence_total = float(chunk.weights[counted] @ log_evidence[counted])
         return Summary(log_evidence_total, chunk.statistics_of(responsibilities))

@@ -13,6 +13,7 @@ from mixtures._validation import as_float_values, check_int
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import Chunk, Data, SequenceData
 from mixtures.inference.initialization import START_METHODS, StartMethod
+from mixtures.inference.labels import checked_labels
 from mixtures.inference.online import OnlineMode
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
 from mixtures.inference.rows import Rows
@@ -160,15 +161,26 @@ class HMM(LatentModel):
         lengths: Any = None,
         sample_weight: Any = None,
         sequence_weight: Any = None,
+        labels: Any = None,
     ) -> Self:
-        """Fit from ``n_init`` initialisations (or the current fit with ``warm_start``)."""
+        """Fit from ``n_init`` initialisations (or the current fit with ``warm_start``).
+
+        ``labels`` gives partial labels (semi-supervised fitting): the state of each row (time
+        step), ``-1`` where it is unknown, or ``(n_samples, n_states)`` prior probabilities of
+        the states; a known state clamps that time step's posterior, and hard labels that name
+        every state also seed the first start. ``None``: unsupervised. ``y`` is ignored
+        (scikit-learn's convention). See ``Mixture.fit`` and ``mixtures.inference.labels``.
+        """
         family = self._check_params()
         rows = self._fit_matrix(X, continuing=self._continues_fit())
         layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
         row_weights = rows.sample_weight(sample_weight)
+        checked = checked_labels(labels, rows.n_samples, self.n_states, "state")
         # data-derived settings see each row with its full weight (row × sequence)
         family, continued = self._start_fit(family, rows, rows.full_weights(row_weights, layout))
-        data = SequenceData(rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout))
+        data = SequenceData(
+            rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout, labels=checked)
+        )
         self._fit_data(X, rows, data, continued)
         return self
 
@@ -180,6 +192,7 @@ class HMM(LatentModel):
         lengths: Any = None,
         sample_weight: Any = None,
         sequence_weight: Any = None,
+        labels: Any = None,
     ) -> Self:
         """Update the model with one batch of whole sequences ``X`` (stacked along the rows).
 
@@ -201,6 +214,8 @@ class HMM(LatentModel):
             Per-row weights (tempering each observation's emission).
         sequence_weight : array-like of shape (n_sequences,), optional
             Per-sequence weights (counting a sequence that many times).
+        labels : array-like of shape (n_samples,) or (n_samples, n_states), optional
+            Partial labels of the batch's time steps, as for ``fit``.
 
         Returns
         -------
@@ -209,9 +224,12 @@ class HMM(LatentModel):
         family, mode, state, start, rows = self._resume(X)
         layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
         row_weights = rows.sample_weight(sample_weight)
+        checked = checked_labels(labels, rows.n_samples, self.n_states, "state")
         if state is None and start is None:
             family = self._first_batch_family(family, rows, rows.full_weights(row_weights, layout))
-        data = SequenceData(rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout))
+        data = SequenceData(
+            rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout, labels=checked)
+        )
         self._partial_fit_data(X, rows, data, mode, state, start)
         return self
 

@@ -16,6 +16,7 @@ from mixtures.families.base import Components, ExponentialFamily
 from mixtures.inference.data import Chunk, Data
 from mixtures.inference.fit import Run, run
 from mixtures.inference.initialization import START_METHODS
+from mixtures.inference.labels import checked_labels
 from mixtures.inference.loop import Trajectory, unobserved
 from mixtures.inference.online import OnlineMode
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
@@ -199,16 +200,41 @@ class Mixture(LatentModel):
             )
         return family
 
-    def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> Self:
-        """Fit by EM from ``n_init`` initialisations (or from the current fit with ``warm_start``)."""
+    def fit(self, X: Any, y: Any = None, *, sample_weight: Any = None, labels: Any = None) -> Self:
+        """Fit from ``n_init`` initialisations (or from the current fit with ``warm_start``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+            scikit-learn's convention for unsupervised estimators: a pipeline or a grid search
+            passes its targets here, and they must not become labels behind the user's back.
+        sample_weight : array-like of shape (n_samples,), optional
+        labels : array-like of shape (n_samples,) or (n_samples, n_components), optional
+            Partial labels (semi-supervised fitting): the component of each row, ``-1`` where it
+            is unknown, or each row's prior probabilities of the components (soft labels). A
+            known label clamps the row's responsibilities, soft labels multiply them, so component
+            ``k`` means label ``k``; hard labels that name every component also seed the first
+            start (each row to the nearest labelled class mean). The objective (``lower_bound_``)
+            is then the log-likelihood of the rows and their labels. ``None``: unsupervised. See
+            ``mixtures.inference.labels``.
+
+        Returns
+        -------
+        self
+        """
         family = self._check_params()
         rows = self._fit_matrix(X, continuing=self._continues_fit())
         weights = rows.sample_weight(sample_weight)
+        checked = checked_labels(labels, rows.n_samples, self.n_components)
         family, continued = self._start_fit(family, rows, weights)
-        self._fit_data(X, rows, rows.chunked(family, weights, chunk_size=self.chunk_size), continued)
+        data = rows.chunked(family, weights, chunk_size=self.chunk_size, labels=checked)
+        self._fit_data(X, rows, data, continued)
         return self
 
-    def partial_fit(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> Self:
+    def partial_fit(
+        self, X: Any, y: Any = None, *, sample_weight: Any = None, labels: Any = None
+    ) -> Self:
         """Update the model with one batch of rows ``X`` (``(n_samples, n_features)``).
 
         The first call initialises from this batch as ``fit`` would (``init``, ``random_state``;
@@ -231,6 +257,8 @@ class Mixture(LatentModel):
         y : ignored
         sample_weight : array-like of shape (n_samples,), optional
             Weights of the rows of this batch.
+        labels : array-like of shape (n_samples,) or (n_samples, n_components), optional
+            Partial labels of the batch's rows, as for ``fit``.
 
         Returns
         -------
@@ -238,9 +266,10 @@ class Mixture(LatentModel):
         """
         family, mode, state, start, rows = self._resume(X)
         weights = rows.sample_weight(sample_weight)
+        checked = checked_labels(labels, rows.n_samples, self.n_components)
         if state is None and start is None:
             family = self._first_batch_family(family, rows, weights)
-        data = rows.chunked(family, weights, chunk_size=self.chunk_size)
+        data = rows.chunked(family, weights, chunk_size=self.chunk_size, labels=checked)
         self._partial_fit_data(X, rows, data, mode, state, start)
         return self
 
@@ -362,9 +391,12 @@ class Mixture(LatentModel):
             raise ValueError("init responsibilities must sum to 1 in every row")
         return values
 
-    def fit_predict(self, X: Any, y: Any = None, *, sample_weight: Any = None) -> NDArray[np.intp]:
-        """Fit, then return the most probable component of each row of ``X``."""
-        return self.fit(X, sample_weight=sample_weight).predict(X)
+    def fit_predict(
+        self, X: Any, y: Any = None, *, sample_weight: Any = None, labels: Any = None
+    ) -> NDArray[np.intp]:
+        """Fit (``labels``: partial labels, as for ``fit``), then return the most probable
+        component of each row of ``X``."""
+        return self.fit(X, sample_weight=sample_weight, labels=labels).predict(X)
 
     # ------------------------------------------------------------------ using a fit
     def predict_proba(self, X: Any) -> Array:
