@@ -344,19 +344,36 @@ class HMM(LatentModel):
         rows, _, chunking = self._per_chunk(X, lengths)
         return float(rows.map_sum(self.family_, self._recursion(_chunk_evidence), **chunking))
 
-    def decode(self, X: Any, *, lengths: Any = None) -> tuple[float, NDArray[np.intp]]:
-        """The most likely state path (Viterbi) and its total log-probability."""
-        rows, layout, chunking = self._per_chunk(X, lengths)
-        decoded = np.asarray(
-            rows.map_rows(self.family_, self._recursion(_chunk_viterbi), 2, **chunking)
-        )
-        # each sequence's log-probability sits on its first row
-        first_rows = layout.ends - layout.lengths
-        return float(decoded[first_rows, 1].sum()), decoded[:, 0].astype(np.intp)
+    def decode(
+        self, X: Any, *, lengths: Any = None, algorithm: str = "viterbi"
+    ) -> tuple[float, NDArray[np.intp]]:
+        """The decoded states of every row and their total log-probability.
 
-    def predict(self, X: Any, *, lengths: Any = None) -> NDArray[np.intp]:
-        """The most likely state of every row, jointly per sequence (Viterbi)."""
-        return self.decode(X, lengths=lengths)[1]
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        lengths : array-like of int, optional
+        algorithm : {"viterbi", "map"}, default "viterbi"
+            ``"viterbi"``: the most likely state path of each sequence, and its log-probability
+            ``log p(z, x)``. ``"map"`` (posterior decoding, hmmlearn's ``algorithm="map"``): each
+            row's most probable state given the whole sequence (the argmax of
+            ``predict_proba``), and ``Σ_t log p(z_t | x)`` of those states. (hmmlearn returns
+            ``Σ_t p(z_t | x)`` there, not a log; its states are the same.)
+
+        Returns
+        -------
+        log_probability : float
+        states : ndarray of shape (n_samples,)
+        """
+        decoder = _decoder(algorithm)
+        rows, _, chunking = self._per_chunk(X, lengths)
+        decoded = np.asarray(rows.map_rows(self.family_, self._recursion(decoder), 2, **chunking))
+        return float(decoded[:, 1].sum()), decoded[:, 0].astype(np.intp)
+
+    def predict(self, X: Any, *, lengths: Any = None, algorithm: str = "viterbi") -> NDArray[np.intp]:
+        """The decoded state of every row: jointly per sequence (``"viterbi"``, the default) or
+        row by row from the posterior (``"map"``); see ``decode``."""
+        return self.decode(X, lengths=lengths, algorithm=algorithm)[1]
 
     def sample(self, n_samples: int = 1) -> tuple[Array, NDArray[np.intp]]:
         """One sequence of ``n_samples`` observations and its hidden states: ``(X, states)``."""
@@ -432,6 +449,14 @@ def _chunk_evidence(chain: _Chain, chunk: Chunk) -> float:
     return float(evidence.sum())
 
 
+def _chunk_map(chain: _Chain, chunk: Chunk) -> Array:
+    """``(n, 2)``: each row's most probable state given its sequence, and that probability's log."""
+    marginals = _chunk_marginals(chain, chunk)
+    states = marginals.argmax(1)
+    with np.errstate(divide="ignore"):
+        return np.column_stack([states, np.log(marginals[np.arange(states.size), states])])
+
+
 def _chunk_viterbi(chain: _Chain, chunk: Chunk) -> Array:
     """``(n, 2)``: the Viterbi path of a chunk's rows, and each sequence's log-probability on
     its first row (0 on the others), so that paths and totals come back from one pass."""
@@ -440,3 +465,15 @@ def _chunk_viterbi(chain: _Chain, chunk: Chunk) -> Array:
     per_row = np.zeros(path.shape[0])
     per_row[np.cumsum(sequences.lengths) - sequences.lengths] = log_probability
     return np.column_stack([path, per_row])
+
+
+#: The decoders of ``HMM.decode`` by name: per-chunk functions giving ``(n, 2)`` rows of state and
+#: log-probability term (the terms add up to the decoded path's log-probability).
+DECODERS = {"viterbi": _chunk_viterbi, "map": _chunk_map}
+
+
+def _decoder(algorithm: Any) -> Any:
+    try:
+        return DECODERS[algorithm]
+    except (KeyError, TypeError):
+        raise ValueError(f"algorithm must be one of {tuple(DECODERS)}; got {algorithm!r}") from None
