@@ -316,7 +316,7 @@ def test_length_one_sequences() -> None:
         ({"init": "magic"}, "init must be one of"),
         ({"fixed": ("weights",)}, "fixed must be a sequence of names"),
         ({"fixed": "transmat"}, "fixed must be a sequence of names"),
-        ({"start_prior": mx.DirichletWeights()}, "start_prior applies to inference='vb'"),
+        ({"start_prior": mx.DirichletWeights()}, r"start_prior: under inference='em' .* >= 1"),
     ],
 )
 def test_bad_hmm_parameters(params: dict, message: str) -> None:

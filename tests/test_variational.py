@@ -146,10 +146,12 @@ def test_bad_priors(params: dict, message: str) -> None:
         mx.Mixture(mx.Gaussian(), 2, inference="vb", **params).fit(x)
 
 
-def test_weight_prior_is_for_vb_only() -> None:
+def test_a_weight_prior_under_em_is_a_map_prior_with_concentration_at_least_one() -> None:
     x, _ = seed_data(100)
-    with pytest.raises(ValueError, match="weight_prior applies to inference='vb'"):
-        mx.Mixture(mx.Gaussian(), 2, weight_prior=mx.DirichletWeights()).fit(x)
+    with pytest.raises(ValueError, match=r"weight_prior: under inference='em' .* needs concentration >= 1"):
+        mx.Mixture(mx.Gaussian(), 2, weight_prior=mx.DirichletWeights()).fit(x)  # VB's 1/K
+    with pytest.raises(ValueError, match="StickBreaking is for inference='vb'"):
+        mx.Mixture(mx.Gaussian(), 2, weight_prior=mx.StickBreaking()).fit(x)
 
 
 def test_empty_components_are_not_effective_on_small_data() -> None:

@@ -198,13 +198,16 @@ def _frozen_names(names: Iterable[str]) -> frozenset[str]:
 @attrs.frozen(eq=False)
 class ExpectationMaximisation(FitProblem[P]):
     """EM for any structure and family: maximum likelihood, or MAP with a conjugate ``prior`` on
-    the emissions. ``frozen`` names fields of the parameter value (``"natural"``, ``"startprob"``,
-    ``"transmat"``...) that keep their starting values."""
+    the emissions and a ``latent_prior`` (the structure's Dirichlet priors: ``DirichletWeights``
+    on a mixture's weights, a ``ChainPrior`` on an HMM's start and rows). ``frozen`` names fields
+    of the parameter value (``"natural"``, ``"startprob"``, ``"transmat"``...) that keep their
+    starting values."""
 
     structure: LatentStructure[Any, Any]
     emission_family: ExponentialFamily
     prior: ConjugatePrior | None = None
     frozen: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_names)
+    latent_prior: Any = None
 
     @property
     def family(self) -> ExponentialFamily:
@@ -212,7 +215,7 @@ class ExpectationMaximisation(FitProblem[P]):
 
     @property
     def has_prior(self) -> bool:
-        return self.prior is not None
+        return self.prior is not None or self.latent_prior is not None
 
     def e_step_terms(self, parameters: Any) -> tuple[Array, Array | None, LatentLogs]:
         return parameters.natural, None, self.structure.logs(parameters)
@@ -230,14 +233,17 @@ class ExpectationMaximisation(FitProblem[P]):
     def update(self, summary: Summary, parameters: Any) -> Any:
         keep_emissions = "natural" in self.frozen
         natural = parameters.natural if keep_emissions else self._emissions(summary, parameters.natural)
-        new = self.structure.maximised(summary, parameters, natural)
+        new = self.structure.maximised(summary, parameters, natural, self.latent_prior)
         return attrs.evolve(new, **{name: getattr(parameters, name) for name in self.frozen})
 
     def start(self, summary: Summary) -> Any:
-        return self.structure.maximised(summary, None, self._emissions(summary, None))
+        return self.structure.maximised(summary, None, self._emissions(summary, None), self.latent_prior)
 
     def penalty(self, parameters: Any) -> float:
-        return 0.0 if self.prior is None else float(self.prior.log_density(parameters.natural).sum())
+        latent = self.structure.latent_log_density(parameters, self.latent_prior)
+        if self.prior is None:
+            return latent
+        return latent + float(self.prior.log_density(parameters.natural).sum())
 
     def point(self, parameters: Any) -> Any:
         return parameters

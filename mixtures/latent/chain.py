@@ -29,6 +29,7 @@ from mixtures.priors.weights import DirichletWeights
 __all__ = [
     "BOUNDARY_STEP",
     "UNVISITED_COUNT",
+    "ChainPrior",
     "HMMParameters",
     "HMMPosterior",
     "HMMPriors",
@@ -84,6 +85,29 @@ class HMMPosterior:
 
     def mean_transmat(self) -> Array:
         return np.stack([row.mean_weights() for row in self.rows])
+
+
+@attrs.frozen(eq=False)
+class ChainPrior:
+    """MAP-EM's Dirichlet priors on a Markov chain: on the initial distribution and on every
+    transition row (each may be ``None``: no prior), with concentrations ``>= 1``."""
+
+    start: DirichletWeights | None = None
+    transition: DirichletWeights | None = None
+
+    def map_counts(self, initial: Array, transitions: Array) -> tuple[Array, Array]:
+        """The counts plus the priors' pseudo-counts ``α − 1``: normalised, the MAP estimates."""
+        if self.start is not None:
+            initial = self.start.map_counts(initial)
+        if self.transition is not None:
+            transitions = self.transition.map_counts(transitions)  # α − 1 on every row
+        return initial, transitions
+
+    def log_density(self, parameters: HMMParameters) -> float:
+        total = 0.0 if self.start is None else self.start.log_density(parameters.startprob)
+        if self.transition is not None:
+            total += sum(self.transition.log_density(row) for row in parameters.transmat)
+        return total
 
 
 @attrs.frozen(eq=False)
@@ -188,8 +212,16 @@ class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
     def logs(self, parameters: HMMParameters) -> LatentLogs:
         return _log(parameters.startprob), _log(parameters.transmat)
 
-    def maximised(self, summary: Summary, previous: HMMParameters | None, natural: Array) -> HMMParameters:
+    def maximised(
+        self,
+        summary: Summary,
+        previous: HMMParameters | None,
+        natural: Array,
+        prior: ChainPrior | None = None,
+    ) -> HMMParameters:
         initial, transitions = summary.latent
+        if prior is not None:  # MAP: the Dirichlet priors' pseudo-counts
+            initial, transitions = prior.map_counts(initial, transitions)
         if previous is None:
             # hard starting assignments would start some transitions at exactly 0, and EM never
             # leaves a 0 (only zeros given in init are meant to be structural)
@@ -197,6 +229,9 @@ class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
         startprob, _ = _normalised_rows(initial, None if previous is None else previous.startprob)
         transmat, _ = _normalised_rows(transitions, None if previous is None else previous.transmat)
         return HMMParameters(startprob, transmat, natural)
+
+    def latent_log_density(self, parameters: HMMParameters, prior: ChainPrior | None) -> float:
+        return 0.0 if prior is None else prior.log_density(parameters)
 
     def implied_summary(self, parameters: HMMParameters, means: Array, reference: Summary) -> Summary:
         # state occupancy: the batch's, under these parameters; rows and start at the batch's scale

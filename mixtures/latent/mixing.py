@@ -20,7 +20,7 @@ from mixtures.inference.summary import Summary
 from mixtures.latent.mixture import log_mixture_weights, mixture_posterior, mixture_weights
 from mixtures.latent.structure import LatentLogs, LatentStructure
 from mixtures.priors.base import ConjugatePrior
-from mixtures.priors.weights import WeightPrior
+from mixtures.priors.weights import DirichletWeights, WeightPrior
 
 __all__ = ["Mixing", "MixtureParameters", "VariationalPosterior", "chunk_posterior"]
 
@@ -98,12 +98,19 @@ class Mixing(LatentStructure[MixtureParameters, VariationalPosterior]):
         return (log_mixture_weights(parameters.weights),)
 
     def maximised(
-        self, summary: Summary, previous: MixtureParameters | None, natural: Array
+        self,
+        summary: Summary,
+        previous: MixtureParameters | None,
+        natural: Array,
+        prior: DirichletWeights | None = None,
     ) -> MixtureParameters:
-        counts = summary.emissions.counts
+        counts = summary.emissions.counts if prior is None else prior.map_counts(summary.emissions.counts)
         if previous is None and np.any(counts <= 0):
             counts = counts + np.finfo(np.float64).eps * counts.sum()  # every component starts alive
         return MixtureParameters(natural, mixture_weights(counts))
+
+    def latent_log_density(self, parameters: MixtureParameters, prior: DirichletWeights | None) -> float:
+        return 0.0 if prior is None else prior.log_density(parameters.weights)
 
     def implied_summary(
         self, parameters: MixtureParameters, means: Array, reference: Summary

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,10 +70,18 @@ class LatentStructure(abc.ABC, Generic[P, Q]):
         """The latent logs of point parameters (``log 0 = −inf``)."""
 
     @abc.abstractmethod
-    def maximised(self, summary: Summary, previous: P | None, natural: Array) -> P:
-        """Point parameters: the latent maximum-likelihood update of ``summary`` with the emission
-        parameters ``natural``. ``previous`` is ``None`` at a start; otherwise labels that
-        received nothing keep their previous latent parameters."""
+    def maximised(
+        self, summary: Summary, previous: P | None, natural: Array, prior: Any = None
+    ) -> P:
+        """Point parameters: the latent update of ``summary`` with the emission parameters
+        ``natural``: maximum likelihood, or with a latent ``prior`` (the structure's value of
+        Dirichlet priors) the MAP estimate. ``previous`` is ``None`` at a start; otherwise labels
+        that received nothing keep their previous latent parameters."""
+
+    def latent_log_density(self, parameters: P, prior: Any) -> float:
+        """The log density of the latent parameters under a latent ``prior`` (MAP-EM's objective
+        term); 0 without one."""
+        return 0.0
 
     @abc.abstractmethod
     def implied_summary(self, parameters: P, means: Array, reference: Summary) -> Summary:

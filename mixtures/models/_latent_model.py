@@ -129,6 +129,10 @@ class LatentModel(Estimator, abc.ABC):
         """Fields of the point parameters kept at their starting values (default: none)."""
         return frozenset()
 
+    def _latent_prior(self) -> Any:
+        """MAP-EM's prior on the latent parameters, resolved from the settings (default: none)."""
+        return None
+
     def _rows(self, data: Data) -> Data:
         """The rows of ``data`` as independent observations (what starts cluster)."""
         return data
@@ -154,12 +158,16 @@ class LatentModel(Estimator, abc.ABC):
             return VariationalBayes(self.structure, self._resolved_priors(data))
         if data is None:  # the online fit in progress: its prior, if the settings still ask for one
             prior = getattr(self, "prior_", None) if self.prior is not None else None
-            return ExpectationMaximisation(self.structure, self.family_, prior, self._frozen())
+            return ExpectationMaximisation(
+                self.structure, self.family_, prior, self._frozen(), self._latent_prior()
+            )
         prior = None
         if self.prior is not None:  # MAP-EM: the fitted prior, unless the fit was VB's or had none
             fitted = hasattr(self, "prior_") and not hasattr(self, "posterior_")
             prior = self.prior_ if fitted else self._configured(self.prior, data)
-        return ExpectationMaximisation(self.structure, data.family, prior, self._frozen())
+        return ExpectationMaximisation(
+            self.structure, data.family, prior, self._frozen(), self._latent_prior()
+        )
 
     def _fitted_problem(self) -> FitProblem[Any]:
         """The problem the current fit solved (for prediction): VB's with its fitted priors, or

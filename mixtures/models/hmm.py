@@ -20,7 +20,7 @@ from mixtures.inference.rows import Rows
 from mixtures.inference.sequences import SequenceLayout, Sequences
 from mixtures.inference.sources import rows_of
 from mixtures.inference.starts import FittedMixture, FromMethod, GivenParameters, Start
-from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors, MarkovChain, tempered
+from mixtures.latent.chain import ChainPrior, HMMParameters, HMMPosterior, HMMPriors, MarkovChain, tempered
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
 from mixtures.models._latent_model import LatentModel, changed_settings
 from mixtures.priors import ConjugatePrior, default_prior
@@ -63,7 +63,10 @@ class HMM(LatentModel):
         ``transmat`` are structural: EM keeps them.
         A tuple gives the initial parameters themselves.
     start_prior, transition_prior : DirichletWeights or None
-        VB priors on the initial distribution and on each transition row (default concentration 1).
+        Dirichlet priors on the initial distribution and on each transition row. Under VB the
+        priors of ``q`` (default concentration 1); under EM, MAP estimates: concentration ``α >=
+        1`` adds ``α − 1`` pseudo-counts (hmmlearn's ``startprob_prior``, ``transmat_prior``)
+        and the objective gains their log densities.
     fixed : sequence of {"startprob", "transmat", "components"}
         Parameters kept at their initial values while the others are learnt (EM).
     online : OnlineMode or None
@@ -147,8 +150,6 @@ class HMM(LatentModel):
             value = getattr(self, name)
             if value is not None and not isinstance(value, DirichletWeights):
                 raise ValueError(f"{name} must be DirichletWeights(...); got {value!r}")
-            if value is not None and not self._inference().variational:
-                raise ValueError(f"{name} applies to inference='vb'")
         if self.fixed and self._inference().variational:
             raise ValueError("fixed parameters are supported with inference='em'")
         return family
@@ -271,6 +272,19 @@ class HMM(LatentModel):
 
     def _fitted_point(self) -> HMMParameters:
         return HMMParameters(self.startprob_, self.transmat_, self.components_.natural)
+
+    def _latent_prior(self) -> ChainPrior | None:
+        """MAP-EM's Dirichlet priors on the start and on every transition row (hmmlearn's
+        ``startprob_prior`` and ``transmat_prior``), concentrations >= 1."""
+        if self.start_prior is None and self.transition_prior is None:
+            return None
+        priors = {}
+        for name in ("start_prior", "transition_prior"):
+            given = getattr(self, name)
+            if given is not None:
+                priors[name] = given.for_data(self.n_states)
+                priors[name].check_map(name)
+        return ChainPrior(priors.get("start_prior"), priors.get("transition_prior"))
 
     def _frozen(self) -> frozenset[str]:
         return frozenset(FIXABLE[name] for name in self.fixed)

@@ -106,8 +106,10 @@ class Mixture(LatentModel):
         hyperparameters take weakly-informative defaults from the data. ``None``: no prior for
         EM (maximum likelihood), the family's default prior for VB.
     weight_prior : WeightPrior or None
-        Prior on the mixing weights for VB: ``DirichletWeights(concentration)`` (default, with
-        concentration ``1/K``) or ``StickBreaking(concentration)``.
+        Prior on the mixing weights. For VB: ``DirichletWeights(concentration)`` (default, with
+        concentration ``1/K``) or ``StickBreaking(concentration)``. For EM: a
+        ``DirichletWeights`` with concentration ``α >= 1`` gives MAP weights
+        ``∝ N_k + α − 1``, and the objective gains its log density.
     online : OnlineMode or None
         How ``partial_fit`` learns from a stream of batches (see ``docs/online.md``):
         ``ExactPasses()`` (sums each pass's statistics; ``end_pass()`` applies ``fit``'s update,
@@ -183,11 +185,6 @@ class Mixture(LatentModel):
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
         family = self._check_common_settings()
-        if self.weight_prior is not None and not self._inference().variational:
-            raise ValueError(
-                "weight_prior applies to inference='vb'; EM (and MAP-EM) estimate the weights by "
-                "maximum likelihood"
-            )
         if self.weight_prior is not None and not isinstance(self.weight_prior, WeightPrior):
             raise ValueError(
                 f"weight_prior must be DirichletWeights(...) or StickBreaking(...); got "
@@ -303,6 +300,20 @@ class Mixture(LatentModel):
 
     def _fitted_priors(self) -> VariationalPosterior:
         return VariationalPosterior(self.prior_, self.weight_prior_)
+
+    def _latent_prior(self) -> DirichletWeights | None:
+        """MAP-EM's prior on the weights: ``weight_prior``, a ``DirichletWeights`` with
+        concentration >= 1 (a stick-breaking prior has no such mode; it is for VB)."""
+        if self.weight_prior is None:
+            return None
+        if not isinstance(self.weight_prior, DirichletWeights):
+            raise ValueError(
+                f"under inference='em' the weight_prior must be DirichletWeights(concentration >= 1) "
+                f"(MAP weights); {type(self.weight_prior).__name__} is for inference='vb'"
+            )
+        prior = self.weight_prior.for_data(self.n_components)
+        prior.check_map("weight_prior")
+        return prior
 
     def _fitted_point(self) -> MixtureParameters:
         return MixtureParameters(self.components_.natural, self.weights_)

@@ -123,6 +123,30 @@ class DirichletWeights(WeightPrior):
     def data_counts(self, prior: Self) -> Array:
         return np.asarray(self.concentration) - np.asarray(prior.concentration)
 
+    def check_map(self, name: str) -> None:
+        """Refuse, naming ``name``, a concentration below 1: as a MAP prior (under EM) its density
+        is then unbounded on the boundary, and its mode is not a point inside the simplex."""
+        alpha = np.asarray(self.concentration)
+        if np.any(alpha < 1.0):
+            raise ValueError(
+                f"{name}: under inference='em' a DirichletWeights prior is a MAP prior and needs "
+                f"concentration >= 1 (1 is no prior; 1 + c adds c pseudo-counts, as hmmlearn's "
+                f"startprob_prior and transmat_prior); got {alpha}"
+            )
+
+    def map_counts(self, counts: Array) -> Array:
+        """``counts + α − 1``: normalised (by the caller, row by row for a matrix of rows), the
+        mode of the posterior ``Dirichlet(α + counts)``, the MAP weights (``α >= 1``)."""
+        return np.asarray(counts) + np.asarray(self.concentration) - 1.0
+
+    def log_density(self, weights: Array) -> float:
+        """``log Dirichlet(weights | α)`` (``α >= 1``: a weight of 0 costs nothing where ``α = 1``)."""
+        alpha, w = np.asarray(self.concentration), np.asarray(weights)
+        gammaln = scipy.special.gammaln
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(alpha == 1.0, 0.0, (alpha - 1.0) * np.log(w))
+        return float(gammaln(alpha.sum()) - gammaln(alpha).sum() + terms.sum())
+
     def kl_divergence(self, other: Self) -> float:
         a, b = np.asarray(self.concentration), np.asarray(other.concentration)
         gammaln = scipy.special.gammaln
