@@ -267,10 +267,13 @@ class ExpectationMaximisation(FitProblem[P]):
 @attrs.frozen(eq=False)
 class VariationalBayes(FitProblem[P]):
     """Mean-field VB for any structure and any family with a conjugate prior: ``priors`` is the
-    structure's value of distributions (emissions and latent), and so is every ``q``."""
+    structure's value of distributions (emissions and latent), and so is every ``q``. ``frozen``
+    names fields of ``q`` (``"components"``, ``"weights"``, ``"start"``, ``"rows"``) that keep
+    their starting values."""
 
     structure: LatentStructure[Any, Any]
     priors: Any
+    frozen: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_names)
     variational: ClassVar[bool] = True
     objective_name: ClassVar[str] = "ELBO"
 
@@ -291,7 +294,8 @@ class VariationalBayes(FitProblem[P]):
         )
 
     def update(self, summary: Summary, parameters: Any) -> Any:
-        return self.structure.posterior(self.priors, summary)
+        new = self.structure.posterior(self.priors, summary)
+        return attrs.evolve(new, **{name: getattr(parameters, name) for name in self.frozen})
 
     def start(self, summary: Summary) -> Any:
         return self.structure.posterior(self.priors, summary)

@@ -370,15 +370,17 @@ class EstimatorFormat:
         if not isinstance(params, dict):
             raise ModelFileError("metadata.params", f"must be a JSON object; got {type(params).__name__}")
         names = self.estimator_type._parameter_names()
+        added = self.estimator_type.settings_added_since_first_format()
         for name in names:
-            if name not in params:
+            if name not in params and name not in added:
                 raise ModelFileError(
                     name, f"the setting is missing from the file ({self.name} takes {names})"
                 )
         for name in params:
             if name not in names:
                 raise ModelFileError(name, f"unexpected setting: {self.name} takes {names}")
-        return {name: decode_value(params[name], name, reader) for name in names}
+        # a setting added after the file was written takes its default
+        return {name: decode_value(params[name], name, reader) for name in names if name in params}
 
     def _check_presence(self, present: set[str]) -> None:
         unexpected = sorted(present - {attribute.name for attribute in self.attributes})

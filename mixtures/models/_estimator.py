@@ -23,6 +23,15 @@ class Estimator:
     #: package), since the file format knows the estimators and the estimators do not import it.
     model_file_writer: ClassVar[ModelFileWriter | None] = None
 
+    #: Constructor settings added after model files were first written: a file without them
+    #: gets their defaults.
+    added_settings: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def settings_added_since_first_format(cls) -> frozenset[str]:
+        """The settings an older model file may lack (``added_settings``)."""
+        return cls.added_settings
+
     @classmethod
     def write_model_files_with(cls, writer: ModelFileWriter) -> None:
         """Make ``save`` write model files with ``writer`` (``mixtures.io`` does this)."""

@@ -154,8 +154,8 @@ class LatentModel(Estimator, abc.ABC):
         them first), else resolved on ``data``."""
         if self._inference().variational:
             if data is None or hasattr(self, "posterior_"):
-                return VariationalBayes(self.structure, self._fitted_priors())
-            return VariationalBayes(self.structure, self._resolved_priors(data))
+                return VariationalBayes(self.structure, self._fitted_priors(), self._frozen())
+            return VariationalBayes(self.structure, self._resolved_priors(data), self._frozen())
         if data is None:  # the online fit in progress: its prior, if the settings still ask for one
             prior = getattr(self, "prior_", None) if self.prior is not None else None
             return ExpectationMaximisation(
@@ -518,6 +518,19 @@ class LatentModel(Estimator, abc.ABC):
         if writer is None:
             raise ValueError("model files need mixtures.io: import mixtures (or mixtures.io) first")
         writer(self, path)
+
+
+def check_fixed(fixed: Any, fixable: dict[str, tuple[str, str]]) -> None:
+    """``fixed`` names parameters from ``fixable`` (a sequence, not one string)."""
+    names = () if isinstance(fixed, str) else tuple(fixed)
+    if isinstance(fixed, str) or not all(isinstance(n, str) for n in names) or set(names) - set(fixable):
+        raise ValueError(f"fixed must be a sequence of names from {tuple(fixable)}; got {fixed!r}")
+
+
+def frozen_fields(fixed: Any, fixable: dict[str, tuple[str, str]], variational: bool) -> frozenset[str]:
+    """The fields of the fitted value that ``fixed`` keeps: of the point parameters (EM) or of
+    ``q`` (VB)."""
+    return frozenset(fixable[name][1 if variational else 0] for name in fixed)
 
 
 def changed_settings(path: str, setting: Any, configured: Any, fitted: Any) -> list[tuple[str, Any, Any]]:

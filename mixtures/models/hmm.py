@@ -22,7 +22,7 @@ from mixtures.inference.sources import rows_of
 from mixtures.inference.starts import FittedMixture, FromMethod, GivenParameters, Start
 from mixtures.latent.chain import ChainPrior, HMMParameters, HMMPosterior, HMMPriors, MarkovChain, tempered
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
-from mixtures.models._latent_model import LatentModel, changed_settings
+from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed, frozen_fields
 from mixtures.priors import ConjugatePrior, default_prior
 from mixtures.priors.weights import DirichletWeights
 
@@ -32,8 +32,13 @@ Array = NDArray[np.float64]
 
 #: The start methods of ``init`` by name: the mixture's, and a fitted mixture's responsibilities.
 HMM_START_METHODS: dict[str, StartMethod] = {**START_METHODS, "mixture": FittedMixture()}
-#: The names ``fixed`` accepts, and the field of ``HMMParameters`` each keeps.
-FIXABLE = {"startprob": "startprob", "transmat": "transmat", "components": "natural"}
+#: The names ``fixed`` accepts, and the fields each keeps: of ``HMMParameters`` (EM) and of ``q``
+#: (VB).
+FIXABLE = {
+    "startprob": ("startprob", "start"),
+    "transmat": ("transmat", "rows"),
+    "components": ("natural", "components"),
+}
 
 
 class HMM(LatentModel):
@@ -68,7 +73,8 @@ class HMM(LatentModel):
         1`` adds ``α − 1`` pseudo-counts (hmmlearn's ``startprob_prior``, ``transmat_prior``)
         and the objective gains their log densities.
     fixed : sequence of {"startprob", "transmat", "components"}
-        Parameters kept at their initial values while the others are learnt (EM).
+        Parameters kept at their initial values while the others are learnt. Under VB the
+        kept part of ``q`` stays at its start.
     online : OnlineMode or None
         How ``partial_fit`` learns from batches of whole sequences: ``ExactPasses()``,
         ``StepwiseEM(...)`` (the default for EM) or ``StochasticVB(total_samples=N, ...)`` (the
@@ -141,17 +147,11 @@ class HMM(LatentModel):
                 f"init must be one of {tuple(HMM_START_METHODS)} or (startprob, transmat, components); "
                 f"got {self.init!r}"
             )
-        unknown = set(self.fixed) - set(FIXABLE)
-        if isinstance(self.fixed, str) or unknown:
-            raise ValueError(
-                f"fixed must be a sequence of names from {FIXABLE}; got {self.fixed!r}"
-            )
+        check_fixed(self.fixed, FIXABLE)
         for name in ("start_prior", "transition_prior"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, DirichletWeights):
                 raise ValueError(f"{name} must be DirichletWeights(...); got {value!r}")
-        if self.fixed and self._inference().variational:
-            raise ValueError("fixed parameters are supported with inference='em'")
         return family
 
     def fit(
@@ -287,7 +287,7 @@ class HMM(LatentModel):
         return ChainPrior(priors.get("start_prior"), priors.get("transition_prior"))
 
     def _frozen(self) -> frozenset[str]:
-        return frozenset(FIXABLE[name] for name in self.fixed)
+        return frozen_fields(self.fixed, FIXABLE, self._inference().variational)
 
     def _rows(self, data: Data) -> Data:
         assert isinstance(data, SequenceData)

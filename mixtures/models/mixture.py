@@ -25,13 +25,16 @@ from mixtures.inference.sources import rows_of
 from mixtures.inference.starts import FromMethod, GivenParameters, GivenResponsibilities, Start
 from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior, chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights
-from mixtures.models._latent_model import LatentModel, changed_settings
+from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed, frozen_fields
 from mixtures.priors import ConjugatePrior, default_prior
 from mixtures.priors.weights import DirichletWeights, WeightPrior
 
 __all__ = ["Mixture"]
 
 Array = NDArray[np.float64]
+#: The names ``fixed`` accepts, and the fields each keeps: of the point parameters (EM) and of
+#: ``q`` (VB).
+FIXABLE = {"weights": ("weights", "weights"), "components": ("natural", "components")}
 #: A component that received less than this share of the data counts as switched off (VB).
 EFFECTIVE_WEIGHT = 0.01
 #: A BIC lower by more than this is "very strong" evidence (Kass & Raftery 1995: 2 log Bayes
@@ -110,6 +113,9 @@ class Mixture(LatentModel):
         concentration ``1/K``) or ``StickBreaking(concentration)``. For EM: a
         ``DirichletWeights`` with concentration ``α >= 1`` gives MAP weights
         ``∝ N_k + α − 1``, and the objective gains its log density.
+    fixed : sequence of {"weights", "components"}
+        Parameters kept at their initial values (given in ``init``, or drawn by the start)
+        while the others are learnt. Under VB the kept part of ``q`` stays at its start.
     online : OnlineMode or None
         How ``partial_fit`` learns from a stream of batches (see ``docs/online.md``):
         ``ExactPasses()`` (sums each pass's statistics; ``end_pass()`` applies ``fit``'s update,
@@ -137,6 +143,7 @@ class Mixture(LatentModel):
 
     structure = Mixing()
     size_name = "n_components"
+    added_settings = frozenset({"fixed"})
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
         "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
@@ -166,6 +173,7 @@ class Mixture(LatentModel):
         chunk_size: int | None = None,
         prior: ConjugatePrior | None = None,
         weight_prior: WeightPrior | None = None,
+        fixed: tuple[str, ...] = (),
         online: OnlineMode | None = None,
     ) -> None:
         self.family = family
@@ -180,11 +188,13 @@ class Mixture(LatentModel):
         self.chunk_size = chunk_size
         self.prior = prior
         self.weight_prior = weight_prior
+        self.fixed = fixed
         self.online = online
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
         family = self._check_common_settings()
+        check_fixed(self.fixed, FIXABLE)
         if self.weight_prior is not None and not isinstance(self.weight_prior, WeightPrior):
             raise ValueError(
                 f"weight_prior must be DirichletWeights(...) or StickBreaking(...); got "
@@ -314,6 +324,9 @@ class Mixture(LatentModel):
         prior = self.weight_prior.for_data(self.n_components)
         prior.check_map("weight_prior")
         return prior
+
+    def _frozen(self) -> frozenset[str]:
+        return frozen_fields(self.fixed, FIXABLE, self._inference().variational)
 
     def _fitted_point(self) -> MixtureParameters:
         return MixtureParameters(self.components_.natural, self.weights_)
@@ -457,7 +470,9 @@ class Mixture(LatentModel):
     def n_parameters(self) -> int:
         """Free parameters of the fitted model (components and weights)."""
         self._check_is_fitted("components_")
-        return self.family_.n_free_parameters(self.components_.natural) + len(self.weights_) - 1
+        fixed = set(self.fixed)
+        count = 0 if "components" in fixed else self.family_.n_free_parameters(self.components_.natural)
+        return count + (0 if "weights" in fixed else len(self.weights_) - 1)
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
