@@ -30,6 +30,7 @@ from mixtures.families import (
     extra,
 )
 from mixtures.inference.online import ExactPasses, OnlineMode, StepwiseEM, StochasticVB
+from mixtures.inference.starts import PartialInit
 from mixtures.io import load
 from mixtures.models import HMM, Mixture, select_model
 from mixtures.priors import (
@@ -71,6 +72,7 @@ __all__ = [
     "NormalWishart",
     "NotFittedError",
     "OnlineMode",
+    "PartialInit",
     "Poisson",
     "SphericalGaussian",
     "SphericalNormalGamma",

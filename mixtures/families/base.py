@@ -223,6 +223,15 @@ class ExponentialFamily(abc.ABC):
         """The component parameters ``natural`` ``(K, S)`` as a named, validated value."""
         return self.components_type(family=self, natural=natural)
 
+    def with_parts(self, natural: Array, parts: dict[str, Any]) -> Array:
+        """``natural`` ``(K, S)`` with some of the components' parameters replaced by given
+        ``parts`` (a partial start, e.g. a Gaussian's ``means``). A family that cannot split its
+        parameters so says; give whole components instead."""
+        raise ValueError(
+            f"{self.name} cannot start from parts of its components ({sorted(parts)}); give whole "
+            f"components (family.components_from(...)) instead"
+        )
+
     def natural_of(self, components: Components) -> Array:
         """``components``' natural parameters in this family's coordinates.
 

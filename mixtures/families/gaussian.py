@@ -19,7 +19,7 @@ All four share three settings:
 from __future__ import annotations
 
 import abc
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import attrs
 import numpy as np
@@ -102,6 +102,31 @@ class _GaussianFamily(ExponentialFamily):
         validator=_positive_vector,
         eq=attrs.cmp_using(eq=_arrays_equal),
     )
+
+    #: The component view that ``components_from`` takes beside the means ("covariance" or
+    #: "variance"), and whether it is a matrix (its precision is then its inverse).
+    spread_view: ClassVar[str] = "covariance"
+    spread_is_matrix: ClassVar[bool] = True
+
+    def with_parts(self, natural: Array, parts: dict[str, Any]) -> Array:
+        """Replace the components' ``means`` ``(K, D)`` and/or their ``covariances`` or
+        ``precisions`` (scikit-learn's shapes: ``(K, D, D)`` full, ``(D, D)`` tied, ``(K, D)``
+        diagonal, ``(K,)`` spherical, as ``components_from`` takes them)."""
+        unknown = set(parts) - {"means", "covariances", "precisions"}
+        if unknown or {"covariances", "precisions"} <= set(parts):
+            raise ValueError(
+                f"a {self.name} start takes means and covariances or precisions; got {sorted(parts)}"
+            )
+        current: Any = self.components(natural)
+        means = parts.get("means", current.mean)
+        spread = getattr(current, self.spread_view)
+        if "covariances" in parts:
+            spread = parts["covariances"]
+        elif "precisions" in parts:
+            given = as_float_values(parts["precisions"], "init precisions")
+            spread = np.linalg.inv(given) if self.spread_is_matrix else 1.0 / given
+        family: Any = self  # each Gaussian family names its spread argument after its view
+        return self.natural_of(family.components_from(means, spread))
 
     def standardised(self, x: Array) -> Array:
         """``z = (x − origin) / feature_scale``, the coordinates of the statistics."""
@@ -527,6 +552,9 @@ class DiagonalGaussian(_GaussianFamily):
     ``T(x) = (z, z²)``, ``η = (μ/σ², −1/(2σ²))`` per feature, ``A(η) = Σ_d μ_d²/(2σ_d²) + ½ log σ_d²``.
     """
 
+    spread_view: ClassVar[str] = "variance"
+    spread_is_matrix: ClassVar[bool] = False
+
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
         z = self.standardised(x)
@@ -629,6 +657,9 @@ class SphericalGaussian(_GaussianFamily):
 
     ``T(x) = (z, ‖z‖²)``, ``η = (μ/σ², −1/(2σ²))``, ``A(η) = ‖μ‖²/(2σ²) + D/2 log σ²``.
     """
+
+    spread_view: ClassVar[str] = "variance"
+    spread_is_matrix: ClassVar[bool] = False
 
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)

@@ -28,7 +28,15 @@ from mixtures.inference.labels import covers
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem
 from mixtures.latent.mixing import Mixing
 
-__all__ = ["FittedMixture", "FromMethod", "GivenParameters", "GivenResponsibilities", "Start"]
+__all__ = [
+    "FittedMixture",
+    "FromMethod",
+    "GivenParameters",
+    "GivenResponsibilities",
+    "PartialInit",
+    "Start",
+    "WithGivenParts",
+]
 
 Array = NDArray[np.float64]
 
@@ -118,3 +126,84 @@ class FittedMixture(StartMethod):
         return MixtureResponsibilities(
             data.family, fitted.natural, fitted.weights, label_channel(n_components, rng)
         )
+
+
+@attrs.frozen(eq=False)
+class PartialInit:
+    """Some of the starting parameters, the rest drawn from the data by ``method`` (scikit-learn's
+    ``weights_init``/``means_init``/``precisions_init``, hmmlearn's ``init_params``): pass as an
+    estimator's ``init`` (EM).
+
+    Parameters
+    ----------
+    method : str, default "kmeans++"
+        How the parameters not given are drawn (an estimator's ``init`` methods).
+    weights : array (K,), optional
+        A mixture's weights.
+    startprob, transmat : arrays (K,) and (K, K), optional
+        An HMM's initial distribution and transition matrix.
+    components : Components, optional
+        Whole components (``family.components_from(...)``).
+    means, covariances, precisions : arrays, optional
+        Parts of the components, for families that can take them (the Gaussians: ``means``
+        ``(K, D)``, and ``covariances`` or ``precisions`` in scikit-learn's shapes per covariance
+        type); the other parts come from the data.
+    """
+
+    method: str = "kmeans++"
+    weights: Any = None
+    startprob: Any = None
+    transmat: Any = None
+    components: Any = None
+    means: Any = None
+    covariances: Any = None
+    precisions: Any = None
+
+    def applied(self, family: Any, parameters: Any) -> Any:
+        """``parameters`` (point parameters drawn from the data) with the given parts in place."""
+        latent = {
+            name: value
+            for name in ("weights", "startprob", "transmat")
+            if (value := getattr(self, name)) is not None
+        }
+        for name in latent:
+            if not hasattr(parameters, name):
+                raise ValueError(f"init gives {name}, which a {type(parameters).__name__} does not have")
+        parts = {
+            name: value
+            for name in ("means", "covariances", "precisions")
+            if (value := getattr(self, name)) is not None
+        }
+        natural = parameters.natural
+        if self.components is not None:
+            if parts:
+                raise ValueError(f"init gives whole components and parts of them ({sorted(parts)})")
+            natural = family.natural_of(self.components)
+            if natural.shape != parameters.natural.shape:
+                raise ValueError(
+                    f"init components have natural parameters of shape {natural.shape}; the model "
+                    f"needs {parameters.natural.shape}"
+                )
+        elif parts:
+            natural = family.with_parts(natural, parts)
+        return attrs.evolve(parameters, natural=natural, **latent)
+
+
+@attrs.frozen(eq=False)
+class WithGivenParts(Start):
+    """The starts of ``base`` with the parts that ``given`` gives in place (EM)."""
+
+    base: Start
+    given: PartialInit
+
+    def points(
+        self, problem: FitProblem[Any], data: Data, rows: Data, n_init: int, n_components: int,
+        rng: np.random.Generator,
+    ) -> list[Any]:
+        if problem.variational:
+            raise ValueError(
+                "inference='vb' starts from responsibilities; init=PartialInit(...) gives "
+                "starting parameters, which are for EM"
+            )
+        drawn = self.base.points(problem, data, rows, n_init, n_components, rng)
+        return [self.given.applied(problem.family, parameters) for parameters in drawn]

@@ -29,6 +29,7 @@ from mixtures.families import (
 from mixtures.families.extra import Exponential, GammaKnownShape, GammaRate, NegativeBinomial, VonMises
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.online import ExactPasses, OnlineMode, OnlineState, StepwiseEM, StochasticVB
+from mixtures.inference.starts import PartialInit
 from mixtures.inference.summary import Summary
 from mixtures.io.errors import ModelFileError
 from mixtures.io.legacy import LEGACY_VALUES
@@ -53,6 +54,7 @@ __all__ = [
     "ONLINE_VALUES",
     "POSTERIORS",
     "PRIORS",
+    "STARTS",
     "WEIGHT_PRIORS",
     "Registry",
     "register_family",
@@ -169,6 +171,8 @@ POSTERIORS = Registry("posterior", object, None)
 ONLINE_MODES = Registry("online mode", OnlineMode, None)
 #: What an online fit in progress holds: its state, current parameters and running statistics.
 ONLINE_VALUES = Registry("online-fit value", object, None)
+#: Starting values given as an estimator's ``init``.
+STARTS = Registry("start", object, None)
 
 _BUILT_IN: tuple[tuple[Registry, str, tuple[type, ...]], ...] = (
     (FAMILIES, "", (Gaussian, DiagonalGaussian, SphericalGaussian, TiedGaussian, Bernoulli, Poisson)),
@@ -182,6 +186,7 @@ _BUILT_IN: tuple[tuple[Registry, str, tuple[type, ...]], ...] = (
     (ONLINE_MODES, "", (ExactPasses, StepwiseEM, StochasticVB)),
     (ONLINE_VALUES, "", (OnlineState, MixtureParameters, HMMParameters, Summary)),
     (ONLINE_VALUES, "", (SufficientStatistics, *LEGACY_VALUES)),
+    (STARTS, "", (PartialInit,)),
 )
 for _registry, _prefix, _classes in _BUILT_IN:
     for _cls in _classes:

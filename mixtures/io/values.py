@@ -13,7 +13,8 @@ A value is written as
   - ``"tuple"``, ``"list"`` (``{"items": [...]}``) and ``"dict"`` (``{"items": {...}}``, string
     keys);
   - ``"family"``, ``"prior"``, ``"weight_prior"``, ``"posterior"``, ``"online_mode"``,
-    ``"online"`` (an online fit's state, parameters and statistics):
+    ``"online"`` (an online fit's state, parameters and statistics), ``"start"`` (a partial
+    ``init``):
     ``{"type": name, "fields": {...}}``, an object of a registered class, rebuilt by calling
     that class with its attrs fields so that its validators run;
   - ``"components"``: ``{"family": ..., "natural": ...}``;
@@ -44,6 +45,7 @@ from mixtures.io.registry import (
     ONLINE_VALUES,
     POSTERIORS,
     PRIORS,
+    STARTS,
     WEIGHT_PRIORS,
     Registry,
 )
@@ -392,6 +394,7 @@ CODECS: tuple[ValueCodec, ...] = (
     RegisteredObjectCodec("posterior", POSTERIORS),
     RegisteredObjectCodec("online_mode", ONLINE_MODES),
     RegisteredObjectCodec("online", ONLINE_VALUES),
+    RegisteredObjectCodec("start", STARTS),
     ComponentsCodec(),
     GeneratorCodec(),
 )

@@ -19,7 +19,14 @@ from mixtures.inference.problem import ExpectationMaximisation, FitProblem, Vari
 from mixtures.inference.rows import Rows
 from mixtures.inference.sequences import SequenceLayout, Sequences
 from mixtures.inference.sources import rows_of
-from mixtures.inference.starts import FittedMixture, FromMethod, GivenParameters, Start
+from mixtures.inference.starts import (
+    FittedMixture,
+    FromMethod,
+    GivenParameters,
+    PartialInit,
+    Start,
+    WithGivenParts,
+)
 from mixtures.latent.chain import ChainPrior, HMMParameters, HMMPosterior, HMMPriors, MarkovChain, tempered
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
 from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed, frozen_fields
@@ -142,7 +149,8 @@ class HMM(LatentModel):
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
         family = self._check_common_settings()
-        if isinstance(self.init, str) and self.init not in HMM_START_METHODS:
+        method = self.init.method if isinstance(self.init, PartialInit) else self.init
+        if isinstance(method, str) and method not in HMM_START_METHODS:
             raise ValueError(
                 f"init must be one of {tuple(HMM_START_METHODS)} or (startprob, transmat, components); "
                 f"got {self.init!r}"
@@ -309,6 +317,8 @@ class HMM(LatentModel):
             self._structural_zeros = (start.startprob == 0, start.transmat == 0)
 
     def _start(self, data: Data) -> Start:
+        if isinstance(self.init, PartialInit):
+            return WithGivenParts(FromMethod(HMM_START_METHODS[self.init.method]), self.init)
         if isinstance(self.init, tuple):
             return GivenParameters(self._given_parameters(data), "init=(startprob, transmat, components)")
         return FromMethod(HMM_START_METHODS[self.init])

@@ -22,7 +22,14 @@ from mixtures.inference.online import OnlineMode
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
 from mixtures.inference.rows import Rows
 from mixtures.inference.sources import rows_of
-from mixtures.inference.starts import FromMethod, GivenParameters, GivenResponsibilities, Start
+from mixtures.inference.starts import (
+    FromMethod,
+    GivenParameters,
+    GivenResponsibilities,
+    PartialInit,
+    Start,
+    WithGivenParts,
+)
 from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior, chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed, frozen_fields
@@ -200,7 +207,8 @@ class Mixture(LatentModel):
                 f"weight_prior must be DirichletWeights(...) or StickBreaking(...); got "
                 f"{self.weight_prior!r}"
             )
-        if isinstance(self.init, str) and self.init not in START_METHODS:
+        method = self.init.method if isinstance(self.init, PartialInit) else self.init
+        if isinstance(method, str) and method not in START_METHODS:
             raise ValueError(
                 f"init must be one of {tuple(START_METHODS)} or an (n_samples, n_components) array; "
                 f"got {self.init!r}"
@@ -348,6 +356,8 @@ class Mixture(LatentModel):
         init = self.init
         if isinstance(init, str):
             return FromMethod(START_METHODS[init])
+        if isinstance(init, PartialInit):
+            return WithGivenParts(FromMethod(START_METHODS[init.method]), init)
         if isinstance(init, tuple):
             return GivenParameters(self._given_parameters(data), "init=(weights, components)")
         return GivenResponsibilities(self._given_responsibilities(data.n_samples))
