@@ -204,3 +204,17 @@ def test_hmm_labels_on_dask_and_online_give_the_batch_fit() -> None:
     online.end_pass()
     np.testing.assert_allclose(online.transmat_, once.transmat_, rtol=1e-9)
     np.testing.assert_allclose(online.components_.mean, once.components_.mean, rtol=1e-9)
+
+
+def test_a_labelled_row_of_weight_zero_counts_for_nothing() -> None:
+    """p(x_t | z)^0 q(z)^0 = 1: neither the row nor its label reaches the HMM's fit."""
+    x = np.random.default_rng(0).normal(size=(100, 1))
+    weights = np.ones(100)
+    weights[5] = 0.0
+    labels = np.full(100, -1)
+    labels[5] = 1
+    with_label = quiet(mx.HMM(mx.Gaussian(), 2, random_state=0).fit, x, sample_weight=weights, labels=labels)
+    without = quiet(mx.HMM(mx.Gaussian(), 2, random_state=0).fit, x, sample_weight=weights)
+    assert np.isfinite(with_label.lower_bound_)
+    # (only the start still sees the label, in its transition counts; the fits end together)
+    np.testing.assert_allclose(with_label.lower_bound_, without.lower_bound_, rtol=1e-6)

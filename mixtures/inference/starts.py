@@ -41,6 +41,13 @@ __all__ = [
 Array = NDArray[np.float64]
 
 
+def point_start_only(problem: FitProblem[Any], given: str) -> None:
+    """Refuse starting parameters (``given``: how ``init`` gave them) for VB, whose starts are
+    responsibilities."""
+    if problem.variational:
+        raise ValueError(f"inference='vb' starts from responsibilities; {given} is for EM")
+
+
 class Start(abc.ABC):
     """A resolved ``init``: where the runs of a fit start."""
 
@@ -65,10 +72,7 @@ class GivenParameters(Start):
         self, problem: FitProblem[Any], data: Data, rows: Data, n_init: int, n_components: int,
         rng: np.random.Generator,
     ) -> list[Any]:
-        if problem.variational:
-            raise ValueError(
-                f"inference='vb' starts from responsibilities; {self.given} is for EM"
-            )
+        point_start_only(problem, self.given)
         return [self.parameters]
 
 
@@ -200,10 +204,6 @@ class WithGivenParts(Start):
         self, problem: FitProblem[Any], data: Data, rows: Data, n_init: int, n_components: int,
         rng: np.random.Generator,
     ) -> list[Any]:
-        if problem.variational:
-            raise ValueError(
-                "inference='vb' starts from responsibilities; init=PartialInit(...) gives "
-                "starting parameters, which are for EM"
-            )
+        point_start_only(problem, "init=PartialInit(...)")
         drawn = self.base.points(problem, data, rows, n_init, n_components, rng)
         return [self.given.applied(problem.family, parameters) for parameters in drawn]

@@ -130,7 +130,9 @@ def tempered(chunk: Chunk, log_likelihood: Array) -> Array:
     """Emission log-likelihoods ``(n, K)`` tempered by the rows' weights (``p(x_t | z)^{w_t}``),
     C-contiguous for the recursions."""
     if not np.all(chunk.weights == 1.0):
-        log_likelihood = log_likelihood * chunk.weights[:, None]
+        weights = chunk.weights[:, None]
+        with np.errstate(invalid="ignore"):  # a row of weight 0 counts for nothing: p^0 = 1
+            log_likelihood = np.where(weights > 0, log_likelihood * weights, 0.0)
     return np.ascontiguousarray(log_likelihood)
 
 

@@ -73,7 +73,8 @@ class HMM(LatentModel):
         the transition counts, plus one pseudo-count each so that no transition starts at zero);
         ``"mixture"`` takes them from a fitted ``Mixture``. Zeros in a given
         ``transmat`` are structural: EM keeps them.
-        A tuple gives the initial parameters themselves.
+        A tuple gives the initial parameters themselves; ``PartialInit(...)`` some of them (e.g.
+        only ``transmat``), the rest drawn by its ``method`` (EM).
     start_prior, transition_prior : DirichletWeights or None
         Dirichlet priors on the initial distribution and on each transition row. Under VB the
         priors of ``q`` (default concentration 1); under EM, MAP estimates: concentration ``α >=

@@ -98,7 +98,9 @@ class Mixture(LatentModel):
         (``docs/em.md`` §7); an array: the initial responsibilities themselves, used as given
         (rows summing to one); a tuple
         ``(weights, components)``: initial parameters, e.g.
-        ``(w, Gaussian().components_from(means, covariances))`` (one run).
+        ``(w, Gaussian().components_from(means, covariances))`` (one run); or
+        ``PartialInit(...)``: some of them (e.g. only the means), the rest drawn by its ``method``
+        (EM).
     random_state : None, int >= 0, numpy Generator or numpy RandomState
         Seed for initialisation and for ``sample`` (a Generator or RandomState is used as is);
         anything else raises a ``ValueError`` naming ``random_state``.
