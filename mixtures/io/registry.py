@@ -22,6 +22,7 @@ from mixtures.families import (
     ExponentialFamily,
     Gaussian,
     Independent,
+    Multinomial,
     Poisson,
     SphericalGaussian,
     TiedGaussian,
@@ -172,7 +173,7 @@ ONLINE_VALUES = Registry("online-fit value", object, None)
 
 _BUILT_IN: tuple[tuple[Registry, str, tuple[type, ...]], ...] = (
     (FAMILIES, "", (Gaussian, DiagonalGaussian, SphericalGaussian, TiedGaussian, Bernoulli, Poisson)),
-    (FAMILIES, "", (Categorical, Independent)),
+    (FAMILIES, "", (Categorical, Independent, Multinomial)),
     (FAMILIES, "extra.", (Exponential, NegativeBinomial, GammaKnownShape, VonMises)),
     (PRIORS, "", (NormalWishart, TiedNormalWishart, NormalGamma, SphericalNormalGamma, Gamma, Beta)),
     (PRIORS, "", (Dirichlet, IndependentPrior)),
