@@ -31,6 +31,7 @@ FAMILIES = {
     "bernoulli": mx.Bernoulli,
     "poisson": mx.Poisson,
     "categorical": mx.Categorical,
+    "multinomial": mx.Multinomial,
 }
 
 
@@ -52,6 +53,9 @@ def family_data(name: str, n_samples: int = 300, seed: int = 0) -> np.ndarray:
         cumulative = probs[group].cumsum(-1)
         draws = rng.random((n_samples, 2, 1))
         return (cumulative[..., :-1] < draws).sum(-1).astype(float)
+    if name == "multinomial":  # two topics over four words, 10 to 40 words per row
+        topics = np.array([[0.6, 0.25, 0.1, 0.05], [0.05, 0.1, 0.25, 0.6]])[group]
+        return rng.multinomial(rng.integers(10, 41, size=n_samples), topics).astype(float)
     raise KeyError(name)
 
 

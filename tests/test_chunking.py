@@ -14,10 +14,14 @@ from mixtures.latent.mixing import Mixing, MixtureParameters
 
 from helpers import family_data, seed_data
 
-FAMILIES = [mx.Gaussian, mx.DiagonalGaussian, mx.TiedGaussian, mx.Bernoulli, mx.Poisson, mx.Categorical]
+FAMILIES = [
+    mx.Gaussian, mx.DiagonalGaussian, mx.TiedGaussian, mx.Bernoulli, mx.Poisson, mx.Categorical,
+    mx.Multinomial,
+]
 DATA = {
     mx.Gaussian: "gaussian", mx.DiagonalGaussian: "diagonal", mx.TiedGaussian: "tied",
     mx.Bernoulli: "bernoulli", mx.Poisson: "poisson", mx.Categorical: "categorical",
+    mx.Multinomial: "multinomial",
 }
 
 

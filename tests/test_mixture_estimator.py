@@ -19,6 +19,7 @@ NAMED_SHAPES = {  # (attribute, shape) of components_ for K=2 on family_data
     "bernoulli": [("probs", (2, 5))],
     "poisson": [("rate", (2, 2))],
     "categorical": [("probs", (2, 2, 3))],
+    "multinomial": [("probabilities", (2, 4)), ("probs", (2, 4))],
 }
 
 
@@ -102,6 +103,8 @@ def _component_means(model: mx.Mixture) -> np.ndarray:
         return components.mean
     if hasattr(components, "rate"):
         return components.rate
+    if hasattr(components, "probabilities"):  # multinomial: E[x] for the sampled n_trials
+        return components.mean_parameters
     probs = components.probs
     if probs.ndim == 3:  # categorical: expected symbol
         return (probs * np.arange(probs.shape[2])).sum(2)

@@ -149,6 +149,12 @@ FAMILY_CASES = (
         lambda: mx.Dirichlet(concentration=2.0),
     ),
     FamilyCase(
+        "multinomial",
+        mx.Multinomial,
+        lambda: family_data("multinomial", 120),
+        lambda: mx.Dirichlet(concentration=2.0),
+    ),
+    FamilyCase(
         "independent",
         _independent,
         _mixed,

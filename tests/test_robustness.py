@@ -15,7 +15,7 @@ from mixtures.testing import BUILTIN_CASES
 FAMILIES = {
     "gaussian": mx.Gaussian, "diagonal": mx.DiagonalGaussian, "spherical": mx.SphericalGaussian,
     "tied": mx.TiedGaussian, "bernoulli": mx.Bernoulli, "poisson": mx.Poisson,
-    "categorical": mx.Categorical,
+    "categorical": mx.Categorical, "multinomial": mx.Multinomial,
 }
 SAMPLERS = {case.name: case.sample_support for case in BUILTIN_CASES}
 

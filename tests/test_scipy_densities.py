@@ -41,6 +41,8 @@ def _reference(problem: Problem) -> np.ndarray:
                 for d in range(x.shape[1])
             ]
             columns.append(np.sum(per_feature, axis=0))
+        elif name == "multinomial":  # each row with its own number of trials
+            columns.append(st.multinomial(x.sum(1).astype(int), components.probabilities[k]).logpmf(x))
         else:  # pragma: no cover - every registered family needs a reference here
             raise AssertionError(f"no scipy reference for {name}")
     return np.stack(columns, axis=1)
@@ -57,6 +59,8 @@ def test_log_density_matches_scipy(name: str) -> None:
 
 
 def test_every_registered_family_has_a_reference() -> None:
-    assert {"gaussian", "tied", "diagonal", "spherical", "bernoulli", "poisson", "categorical"} == set(
+    assert {
+        "gaussian", "tied", "diagonal", "spherical", "bernoulli", "poisson", "categorical", "multinomial"
+    } == set(
         CASES
     )

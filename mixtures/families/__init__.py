@@ -6,6 +6,8 @@ from mixtures.families.discrete import (
     BernoulliComponents,
     Categorical,
     CategoricalComponents,
+    Multinomial,
+    MultinomialComponents,
     Poisson,
     PoissonComponents,
 )
@@ -36,6 +38,8 @@ __all__ = [
     "GaussianComponents",
     "Independent",
     "IndependentComponents",
+    "Multinomial",
+    "MultinomialComponents",
     "Poisson",
     "PoissonComponents",
     "SphericalGaussian",

@@ -1,4 +1,5 @@
-"""Discrete families: Bernoulli (binary features), Poisson (counts), Categorical (symbols)."""
+"""Discrete families: Bernoulli (binary features), Poisson (counts), Categorical (symbols),
+Multinomial (count vectors with a number of trials per row)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import scipy.special
 from numpy.typing import NDArray
 
-from mixtures._arrays import float_array
+from mixtures._arrays import float_array, weighted_mean
 from mixtures._validation import is_real_number
 from mixtures.families.base import Components, DataSupport, ExponentialFamily
 
@@ -18,6 +19,8 @@ __all__ = [
     "BernoulliComponents",
     "Categorical",
     "CategoricalComponents",
+    "Multinomial",
+    "MultinomialComponents",
     "Poisson",
     "PoissonComponents",
 ]
@@ -343,3 +346,141 @@ class CategoricalComponents(Components):
 
 
 Categorical.components_type = CategoricalComponents
+
+
+def _optional_trials(instance: Any, attribute: attrs.Attribute, value: int | None) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1
+    ):
+        raise ValueError(f"n_trials must be None or an integer >= 1; got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Multinomial(ExponentialFamily):
+    """Count vectors over ``C`` categories, each row with its own number of trials ``n = Σ_c x_c``:
+    ``p(x | p) = n! / Π_c x_c! · Π_c p_c^x_c`` (bag-of-words rows, hmmlearn's ``MultinomialHMM``).
+
+    ``T(x) = x`` (``C`` columns), ``log h(x) = log n! − Σ_c log x_c!`` and ``η = log p``, the
+    over-complete form ``Categorical`` uses. The density is conditional on each row's ``n``, which
+    the statistics carry (``n = Σ_c T_c(x)``): a row scores ``log h(x) + ⟨η, x⟩ − n a(η)`` with the
+    per-trial log-partition ``a(η) = log Σ_c e^η_c``, zero at normalised ``η = log p`` (every fit
+    produces those, and ``E_q[a] = 0`` under a Dirichlet).
+
+    The family as an exponential family is the multinomial with ``n_trials`` trials:
+    ``A(η) = n_trials · a(η)`` and mean parameters ``μ = E[x] = n_trials · softmax(η)``;
+    ``mean_to_natural`` normalises, ``log(μ / Σ_c μ_c)``, whatever the scale. So the M-step, the
+    average count vector ``M_k / N_k = n̄_k p_k`` mapped back, is ``p_k = M_k / Σ_c M_kc`` for any
+    mix of trials, and ``regularize_mean`` floors each probability at ``min_prob``, renormalises and
+    rescales to ``n_trials``. ``n_trials`` is also the number of trials ``sample`` draws per row.
+    ``n_trials=None`` is one trial until ``fit`` records the data's average number of trials
+    (rounded, at least 1) in ``model.family_``; with equal trials in every row, that is the
+    number itself.
+    """
+
+    n_trials: int | None = attrs.field(default=None, validator=_optional_trials)
+    min_prob: float = attrs.field(default=1e-10, validator=_open_unit_fraction)
+
+    def _trials(self) -> float:
+        return 1.0 if self.n_trials is None else float(self.n_trials)
+
+    def sufficient_statistics(self, x: Array) -> Array:
+        return np.asarray(x, dtype=np.float64)
+
+    def log_base_measure(self, x: Array) -> Array:
+        return scipy.special.gammaln(x.sum(1) + 1.0) - scipy.special.gammaln(x + 1.0).sum(1)
+
+    def log_partition(self, natural: Array) -> Array:
+        return self._trials() * scipy.special.logsumexp(natural, axis=1)
+
+    def natural_to_mean(self, natural: Array) -> Array:
+        return self._trials() * scipy.special.softmax(natural, axis=1)
+
+    def mean_to_natural(self, mean: Array) -> Array:
+        with np.errstate(divide="ignore"):
+            return np.log(mean / mean.sum(1, keepdims=True))
+
+    def regularize_mean(self, mean: Array) -> Array:
+        total = mean.sum(1, keepdims=True)
+        # a component that saw only rows of zero trials has no evidence: uniform probabilities
+        with np.errstate(invalid="ignore", divide="ignore"):
+            probs = np.where(total > 0, mean / total, 1.0 / mean.shape[1])
+        floored = np.maximum(probs, self.min_prob)
+        return self._trials() * floored / floored.sum(1, keepdims=True)
+
+    def log_likelihood_of_statistics(
+        self,
+        statistics: Array,
+        log_base: Array,
+        natural: Array,
+        log_partition: Array | None = None,
+    ) -> Array:
+        """``log h(x) + x ηᵀ − n a(η)`` with each row's own number of trials ``n = Σ_c x_c``;
+        ``log_partition`` (``A`` or ``E_q[A]``, for ``n_trials`` trials) is rescaled per trial."""
+        per_trial = (
+            scipy.special.logsumexp(natural, axis=1)
+            if log_partition is None
+            else np.asarray(log_partition) / self._trials()
+        )
+        out = (natural @ statistics.T).T
+        out += log_base[:, None]
+        out -= np.outer(statistics.sum(1), per_trial)
+        return out
+
+    def data_support(self) -> DataSupport:
+        return DataSupport(non_negative=True, integer=True)
+
+    def validate(self, x: Array) -> None:
+        negative = x < 0
+        if negative.any():
+            row, col = _first_bad(negative)
+            raise ValueError(
+                f"Negative values in data: Multinomial counts must be >= 0; X[{row}, {col}] = "
+                f"{x[row, col]:g}"
+            )
+        _check_integral(x, "Multinomial")
+
+    def for_data(self, x: Array, weights: Array) -> Self:
+        if self.n_trials is not None:
+            return self
+        average = float(np.asarray(weighted_mean(x, weights)).sum())
+        return attrs.evolve(self, n_trials=max(1, int(np.rint(average))))
+
+    def init_features(self, x: Array) -> Array:
+        """k-means++ runs on each row's proportions ``x / n``, not on its raw counts."""
+        totals = np.asarray(x).sum(1, keepdims=True)
+        return np.asarray(x) / np.maximum(totals, 1.0)
+
+    def n_free_parameters(self, natural: Array) -> int:
+        return natural.shape[0] * (natural.shape[1] - 1)
+
+    def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        """``n_trials`` trials per row (one if it is unset)."""
+        probs = scipy.special.softmax(natural, axis=1)[labels]
+        return rng.multinomial(int(self._trials()), probs).astype(np.float64)
+
+    def components_from(self, probabilities: Any) -> MultinomialComponents:
+        """Components from probabilities ``(K, C)``, positive, each row summing to 1."""
+        probs = float_array(probabilities)
+        if probs.ndim != 2:
+            raise ValueError(f"probabilities must have shape (K, C); got {probs.shape}")
+        if not np.all(probs > 0) or not np.allclose(probs.sum(1), 1.0):
+            raise ValueError("probabilities must be positive and sum to 1 over each row")
+        return MultinomialComponents(family=self, natural=np.log(probs))
+
+
+@attrs.frozen(eq=False)
+class MultinomialComponents(Components):
+    family: Multinomial
+
+    @property
+    def probabilities(self) -> Array:
+        """Probability of each category per trial: ``(K, C)``."""
+        return scipy.special.softmax(self.natural, axis=1)
+
+    @property
+    def probs(self) -> Array:
+        """The same as ``probabilities``, under the name the other discrete families use."""
+        return self.probabilities
+
+
+Multinomial.components_type = MultinomialComponents

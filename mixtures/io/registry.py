@@ -22,6 +22,7 @@ from mixtures.families import (
     ExponentialFamily,
     Gaussian,
     Independent,
+    Multinomial,
     Poisson,
     SphericalGaussian,
     TiedGaussian,
@@ -176,7 +177,7 @@ STARTS = Registry("start", object, None)
 
 _BUILT_IN: tuple[tuple[Registry, str, tuple[type, ...]], ...] = (
     (FAMILIES, "", (Gaussian, DiagonalGaussian, SphericalGaussian, TiedGaussian, Bernoulli, Poisson)),
-    (FAMILIES, "", (Categorical, Independent)),
+    (FAMILIES, "", (Categorical, Independent, Multinomial)),
     (FAMILIES, "extra.", (Exponential, NegativeBinomial, GammaKnownShape, VonMises)),
     (PRIORS, "", (NormalWishart, TiedNormalWishart, NormalGamma, SphericalNormalGamma, Gamma, Beta)),
     (PRIORS, "", (Dirichlet, IndependentPrior)),

@@ -10,6 +10,7 @@ from mixtures.families import (
     DiagonalGaussian,
     ExponentialFamily,
     Gaussian,
+    Multinomial,
     Poisson,
     SphericalGaussian,
     TiedGaussian,
@@ -27,6 +28,7 @@ FAMILY_ALIASES: dict[str, Callable[[], ExponentialFamily]] = {
     "bernoulli": Bernoulli,
     "poisson": Poisson,
     "categorical": Categorical,
+    "multinomial": Multinomial,
 }
 
 

@@ -1,4 +1,5 @@
-"""Priors of the discrete families: ``Gamma`` (Poisson), ``Beta`` (Bernoulli), ``Dirichlet`` (Categorical).
+"""Priors of the discrete families: ``Gamma`` (Poisson), ``Beta`` (Bernoulli), ``Dirichlet``
+(Categorical and Multinomial).
 
 ``Gamma`` and ``Beta`` are ``SingleBlockPrior``s: each block count pairs with its own statistics, so
 the density in natural coordinates ``p(η | χ, ν) ∝ exp(⟨χ, η⟩ − Σ_b ν_b A_b(η))`` has its mode where
@@ -20,7 +21,7 @@ from mixtures._arrays import weighted_mean
 from mixtures._fields import positive, real_array
 from mixtures._validation import optional_finite, optional_positive
 from mixtures.families.base import ExponentialFamily
-from mixtures.families.discrete import Bernoulli, Categorical, Poisson
+from mixtures.families.discrete import Bernoulli, Categorical, Multinomial, Poisson
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
 
 __all__ = ["Beta", "Dirichlet", "Gamma", "SingleBlockPrior", "log_gamma_draws"]
@@ -201,10 +202,28 @@ class Beta(SingleBlockPrior):
         return log_gamma_draws(a, rng, size) - log_gamma_draws(b, rng, size)
 
 
+def _simplices(family: ExponentialFamily, n_features: int) -> tuple[int, int]:
+    """How many probability vectors ``D`` of how many categories ``C`` a Dirichlet prior is over:
+    one per feature of a ``Categorical``, one over the columns of a ``Multinomial``."""
+    if isinstance(family, Multinomial):
+        return 1, n_features
+    if isinstance(family, Categorical):
+        if family.n_categories is None:
+            raise ValueError(
+                "a Dirichlet prior needs a Categorical with n_categories set (configure the "
+                "family with for_data first)"
+            )
+        return n_features, family.n_categories
+    raise ValueError(
+        f"a Dirichlet prior is for Categorical or Multinomial components, not {family.name}"
+    )
+
+
 @attrs.frozen(kw_only=True)
 class Dirichlet(ConjugatePrior):
     """Dirichlet prior on the symbol probabilities of each categorical feature:
-    ``p_d ~ Dirichlet(concentration_d)`` over the ``C`` symbols.
+    ``p_d ~ Dirichlet(concentration_d)`` over the ``C`` symbols; for a ``Multinomial`` family,
+    on its one probability vector over its ``C`` columns (``D = 1`` below).
 
     The family's natural parameters are the over-complete ``η = log p``. With base measure
     ``Π_c p_c^(−1)`` on each simplex, the density is ``exp(⟨α, η⟩ − log Z)``: ``χ = α`` laid out
@@ -225,32 +244,25 @@ class Dirichlet(ConjugatePrior):
 
     concentration: Any = attrs.field(default=None, validator=optional_positive)
     observed_weight: Any = attrs.field(default=None, repr=False, validator=optional_finite)
-    categorical: Categorical | None = attrs.field(default=None, repr=False)
+    #: The family it is over: a ``Categorical`` or a ``Multinomial`` (the field keeps its name
+    #: for model files).
+    categorical: Categorical | Multinomial | None = attrs.field(default=None, repr=False)
 
     @property
     def family(self) -> ExponentialFamily:
-        return self._categorical()
-
-    def _categorical(self) -> Categorical:
         if self.categorical is None:
             raise ValueError("Dirichlet prior is not resolved; call for_data first")
         return self.categorical
 
     def _n_categories(self) -> int:
-        count = self._categorical().n_categories
-        if count is None:
-            raise ValueError("Dirichlet prior needs a Categorical with n_categories set")
-        return count
+        return int(self._alpha().shape[-1])
 
     def for_data(self, family: ExponentialFamily, x: Array, weights: Array, n_components: int) -> Self:
-        if not isinstance(family, Categorical):
-            raise ValueError(f"a Dirichlet prior is for Categorical components, not {family.name}")
-        if family.n_categories is None:
+        if not isinstance(family, Categorical | Multinomial):
             raise ValueError(
-                "a Dirichlet prior needs a Categorical with n_categories set (configure the "
-                "family with for_data first)"
+                f"a Dirichlet prior is for Categorical or Multinomial components, not {family.name}"
             )
-        n_features, n_categories = x.shape[1], family.n_categories
+        n_features, n_categories = _simplices(family, x.shape[1])
         value = np.asarray(1.0 if self.concentration is None else self.concentration, dtype=np.float64)
         wanted = (n_components, n_features, n_categories)
         if value.ndim > 3 or value.shape != wanted[3 - value.ndim :]:
@@ -320,10 +332,7 @@ class Dirichlet(ConjugatePrior):
         return np.log(alpha / alpha.sum(-1, keepdims=True)).reshape(alpha.shape[0], -1)
 
     def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
-        n_categories = getattr(family, "n_categories", None)
-        if not isinstance(n_categories, int | np.integer):
-            raise ValueError("a Dirichlet prior needs a Categorical family with n_categories set")
-        shape = (n_components, n_features, int(n_categories))
+        shape = (n_components, *_simplices(family, n_features))
         positive(self.concentration, "concentration", shape=shape)
         real_array(self.observed_weight, "observed_weight", shape=(n_components,), float64=False)
         super().check_resolved(family, n_components, n_features)
@@ -340,3 +349,4 @@ class Dirichlet(ConjugatePrior):
 Bernoulli.declare_default_prior(Beta.default_for)
 Poisson.declare_default_prior(Gamma.default_for)
 Categorical.declare_default_prior(Dirichlet.default_for)
+Multinomial.declare_default_prior(Dirichlet.default_for)

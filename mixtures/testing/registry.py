@@ -14,6 +14,7 @@ from mixtures.families import (
     DiagonalGaussian,
     ExponentialFamily,
     Gaussian,
+    Multinomial,
     Poisson,
     SphericalGaussian,
     TiedGaussian,
@@ -68,6 +69,13 @@ def _symbols(n_categories: int) -> SupportSampler:
     return sample
 
 
+def _count_vectors(rng: np.random.Generator, n_samples: int, n_features: int) -> Array:
+    """Rows of counts over ``n_features`` categories, each with its own number of trials (0 to 30)."""
+    trials = rng.integers(0, 31, size=n_samples)
+    probs = rng.dirichlet(np.ones(n_features), size=n_samples)
+    return rng.multinomial(trials, probs).astype(np.float64)
+
+
 # Gaussians without the covariance ridge: the properties (EM monotonicity in particular) hold
 # for the exact maximum-likelihood update, which the ridge perturbs.
 BUILTIN_CASES: tuple[FamilyCase, ...] = (
@@ -78,6 +86,9 @@ BUILTIN_CASES: tuple[FamilyCase, ...] = (
     FamilyCase("bernoulli", Bernoulli(), _binary, max_features=6),
     FamilyCase("poisson", Poisson(), _counts),
     FamilyCase("categorical", Categorical(n_categories=4), _symbols(4), max_features=3),
+    # two categories at least: the density is conditional on each row's number of trials, so a
+    # single category is certain (and the 1-D normalisation check would sum over n)
+    FamilyCase("multinomial", Multinomial(n_trials=5), _count_vectors, min_features=2, max_features=5),
 )
 
 
