@@ -104,10 +104,10 @@ def hmmlearn_model(kind: str, n_iter: int) -> Any:
     return theirs
 
 
-def fit_quietly(model: Any, *args: Any) -> Any:
+def fit_quietly(model: Any, *args: Any, **kwargs: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return model.fit(*args)
+        return model.fit(*args, **kwargs)
 
 
 def their_parameters(family: Any, theirs: Any, kind: str) -> MixtureHMMParameters:
@@ -268,3 +268,78 @@ def test_vb_elbo_never_decreases(case: str) -> None:
     point = problem.point(result.parameters)
     np.testing.assert_allclose(point.mix_weights.sum(1), 1.0)
     assert point.natural.shape[0] == 4
+
+
+# --------------------------------------------------------------------------- the estimator
+def gaussian_init(kind: str) -> tuple[Any, ...]:
+    family = exact_family(kind)
+    spread = VARIANCES.reshape(4, 2)
+    components = family.components_from(
+        MEANS.reshape(4, 2), np.stack([np.diag(v) for v in spread]) if kind == "full" else spread
+    )
+    return START, TRANSMAT, MIX_WEIGHTS, components
+
+
+def test_hmm_with_n_mix_fits_what_the_problem_fits() -> None:
+    x, lengths = regimes()
+    model = mx.HMM(exact_family("full"), 2, n_mix=2, init=gaussian_init("full"), max_iter=5, tol=0.0)
+    fit_quietly(model, x, lengths=lengths)
+    data = sequences(exact_family("full"), x, lengths)
+    problem = ExpectationMaximisation(MarkovMixtures(2), data.family)
+    result = run(problem, data, gaussian_start(data.family, "full"), max_iter=5, tol=0.0)
+    np.testing.assert_allclose(model.mix_weights_, result.parameters.mix_weights, **TIGHT)
+    np.testing.assert_allclose(model.transmat_, result.parameters.transmat, **TIGHT)
+    assert len(model.components_) == 4
+    np.testing.assert_allclose(model.components_.natural, result.parameters.natural, **TIGHT)
+    score = model.score(x, lengths=lengths)
+    assert score == pytest.approx(problem.e_step(data, result.parameters).log_likelihood, rel=1e-12)
+    proba = model.predict_proba(x, lengths=lengths)
+    assert proba.shape == (x.shape[0], 2)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    log_probability, states = model.decode(x, lengths=lengths)
+    assert log_probability <= score and states.shape == (x.shape[0],)
+    np.testing.assert_array_equal(model.predict(x, lengths=lengths, algorithm="map"), proba.argmax(1))
+    # parameters: emissions, start (1), transitions (2), weights (2)
+    assert model.n_parameters() == model.family_.n_free_parameters(model.components_.natural) + 5
+
+
+def test_hmm_with_n_mix_matches_hmmlearn_score_from_its_parameters() -> None:
+    x, lengths = regimes(4)
+    model = mx.HMM(exact_family("diag"), 2, n_mix=2, init=gaussian_init("diag"), max_iter=0)
+    fit_quietly(model, x, lengths=lengths)
+    theirs = hmmlearn_model("diag", 1)
+    assert model.score(x, lengths=lengths) == pytest.approx(theirs.score(x, lengths), rel=1e-12)
+    np.testing.assert_allclose(model.predict_proba(x, lengths=lengths), theirs.predict_proba(x, lengths),
+                               atol=1e-10)
+    np.testing.assert_array_equal(model.predict(x, lengths=lengths), theirs.predict(x, lengths))
+
+
+def test_n_mix_one_is_the_plain_hmm() -> None:
+    x, lengths = regimes(5)
+    plain = fit_quietly(mx.HMM(mx.Gaussian(), 2, random_state=0, max_iter=10), x, lengths=lengths)
+    same = fit_quietly(mx.HMM(mx.Gaussian(), 2, n_mix=1, random_state=0, max_iter=10), x, lengths=lengths)
+    np.testing.assert_array_equal(same.lower_bounds_, plain.lower_bounds_)
+    assert not hasattr(same, "mix_weights_")
+
+
+@pytest.mark.parametrize("inference", ["em", "vb"])
+def test_a_poisson_mixture_hmm_estimator_fits_and_samples(inference: str) -> None:
+    x, lengths = poisson_chain(2)
+    model = mx.HMM("poisson", 2, n_mix=2, inference=inference, random_state=0, n_init=3, max_iter=300)
+    fit_quietly(model, x, lengths=lengths)
+    assert model.mix_weights_.shape == (2, 2) and len(model.components_) == 4
+    assert np.all(np.diff(model.lower_bounds_) >= -1e-9 * np.abs(model.lower_bounds_[1:]))
+    rates = np.sort(model.components_.rate.ravel())
+    np.testing.assert_allclose(rates, [1.0, 8.0, 20.0, 40.0], rtol=0.25)
+    sample, states = model.sample(50)
+    assert sample.shape == (50, 1) and set(states) <= {0, 1}
+
+
+def test_settings_n_mix_does_not_support_yet_are_refused() -> None:
+    x, _ = regimes()
+    with pytest.raises(ValueError, match="n_mix"):
+        mx.HMM(mx.Gaussian(), 2, n_mix=0).fit(x)
+    with pytest.raises(ValueError, match="partial labels"):
+        mx.HMM(mx.Gaussian(), 2, n_mix=2).fit(x, labels=np.zeros(x.shape[0], dtype=int))
+    with pytest.raises(ValueError, match="mix_weights"):
+        mx.HMM(mx.Gaussian(), 2, n_mix=2, init=gaussian_init("full")[1:]).fit(x)

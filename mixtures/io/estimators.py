@@ -309,11 +309,16 @@ class EstimatorFormat:
     attributes: tuple[FittedAttribute, ...]
     required: frozenset[str]
     groups: tuple[frozenset[str], ...] = ()
+    #: Settings added since the first files were written, with the value files without them
+    #: meant (so that those files still load).
+    added_settings: dict[str, Any] = attrs.field(factory=dict)
 
     # ------------------------------------------------------------------ writing
     def encode(self, model: Estimator, writer: ArrayWriter) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The JSON of ``model``'s parameters and of its fitted attributes (``None`` unfitted)."""
         params = model.get_params(deep=False)
+        if getattr(model, "n_mix", 1) > 1 and hasattr(model, "components_"):
+            raise ValueError("saving a fitted HMM with n_mix > 1 is not supported yet")
         encoded_params = {name: encode_value(value, name, writer) for name, value in params.items()}
         state = {
             name: value
@@ -355,7 +360,7 @@ class EstimatorFormat:
                 "metadata.fitted", f"must be a JSON object or null; got {type(fitted).__name__}"
             )
         self._check_presence(set(fitted))
-        fit = Fit(structure=self.estimator_type.structure)
+        fit = Fit(structure=model.structure)
         for attribute in self.attributes:
             if attribute.name in fitted:
                 value = decode_value(fitted[attribute.name], attribute.name, reader)
@@ -370,6 +375,8 @@ class EstimatorFormat:
         if not isinstance(params, dict):
             raise ModelFileError("metadata.params", f"must be a JSON object; got {type(params).__name__}")
         names = self.estimator_type._parameter_names()
+        older = {name: value for name, value in self.added_settings.items() if name not in params}
+        params = {**params, **older}  # an older file: the settings it predates, as it meant them
         for name in names:
             if name not in params:
                 raise ModelFileError(
@@ -378,7 +385,10 @@ class EstimatorFormat:
         for name in params:
             if name not in names:
                 raise ModelFileError(name, f"unexpected setting: {self.name} takes {names}")
-        return {name: decode_value(params[name], name, reader) for name in names}
+        return {
+            name: older[name] if name in older else decode_value(params[name], name, reader)
+            for name in names
+        }
 
     def _check_presence(self, present: set[str]) -> None:
         unexpected = sorted(present - {attribute.name for attribute in self.attributes})
@@ -447,6 +457,7 @@ HMM_FORMAT = EstimatorFormat(
     ),
     _COMMON_REQUIRED | {"startprob_", "transmat_"},
     (frozenset({"priors_", "posterior_"}),),
+    {"n_mix": 1},
 )
 
 #: The estimators a model file may hold, by the name written into it.
