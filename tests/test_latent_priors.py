@@ -87,3 +87,14 @@ def test_hmm_map_objective_is_monotone_and_includes_the_priors() -> None:
     )
     total = model.score(x, lengths=lengths) + log_prior
     assert model.lower_bound_ * 900 == pytest.approx(total, rel=1e-9)
+
+
+def test_latent_priors_reach_an_hmm_with_mixture_emissions() -> None:
+    x, lengths = chain(3)
+    model = quiet(
+        mx.HMM(mx.Gaussian(), 3, n_mix=2, random_state=0, tol=0.0, max_iter=15,
+               transition_prior=mx.DirichletWeights(concentration=4.0)).fit,
+        x, lengths=lengths,
+    )
+    assert np.all(np.diff(model.lower_bounds_) >= -1e-10)
+    assert np.diag(model.transmat_).min() > 0.5

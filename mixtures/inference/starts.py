@@ -9,6 +9,7 @@ gives its starting points for any ``FitProblem`` through ``Start.points``.
 from __future__ import annotations
 
 import abc
+import functools
 from typing import Any
 
 import attrs
@@ -34,6 +35,7 @@ __all__ = [
     "GivenParameters",
     "GivenResponsibilities",
     "PartialInit",
+    "SplitStates",
     "Start",
     "WithGivenParts",
 ]
@@ -207,3 +209,24 @@ class WithGivenParts(Start):
         point_start_only(problem, "init=PartialInit(...)")
         drawn = self.base.points(problem, data, rows, n_init, n_components, rng)
         return [self.given.applied(problem.family, parameters) for parameters in drawn]
+
+
+@attrs.frozen
+class SplitStates(StartMethod):
+    """Starting responsibilities over ``K·M`` (state, component) pairs: ``method``'s over the
+    ``K`` states, each row's share of state ``k`` split over its ``M`` components at random
+    (a Dirichlet(1) draw per row), which breaks the components' symmetry for EM to separate
+    them. An HMM whose states emit mixtures (``n_mix > 1``) starts so."""
+
+    method: StartMethod
+    n_mix: int
+
+    def assignment(self, data: Data, n_components: int, rng: np.random.Generator) -> Any:
+        states = self.method.assignment(data, n_components // self.n_mix, rng)
+        return functools.partial(_split_states, states, self.n_mix, int(rng.integers(2**31)))
+
+
+def _split_states(states: Any, n_mix: int, seed: int, chunk: Any) -> Array:
+    state = states(chunk)
+    shares = np.random.default_rng([seed, chunk.rows.start]).dirichlet(np.ones(n_mix), state.shape)
+    return (state[..., None] * shares).reshape(state.shape[0], -1)

@@ -314,6 +314,8 @@ class EstimatorFormat:
     def encode(self, model: Estimator, writer: ArrayWriter) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The JSON of ``model``'s parameters and of its fitted attributes (``None`` unfitted)."""
         params = model.get_params(deep=False)
+        if getattr(model, "n_mix", 1) > 1 and hasattr(model, "components_"):
+            raise ValueError("saving a fitted HMM with n_mix > 1 is not supported yet")
         encoded_params = {name: encode_value(value, name, writer) for name, value in params.items()}
         state = {
             name: value
@@ -355,7 +357,7 @@ class EstimatorFormat:
                 "metadata.fitted", f"must be a JSON object or null; got {type(fitted).__name__}"
             )
         self._check_presence(set(fitted))
-        fit = Fit(structure=self.estimator_type.structure)
+        fit = Fit(structure=model.structure)
         for attribute in self.attributes:
             if attribute.name in fitted:
                 value = decode_value(fitted[attribute.name], attribute.name, reader)

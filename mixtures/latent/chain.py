@@ -21,7 +21,7 @@ from mixtures._arrays import float_array
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk, Sequences
 from mixtures.inference.summary import Summary
-from mixtures.latent.markov import forward_backward
+from mixtures.latent.markov import MarkovPosterior, forward_backward
 from mixtures.latent.structure import LatentLogs, LatentStructure
 from mixtures.priors.base import ConjugatePrior
 from mixtures.priors.weights import DirichletWeights
@@ -162,6 +162,16 @@ class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
     row_field: ClassVar[str | None] = "transmat"
 
     def chunk_summary(self, chunk: Chunk, log_likelihood: Array, logs: LatentLogs) -> Summary:
+        posterior, latent = self.chunk_posterior(chunk, log_likelihood, logs)
+        weighted = posterior.marginals * chunk.full_weights()[:, None]
+        return Summary(float(_sequences(chunk).weights @ posterior.log_evidence),
+                       chunk.statistics_of(weighted), latent)
+
+    def chunk_posterior(
+        self, chunk: Chunk, log_likelihood: Array, logs: LatentLogs
+    ) -> tuple[MarkovPosterior, tuple[Array, Array]]:
+        """Forward–backward on one chunk's state log-likelihoods ``(n, K)``: the posterior and
+        the chain's counts (initial states, transitions), weighted by the sequences' weights."""
         sequences = _sequences(chunk)
         log_start, log_transition = logs
         posterior = forward_backward(
@@ -174,14 +184,9 @@ class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
                 f"sequence {index} has zero probability under the model (for example a transition "
                 f"forbidden by a structural zero in transmat, or an impossible emission)"
             )
-        weighted = posterior.marginals * chunk.full_weights()[:, None]
-        return Summary(
-            float(sequences.weights @ posterior.log_evidence),
-            chunk.statistics_of(weighted),
-            (
-                sequences.weights @ posterior.initial_counts,
-                np.einsum("s,sij->ij", sequences.weights, posterior.transition_counts),
-            ),
+        return posterior, (
+            sequences.weights @ posterior.initial_counts,
+            np.einsum("s,sij->ij", sequences.weights, posterior.transition_counts),
         )
 
     def summary_of(self, chunk: Chunk, responsibilities: Array) -> Summary:

@@ -71,7 +71,7 @@ class LatentModel(Estimator, abc.ABC):
     warm-started) fit must forget, and implements the abstract methods: how it builds its problem
     and its start, and which fitted attributes it keeps."""
 
-    structure: ClassVar[LatentStructure[Any, Any]]
+    structure: LatentStructure[Any, Any]  # a class attribute, or a property of the settings
     size_name: ClassVar[str]
     default_tolerance: ClassVar[dict[str, float]]
     fit_specific_state: ClassVar[tuple[str, ...]] = ()
@@ -111,7 +111,12 @@ class LatentModel(Estimator, abc.ABC):
     def _configured(self, prior: ConjugatePrior, data: Any) -> ConjugatePrior:
         """A component prior with its data-dependent defaults resolved on ``data`` (the rows
         counted with their full weights)."""
-        return data.configured_prior(prior, getattr(self, self.size_name))
+        return data.configured_prior(prior, self._n_labels())
+
+    def _n_labels(self) -> int:
+        """The number of labels the emissions see (components of a mixture, states of an HMM;
+        state-component pairs of an HMM with mixture emissions)."""
+        return int(getattr(self, self.size_name))
 
     @abc.abstractmethod
     def _start(self, data: Data) -> Start:
@@ -183,7 +188,7 @@ class LatentModel(Estimator, abc.ABC):
     def _fitted_start(self) -> Any | None:
         """The current fit's parameters (or posterior) if the model holds a fit that the present
         settings can continue, else ``None``."""
-        if not hasattr(self, "components_") or len(self.components_) != getattr(self, self.size_name):
+        if not hasattr(self, "components_") or len(self.components_) != self._n_labels():
             return None
         if self._inference().variational:
             return getattr(self, "posterior_", None)
@@ -199,7 +204,7 @@ class LatentModel(Estimator, abc.ABC):
         if continued is not None:
             starts = [continued]
         else:
-            size = getattr(self, self.size_name)
+            size = self._n_labels()
             starts = self._start(data).points(problem, data, self._rows(data), self.n_init, size, rng)
         result = best_run(problem, data, starts, max_iter=self.max_iter, tol=self._tolerance())
         self._remember_start(result.start, problem)
@@ -332,7 +337,7 @@ class LatentModel(Estimator, abc.ABC):
             for stale in (*self.fit_specific_state, "online_state_", "_online_owner"):
                 self.__dict__.pop(stale, None)
             problem = self._problem(data)
-            size = getattr(self, self.size_name)
+            size = self._n_labels()
             start = self._start(data).points(problem, data, self._rows(data), 1, size, self._rng())[0]
             self._remember_start(start, problem)
             state = OnlineState(mode, start)
@@ -395,9 +400,8 @@ class LatentModel(Estimator, abc.ABC):
         as ``Categorical(n_categories=5)``) and the priors. Settings left to the data (``None``)
         are not compared."""
         changes: list[tuple[str, Any, Any]] = []
-        fitted_size = len(self.components_)
-        if getattr(self, self.size_name) != fitted_size:
-            changes.append((self.size_name, fitted_size, getattr(self, self.size_name)))
+        if self._n_labels() != len(self.components_):
+            changes.append(self._size_change())
         inference = self._inference()
         if inference.variational != hasattr(self, "posterior_"):
             fitted = next(i.name for i in INFERENCES.values() if i.variational != inference.variational)
@@ -419,6 +423,10 @@ class LatentModel(Estimator, abc.ABC):
                 f"parameters, but settings that shape them changed: {listed}. Set "
                 f"warm_start=False to fit afresh with the new settings (or restore the old ones)"
             )
+
+    def _size_change(self) -> tuple[str, Any, Any]:
+        """The setting that changed the number of labels since the fit: (name, fitted, now)."""
+        return self.size_name, len(self.components_), getattr(self, self.size_name)
 
     def _same_family(self, family: ExponentialFamily) -> bool:
         """Whether the family setting still describes the fitted ``family_``: the same class and

@@ -24,11 +24,19 @@ from mixtures.inference.starts import (
     FromMethod,
     GivenParameters,
     PartialInit,
+    SplitStates,
     Start,
     WithGivenParts,
 )
 from mixtures.latent.chain import ChainPrior, HMMParameters, HMMPosterior, HMMPriors, MarkovChain, tempered
+from mixtures.latent.chain_of_mixtures import (
+    MarkovMixtures,
+    MixtureHMMParameters,
+    MixtureHMMPosterior,
+    pair_posterior,
+)
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
+from mixtures.latent.structure import LatentStructure
 from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed, frozen_fields
 from mixtures.priors import ConjugatePrior, default_prior
 from mixtures.priors.weights import DirichletWeights
@@ -57,6 +65,13 @@ class HMM(LatentModel):
     family : ExponentialFamily or str, default Gaussian()
         The emission family (as for ``Mixture``), including a user's own.
     n_states : int, default 1
+    n_mix : int, default 1
+        Components of each state's emission mixture: state ``k`` emits from its own mixture of
+        ``n_mix`` components of ``family`` (hmmlearn's ``GMMHMM`` for the Gaussian). The fitted
+        ``components_`` are then the ``n_states · n_mix`` components, component ``m`` of state
+        ``k`` at ``k · n_mix + m``, and ``mix_weights_`` ``(n_states, n_mix)`` their weights; a
+        tuple ``init`` is ``(startprob, transmat, mix_weights, components)``; under VB each
+        state's weights have a Dirichlet(1) prior. ``1``: the plain HMM.
     inference : {"em", "vb"}
         ``"em"``: Baum-Welch (maximum likelihood, or MAP with ``prior``); ``"vb"``: variational
         Bayes with Dirichlet priors on the initial distribution and every transition row and the
@@ -97,8 +112,8 @@ class HMM(LatentModel):
     fitted on a DataFrame finds the columns of later DataFrames by name (``feature_names_in_``).
     """
 
-    structure = MarkovChain()
     size_name = "n_states"
+    added_settings = frozenset({"n_mix"})
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
     fit_specific_state = (
@@ -109,6 +124,7 @@ class HMM(LatentModel):
     startprob_: Array
     transmat_: Array
     components_: Components
+    mix_weights_: Array
     posterior_: HMMPosterior
     priors_: HMMPriors
 
@@ -130,9 +146,11 @@ class HMM(LatentModel):
         transition_prior: DirichletWeights | None = None,
         fixed: tuple[str, ...] = (),
         online: OnlineMode | None = None,
+        n_mix: int = 1,
     ) -> None:
         self.family = family
         self.n_states = n_states
+        self.n_mix = n_mix
         self.inference = inference
         self.max_iter = max_iter
         self.tol = tol
@@ -147,8 +165,23 @@ class HMM(LatentModel):
         self.fixed = fixed
         self.online = online
 
+    @property
+    def structure(self) -> LatentStructure[Any, Any]:  # type: ignore[override]
+        """The chain, or the chain of mixtures when states emit mixtures (``n_mix > 1``)."""
+        return MarkovChain() if self.n_mix == 1 else MarkovMixtures(self.n_mix)
+
+    def _n_labels(self) -> int:
+        return int(self.n_states) * int(self.n_mix)
+
+    def _size_change(self) -> tuple[str, Any, Any]:
+        fitted_mix = self.mix_weights_.shape[1] if hasattr(self, "mix_weights_") else 1
+        if fitted_mix != self.n_mix:
+            return "n_mix", fitted_mix, self.n_mix
+        return "n_states", len(self.components_) // fitted_mix, self.n_states
+
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
+        check_int(self.n_mix, "n_mix", 1)
         family = self._check_common_settings()
         method = self.init.method if isinstance(self.init, PartialInit) else self.init
         if isinstance(method, str) and method not in HMM_START_METHODS:
@@ -161,6 +194,8 @@ class HMM(LatentModel):
             value = getattr(self, name)
             if value is not None and not isinstance(value, DirichletWeights):
                 raise ValueError(f"{name} must be DirichletWeights(...); got {value!r}")
+        if self.n_mix > 1 and self.online is not None:
+            raise ValueError("partial_fit (online) is not supported yet with n_mix > 1")
         return family
 
     def fit(
@@ -185,6 +220,8 @@ class HMM(LatentModel):
         rows = self._fit_matrix(X, continuing=self._continues_fit())
         layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
         row_weights = rows.sample_weight(sample_weight)
+        if labels is not None and self.n_mix > 1:
+            raise ValueError("partial labels are not supported yet with n_mix > 1")
         checked = checked_labels(labels, rows.n_samples, self.n_states, "state")
         # data-derived settings see each row with its full weight (row × sequence)
         family, continued = self._start_fit(family, rows, rows.full_weights(row_weights, layout))
@@ -267,7 +304,7 @@ class HMM(LatentModel):
         """The priors of VB resolved on ``data``: emissions, start and one per transition row."""
         n_states = self.n_states
         component_prior = self.prior if self.prior is not None else default_prior(data.family)
-        return HMMPriors(
+        priors = HMMPriors(
             self._configured(component_prior, data),
             (self.start_prior or DirichletWeights(concentration=1.0)).for_data(n_states),
             tuple(
@@ -275,11 +312,21 @@ class HMM(LatentModel):
                 for _ in range(n_states)
             ),
         )
+        if self.n_mix == 1:
+            return priors
+        mix = DirichletWeights(concentration=1.0).for_data(self.n_mix)
+        return MixtureHMMPosterior(  # type: ignore[return-value]
+            priors.components, priors.start, priors.rows, (mix,) * n_states
+        )
 
     def _fitted_priors(self) -> HMMPriors:
         return self.priors_
 
-    def _fitted_point(self) -> HMMParameters:
+    def _fitted_point(self) -> HMMParameters | MixtureHMMParameters:
+        if self.n_mix > 1:
+            return MixtureHMMParameters(
+                self.startprob_, self.transmat_, self.mix_weights_, self.components_.natural
+            )
         return HMMParameters(self.startprob_, self.transmat_, self.components_.natural)
 
     def _latent_prior(self) -> ChainPrior | None:
@@ -307,6 +354,10 @@ class HMM(LatentModel):
         self.startprob_ = point.startprob
         self.transmat_ = point.transmat
         self.components_ = problem.family.components(point.natural)
+        if isinstance(point, MixtureHMMParameters):
+            self.mix_weights_ = point.mix_weights
+        else:
+            self.__dict__.pop("mix_weights_", None)
         if isinstance(problem, VariationalBayes):
             self.priors_ = problem.priors
             self.posterior_ = parameters
@@ -314,17 +365,24 @@ class HMM(LatentModel):
             self.prior_ = problem.prior
 
     def _remember_start(self, start: Any, problem: FitProblem[Any]) -> None:
-        if isinstance(start, HMMParameters):  # EM keeps the zeros it starts from: structural
+        # EM keeps the zeros it starts from: structural
+        if isinstance(start, HMMParameters | MixtureHMMParameters):
             self._structural_zeros = (start.startprob == 0, start.transmat == 0)
 
     def _start(self, data: Data) -> Start:
-        if isinstance(self.init, PartialInit):
-            return WithGivenParts(FromMethod(HMM_START_METHODS[self.init.method]), self.init)
         if isinstance(self.init, tuple):
-            return GivenParameters(self._given_parameters(data), "init=(startprob, transmat, components)")
-        return FromMethod(HMM_START_METHODS[self.init])
+            given = "init=(startprob, transmat, components)" if self.n_mix == 1 else (
+                "init=(startprob, transmat, mix_weights, components)"
+            )
+            return GivenParameters(self._given_parameters(data), given)
+        named = self.init.method if isinstance(self.init, PartialInit) else self.init
+        method = HMM_START_METHODS[named]
+        drawn = FromMethod(method if self.n_mix == 1 else SplitStates(method, self.n_mix))
+        return WithGivenParts(drawn, self.init) if isinstance(self.init, PartialInit) else drawn
 
-    def _given_parameters(self, data: Data) -> HMMParameters:
+    def _given_parameters(self, data: Data) -> HMMParameters | MixtureHMMParameters:
+        if self.n_mix > 1:
+            return self._given_mixture_parameters(data)
         if len(self.init) != 3 or not isinstance(self.init[2], Components):
             raise ValueError("init given as a tuple must be (startprob, transmat, components)")
         startprob, transmat, components = self.init
@@ -338,6 +396,32 @@ class HMM(LatentModel):
             )
         return HMMParameters(startprob, transmat, data.family.natural_of(components))
 
+    def _given_mixture_parameters(self, data: Data) -> MixtureHMMParameters:
+        if len(self.init) != 4 or not isinstance(self.init[3], Components):
+            raise ValueError(
+                "init given as a tuple must be (startprob, transmat, mix_weights, components) "
+                "when n_mix > 1"
+            )
+        startprob, transmat, mix_weights, components = self.init
+        data.family.check_same_kind(components)
+        shape = (self.n_states * self.n_mix, data.n_statistics)
+        if components.natural.shape != shape:
+            raise ValueError(
+                f"init components must be n_states·n_mix = {shape[0]} components with "
+                f"{data.n_statistics} statistics each; got {components.natural.shape}"
+            )
+        mix_weights = as_float_values(mix_weights, "init mix_weights")
+        if mix_weights.shape != (self.n_states, self.n_mix):
+            raise ValueError(
+                f"init mix_weights must have shape {(self.n_states, self.n_mix)}; got {mix_weights.shape}"
+            )
+        return MixtureHMMParameters(
+            as_float_values(startprob, "init startprob"),
+            as_float_values(transmat, "init transmat"),
+            mix_weights,
+            data.family.natural_of(components),
+        )
+
     # ------------------------------------------------------------------ using a fit
     def _per_chunk(self, X: Any, lengths: Any) -> tuple[Rows, SequenceLayout, dict[str, Any]]:
         """The rows of ``X`` (a ``dask.array`` in blocks of whole sequences, or in memory), their
@@ -349,8 +433,10 @@ class HMM(LatentModel):
     def _recursion(self, function: Any) -> Any:
         """``function(chain, chunk)`` with this fit's parameters: a picklable per-chunk function."""
         with np.errstate(divide="ignore"):
+            mixes = np.log(self.mix_weights_) if hasattr(self, "mix_weights_") else None
             chain = _Chain(
-                self.family_, self.components_.natural, np.log(self.startprob_), np.log(self.transmat_)
+                self.family_, self.components_.natural, np.log(self.startprob_), np.log(self.transmat_),
+                mixes,
             )
         return functools.partial(function, chain)
 
@@ -406,7 +492,13 @@ class HMM(LatentModel):
         check_int(n_samples, "n_samples", 1)
         rng = self._rng()
         states = sample_path(self.startprob_, self.transmat_, rng.random(n_samples))
-        return self.family_.sample(self.components_.natural, states, rng), states
+        if not hasattr(self, "mix_weights_"):
+            return self.family_.sample(self.components_.natural, states, rng), states
+        # each step's component from its state's weights, by inverting the cumulative weights
+        cumulative = np.cumsum(self.mix_weights_, axis=1)[states]
+        mixes = np.minimum((cumulative < rng.random(n_samples)[:, None]).sum(1), self.n_mix - 1)
+        labels = states * self.mix_weights_.shape[1] + mixes
+        return self.family_.sample(self.components_.natural, labels, rng), states
 
     def n_parameters(self) -> int:
         """Free parameters: emissions, initial distribution and transition rows, without those
@@ -425,6 +517,8 @@ class HMM(LatentModel):
         count = 0 if "components" in fixed else self.family_.n_free_parameters(self.components_.natural)
         count += 0 if "startprob" in fixed else free(pinned_start)
         count += 0 if "transmat" in fixed else free(pinned_transmat)
+        if hasattr(self, "mix_weights_"):
+            count += self.mix_weights_.size - self.mix_weights_.shape[0]
         return count
 
     def bic(self, X: Any, *, lengths: Any = None) -> float:
@@ -444,13 +538,19 @@ class _Chain:
     natural: Array
     log_start: Array
     log_transition: Array
+    #: Each state's log mixture weights ``(K, M)`` when states emit mixtures (``natural``: the
+    #: ``K·M`` components), else ``None``.
+    log_mix_weights: Array | None = None
 
     def run(self, recursion: Any, chunk: Chunk) -> tuple[Sequences, Any]:
         """``recursion`` over the emission log-likelihoods of the chunk's whole sequences."""
         if chunk.sequences is None:
             raise ValueError("HMM predictions need chunks of whole sequences (data with a layout)")
         sequences = chunk.sequences
-        log_likelihood = tempered(chunk, chunk.log_likelihood(self.family, self.natural))
+        log_likelihood = chunk.log_likelihood(self.family, self.natural)
+        if self.log_mix_weights is not None:  # the states' mixtures, summed over their components
+            log_likelihood = pair_posterior(log_likelihood, self.log_mix_weights)[0]
+        log_likelihood = tempered(chunk, log_likelihood)
         return sequences, recursion(log_likelihood, sequences.lengths, self.log_start, self.log_transition)
 
 
