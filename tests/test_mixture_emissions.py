@@ -343,3 +343,48 @@ def test_settings_n_mix_does_not_support_yet_are_refused() -> None:
         mx.HMM(mx.Gaussian(), 2, n_mix=2).fit(x, labels=np.zeros(x.shape[0], dtype=int))
     with pytest.raises(ValueError, match="mix_weights"):
         mx.HMM(mx.Gaussian(), 2, n_mix=2, init=gaussian_init("full")[1:]).fit(x)
+
+
+# --------------------------------------------------------------------------- online
+def _two_state_mixtures(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    states = np.repeat([0, 1, 0, 1], 150)
+    centres = np.array([[[-4.0, 0.0], [-2.0, 3.0]], [[4.0, 0.0], [2.0, -3.0]]])
+    picks = rng.integers(0, 2, size=states.size)
+    x = centres[states, picks] + 0.5 * rng.normal(size=(states.size, 2))
+    return x, np.array([300, 300])
+
+
+def test_a_pass_of_batches_is_one_fit_iteration_with_mixture_emissions() -> None:
+    x, lengths = _two_state_mixtures()
+    family = mx.Gaussian(feature_scale=1.0)
+    start = mx.HMM(family, 2, n_mix=2, random_state=0, max_iter=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start.fit(x, lengths=lengths)
+    init = (start.startprob_, start.transmat_, start.mix_weights_, start.components_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batch = mx.HMM(family, 2, n_mix=2, init=init, max_iter=1).fit(x, lengths=lengths)
+    online = mx.HMM(family, 2, n_mix=2, init=init, online=mx.ExactPasses())
+    online.partial_fit(x[:300], lengths=[300])
+    online.partial_fit(x[300:], lengths=[300])
+    online.end_pass()
+    np.testing.assert_allclose(online.transmat_, batch.transmat_, rtol=1e-9)
+    np.testing.assert_allclose(online.mix_weights_, batch.mix_weights_, rtol=1e-9)
+    np.testing.assert_allclose(online.components_.mean, batch.components_.mean, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("inference", ["em", "vb"])
+def test_stochastic_modes_run_with_mixture_emissions(inference: str) -> None:
+    x, lengths = _two_state_mixtures(1)
+    mode = mx.StochasticVB(total_samples=600) if inference == "vb" else mx.StepwiseEM()
+    model = mx.HMM(mx.Gaussian(), 2, n_mix=2, inference=inference, random_state=0, online=mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.ConvergenceWarning)
+        for _ in range(3):
+            model.partial_fit(x[:300], lengths=[300])
+            model.partial_fit(x[300:], lengths=[300])
+    assert np.all(np.isfinite(model.components_.natural))
+    np.testing.assert_allclose(model.mix_weights_.sum(1), 1.0)
+    assert np.isfinite(model.lower_bound_)

@@ -35,6 +35,7 @@ from mixtures.inference.loop import absolute_change
 from mixtures.inference.problem import Findings, FitProblem
 from mixtures.inference.summary import Summary
 from mixtures.latent.chain import HMMPosterior
+from mixtures.latent.chain_of_mixtures import MixtureHMMPosterior
 from mixtures.latent.mixing import VariationalPosterior
 from mixtures.priors.base import ConjugatePrior
 from mixtures.priors.weights import DirichletWeights, StickBreaking
@@ -122,6 +123,16 @@ def _(old: HMMPosterior, new: HMMPosterior, rho: float) -> HMMPosterior:
         blend(old.components, new.components, rho),
         blend(old.start, new.start, rho),
         tuple(blend(a, b, rho) for a, b in zip(old.rows, new.rows, strict=True)),
+    )
+
+
+@blend.register
+def _(old: MixtureHMMPosterior, new: MixtureHMMPosterior, rho: float) -> MixtureHMMPosterior:
+    return MixtureHMMPosterior(
+        blend(old.components, new.components, rho),
+        blend(old.start, new.start, rho),
+        tuple(blend(a, b, rho) for a, b in zip(old.rows, new.rows, strict=True)),
+        tuple(blend(a, b, rho) for a, b in zip(old.mixes, new.mixes, strict=True)),
     )
 
 

@@ -194,8 +194,6 @@ class HMM(LatentModel):
             value = getattr(self, name)
             if value is not None and not isinstance(value, DirichletWeights):
                 raise ValueError(f"{name} must be DirichletWeights(...); got {value!r}")
-        if self.n_mix > 1 and self.online is not None:
-            raise ValueError("partial_fit (online) is not supported yet with n_mix > 1")
         return family
 
     def fit(
