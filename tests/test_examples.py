@@ -27,7 +27,7 @@ def _load(name: str):
     "name",
     [
         "seed_em", "seed_vb", "custom_family", "bernoulli_digits", "hmm_regimes", "hmm_counts",
-        "mixed_data", "semi_supervised",
+        "mixed_data", "semi_supervised", "activity_states",
     ],
 )
 def test_example_runs(name: str, tmp_path: Path, capsys) -> None:
