@@ -3,6 +3,7 @@ posteriors, predictions, and the file itself when the loaded model is saved agai
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ import mixtures.io
 from mixtures.exceptions import FieldError
 from mixtures.families.extra import Exponential as ExtraExponential
 from mixtures.families.extra import GammaKnownShape, GammaRate, NegativeBinomial, VonMises
+from mixtures.latent.chain_of_mixtures import MixtureHMMPosterior
 
 from helpers import Exponential, family_data
 
@@ -203,6 +205,102 @@ def test_hmm_round_trip(case: FamilyCase, inference: str, tmp_path: Path) -> Non
     lengths = [70, 50]
     model = mx.HMM(case.family(), 2, max_iter=8, random_state=0, **settings).fit(x, lengths=lengths)
     assert_round_trip(model, x, tmp_path)
+
+
+MIXTURE_HMM_INFERENCE: dict[str, dict[str, Any]] = {
+    "em": {},
+    "map-em": {"prior": mx.NormalWishart(), "transition_prior": mx.DirichletWeights(concentration=2.0)},
+    "vb": {"inference": "vb", "transition_prior": mx.DirichletWeights(concentration=2.0)},
+}
+
+
+def _mixture_hmm(inference: str) -> tuple[mx.HMM, np.ndarray]:
+    x = family_data("gaussian", 120)
+    settings = MIXTURE_HMM_INFERENCE[inference]
+    model = mx.HMM(mx.Gaussian(), 2, n_mix=2, max_iter=8, random_state=0, **settings)
+    return model.fit(x, lengths=[70, 50]), x
+
+
+@pytest.mark.parametrize("inference", sorted(MIXTURE_HMM_INFERENCE))
+def test_hmm_with_mixture_emissions_round_trip(inference: str, tmp_path: Path) -> None:
+    model, x = _mixture_hmm(inference)
+    assert model.mix_weights_.shape == (2, 2) and len(model.components_) == 4
+    loaded = assert_round_trip(model, x, tmp_path)
+    assert loaded.predict_proba(x).shape == (x.shape[0], 2)
+    if inference == "vb":
+        assert isinstance(loaded.posterior_, MixtureHMMPosterior)
+        assert len(loaded.posterior_.mixes) == 2
+
+
+def test_hmm_with_mixture_emissions_continues_fitting_after_loading(tmp_path: Path) -> None:
+    model, x = _mixture_hmm("em")
+    model.save(tmp_path / "model.npz")
+    loaded = mx.load(tmp_path / "model.npz")
+    assert isinstance(loaded, mx.HMM)
+    for fitted in (model, loaded):
+        fitted.set_params(warm_start=True, max_iter=3).fit(x, lengths=[70, 50])
+    assert_same(model.mix_weights_, loaded.mix_weights_, "mix_weights_")
+    assert_same(predictions(model, x), predictions(loaded, x), "after continuing")
+
+
+def test_the_fit_not_the_n_mix_setting_says_how_many_components_a_state_has(tmp_path: Path) -> None:
+    model, x = _mixture_hmm("em")
+    model.set_params(n_mix=3)  # after the fit: saved as it is
+    assert_round_trip(model, x, tmp_path)
+    online = mx.HMM(mx.Poisson(), 3, random_state=0)
+    online.partial_fit(family_data("poisson", 40), lengths=[20, 20])
+    online.set_params(n_mix=2)  # 3 states, one component each: the online counts are over 3 states
+    assert_round_trip(online, None, tmp_path)
+
+
+def _rewritten(source: Path, target: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    with np.load(source, allow_pickle=False) as archive:
+        members = {key: archive[key] for key in archive.files}
+    change(members)
+    with open(target, "wb") as stream:  # a stream: numpy adds no suffix
+        np.savez(stream, **members)
+
+
+def _without_mix_weights(members: dict[str, Any]) -> None:
+    del members["mix_weights_"]
+    content = json.loads(str(members["metadata"]))
+    del content["fitted"]["mix_weights_"]
+    members["metadata"] = np.array(json.dumps(content))
+
+
+def _mix_weights_as(change: Callable[[np.ndarray], np.ndarray]) -> Callable[[dict[str, Any]], None]:
+    def edit(members: dict[str, Any]) -> None:
+        members["mix_weights_"] = change(members["mix_weights_"])
+
+    return edit
+
+
+TAMPERED_MIX_WEIGHTS: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
+    "rows-off-the-simplex": (_mix_weights_as(lambda w: w * 1.5), "mix_weights_"),
+    "negative": (_mix_weights_as(lambda w: w - 0.5), "mix_weights_"),
+    "one-state": (_mix_weights_as(lambda w: w[:1]), "mix_weights_"),
+    "one-component": (_mix_weights_as(lambda w: np.ones((4, 1))), "mix_weights_"),
+    "missing": (_without_mix_weights, "startprob_"),  # then 4 states, but startprob_ has 2
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERED_MIX_WEIGHTS))
+def test_a_tampered_mix_weights_is_refused_naming_the_field(case: str, tmp_path: Path) -> None:
+    model, _ = _mixture_hmm("vb")
+    model.save(tmp_path / "model.npz")
+    change, field = TAMPERED_MIX_WEIGHTS[case]
+    _rewritten(tmp_path / "model.npz", tmp_path / "tampered.npz", change)
+    with pytest.raises(mx.io.ModelFileError, match=field):
+        mx.load(tmp_path / "tampered.npz")
+
+
+def test_a_tampered_mixture_posterior_is_refused_naming_the_field(tmp_path: Path) -> None:
+    model, _ = _mixture_hmm("vb")
+    posterior = model.posterior_
+    assert isinstance(posterior, MixtureHMMPosterior)
+    model.posterior_ = attrs.evolve(posterior, mixes=posterior.mixes[:1])
+    with pytest.raises(mx.io.ModelFileError, match=r"posterior_\.mixes"):  # saving checks the file
+        model.save(tmp_path / "model.npz")
 
 
 def test_the_cases_cover_every_built_in_family() -> None:

@@ -31,7 +31,8 @@ from mixtures.io.checks import (
 from mixtures.io.errors import ModelFileError, child, item, reading
 from mixtures.io.parameters import check_family, check_resolved_prior, check_weight_prior
 from mixtures.io.values import ArrayReader, ArrayWriter, decode_value, encode_value, same_value
-from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors
+from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors, MarkovChain
+from mixtures.latent.chain_of_mixtures import MarkovMixtures, MixtureHMMParameters, MixtureHMMPosterior
 from mixtures.latent.mixing import MixtureParameters, VariationalPosterior
 from mixtures.latent.structure import LatentStructure
 from mixtures.models import HMM, Mixture
@@ -52,6 +53,14 @@ class Fit:
     n_statistics: int = 0
     family: ExponentialFamily | None = None
     structure: LatentStructure[Any, Any] | None = None
+    #: an HMM whose states emit mixtures (``mix_weights_`` ``(K, M)``): its ``M`` (1 otherwise)
+    n_mix: int = 1
+
+    @property
+    def n_states(self) -> int:
+        """The number of states (or a mixture's components) the latent distributions range over:
+        ``K`` when the ``K·M`` components are ``M`` per state."""
+        return self.n_components // self.n_mix
 
     @property
     def latent_count_shapes(self) -> tuple[tuple[int, ...], ...]:
@@ -113,8 +122,34 @@ def _weights(value: Any, path: str, fit: Fit) -> Any:
     return stochastic_rows(value, path, (fit.n_components,))
 
 
+def _mix_weights(value: Any, path: str, fit: Fit) -> Any:
+    """Each state's weights over its components, ``(K, M)``: ``M ≥ 2`` (a fit with one component
+    per state has no ``mix_weights_``) and ``K·M`` components. The fit's states are then ``K``."""
+    if not (isinstance(value, np.ndarray) and value.ndim == 2):
+        raise ModelFileError(path, "must be an array (n_states, n_mix)")
+    n_states, n_mix = value.shape
+    if n_mix < 2:
+        raise ModelFileError(path, f"must have at least 2 components per state; got shape {value.shape}")
+    if n_states * n_mix != fit.n_components:
+        raise ModelFileError(
+            path,
+            f"shape {value.shape} does not split the {fit.n_components} components_ into states "
+            f"of {n_mix} components",
+        )
+    weights = stochastic_rows(value, path, (n_states, n_mix))
+    fit.n_mix = n_mix
+    fit.structure = MarkovMixtures(n_mix)
+    return weights
+
+
+def _start_probabilities(value: Any, path: str, fit: Fit) -> Any:
+    if fit.n_mix == 1:  # one component per state, whatever n_mix was set to after the fit
+        fit.structure = MarkovChain()
+    return stochastic_rows(value, path, (fit.n_states,))
+
+
 def _transition_matrix(value: Any, path: str, fit: Fit) -> Any:
-    return stochastic_rows(value, path, (fit.n_components, fit.n_components))
+    return stochastic_rows(value, path, (fit.n_states, fit.n_states))
 
 
 def _converged(value: Any, path: str, fit: Fit) -> Any:
@@ -187,32 +222,38 @@ def _n_effective(value: Any, path: str, fit: Fit) -> Any:
 def _structural_zeros(value: Any, path: str, fit: Fit) -> Any:
     if not (isinstance(value, tuple) and len(value) == 2):
         raise ModelFileError(path, "must be a pair (startprob zeros, transmat zeros)")
-    k = fit.n_components
+    k = fit.n_states
     boolean_array(value[0], item(path, 0), (k,))
     boolean_array(value[1], item(path, 1), (k, k))
     return value
 
 
 def _markov_distributions(expected: type[HMMPriors] | type[HMMPosterior]) -> Check:
-    """Check of an HMM's priors or posterior: emissions, initial distribution, one Dirichlet
-    per transition row."""
+    """Check of an HMM's priors or posterior: emissions (over the ``K·M`` components), initial
+    distribution and one Dirichlet per transition row (over the ``K`` states), and, when states
+    emit mixtures, one Dirichlet per state over its ``M`` components (a ``MixtureHMMPosterior``,
+    which holds the priors as well as the posterior)."""
 
     def check(value: Any, path: str, fit: Fit) -> Any:
-        if not isinstance(value, expected):
-            raise ModelFileError(path, f"must be an {expected.__name__}; got {type(value).__name__}")
+        wanted: type[HMMPosterior] = expected if fit.n_mix == 1 else MixtureHMMPosterior
+        if not isinstance(value, wanted) or (fit.n_mix == 1 and isinstance(value, MixtureHMMPosterior)):
+            raise ModelFileError(path, f"must be an {wanted.__name__}; got {type(value).__name__}")
         _prior(value.components, child(path, "components"), fit)
-        rows = value.rows
-        if not isinstance(rows, tuple) or len(rows) != fit.n_components:
-            raise ModelFileError(
-                child(path, "rows"), f"must be a tuple of {fit.n_components} DirichletWeights"
-            )
-        named = [("start", value.start), *((item("rows", i), row) for i, row in enumerate(rows))]
-        for name, entry in named:
+        k = fit.n_states
+        named = [("start", value.start, k)]
+        for field, count, size in (("rows", k, k), ("mixes", k, fit.n_mix)):
+            if field == "mixes" and fit.n_mix == 1:
+                continue
+            entries = getattr(value, field)
+            if not isinstance(entries, tuple) or len(entries) != count:
+                raise ModelFileError(child(path, field), f"must be a tuple of {count} DirichletWeights")
+            named += [(item(field, i), entry, size) for i, entry in enumerate(entries)]
+        for name, entry, size in named:
             if not isinstance(entry, DirichletWeights):
                 raise ModelFileError(
                     child(path, name), f"must be DirichletWeights; got {type(entry).__name__}"
                 )
-            _weight_prior(entry, child(path, name), fit)
+            check_weight_prior(entry, child(path, name), size)
         if expected is HMMPosterior:
             _same_kind(
                 value.components,
@@ -247,7 +288,12 @@ def _online_parameters(value: Any, path: str, fit: Fit) -> None:
         _mixture_posterior(value, path, fit)
     elif isinstance(value, HMMPosterior):
         _markov_distributions(HMMPosterior)(value, path, fit)
-    elif isinstance(value, MixtureParameters | HMMParameters):
+    elif isinstance(value, MixtureParameters | HMMParameters | MixtureHMMParameters):
+        if isinstance(value, MixtureHMMParameters) and value.mix_weights.shape != (fit.n_states, fit.n_mix):
+            raise ModelFileError(
+                child(path, "mix_weights"),
+                f"must have shape {(fit.n_states, fit.n_mix)}; got {value.mix_weights.shape}",
+            )
         natural = check_natural(fit.get_family(), value.natural, child(path, "natural"), fit.n_features)
         if natural.shape != (fit.n_components, fit.n_statistics):
             raise ModelFileError(
@@ -314,8 +360,6 @@ class EstimatorFormat:
     def encode(self, model: Estimator, writer: ArrayWriter) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """The JSON of ``model``'s parameters and of its fitted attributes (``None`` unfitted)."""
         params = model.get_params(deep=False)
-        if getattr(model, "n_mix", 1) > 1 and hasattr(model, "components_"):
-            raise ValueError("saving a fitted HMM with n_mix > 1 is not supported yet")
         encoded_params = {name: encode_value(value, name, writer) for name, value in params.items()}
         state = {
             name: value
@@ -440,7 +484,8 @@ HMM_FORMAT = EstimatorFormat(
     HMM,
     (
         *_COMMON_HEAD,
-        FittedAttribute("startprob_", _weights),
+        FittedAttribute("mix_weights_", _mix_weights),
+        FittedAttribute("startprob_", _start_probabilities),
         FittedAttribute("transmat_", _transition_matrix),
         *_CONVERGENCE,
         FittedAttribute("_structural_zeros", _structural_zeros),

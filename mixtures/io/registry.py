@@ -35,6 +35,7 @@ from mixtures.inference.summary import Summary
 from mixtures.io.errors import ModelFileError
 from mixtures.io.legacy import LEGACY_VALUES
 from mixtures.latent.chain import HMMParameters, HMMPosterior, HMMPriors
+from mixtures.latent.chain_of_mixtures import MixtureHMMParameters, MixtureHMMPosterior
 from mixtures.latent.mixing import MixtureParameters, VariationalPosterior
 from mixtures.priors import (
     Beta,
@@ -183,9 +184,9 @@ _BUILT_IN: tuple[tuple[Registry, str, tuple[type, ...]], ...] = (
     (PRIORS, "", (Dirichlet, IndependentPrior)),
     (PRIORS, "extra.", (GammaRate,)),
     (WEIGHT_PRIORS, "", (DirichletWeights, StickBreaking)),
-    (POSTERIORS, "", (VariationalPosterior, HMMPosterior, HMMPriors)),
+    (POSTERIORS, "", (VariationalPosterior, HMMPosterior, HMMPriors, MixtureHMMPosterior)),
     (ONLINE_MODES, "", (ExactPasses, StepwiseEM, StochasticVB)),
-    (ONLINE_VALUES, "", (OnlineState, MixtureParameters, HMMParameters, Summary)),
+    (ONLINE_VALUES, "", (OnlineState, MixtureParameters, HMMParameters, MixtureHMMParameters, Summary)),
     (ONLINE_VALUES, "", (SufficientStatistics, *LEGACY_VALUES)),
     (STARTS, "", (PartialInit,)),
 )
