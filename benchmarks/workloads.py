@@ -28,6 +28,9 @@ from mixtures.inference.data import DEFAULT_CACHE_BYTES
 from mixtures.inference.loop import IterationRecord, observe_iterations
 
 ROWS_PER_BLOCK = 100_000  # data are generated block by block: no temporaries the size of x
+N_MIX = 3  # components per state of the mixture-emission HMM (hmm-gmm)
+#: The ridge of the mixture-emission HMM on both sides: ours reg_covar, hmmlearn's min_covar.
+GMM_HMM_RIDGE = 1e-3
 
 
 # ----------------------------------------------------------------------------- data
@@ -87,6 +90,16 @@ def gaussian_regimes(sizes: Sizes, seed: int = 0) -> np.ndarray:
     return means[states] + rng.standard_normal((sizes.n_samples, sizes.n_features))
 
 
+def mixture_regimes(sizes: Sizes, seed: int = 0) -> np.ndarray:
+    """Sticky states (``sizes.n_components``), each emitting a mixture of ``N_MIX`` Gaussians
+    (means ~ N(0, 3²), unit noise, equal weights)."""
+    rng = np.random.default_rng(seed)
+    states = sticky_states(sizes, rng)
+    means = 3.0 * rng.standard_normal((sizes.n_components, N_MIX, sizes.n_features))
+    mixes = rng.integers(0, N_MIX, size=sizes.n_samples)
+    return means[states, mixes] + rng.standard_normal((sizes.n_samples, sizes.n_features))
+
+
 def count_regimes(sizes: Sizes, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     states = sticky_states(sizes, rng)
@@ -123,6 +136,28 @@ def gaussian_problem(data: Callable[[Sizes], np.ndarray]) -> Callable[[Sizes], P
             "means": _chosen_rows(x, k),
             "covariances": np.repeat(covariance[None], k, axis=0),
             "variances": np.repeat(np.diag(covariance)[None], k, axis=0),
+            "startprob": np.full(k, 1.0 / k),
+            "transmat": 0.9 * np.eye(k) + 0.1 / k,
+        }
+        return Problem(sizes, x, start, lengths)
+
+    return make
+
+
+def gaussian_mixture_problem(data: Callable[[Sizes], np.ndarray]) -> Callable[[Sizes], Problem]:
+    """An HMM whose ``K`` states emit mixtures of ``N_MIX`` Gaussians. Start: ``K·N_MIX`` random
+    rows as means (state ``k``'s component ``m`` at ``k·N_MIX + m``), the data covariance for
+    every component, equal mixture weights."""
+
+    def make(sizes: Sizes) -> Problem:
+        x = data(sizes)
+        k = sizes.n_components
+        covariance = np.cov(x, rowvar=False)
+        lengths = None if sizes.n_sequences == 1 else sequence_lengths(sizes)
+        start = {
+            "means": _chosen_rows(x, k * N_MIX),
+            "covariances": np.repeat(covariance[None], k * N_MIX, axis=0),
+            "mix_weights": np.full((k, N_MIX), 1.0 / N_MIX),
             "startprob": np.full(k, 1.0 / k),
             "transmat": 0.9 * np.eye(k) + 0.1 / k,
         }
@@ -263,6 +298,25 @@ def ours_hmm(start: FamilyStart) -> Contender:
     return Contender("mixtures", "HMM", prepare)
 
 
+def ours_mixture_hmm() -> Contender:
+    """``HMM(Gaussian, K, n_mix=N_MIX)`` from the common start (``GMM_HMM_RIDGE`` as reg_covar)."""
+
+    def prepare(problem: Problem) -> Run:
+        family = mx.Gaussian(feature_scale=1.0, reg_covar=GMM_HMM_RIDGE)
+        s = problem.start
+        components = family.components_from(s["means"], s["covariances"])
+        given = (s["startprob"], s["transmat"], s["mix_weights"], components)
+
+        def run(n: int) -> float:
+            model = mx.HMM(family, problem.sizes.n_components, n_mix=N_MIX, init=given, max_iter=n,
+                           tol=0.0)
+            return timed_iterations(lambda: model.fit(problem.x, lengths=problem.lengths), n)
+
+        return run
+
+    return Contender("mixtures", f"HMM(n_mix={N_MIX})", prepare)
+
+
 def _our_flops(problem: Problem) -> float:
     """Dense products of one full-covariance EM iteration: the E-step's ``T ηᵀ`` and the
     statistics ``rᵀ T`` (2·N·S·K each), plus forming ``T(x)`` when it is not cached."""
@@ -376,6 +430,36 @@ def hmmlearn_fit(kind: str, covariance_type: str = "full") -> Contender:
 
     label = f"GaussianHMM({covariance_type})" if kind == "Gaussian" else f"{kind}HMM"
     return Contender("hmmlearn", label, prepare, ("hmmlearn",))
+
+
+def hmmlearn_gmmhmm() -> Contender:
+    """hmmlearn's ``GMMHMM(full)`` from the common start (``min_covar=GMM_HMM_RIDGE``). Its
+    M-step centres each covariance on the previous means (docs/hmm.md §13.1), so only the time
+    is compared, not the parameters."""
+
+    def prepare(problem: Problem) -> Run:
+        from hmmlearn import hmm
+
+        s = problem.start
+        k, d = problem.sizes.n_components, problem.sizes.n_features
+
+        def run(n: int) -> float:
+            made = hmm.GMMHMM(k, n_mix=N_MIX, covariance_type="full", min_covar=GMM_HMM_RIDGE,
+                              n_iter=n, tol=-np.inf, params="stmcw", init_params="", random_state=0)
+            made.startprob_ = s["startprob"]
+            made.transmat_ = s["transmat"]
+            made.weights_ = s["mix_weights"]
+            made.means_ = s["means"].reshape(k, N_MIX, d)
+            made.covars_ = s["covariances"].reshape(k, N_MIX, d, d)
+            stamps = Stamps()  # hmmlearn's fit: n × (_do_estep, then _do_mstep)
+            made._do_estep = stamps.on_entry(made._do_estep)
+            made._do_mstep = stamps.on_exit(made._do_mstep)
+            made.fit(problem.x, lengths=problem.lengths)
+            return stamps.first_entry_to_last_exit(n)
+
+        return run
+
+    return Contender("hmmlearn", f"GMMHMM(full, n_mix={N_MIX})", prepare, ("hmmlearn",))
 
 
 # ----------------------------------------------------------------------------- pomegranate
@@ -502,6 +586,9 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload("hmm-diag", "Gaussian HMM diag, EM", LONG_CHAIN, QUICK_CHAIN,
              gaussian_problem(gaussian_regimes), ours_hmm(diag_start),
              (hmmlearn_fit("Gaussian", "diag"),), None, iterations=5, repeats=3),
+    Workload("hmm-gmm", f"Gaussian-mixture HMM full, M={N_MIX}, EM", Sizes(100_000, 5, 4), QUICK_CHAIN,
+             gaussian_mixture_problem(mixture_regimes), ours_mixture_hmm(), (hmmlearn_gmmhmm(),),
+             None, iterations=5, repeats=3),
     Workload("hmm-poisson", "Poisson HMM, EM", LONG_CHAIN, QUICK_CHAIN,
              discrete_problem(count_regimes, poisson_start), ours_hmm(poisson_family_start),
              (hmmlearn_fit("Poisson"),), None, iterations=5, repeats=3),

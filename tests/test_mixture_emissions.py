@@ -4,19 +4,25 @@ hmmlearn's ``GMMHMM``, the plain HMM (``M = 1``), and for monotone EM and VB."""
 
 from __future__ import annotations
 
+import functools
 import itertools
+import pickle
 import warnings
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 import scipy.stats
 
 import mixtures as mx
+import mixtures.models.hmm as hmm_module
 from mixtures.inference.data import ChunkedData, SequenceData
 from mixtures.inference.fit import run
+from mixtures.inference.initialization import KMeansPlusPlus, StartMethod
 from mixtures.inference.problem import ExpectationMaximisation, VariationalBayes
 from mixtures.inference.sequences import SequenceLayout
+from mixtures.inference.starts import SplitStates
 from mixtures.latent.chain import HMMParameters, MarkovChain
 from mixtures.latent.chain_of_mixtures import (
     MarkovMixtures,
@@ -377,7 +383,7 @@ def test_a_pass_of_batches_is_one_fit_iteration_with_mixture_emissions() -> None
 
 @pytest.mark.parametrize("inference", ["em", "vb"])
 def test_stochastic_modes_run_with_mixture_emissions(inference: str) -> None:
-    x, lengths = _two_state_mixtures(1)
+    x, _ = _two_state_mixtures(1)
     mode = mx.StochasticVB(total_samples=600) if inference == "vb" else mx.StepwiseEM()
     model = mx.HMM(mx.Gaussian(), 2, n_mix=2, inference=inference, random_state=0, online=mode)
     with warnings.catch_warnings():
@@ -388,3 +394,74 @@ def test_stochastic_modes_run_with_mixture_emissions(inference: str) -> None:
     assert np.all(np.isfinite(model.components_.natural))
     np.testing.assert_allclose(model.mix_weights_.sum(1), 1.0)
     assert np.isfinite(model.lower_bound_)
+
+
+# --------------------------------------------------------------------------- the starts
+@attrs.frozen
+class RandomSplit(StartMethod):
+    """The former ``SplitStates``: each row's share of a state split over the state's
+    components at random (a Dirichlet(1) draw per row), for comparison."""
+
+    method: StartMethod
+    n_mix: int
+
+    def assignment(self, data: Any, n_components: int, rng: np.random.Generator) -> Any:
+        states = self.method.assignment(data, n_components // self.n_mix, rng)
+        return functools.partial(_random_split, states, self.n_mix, int(rng.integers(2**31)))
+
+
+def _random_split(states: Any, n_mix: int, seed: int, chunk: Any) -> np.ndarray:
+    state = states(chunk)
+    shares = np.random.default_rng([seed, chunk.rows.start]).dirichlet(np.ones(n_mix), state.shape)
+    return (state[..., None] * shares).reshape(state.shape[0], -1)
+
+
+def blob_regimes(seed: int) -> tuple[np.ndarray, list[int]]:
+    """Two sticky states in 2-D, each a mixture of two well-separated unit blobs."""
+    rng = np.random.default_rng(100 + seed)
+    states = np.cumsum(rng.random(2000) < 0.05) % 2
+    centres = np.array([[[0.0, 0.0], [0.0, 8.0]], [[8.0, 0.0], [8.0, 8.0]]])
+    return centres[states, rng.integers(0, 2, 2000)] + rng.standard_normal((2000, 2)), [1000, 1000]
+
+
+def test_split_states_starts_each_states_components_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From the data-driven split EM converges in fewer iterations in all and to a higher
+    likelihood on every seed than from the random split (which stalls near the saddle where a
+    state's components coincide)."""
+
+    def fits(split: type) -> list[tuple[int, float]]:
+        monkeypatch.setattr(hmm_module, "SplitStates", split)
+        out = []
+        for seed in range(5):
+            x, lengths = blob_regimes(seed)
+            model = fit_quietly(mx.HMM(mx.Gaussian(), 2, n_mix=2, random_state=seed, max_iter=1000),
+                                x, lengths=lengths)
+            assert model.converged_
+            out.append((model.n_iter_, model.score(x, lengths=lengths)))
+        return out
+
+    new, old = fits(SplitStates), fits(RandomSplit)
+    assert sum(n for n, _ in new) < sum(n for n, _ in old)
+    assert all(ours > theirs for (_, ours), (_, theirs) in zip(new, old, strict=True))
+
+
+def assigned(data: SequenceData, assign: Any) -> np.ndarray:
+    """``assign`` over the rows of ``data`` seen as independent rows, chunk by chunk."""
+    pieces = data.independent_rows().map_sum(lambda chunk: [(chunk.rows.start, assign(chunk))])
+    return np.concatenate([piece for _, piece in sorted(pieces, key=lambda p: p[0])])
+
+
+def test_split_states_is_deterministic_chunk_free_and_picklable() -> None:
+    x, lengths = blob_regimes(0)
+    whole = sequences(mx.Gaussian(), x, lengths)
+    chunked = sequences(mx.Gaussian(), x, lengths, chunk_size=300)
+    split = SplitStates(KMeansPlusPlus(), 2)
+    assign = split.assignment(whole.independent_rows(), 4, np.random.default_rng(3))
+    again = split.assignment(chunked.independent_rows(), 4, np.random.default_rng(3))
+    first = assigned(whole, assign)
+    np.testing.assert_allclose(assigned(chunked, pickle.loads(pickle.dumps(again))), first, **TIGHT)
+    np.testing.assert_allclose(first.sum(1), 1.0)
+    assert first.min() > 0  # smoothed: no pair starts empty or at a boundary
+    # each state's two components start apart: on the blobs, at two different blobs
+    hard = first.argmax(1)
+    assert len(set(hard)) == 4

@@ -22,8 +22,13 @@ from mixtures.inference.initialization import (
     KMeansPlusPlus,
     MixtureResponsibilities,
     StartMethod,
+    kmeans_plusplus,
     label_channel,
     labelled_centres,
+    nearest_shares,
+    sample_rows,
+    seed_sample_rows,
+    smoothed,
 )
 from mixtures.inference.labels import covers
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem
@@ -34,6 +39,7 @@ __all__ = [
     "FromMethod",
     "GivenParameters",
     "GivenResponsibilities",
+    "NearestSplit",
     "PartialInit",
     "SplitStates",
     "Start",
@@ -214,19 +220,85 @@ class WithGivenParts(Start):
 @attrs.frozen
 class SplitStates(StartMethod):
     """Starting responsibilities over ``K·M`` (state, component) pairs: ``method``'s over the
-    ``K`` states, each row's share of state ``k`` split over its ``M`` components at random
-    (a Dirichlet(1) draw per row), which breaks the components' symmetry for EM to separate
-    them. An HMM whose states emit mixtures (``n_mix > 1``) starts so."""
+    ``K`` states, each row's share of state ``k`` split over that state's ``M`` components by
+    the data. An HMM whose states emit mixtures (``n_mix > 1``) starts so.
+
+    On a bounded sample of the rows (``sample_rows``, as k-means++ seeds), weighted by each
+    row's weight times its share of state ``k``, a weighted k-means++ chooses ``M`` seeds per
+    state; each row's share of state ``k`` then goes to the nearest of state ``k``'s seeds,
+    smoothed as every start (``label_channel``), so each state's components start apart and
+    none starts empty. Two passes over the chunks (the sample, then the states' shares of the
+    sampled rows); the result is a picklable per-chunk function (``NearestSplit``)."""
 
     method: StartMethod
     n_mix: int
 
     def assignment(self, data: Data, n_components: int, rng: np.random.Generator) -> Any:
-        states = self.method.assignment(data, n_components // self.n_mix, rng)
-        return functools.partial(_split_states, states, self.n_mix, int(rng.integers(2**31)))
+        n_states = n_components // self.n_mix
+        states = self.method.assignment(data, n_states, rng)
+        rows, features, weights = sample_rows(data, seed_sample_rows(data), rng).arrays()
+        shares = data.map_sum(functools.partial(_sampled_shares, states, rows)).arrays()
+        seeds, ties, channels = [], [], []
+        for k in range(n_states):
+            mass = weights * shares[:, k]
+            if not mass.sum() > 0:  # a state without rows: seed it on all of them
+                mass = weights
+            centres = kmeans_plusplus(features, self.n_mix, mass, rng)
+            seeds.append(centres)
+            ties.append(_distinct_tie_weights(centres, rng))
+            channels.append(label_channel(self.n_mix, rng))
+        return NearestSplit(data.family, states, np.stack(seeds), np.stack(ties), np.stack(channels))
 
 
-def _split_states(states: Any, n_mix: int, seed: int, chunk: Any) -> Array:
-    state = states(chunk)
-    shares = np.random.default_rng([seed, chunk.rows.start]).dirichlet(np.ones(n_mix), state.shape)
-    return (state[..., None] * shares).reshape(state.shape[0], -1)
+@attrs.frozen(eq=False)
+class SampledShares:
+    """The states' shares ``(n, K)`` of some sampled rows, gathered chunk by chunk (``+``
+    joins pieces; ``arrays()`` gives them in row order)."""
+
+    pieces: tuple[tuple[int, Array], ...]
+
+    def __add__(self, other: SampledShares) -> SampledShares:
+        return SampledShares(self.pieces + other.pieces)
+
+    def arrays(self) -> Array:
+        return np.concatenate([piece for _, piece in sorted(self.pieces, key=lambda p: p[0])])
+
+
+def _sampled_shares(states: Any, sampled: NDArray[np.intp], chunk: Any) -> SampledShares:
+    """``states(chunk)`` at the chunk's rows among ``sampled`` (global row numbers, sorted)."""
+    first, last = np.searchsorted(sampled, [chunk.rows.start, chunk.rows.stop])
+    return SampledShares(((chunk.rows.start, states(chunk)[sampled[first:last] - chunk.rows.start]),))
+
+
+def _distinct_tie_weights(centres: Array, rng: np.random.Generator) -> Array:
+    """Shares of tied rows among ``centres`` (standard exponential draws); a centre equal to an
+    earlier one takes no rows (its component keeps only the smoothing's share)."""
+    weights = np.asarray(rng.standard_exponential(centres.shape[0]), dtype=np.float64)
+    for m in range(1, centres.shape[0]):
+        if any(np.array_equal(centres[m], centres[j]) for j in range(m)):
+            weights[m] = 0.0
+    return weights
+
+
+@attrs.frozen(eq=False)
+class NearestSplit:
+    """Each row's share of state ``k`` (``states(chunk)`` ``(n, K)``) split over the state's
+    ``M`` components by its nearest of the state's ``seeds[k]`` (``(K, M, F)``, in
+    ``family.init_features`` coordinates; ties shared by ``tie_weights[k]``), smoothed by
+    ``channels[k]`` (``label_channel``): ``r_{n,kM+m} = s_nk Σ_j share_nj channels[k, j, m]``."""
+
+    family: Any
+    states: Any
+    seeds: Array
+    tie_weights: Array
+    channels: Array
+
+    def __call__(self, chunk: Any) -> Array:
+        state = self.states(chunk)
+        features = np.asarray(self.family.init_features(chunk.x), dtype=np.float64)
+        n_states, n_mix = self.seeds.shape[:2]
+        out = np.empty((state.shape[0], n_states, n_mix))
+        for k in range(n_states):
+            split = smoothed(nearest_shares(features, self.seeds[k], self.tie_weights[k]), self.channels[k])
+            np.multiply(state[:, k, None], split, out=out[:, k])
+        return out.reshape(state.shape[0], -1)
