@@ -6,8 +6,10 @@ walking on the flat or on stairs, running at two paces. Each activity is a mixtu
 postures, and consecutive seconds mostly share an activity.
 
 Part 1 fits ``mx.HMM(mx.Gaussian(), 3, n_mix=2)``, three states each emitting a mixture of two
-Gaussians (hmmlearn's ``GMMHMM``), next to a plain three-state Gaussian HMM (both from k-means
-starts). It prints how well each decodes the activities and its BIC.
+Gaussians (hmmlearn's ``GMMHMM``), next to a plain three-state Gaussian HMM (both started from a
+fitted mixture, ``init="mixture"``: k-means on the raw features groups postures of different
+activities, which only the sequence tells apart). It prints how well each decodes the activities
+and its BIC.
 
 Part 2 holds the transition matrix at values known from elsewhere (``fixed=("transmat",)``), here
 the true one, and learns only the start and the emissions. The fitted ``transmat_`` is that matrix,
@@ -70,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, n_mix in (("one Gaussian per state", 1), ("two Gaussians per state", 2)):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", mx.ConvergenceWarning)
-            model = mx.HMM(mx.Gaussian(), 3, n_mix=n_mix, n_init=3, init="kmeans", random_state=0)
+            model = mx.HMM(mx.Gaussian(), 3, n_mix=n_mix, n_init=3, init="mixture", random_state=0)
             model.fit(x, lengths=LENGTHS)
         scores[n_mix] = accuracy(truth, model.predict(x, lengths=LENGTHS))
         bic = model.bic(x, lengths=LENGTHS)
