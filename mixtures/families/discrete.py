@@ -43,6 +43,18 @@ def _first_bad(mask: NDArray[np.bool_]) -> tuple[int, int]:
     return int(row), int(col)
 
 
+def _check_counts(x: Array, family: str) -> None:
+    """Non-negative whole numbers, or a ``ValueError`` naming the first cell that is not."""
+    negative = x < 0
+    if negative.any():
+        row, col = _first_bad(negative)
+        raise ValueError(
+            f"Negative values in data: {family} counts must be >= 0; X[{row}, {col}] = "
+            f"{x[row, col]:g}"
+        )
+    _check_integral(x, family)
+
+
 def _check_integral(x: Array, family: str) -> None:
     not_integral = x != np.round(x)
     if not_integral.any():
@@ -151,14 +163,7 @@ class Poisson(ExponentialFamily):
         return DataSupport(non_negative=True, integer=True)
 
     def validate(self, x: Array) -> None:
-        negative = x < 0
-        if negative.any():
-            row, col = _first_bad(negative)
-            raise ValueError(
-                f"Negative values in data: Poisson counts must be >= 0; X[{row}, {col}] = "
-                f"{x[row, col]:g}"
-            )
-        _check_integral(x, "Poisson")
+        _check_counts(x, "Poisson")
 
     def sample(self, natural: Array, labels: NDArray[np.intp], rng: np.random.Generator) -> Array:
         return rng.poisson(self.natural_to_mean(natural)[labels]).astype(np.float64)
@@ -430,14 +435,7 @@ class Multinomial(ExponentialFamily):
         return DataSupport(non_negative=True, integer=True)
 
     def validate(self, x: Array) -> None:
-        negative = x < 0
-        if negative.any():
-            row, col = _first_bad(negative)
-            raise ValueError(
-                f"Negative values in data: Multinomial counts must be >= 0; X[{row}, {col}] = "
-                f"{x[row, col]:g}"
-            )
-        _check_integral(x, "Multinomial")
+        _check_counts(x, "Multinomial")
 
     def for_data(self, x: Array, weights: Array) -> Self:
         if self.n_trials is not None:

@@ -34,6 +34,7 @@ __all__ = [
     "HMMPosterior",
     "HMMPriors",
     "MarkovChain",
+    "stochastic_rows",
     "tempered",
 ]
 
@@ -44,7 +45,8 @@ UNVISITED_COUNT = 1e-10
 BOUNDARY_STEP = 1e-4
 
 
-def _stochastic_rows(instance: object, attribute: attrs.Attribute, value: Array) -> None:
+def stochastic_rows(instance: object, attribute: attrs.Attribute, value: Array) -> None:
+    """attrs validator: finite, non-negative rows summing to one (a vector is one row)."""
     rows = np.atleast_2d(value)
     if not (
         np.all(np.isfinite(rows))
@@ -58,8 +60,8 @@ def _stochastic_rows(instance: object, attribute: attrs.Attribute, value: Array)
 class HMMParameters:
     """Initial distribution ``(K,)``, transition matrix ``(K, K)``, emission natural parameters."""
 
-    startprob: Array = attrs.field(converter=float_array, validator=_stochastic_rows)
-    transmat: Array = attrs.field(converter=float_array, validator=_stochastic_rows)
+    startprob: Array = attrs.field(converter=float_array, validator=stochastic_rows)
+    transmat: Array = attrs.field(converter=float_array, validator=stochastic_rows)
     natural: Array = attrs.field(converter=float_array)
 
     def __attrs_post_init__(self) -> None:

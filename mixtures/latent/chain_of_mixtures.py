@@ -29,7 +29,13 @@ from mixtures._arrays import float_array
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk
 from mixtures.inference.summary import Summary
-from mixtures.latent.chain import UNVISITED_COUNT, HMMParameters, HMMPosterior, MarkovChain
+from mixtures.latent.chain import (
+    UNVISITED_COUNT,
+    HMMParameters,
+    HMMPosterior,
+    MarkovChain,
+    stochastic_rows,
+)
 from mixtures.latent.structure import LatentLogs, LatentStructure
 from mixtures.priors.weights import DirichletWeights
 
@@ -38,25 +44,15 @@ __all__ = ["MarkovMixtures", "MixtureHMMParameters", "MixtureHMMPosterior", "pai
 Array = NDArray[np.float64]
 
 
-def _stochastic_rows(instance: object, attribute: attrs.Attribute, value: Array) -> None:
-    rows = np.atleast_2d(value)
-    if not (
-        np.all(np.isfinite(rows))
-        and np.all(rows >= 0)
-        and np.allclose(rows.sum(-1), 1.0, atol=1e-8)
-    ):
-        raise ValueError(f"{attribute.name} must be non-negative with rows summing to 1")
-
-
 @attrs.frozen(eq=False)
 class MixtureHMMParameters:
     """Initial distribution ``(K,)``, transition matrix ``(K, K)``, each state's mixture weights
     ``(K, M)`` and the emission natural parameters ``(K·M, S)`` (row ``k·M + m``: component
     ``m`` of state ``k``)."""
 
-    startprob: Array = attrs.field(converter=float_array, validator=_stochastic_rows)
-    transmat: Array = attrs.field(converter=float_array, validator=_stochastic_rows)
-    mix_weights: Array = attrs.field(converter=float_array, validator=_stochastic_rows)
+    startprob: Array = attrs.field(converter=float_array, validator=stochastic_rows)
+    transmat: Array = attrs.field(converter=float_array, validator=stochastic_rows)
+    mix_weights: Array = attrs.field(converter=float_array, validator=stochastic_rows)
     natural: Array = attrs.field(converter=float_array)
 
     def __attrs_post_init__(self) -> None:
