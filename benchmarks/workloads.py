@@ -123,8 +123,12 @@ def _chosen_rows(x: np.ndarray, n_components: int, seed: int = 1) -> np.ndarray:
     return x[rng.choice(x.shape[0], size=n_components, replace=False)]
 
 
-def gaussian_problem(data: Callable[[Sizes], np.ndarray]) -> Callable[[Sizes], Problem]:
-    """Start: K random rows as means, the data covariance for every component, equal weights."""
+def gaussian_problem(
+    data: Callable[[Sizes], np.ndarray], n_mix: int = 1
+) -> Callable[[Sizes], Problem]:
+    """Start: ``K·n_mix`` random rows as means (an HMM state ``k``'s component ``m`` at
+    ``k·n_mix + m`` when its states emit mixtures), the data covariance for every component,
+    equal weights."""
 
     def make(sizes: Sizes) -> Problem:
         x = data(sizes)
@@ -133,31 +137,10 @@ def gaussian_problem(data: Callable[[Sizes], np.ndarray]) -> Callable[[Sizes], P
         lengths = None if sizes.n_sequences == 1 else sequence_lengths(sizes)
         start = {
             "weights": np.full(k, 1.0 / k),
-            "means": _chosen_rows(x, k),
-            "covariances": np.repeat(covariance[None], k, axis=0),
-            "variances": np.repeat(np.diag(covariance)[None], k, axis=0),
-            "startprob": np.full(k, 1.0 / k),
-            "transmat": 0.9 * np.eye(k) + 0.1 / k,
-        }
-        return Problem(sizes, x, start, lengths)
-
-    return make
-
-
-def gaussian_mixture_problem(data: Callable[[Sizes], np.ndarray]) -> Callable[[Sizes], Problem]:
-    """An HMM whose ``K`` states emit mixtures of ``N_MIX`` Gaussians. Start: ``K·N_MIX`` random
-    rows as means (state ``k``'s component ``m`` at ``k·N_MIX + m``), the data covariance for
-    every component, equal mixture weights."""
-
-    def make(sizes: Sizes) -> Problem:
-        x = data(sizes)
-        k = sizes.n_components
-        covariance = np.cov(x, rowvar=False)
-        lengths = None if sizes.n_sequences == 1 else sequence_lengths(sizes)
-        start = {
-            "means": _chosen_rows(x, k * N_MIX),
-            "covariances": np.repeat(covariance[None], k * N_MIX, axis=0),
-            "mix_weights": np.full((k, N_MIX), 1.0 / N_MIX),
+            "means": _chosen_rows(x, k * n_mix),
+            "covariances": np.repeat(covariance[None], k * n_mix, axis=0),
+            "variances": np.repeat(np.diag(covariance)[None], k * n_mix, axis=0),
+            "mix_weights": np.full((k, n_mix), 1.0 / n_mix),
             "startprob": np.full(k, 1.0 / k),
             "transmat": 0.9 * np.eye(k) + 0.1 / k,
         }
@@ -587,7 +570,7 @@ WORKLOADS: tuple[Workload, ...] = (
              gaussian_problem(gaussian_regimes), ours_hmm(diag_start),
              (hmmlearn_fit("Gaussian", "diag"),), None, iterations=5, repeats=3),
     Workload("hmm-gmm", f"Gaussian-mixture HMM full, M={N_MIX}, EM", Sizes(100_000, 5, 4), QUICK_CHAIN,
-             gaussian_mixture_problem(mixture_regimes), ours_mixture_hmm(), (hmmlearn_gmmhmm(),),
+             gaussian_problem(mixture_regimes, N_MIX), ours_mixture_hmm(), (hmmlearn_gmmhmm(),),
              None, iterations=5, repeats=3),
     Workload("hmm-poisson", "Poisson HMM, EM", LONG_CHAIN, QUICK_CHAIN,
              discrete_problem(count_regimes, poisson_start), ours_hmm(poisson_family_start),

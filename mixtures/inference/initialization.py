@@ -53,6 +53,7 @@ __all__ = [
     "RandomPartition",
     "RandomStart",
     "StartMethod",
+    "draw_tie_weights",
     "kmeans_plusplus",
     "label_channel",
     "labelled_centres",
@@ -367,10 +368,10 @@ class KMeansPlusPlus(StartMethod):
         self, data: Data, n_components: int, rng: np.random.Generator
     ) -> Callable[[Chunk], Array]:
         centres = seed_centres(data, n_components, rng)
-        tie_weights = _tie_weights(centres, rng)
+        tie_weights = draw_tie_weights(centres, rng)
         refined = self.centres(data, centres, tie_weights)
         if refined is not centres:
-            centres, tie_weights = refined, _tie_weights(refined, rng)
+            centres, tie_weights = refined, draw_tie_weights(refined, rng)
         channel = label_channel(n_components, rng)
         duplicate = tie_weights == 0  # no rows of their own: they start empty, not as copies
         if duplicate.any():
@@ -405,7 +406,7 @@ START_METHODS: dict[str, StartMethod] = {
 }
 
 
-def _tie_weights(centres: Array, rng: np.random.Generator) -> Array:
+def draw_tie_weights(centres: Array, rng: np.random.Generator) -> Array:
     """Shares ``(K,)`` of tied rows, drawn per start (standard exponential: Dirichlet proportions
     among any set of tied centres). A centre equal to an earlier one gets none: with fewer
     distinct rows than components its component starts empty, at the pooled data with a

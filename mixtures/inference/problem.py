@@ -191,7 +191,7 @@ class FitProblem(abc.ABC, Generic[P]):
         return value
 
 
-def _frozen_names(names: Iterable[str]) -> frozenset[str]:
+def _frozen_names(names: Iterable[str]) -> frozenset[str]:  # a typed converter for mypy's attrs plugin
     return frozenset(names)
 
 

@@ -22,6 +22,7 @@ from mixtures.inference.initialization import (
     KMeansPlusPlus,
     MixtureResponsibilities,
     StartMethod,
+    draw_tie_weights,
     kmeans_plusplus,
     label_channel,
     labelled_centres,
@@ -245,7 +246,7 @@ class SplitStates(StartMethod):
                 mass = weights
             centres = kmeans_plusplus(features, self.n_mix, mass, rng)
             seeds.append(centres)
-            ties.append(_distinct_tie_weights(centres, rng))
+            ties.append(draw_tie_weights(centres, rng))
             channels.append(label_channel(self.n_mix, rng))
         return NearestSplit(data.family, states, np.stack(seeds), np.stack(ties), np.stack(channels))
 
@@ -268,16 +269,6 @@ def _sampled_shares(states: Any, sampled: NDArray[np.intp], chunk: Any) -> Sampl
     """``states(chunk)`` at the chunk's rows among ``sampled`` (global row numbers, sorted)."""
     first, last = np.searchsorted(sampled, [chunk.rows.start, chunk.rows.stop])
     return SampledShares(((chunk.rows.start, states(chunk)[sampled[first:last] - chunk.rows.start]),))
-
-
-def _distinct_tie_weights(centres: Array, rng: np.random.Generator) -> Array:
-    """Shares of tied rows among ``centres`` (standard exponential draws); a centre equal to an
-    earlier one takes no rows (its component keeps only the smoothing's share)."""
-    weights = np.asarray(rng.standard_exponential(centres.shape[0]), dtype=np.float64)
-    for m in range(1, centres.shape[0]):
-        if any(np.array_equal(centres[m], centres[j]) for j in range(m)):
-            weights[m] = 0.0
-    return weights
 
 
 @attrs.frozen(eq=False)

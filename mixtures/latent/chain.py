@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
 from mixtures.families.statistics import SufficientStatistics
+from mixtures.inference.boundary import BOUNDARY_STEP
 from mixtures.inference.data import Chunk, Sequences
 from mixtures.inference.summary import Summary
 from mixtures.latent.markov import MarkovPosterior, forward_backward
@@ -27,13 +28,14 @@ from mixtures.priors.base import ConjugatePrior
 from mixtures.priors.weights import DirichletWeights
 
 __all__ = [
-    "BOUNDARY_STEP",
     "UNVISITED_COUNT",
     "ChainPrior",
     "HMMParameters",
     "HMMPosterior",
     "HMMPriors",
     "MarkovChain",
+    "log_probabilities",
+    "normalised_rows",
     "stochastic_rows",
     "tempered",
 ]
@@ -41,8 +43,6 @@ __all__ = [
 Array = NDArray[np.float64]
 #: A state whose expected number of departures is at most this is "never visited".
 UNVISITED_COUNT = 1e-10
-#: How far a probability at 0 is moved towards uniform to test whether it is stuck there.
-BOUNDARY_STEP = 1e-4
 
 
 def stochastic_rows(instance: object, attribute: attrs.Attribute, value: Array) -> None:
@@ -117,7 +117,8 @@ class HMMPriors(HMMPosterior):
     """The priors of a variational HMM (``priors_``): the same form as its posterior."""
 
 
-def _log(values: Array) -> Array:
+def log_probabilities(values: Array) -> Array:
+    """``log p`` of probabilities, ``log 0 = −inf``: a structural zero forbids its paths."""
     with np.errstate(divide="ignore"):  # structural zeros are -inf in log space
         return np.log(values)
 
@@ -138,7 +139,7 @@ def tempered(chunk: Chunk, log_likelihood: Array) -> Array:
     return np.ascontiguousarray(log_likelihood)
 
 
-def _normalised_rows(counts: Array, previous: Array | None) -> tuple[Array, NDArray[np.bool_]]:
+def normalised_rows(counts: Array, previous: Array | None) -> tuple[Array, NDArray[np.bool_]]:
     """Rows of ``counts`` (a vector is one row) normalised, and the mask of rows without counts,
     which keep ``previous`` (or become uniform)."""
     matrix = np.atleast_2d(counts)
@@ -219,7 +220,7 @@ class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
 
     # ------------------------------------------------------------------ point estimates
     def logs(self, parameters: HMMParameters) -> LatentLogs:
-        return _log(parameters.startprob), _log(parameters.transmat)
+        return log_probabilities(parameters.startprob), log_probabilities(parameters.transmat)
 
     def maximised(
         self,
@@ -235,8 +236,8 @@ class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
             # hard starting assignments would start some transitions at exactly 0, and EM never
             # leaves a 0 (only zeros given in init are meant to be structural)
             initial, transitions = initial + 1.0, transitions + 1.0
-        startprob, _ = _normalised_rows(initial, None if previous is None else previous.startprob)
-        transmat, _ = _normalised_rows(transitions, None if previous is None else previous.transmat)
+        startprob, _ = normalised_rows(initial, None if previous is None else previous.startprob)
+        transmat, _ = normalised_rows(transitions, None if previous is None else previous.transmat)
         return HMMParameters(startprob, transmat, natural)
 
     def latent_log_density(self, parameters: HMMParameters, prior: ChainPrior | None) -> float:

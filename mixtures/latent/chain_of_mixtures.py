@@ -30,10 +30,11 @@ from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk
 from mixtures.inference.summary import Summary
 from mixtures.latent.chain import (
-    UNVISITED_COUNT,
     HMMParameters,
     HMMPosterior,
     MarkovChain,
+    log_probabilities,
+    normalised_rows,
     stochastic_rows,
 )
 from mixtures.latent.structure import LatentLogs, LatentStructure
@@ -95,11 +96,6 @@ class MixtureHMMPosterior(HMMPosterior):
         return np.stack([mix.mean_weights() for mix in self.mixes])
 
 
-def _log(values: Array) -> Array:
-    with np.errstate(divide="ignore"):  # structural zeros are -inf in log space
-        return np.log(values)
-
-
 def pair_posterior(log_likelihood: Array, log_mix_weights: Array) -> tuple[Array, Array]:
     """State log-likelihoods ``(n, K)`` and within-state responsibilities ``(n, K, M)`` from the
     pair log-likelihoods ``(n, K·M)`` and the log mixture weights ``(K, M)``. A state that
@@ -119,16 +115,6 @@ def pair_posterior(log_likelihood: Array, log_mix_weights: Array) -> tuple[Array
 def _sequences_weights(chunk: Chunk) -> Array:
     assert chunk.sequences is not None  # the chain's E-step has checked it
     return chunk.sequences.weights
-
-
-def _normalised(counts: Array, previous: Array | None) -> Array:
-    """Rows of ``counts`` normalised; rows without counts keep ``previous`` (or are uniform)."""
-    totals = counts.sum(1)
-    empty = totals <= UNVISITED_COUNT
-    rows = counts / np.where(empty, 1.0, totals)[:, None]
-    fallback = np.full_like(counts, 1.0 / counts.shape[1]) if previous is None else previous
-    rows[empty] = fallback[empty]
-    return rows
 
 
 @attrs.frozen
@@ -179,7 +165,7 @@ class MarkovMixtures(LatentStructure[MixtureHMMParameters, MixtureHMMPosterior])
 
     # ------------------------------------------------------------------ point estimates
     def logs(self, parameters: MixtureHMMParameters) -> LatentLogs:
-        return (*self.chain.logs(parameters), _log(parameters.mix_weights))  # type: ignore[arg-type]
+        return (*self.chain.logs(parameters), log_probabilities(parameters.mix_weights))  # type: ignore[arg-type]
 
     def maximised(
         self,
@@ -194,7 +180,7 @@ class MarkovMixtures(LatentStructure[MixtureHMMParameters, MixtureHMMPosterior])
         chain = self.chain.maximised(summary, previous, placeholder, prior)  # type: ignore[arg-type]
         if previous is None and np.any(counts <= 0):
             counts = counts + np.finfo(np.float64).eps * counts.sum()  # every component starts alive
-        weights = _normalised(counts, None if previous is None else previous.mix_weights)
+        weights = normalised_rows(counts, None if previous is None else previous.mix_weights)[0]
         return MixtureHMMParameters(chain.startprob, chain.transmat, weights, natural)
 
     def latent_log_density(self, parameters: MixtureHMMParameters, prior: Any) -> float:
