@@ -189,11 +189,12 @@ class PoissonComponents(Components):
 Poisson.components_type = PoissonComponents
 
 
-def _optional_category_count(instance: Any, attribute: attrs.Attribute, value: int | None) -> None:
+def _optional_count(instance: Any, attribute: attrs.Attribute, value: int | None) -> None:
+    """attrs validator: ``None`` (left to the data) or an integer >= 1, named in the error."""
     if value is not None and (
         isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1
     ):
-        raise ValueError(f"n_categories must be None or an integer >= 1; got {value!r}")
+        raise ValueError(f"{attribute.name} must be None or an integer >= 1; got {value!r}")
 
 
 @attrs.frozen(kw_only=True)
@@ -215,7 +216,7 @@ class Categorical(ExponentialFamily):
     #: At most this many one-hot statistics ``D·C`` per row (8 MiB per row, per component).
     MAX_STATISTICS_PER_ROW: ClassVar[int] = 2**20
 
-    n_categories: int | None = attrs.field(default=None, validator=_optional_category_count)
+    n_categories: int | None = attrs.field(default=None, validator=_optional_count)
     min_prob: float = attrs.field(default=1e-10, validator=_open_unit_fraction)
 
     def _count(self) -> int:
@@ -353,13 +354,6 @@ class CategoricalComponents(Components):
 Categorical.components_type = CategoricalComponents
 
 
-def _optional_trials(instance: Any, attribute: attrs.Attribute, value: int | None) -> None:
-    if value is not None and (
-        isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1
-    ):
-        raise ValueError(f"n_trials must be None or an integer >= 1; got {value!r}")
-
-
 @attrs.frozen(kw_only=True)
 class Multinomial(ExponentialFamily):
     """Count vectors over ``C`` categories, each row with its own number of trials ``n = Σ_c x_c``:
@@ -382,7 +376,7 @@ class Multinomial(ExponentialFamily):
     number itself.
     """
 
-    n_trials: int | None = attrs.field(default=None, validator=_optional_trials)
+    n_trials: int | None = attrs.field(default=None, validator=_optional_count)
     min_prob: float = attrs.field(default=1e-10, validator=_open_unit_fraction)
 
     def _trials(self) -> float:
