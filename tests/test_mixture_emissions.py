@@ -465,3 +465,12 @@ def test_split_states_is_deterministic_chunk_free_and_picklable() -> None:
     # each state's two components start apart: on the blobs, at two different blobs
     hard = first.argmax(1)
     assert len(set(hard)) == 4
+
+
+def test_partial_labels_are_refused_with_mixture_emissions_in_fit_and_partial_fit() -> None:
+    x, lengths = _two_state_mixtures(2)
+    labels = np.full(600, -1)
+    for fit in ("fit", "partial_fit"):
+        model = mx.HMM(mx.Gaussian(), 2, n_mix=2)
+        with pytest.raises(ValueError, match="partial labels are not supported yet with n_mix > 1"):
+            getattr(model, fit)(x, lengths=lengths, labels=labels)

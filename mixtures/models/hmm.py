@@ -218,9 +218,7 @@ class HMM(LatentModel):
         rows = self._fit_matrix(X, continuing=self._continues_fit())
         layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
         row_weights = rows.sample_weight(sample_weight)
-        if labels is not None and self.n_mix > 1:
-            raise ValueError("partial labels are not supported yet with n_mix > 1")
-        checked = checked_labels(labels, rows.n_samples, self.n_states, "state")
+        checked = self._checked_labels(labels, rows.n_samples)
         # data-derived settings see each row with its full weight (row × sequence)
         family, continued = self._start_fit(family, rows, rows.full_weights(row_weights, layout))
         data = SequenceData(
@@ -269,7 +267,7 @@ class HMM(LatentModel):
         family, mode, state, start, rows = self._resume(X)
         layout = SequenceLayout.checked(lengths, rows.n_samples, sequence_weight)
         row_weights = rows.sample_weight(sample_weight)
-        checked = checked_labels(labels, rows.n_samples, self.n_states, "state")
+        checked = self._checked_labels(labels, rows.n_samples)
         if state is None and start is None:
             family = self._first_batch_family(family, rows, rows.full_weights(row_weights, layout))
         data = SequenceData(
@@ -277,6 +275,12 @@ class HMM(LatentModel):
         )
         self._partial_fit_data(X, rows, data, mode, state, start)
         return self
+
+    def _checked_labels(self, labels: Any, n_samples: int) -> Any:
+        """Partial labels of the states (``None``: none), for ``fit`` and ``partial_fit``."""
+        if labels is not None and self.n_mix > 1:
+            raise ValueError("partial labels are not supported yet with n_mix > 1")
+        return checked_labels(labels, n_samples, self.n_states, "state")
 
     def _prior_changes(self, rows: Rows, weights: Any) -> list[tuple[str, Any, Any]]:
         family, size = self.family_, self.n_states
