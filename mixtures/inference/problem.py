@@ -57,7 +57,7 @@ def chunk_e_step(
     partial labels if any (``mixtures.inference.labels``), then the structure's posterior and
     statistics. ``FitProblem.e_step`` maps it over the chunks, wherever they live."""
     log_likelihood = chunk.log_likelihood(family, natural, log_partition)
-    labels = chunk.label_log_prior(log_likelihood.shape[1])
+    labels = structure.label_log_prior(chunk, log_likelihood.shape[1])
     if labels is not None:
         log_likelihood += labels
     return structure.chunk_summary(chunk, log_likelihood, logs)
@@ -70,7 +70,7 @@ def chunk_summary_of(
     array, or made there by ``assign(chunk)`` (which sees the rows as independent). Rows with
     partial labels start from the responsibilities times their labels: a known label, wholly."""
     responsibilities = given[0] if given else assign(structure.independent(chunk))
-    labels = chunk.label_log_prior(responsibilities.shape[1])
+    labels = structure.label_log_prior(chunk, responsibilities.shape[1])
     if labels is not None:
         responsibilities = labelled(responsibilities, np.exp(labels))
     return structure.summary_of(chunk, responsibilities)

@@ -163,6 +163,11 @@ class MarkovMixtures(LatentStructure[MixtureHMMParameters, MixtureHMMPosterior])
     def independent(self, chunk: Chunk) -> Chunk:
         return self.chain.independent(chunk)
 
+    def label_log_prior(self, chunk: Chunk, n_labels: int) -> Array | None:
+        """Labels name states: a state's label holds for each of its components."""
+        states = chunk.label_log_prior(self.n_states(n_labels))
+        return None if states is None else np.repeat(states, self.n_mix, axis=1)
+
     # ------------------------------------------------------------------ point estimates
     def logs(self, parameters: MixtureHMMParameters) -> LatentLogs:
         return (*self.chain.logs(parameters), log_probabilities(parameters.mix_weights))  # type: ignore[arg-type]

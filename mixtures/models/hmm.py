@@ -278,8 +278,6 @@ class HMM(LatentModel):
 
     def _checked_labels(self, labels: Any, n_samples: int) -> Any:
         """Partial labels of the states (``None``: none), for ``fit`` and ``partial_fit``."""
-        if labels is not None and self.n_mix > 1:
-            raise ValueError("partial labels are not supported yet with n_mix > 1")
         return checked_labels(labels, n_samples, self.n_states, "state")
 
     def _prior_changes(self, rows: Rows, weights: Any) -> list[tuple[str, Any, Any]]:
