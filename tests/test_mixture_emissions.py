@@ -26,6 +26,7 @@ from mixtures.inference.starts import SplitStates
 from mixtures.latent.chain import HMMParameters, MarkovChain
 from mixtures.latent.chain_of_mixtures import (
     MarkovMixtures,
+    MixtureChainPrior,
     MixtureHMMParameters,
     MixtureHMMPosterior,
 )
@@ -512,3 +513,80 @@ def test_a_pass_of_labelled_batches_is_a_labelled_iteration_with_mixture_emissio
     np.testing.assert_allclose(online.transmat_, batch.transmat_, rtol=1e-9)
     np.testing.assert_allclose(online.mix_weights_, batch.mix_weights_, rtol=1e-9)
     np.testing.assert_allclose(online.components_.mean, batch.components_.mean, rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- mixture weights
+def test_map_mix_weights_add_the_dirichlet_pseudo_counts() -> None:
+    """MAP-EM's mixture weights are each state's component counts plus ``α − 1``, normalised;
+    the objective gains the Dirichlet log densities and stays monotone."""
+    x, lengths = regimes()
+    data = sequences(exact_family("full"), x, lengths)
+    family = data.family
+    start = gaussian_start(family, "full")
+    prior = MixtureChainPrior(mix=DirichletWeights(concentration=3.0).for_data(2))
+    problem = ExpectationMaximisation(MarkovMixtures(2), family, latent_prior=prior)
+    summary = problem.e_step(data, start)
+    counts = summary.emissions.counts.reshape(2, 2) + 2.0
+    expected = counts / counts.sum(1, keepdims=True)
+    np.testing.assert_allclose(problem.update(summary, start).mix_weights, expected, **TIGHT)
+    penalty = sum(scipy.stats.dirichlet.logpdf(row, [3.0, 3.0]) for row in start.mix_weights)
+    assert problem.penalty(start) == pytest.approx(penalty, rel=1e-12)
+    mix_prior = mx.DirichletWeights(concentration=3.0)
+    model = mx.HMM(family, 2, n_mix=2, init=gaussian_init("full"), mix_prior=mix_prior, max_iter=30, tol=0.0)
+    fit_quietly(model, x, lengths=lengths)
+    bounds = np.asarray(model.lower_bounds_)
+    assert np.all(np.diff(bounds) >= -1e-10 * np.abs(bounds[1:]))
+    assert model.mix_weights_.min() > 2.0 / (400 + 4.0)  # pseudo-counts keep every component
+
+
+def test_the_mix_prior_is_the_variational_prior_of_each_states_weights() -> None:
+    x, lengths = regimes()
+    model = mx.HMM(mx.Gaussian(), 2, n_mix=2, inference="vb", random_state=0,
+                   mix_prior=mx.DirichletWeights(concentration=5.0))
+    fit_quietly(model, x, lengths=lengths)
+    for mix in model.priors_.mixes:
+        np.testing.assert_array_equal(mix.concentration, [5.0, 5.0])
+    bounds = np.asarray(model.lower_bounds_)
+    assert np.all(np.diff(bounds) >= -1e-9 * np.abs(bounds[1:]))
+
+
+@pytest.mark.parametrize("inference", ["em", "vb"])
+def test_fixed_mix_weights_stay_bit_for_bit(inference: str) -> None:
+    x, lengths = regimes()
+    init = gaussian_init("full") if inference == "em" else "kmeans++"
+    model = mx.HMM(exact_family("full"), 2, n_mix=2, init=init, fixed=("mix_weights",),
+                   inference=inference, random_state=0, max_iter=10, tol=0.0)
+    start = mx.HMM(exact_family("full"), 2, n_mix=2, init=init, inference=inference, random_state=0,
+                   max_iter=0)
+    fit_quietly(model, x, lengths=lengths)
+    fit_quietly(start, x, lengths=lengths)
+    np.testing.assert_array_equal(model.mix_weights_, start.mix_weights_)
+    assert not np.array_equal(model.transmat_, start.transmat_)
+    free = mx.HMM(exact_family("full"), 2, n_mix=2, init=init, inference=inference, random_state=0,
+                  max_iter=1)
+    fit_quietly(free, x, lengths=lengths)
+    assert free.n_parameters() - model.n_parameters() == 2  # one free weight per state
+
+
+def test_mixture_weights_stuck_at_zero_are_found_unless_structural() -> None:
+    family = exact_family("full")
+    start = gaussian_start(family, "full")
+    stuck = attrs.evolve(start, mix_weights=np.array([[1.0, 0.0], [0.3, 0.7]]))
+    found = [(name, mask) for name, mask, _ in MarkovMixtures(2).zeros_off_boundary(stuck, start)]
+    assert [name for name, _ in found] == ["mix_weights"]
+    np.testing.assert_array_equal(found[0][1], [[False, True], [False, False]])
+    moved = next(iter(MarkovMixtures(2).zeros_off_boundary(stuck, start)))[2]
+    assert moved.mix_weights[0, 1] > 0 and np.allclose(moved.mix_weights.sum(1), 1.0)
+    assert not list(MarkovMixtures(2).zeros_off_boundary(stuck, stuck))  # zero from the start: structural
+
+
+def test_mixture_weight_settings_need_mixture_emissions() -> None:
+    x, lengths = regimes()
+    for settings in ({"mix_prior": mx.DirichletWeights(concentration=2.0)}, {"fixed": ("mix_weights",)}):
+        with pytest.raises(ValueError, match="only n_mix > 1"):
+            mx.HMM(mx.Gaussian(), 2, **settings).fit(x, lengths=lengths)
+    with pytest.raises(ValueError, match="mix_prior"):
+        improper = mx.DirichletWeights(concentration=0.5)
+        mx.HMM(mx.Gaussian(), 2, n_mix=2, mix_prior=improper).fit(x, lengths=lengths)
+    with pytest.raises(ValueError, match="mix_prior must be DirichletWeights"):
+        mx.HMM(mx.Gaussian(), 2, n_mix=2, mix_prior=2.0).fit(x, lengths=lengths)
