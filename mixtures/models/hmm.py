@@ -38,7 +38,7 @@ from mixtures.latent.chain_of_mixtures import (
 )
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
 from mixtures.latent.structure import LatentStructure
-from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed, frozen_fields
+from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed
 from mixtures.priors import ConjugatePrior, default_prior
 from mixtures.priors.weights import DirichletWeights
 
@@ -100,7 +100,8 @@ class HMM(LatentModel):
     fixed : sequence of {"startprob", "transmat", "components", "mix_weights"}
         Parameters kept at their initial values while the others are learnt (``"mix_weights"``:
         each state's mixture weights, with ``n_mix > 1``). Under VB the kept part of ``q``
-        stays at its start.
+        stays at its start. ``"means"`` holds a Gaussian's means and learns its spread about
+        them, as for ``Mixture``.
     online : OnlineMode or None
         How ``partial_fit`` learns from batches of whole sequences: ``ExactPasses()``,
         ``StepwiseEM(...)`` (the default for EM) or ``StochasticVB(total_samples=N, ...)`` (the
@@ -120,6 +121,7 @@ class HMM(LatentModel):
     """
 
     size_name = "n_states"
+    fixable = FIXABLE
     added_settings = frozenset({"n_mix", "mix_prior"})
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
@@ -198,7 +200,7 @@ class HMM(LatentModel):
                 f"init must be one of {tuple(HMM_START_METHODS)} or (startprob, transmat, components); "
                 f"got {self.init!r}"
             )
-        check_fixed(self.fixed, FIXABLE)
+        check_fixed(self.fixed, FIXABLE, family)
         for name in ("start_prior", "transition_prior", "mix_prior"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, DirichletWeights):
@@ -360,9 +362,6 @@ class HMM(LatentModel):
             return None
         chain = (priors.get("start_prior"), priors.get("transition_prior"))
         return ChainPrior(*chain) if self.n_mix == 1 else MixtureChainPrior(*chain, priors.get("mix_prior"))
-
-    def _frozen(self) -> frozenset[str]:
-        return frozen_fields(self.fixed, FIXABLE, self._inference().variational)
 
     def _rows(self, data: Data) -> Data:
         assert isinstance(data, SequenceData)
@@ -533,7 +532,7 @@ class HMM(LatentModel):
         def free(pinned: NDArray[np.bool_]) -> int:  # each stochastic row loses one to its sum
             return int(np.maximum((~np.atleast_2d(pinned)).sum(1) - 1, 0).sum())
 
-        count = 0 if "components" in fixed else self.family_.n_free_parameters(self.components_.natural)
+        count = self._free_component_parameters()
         count += 0 if "startprob" in fixed else free(pinned_start)
         count += 0 if "transmat" in fixed else free(pinned_transmat)
         if hasattr(self, "mix_weights_") and "mix_weights" not in fixed:
