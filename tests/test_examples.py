@@ -57,3 +57,11 @@ def test_example_plots(name: str, tmp_path: Path) -> None:
     target = tmp_path / f"{name}.png"
     assert _load(name).main(["--plot", str(target)]) in (0, None)
     assert target.stat().st_size > 10_000
+
+
+def test_every_example_is_listed_in_the_readme() -> None:
+    """The README's example list names every runnable example (helpers without main() aside)."""
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    runnable = [p.name for p in sorted(EXAMPLES.glob("*.py")) if "def main(" in p.read_text(encoding="utf-8")]
+    missing = [name for name in runnable if f"examples/{name}" not in readme]
+    assert runnable and not missing, f"README.md does not list {missing}"
