@@ -73,19 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="number of components (states for --hmm)")
     fit.add_argument("--inference", choices=("em", "vb"), default="em",
                      help="EM (maximum likelihood) or variational Bayes (default: em)")
-    fit.add_argument("--n-init", type=_integer(1), default=1,
-                     help="restarts; the best is kept (default: 1)")
-    fit.add_argument("--max-iter", type=_integer(0), default=100,
-                     help="iterations per run (default: 100)")
-    fit.add_argument("--tol", type=_tolerance, default=None,
-                     help="convergence tolerance (default: the model's, 1e-3 EM / 1e-6 VB and HMM)")
-    fit.add_argument("--seed", type=_integer(0), default=None,
-                     help="random seed for initialisation (an integer >= 0)")
-    fit.add_argument("--hmm", action="store_true", help="fit a hidden Markov model instead of a mixture")
-    fit.add_argument(
-        "--lengths-column", metavar="COL",
-        help="with --hmm: column whose consecutive equal values mark one sequence (not a feature)",
-    )
+    _add_fitting_options(fit)
     fit.add_argument("--out", "-o", metavar="MODEL", help="save the fitted model to this file (.npz)")
     fit.add_argument("--plot", metavar="PNG", help="save a picture of the fit (needs matplotlib)")
     fit.add_argument(
@@ -120,17 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--inference", choices=("em", "vb"), default=None,
         help="EM (maximum likelihood) or variational Bayes (default: em; vb with --criterion elbo)",
     )
-    select.add_argument("--n-init", type=_integer(1), default=1,
-                        help="restarts per fit; the best is kept (default: 1)")
-    select.add_argument("--max-iter", type=_integer(0), default=100,
-                        help="iterations per run (default: 100)")
-    select.add_argument("--tol", type=_tolerance, default=None,
-                        help="convergence tolerance (default: the model's)")
-    select.add_argument("--seed", type=_integer(0), default=None,
-                        help="random seed for initialisation (an integer >= 0)")
-    select.add_argument("--hmm", action="store_true", help="compare hidden Markov models instead of mixtures")
-    select.add_argument("--lengths-column", metavar="COL",
-                        help="with --hmm: column whose consecutive equal values mark one sequence")
+    _add_fitting_options(select)
     select.add_argument("--out", "-o", metavar="MODEL", help="save the best model to this file (.npz)")
     select.add_argument("--plot", metavar="PNG",
                         help="save a picture of the criteria against the size (needs matplotlib)")
@@ -216,6 +194,23 @@ def _tolerance(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0; got {text!r}")
     return value
+
+
+def _add_fitting_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every fit, shared by ``fit`` and ``select``."""
+    parser.add_argument("--n-init", type=_integer(1), default=1,
+                        help="restarts of each fit; the best is kept (default: 1)")
+    parser.add_argument("--max-iter", type=_integer(0), default=100,
+                        help="iterations per run (default: 100)")
+    parser.add_argument("--tol", type=_tolerance, default=None,
+                        help="convergence tolerance (default: the model's, 1e-3 EM / 1e-6 VB and HMM)")
+    parser.add_argument("--seed", type=_integer(0), default=None,
+                        help="random seed for initialisation (an integer >= 0)")
+    parser.add_argument("--hmm", action="store_true", help="hidden Markov models instead of mixtures")
+    parser.add_argument(
+        "--lengths-column", metavar="COL",
+        help="with --hmm: column whose consecutive equal values mark one sequence (not a feature)",
+    )
 
 
 def _add_table_options(parser: argparse.ArgumentParser) -> None:
