@@ -203,6 +203,34 @@ def test_hmm_with_a_lengths_column(tmp_path: Path) -> None:
     np.testing.assert_array_equal(decoded, reference.predict(x[:, None], lengths=[40, 40, 40]))
 
 
+def test_hmm_states_emitting_mixtures(tmp_path: Path) -> None:
+    """``--n-mix M``: each state a mixture of M components, in the summary, the model file and
+    ``select``; refused without ``--hmm``."""
+    rng = np.random.default_rng(0)
+    states = np.repeat([0, 1, 0, 1], 150)
+    centres = np.array([[[-4.0, 0.0], [-2.0, 3.0]], [[4.0, 0.0], [2.0, -3.0]]])
+    x = centres[states, rng.integers(0, 2, states.size)] + 0.5 * rng.normal(size=(states.size, 2))
+    data = write_csv(tmp_path / "regimes.csv", np.round(x, 6).tolist(), header=["a", "b"])
+    model_path = tmp_path / "gmmhmm.npz"
+    status, out, err = run(
+        "fit", str(data), "-k", "2", "--hmm", "--n-mix", "2", "--seed", "0", "-o", str(model_path)
+    )
+    assert status == EXIT_OK, err
+    assert "component   weight" in out and "free parameters: 25" in out
+    model = mx.load(model_path)
+    assert model.n_mix == 2 and model.mix_weights_.shape == (2, 2)
+    reference = mx.HMM(mx.Gaussian(), 2, n_mix=2, random_state=0).fit(read_table(data).values)
+    np.testing.assert_allclose(model.mix_weights_, reference.mix_weights_, rtol=1e-12)
+    status, labels, err = run("predict", str(model_path), str(data))
+    assert status == EXIT_OK, err
+    assert agreement(np.array([int(row["state"]) for row in read_csv(labels)]), states) > 0.99
+    status, out, err = run("select", str(data), "-k", "1-3", "--hmm", "--n-mix", "2", "--seed", "0")
+    assert status == EXIT_OK, err
+    assert "best by BIC: Gaussian with 2 states" in out
+    status, _, err = run("fit", str(data), "-k", "2", "--n-mix", "2")
+    assert status != EXIT_OK and "--n-mix gives each HMM state a mixture: add --hmm" in err
+
+
 def test_predict_finds_columns_by_name(seed_csv, tmp_path: Path) -> None:
     data, _ = seed_csv
     model_path = tmp_path / "model.npz"

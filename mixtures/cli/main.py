@@ -207,6 +207,8 @@ def _add_fitting_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_integer(0), default=None,
                         help="random seed for initialisation (an integer >= 0)")
     parser.add_argument("--hmm", action="store_true", help="hidden Markov models instead of mixtures")
+    parser.add_argument("--n-mix", type=_integer(1), default=1, metavar="M",
+                        help="with --hmm: each state emits a mixture of M components (default: 1)")
     parser.add_argument(
         "--lengths-column", metavar="COL",
         help="with --hmm: column whose consecutive equal values mark one sequence (not a feature)",
@@ -351,9 +353,26 @@ def _load_model(path: str) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------- commands
-def _fit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+def _check_hmm_options(args: argparse.Namespace) -> None:
     if args.lengths_column is not None and not args.hmm:
         raise CommandError("--lengths-column marks sequences for an HMM: add --hmm")
+    if args.n_mix > 1 and not args.hmm:
+        raise CommandError("--n-mix gives each HMM state a mixture: add --hmm")
+
+
+def _model_settings(args: argparse.Namespace, inference: str) -> dict[str, Any]:
+    """The estimator settings the fitting options give (shared by ``fit`` and ``select``)."""
+    settings: dict[str, Any] = {
+        "inference": inference, "n_init": args.n_init, "max_iter": args.max_iter,
+        "tol": args.tol, "random_state": args.seed,
+    }
+    if args.hmm:
+        settings["n_mix"] = args.n_mix
+    return settings
+
+
+def _fit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    _check_hmm_options(args)
     if args.plot_columns is not None and not args.plot:
         raise CommandError("--plot-columns chooses what --plot draws: add --plot PNG")
     if args.plot:
@@ -364,10 +383,7 @@ def _fit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     _warn_label_like(table, [family], args.data, stderr)
     plotted = _plotted_features(args, family, table)
     lengths = table.lengths
-    settings: dict[str, Any] = {
-        "inference": args.inference, "n_init": args.n_init, "max_iter": args.max_iter,
-        "tol": args.tol, "random_state": args.seed,
-    }
+    settings = _model_settings(args, args.inference)
     model: Any = (
         HMM(args.family, args.components, **settings) if args.hmm
         else Mixture(args.family, args.components, **settings)
@@ -525,8 +541,7 @@ def _demo(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _select(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    if args.lengths_column is not None and not args.hmm:
-        raise CommandError("--lengths-column marks sequences for an HMM: add --hmm")
+    _check_hmm_options(args)
     if args.plot:
         _check_matplotlib(args.plot)  # before the fits, not after them
     inference = args.inference or ("vb" if args.criterion == "elbo" else "em")
@@ -539,8 +554,7 @@ def _select(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     with _about(args.data), _reported_warnings(stderr), _observer(args, stderr, _objective_name(inference)):
         selection = select_model(
             table.values, args.components, families, estimator=HMM if args.hmm else Mixture,
-            criterion=args.criterion, lengths=table.lengths, inference=inference, n_init=args.n_init,
-            max_iter=args.max_iter, tol=args.tol, random_state=args.seed,
+            criterion=args.criterion, lengths=table.lengths, **_model_settings(args, inference),
         )
     seconds = time.perf_counter() - started
     best = selection.best

@@ -69,8 +69,9 @@ def summary(
     """
     is_hmm = hasattr(model, "transmat_")
     n_rows, n_features = x.shape
-    n_components = len(model.components_)
+    n_components = len(model.startprob_) if is_hmm else len(model.components_)
     unit = "state" if is_hmm else "component"
+    mix_weights = getattr(model, "mix_weights_", None)  # an HMM whose states emit mixtures
     sequences = "" if not is_hmm else f" in {1 if lengths is None else len(lengths)} sequence(s)"
     variational = hasattr(model, "posterior_")
     objective = "ELBO" if variational else "log-likelihood"
@@ -102,11 +103,19 @@ def summary(
     parameters, shared = format_parameters(model.components_)
     weights = model.startprob_ if is_hmm else model.weights_
     weight_name = "start" if is_hmm else "weight"
-    lines.append(f"{unit:>9}  {weight_name:>7}  parameters")
     in_use = getattr(model, "effective_components_", np.ones(n_components, dtype=bool))
-    for k in range(n_components):
-        unused = "" if in_use[k] else "  (unused)"
-        lines.append(f"{k:>9}  {weights[k]:7.3f}  {parameters[k]}{unused}")
+    if mix_weights is None:
+        lines.append(f"{unit:>9}  {weight_name:>7}  parameters")
+        for k in range(n_components):
+            unused = "" if in_use[k] else "  (unused)"
+            lines.append(f"{k:>9}  {weights[k]:7.3f}  {parameters[k]}{unused}")
+    else:  # state k's component m is components_[k·M + m]
+        n_mix = mix_weights.shape[1]
+        lines.append(f"{unit:>9}  {weight_name:>7}  {'component':>9}  {'weight':>7}  parameters")
+        for k in range(n_components):
+            for m in range(n_mix):
+                state = f"{k:>9}  {weights[k]:7.3f}" if m == 0 else " " * 18
+                lines.append(f"{state}  {m:>9}  {mix_weights[k, m]:7.3f}  {parameters[k * n_mix + m]}")
     lines.extend(shared)
     if is_hmm:
         lines.append("")
