@@ -616,7 +616,8 @@ class BayesianGaussianMixture(_SklearnMixture):
     ----------
     n_components, covariance_type, tol, reg_covar, max_iter, n_init, init_params, random_state, \
 warm_start, verbose, verbose_interval
-        As ``GaussianMixture``; ``tol`` applies to the ELBO per sample.
+        As ``GaussianMixture``; ``tol`` applies to the ELBO per sample; ``reg_covar`` does not
+        enter the variational updates (see Notes).
     weight_concentration_prior_type : {"dirichlet_process", "dirichlet_distribution"}
         The prior on the weights: ``StickBreaking(γ)`` (a truncated Dirichlet process) or
         ``DirichletWeights(α₀)``.
@@ -658,6 +659,9 @@ warm_start, verbose, verbose_interval
     precision ``ν₀ + N/K`` degrees of freedom (each component's share) where the exact posterior
     has ``ν₀ + N``. So for those types responsibilities, ELBOs, ``degrees_of_freedom_`` (tied) and
     the fits can differ from scikit-learn's; for ``full`` they agree from the same start.
+    ``reg_covar`` does not enter the variational update (the prior keeps every posterior
+    covariance positive definite); scikit-learn adds it to each component's scatter there too, so
+    its covariances are larger by about ``reg_covar``.
     ``score_samples`` is the posterior predictive density (scikit-learn's is the expected
     log-likelihood, not a density), and ``lower_bound_`` the complete ELBO per sample
     (scikit-learn's drops constants and is a total).
