@@ -589,6 +589,7 @@ WORKLOADS: tuple[Workload, ...] = (
              iterations=5, repeats=5),
 )
 
+
 # ----------------------------------------------------------------------------- drop-in: compat.sklearn
 def compat_sklearn_em(covariance_type: str) -> Contender:
     """``mixtures.compat.sklearn.GaussianMixture`` with scikit-learn's arguments, from the common
@@ -619,6 +620,42 @@ WORKLOADS += (
     Workload("compat-gmm", "GMM full, EM, drop-in", SMALL_GMM, QUICK_GMM,
              gaussian_problem(gaussian_clusters), compat_sklearn_em("full"), (sklearn_em("full"),), 0.25),
 )
+
+# ---------------------------------------------------------------------- compat-hmm
+def compat_gaussian_hmm() -> Contender:
+    """``mixtures.compat.hmmlearn.GaussianHMM`` (full) from the common start, set as hmmlearn's
+    attributes (``init_params=""``). The drop-in reports its iterations to its own
+    ``monitor_``, so a fit of ``n`` iterations is timed whole, less a fit of none (the same
+    checks and the first E-step): ``n`` updates, each with its E-step."""
+
+    def prepare(problem: Problem) -> Run:
+        from mixtures.compat.hmmlearn import GaussianHMM
+
+        s = problem.start
+
+        def fitted_in(n: int) -> float:
+            model = GaussianHMM(problem.sizes.n_components, covariance_type="full", n_iter=n,
+                                tol=0.0, init_params="", random_state=0)
+            model.startprob_, model.transmat_ = s["startprob"], s["transmat"]
+            model.means_, model.covars_ = s["means"], s["covariances"]
+            began = time.perf_counter()
+            model.fit(problem.x, lengths=problem.lengths)
+            return time.perf_counter() - began
+
+        def run(n: int) -> float:
+            return fitted_in(n) - fitted_in(0)
+
+        return run
+
+    return Contender("mixtures", "compat.hmmlearn.GaussianHMM(full)", prepare)
+
+
+COMPAT_WORKLOADS: tuple[Workload, ...] = (
+    Workload("compat-hmm", "Gaussian HMM full, EM, drop-in", LONG_CHAIN, QUICK_CHAIN,
+             gaussian_problem(gaussian_regimes), compat_gaussian_hmm(),
+             (ours_hmm(full_start), hmmlearn_fit("Gaussian")), None, iterations=5, repeats=3),
+)
+WORKLOADS = WORKLOADS + COMPAT_WORKLOADS
 
 #: Memory only: a fit far beyond the statistics cache, whose peak should be the data plus a
 #: working set bounded by the chunk size. Ours with k-means++ (the default) and from given

@@ -102,6 +102,19 @@ def _weights(model: Any, n_components: int) -> Array:
     return np.asarray(weights, dtype=np.float64)
 
 
+def _feature_names(model: Any, names: Sequence[str] | None, n_features: int) -> list[str]:
+    """The features' names for axes and legends: ``names``, else the column names the model was
+    fitted with (``feature_names_in_``, from a DataFrame), else ``feature 0``, ``feature 1``..."""
+    if names is None:
+        fitted = getattr(model, "feature_names_in_", None)
+        names = [str(name) for name in fitted] if fitted is not None else None
+    if names is None:
+        return [f"feature {f}" for f in range(n_features)]
+    if len(names) != n_features:
+        raise ValueError(f"feature_names has {len(names)} entries but the data have {n_features} features")
+    return [str(name) for name in names]
+
+
 def _objective_name(model: Any) -> str:
     if hasattr(model, "posterior_"):  # a variational fit
         return "ELBO per sample"
@@ -237,6 +250,7 @@ def plot_gaussian_components(
     names: Sequence[str] | None = None,
     show_means: bool = True,
     legend: bool = True,
+    feature_names: Sequence[str] | None = None,
 ) -> Axes:
     """Fitted Gaussian components as ellipses at ``n_sigma`` standard deviations over the data.
 
@@ -270,6 +284,9 @@ def plot_gaussian_components(
         Mark each drawn component's mean with a cross.
     legend : bool, default True
         Add a legend naming each component and its weight.
+    feature_names : sequence of str, optional
+        One name per feature, for the axis labels; default the column names the model was
+        fitted with (``feature_names_in_``), else ``feature 0``, ``feature 1``...
 
     Returns
     -------
@@ -329,8 +346,9 @@ def plot_gaussian_components(
         axes.scatter(means[drawn, i], means[drawn, j], marker="x", s=60, color="black", zorder=3)
     if legend:
         axes.legend(fontsize="small")
-    axes.set_xlabel(f"feature {i}")
-    axes.set_ylabel(f"feature {j}")
+    axis_names = _feature_names(model, feature_names, n_features)
+    axes.set_xlabel(axis_names[i])
+    axes.set_ylabel(axis_names[j])
     axes.set_aspect("equal", adjustable="datalim")
     axes.autoscale_view()
     sigmas = ", ".join(f"{s:g}" for s in n_sigma)
@@ -576,6 +594,7 @@ def plot_hmm_states(
     features: Sequence[int] | None = None,
     ax: Axes | None = None,
     colors: Sequence[Any] | None = None,
+    feature_names: Sequence[str] | None = None,
 ) -> Axes:
     """A time series with its decoded states as coloured bands behind it.
 
@@ -593,6 +612,9 @@ def plot_hmm_states(
     ax : matplotlib Axes, optional
     colors : sequence of colours, optional
         One per state.
+    feature_names : sequence of str, optional
+        One name per feature, for the legend; default the column names the model was fitted
+        with (``feature_names_in_``), else ``feature 0``, ``feature 1``...
 
     Returns
     -------
@@ -619,6 +641,7 @@ def plot_hmm_states(
     shown = list(range(x.shape[1])) if features is None else [int(f) for f in features]
     if not shown or not all(0 <= f < x.shape[1] for f in shown):
         raise ValueError(f"features must be indices in [0, {x.shape[1]}); got {features!r}")
+    line_names = _feature_names(model, feature_names, x.shape[1])
     colours = list(colors) if colors is not None else _colours(n_states)
     if len(colours) < n_states:
         raise ValueError(f"colors has {len(colours)} entries but the model has {n_states} states")
@@ -642,12 +665,12 @@ def plot_hmm_states(
         for end, length in zip(ends, sequence_lengths, strict=True):  # no line across boundaries
             rows = slice(end - length, end)
             axes.plot(time[rows], x[rows, f], linewidth=0.8, color=line_colours[position],
-                      label=f"feature {f}" if len(shown) > 1 and end == ends[0] else None)
+                      label=line_names[f] if len(shown) > 1 and end == ends[0] else None)
     for boundary in ends[:-1]:
         axes.axvline(boundary - 0.5, color="black", linestyle="--", linewidth=1)
     axes.set_xlim(-0.5, x.shape[0] - 0.5)
     axes.set_xlabel("time step" + (" (sequences concatenated)" if len(sequence_lengths) > 1 else ""))
-    axes.set_ylabel("observation")
+    axes.set_ylabel(line_names[shown[0]] if len(shown) == 1 else "observation")
     axes.set_title(f"Decoded states ({n_states}-state {model.family_.name} HMM)")
     axes.legend(fontsize="small", loc="upper right", ncol=min(n_states + len(shown), 6))
     return axes
@@ -655,7 +678,12 @@ def plot_hmm_states(
 
 # ---------------------------------------------------------------------------------------------- overview
 def plot_fit(
-    model: Any, X: Any, *, lengths: Any = None, features: Sequence[int] | None = None
+    model: Any,
+    X: Any,
+    *,
+    lengths: Any = None,
+    features: Sequence[int] | None = None,
+    feature_names: Sequence[str] | None = None,
 ) -> Figure:
     """An overview of one fit: the model over the data, and the objective curve beside it.
 
@@ -670,8 +698,12 @@ def plot_fit(
         The data it was fitted to (or other data of the same width).
     lengths : sequence of int, optional
         Sequence lengths, for an HMM.
-    features : pair of int, optional
-        The features of the ellipse panel (default the first two).
+    features : sequence of int, optional
+        The features of the ellipse panel (a pair; default the first two), or of an HMM's lines
+        (default all).
+    feature_names : sequence of str, optional
+        One name per feature, for axes and legends; default the column names the model was
+        fitted with (``feature_names_in_``), else ``feature 0``, ``feature 1``...
 
     Returns
     -------
@@ -686,9 +718,12 @@ def plot_fit(
     )
     is_gaussian = hasattr(components, "covariance") or hasattr(components, "variance")
     if is_hmm:
-        plot_hmm_states(model, x, lengths=lengths, ax=main, features=features)
+        plot_hmm_states(model, x, lengths=lengths, ax=main, features=features, feature_names=feature_names)
     elif is_gaussian and x.shape[1] >= 2:
-        plot_gaussian_components(model, x, ax=main, features=features if features is not None else (0, 1))
+        plot_gaussian_components(
+            model, x, ax=main, features=features if features is not None else (0, 1),
+            feature_names=feature_names,
+        )
     else:
         plot_component_heatmap(model, ax=main)
     plot_objective(model, ax=curve)

@@ -1,5 +1,5 @@
-"""The command line end to end on CSV files: fit, predict and demo, their errors, and the progress
-display fed by the fit loop's observer."""
+"""The command line end to end on CSV files: fit, select, predict and demo, their errors, the
+warnings about label-like columns, and the progress display fed by the fit loop's observer."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import pytest
 
 import mixtures as mx
 from mixtures.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, main
-from mixtures.cli.progress import ProgressBar
+from mixtures.cli.columns import label_like_columns
+from mixtures.cli.progress import ProgressBar, ProgressLog
 from mixtures.cli.summary import compact, format_parameters
 from mixtures.cli.table import DataFileError, read_table, sequence_lengths
 from mixtures.inference.loop import IterationRecord, observe_iterations
@@ -406,10 +407,38 @@ def test_progress_bar_redraws_one_line() -> None:
     assert "stopped at max_iter" in throttled.stream.getvalue()
 
 
+def test_progress_log_writes_plain_lines() -> None:
+    stream = io.StringIO()
+    log = ProgressLog(stream, "ELBO/row", min_interval=0.0)
+    log(IterationRecord(0, 0, 10, -3.5, 0.01, False, False))
+    log(IterationRecord(0, 7, 10, -2.125, 0.3, True, True))
+    assert stream.getvalue().splitlines() == [
+        "run 1: iteration  0/10  ELBO/row -3.5  0.0 s",
+        "run 1: iteration  7/10  ELBO/row -2.125  0.3 s  converged",
+    ]
+    quiet = ProgressLog(io.StringIO(), "ELBO/row", min_interval=60.0)
+    for iteration in range(5):
+        quiet(IterationRecord(0, iteration, 10, -1.0, 0.0, False, False))
+    quiet(IterationRecord(0, 5, 10, -1.0, 0.0, True, False))
+    assert quiet.stream.getvalue() == "run 1: iteration  5/10  ELBO/row -1  0.0 s  stopped at max_iter\n"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def test_progress_flag_and_quiet(seed_csv) -> None:
     data, _ = seed_csv
     status, out, err = run("fit", str(data), "-f", "gaussian", "-k", "3", "--seed", "0", "--progress")
-    assert status == EXIT_OK and "\rrun 1 [" in err and "converged\n" in err and out
+    assert status == EXIT_OK and out
+    # not a terminal: clean lines, no carriage returns and no bar
+    assert "\r" not in err and "[#" not in err and err.endswith("converged\n")
+    assert all(line.startswith("run 1: iteration ") for line in err.splitlines())
+    terminal = Terminal()
+    argv = ["fit", str(data), "-k", "3", "--seed", "0"]
+    assert main(argv, stdout=io.StringIO(), stderr=terminal) == EXIT_OK
+    assert "\rrun 1 [" in terminal.getvalue() and terminal.getvalue().endswith("converged\n")
     status, out, err = run("fit", str(data), "-f", "gaussian", "-k", "3", "--seed", "0")
     assert status == EXIT_OK and err == ""  # not a terminal: no progress unless asked
     status, out, err = run("fit", str(data), "-f", "gaussian", "-k", "3", "--quiet", "--progress")
@@ -484,3 +513,216 @@ def test_a_huge_categorical_symbol_is_one_clear_line(tmp_path: Path) -> None:
     status, out, err = run("fit", str(data), "-f", "categorical", "-k", "2")
     assert status == EXIT_ERROR and out == "" and "Traceback" not in err
     assert "inferred counts are capped at 1000" in err and len(err.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------------------------- select
+def test_select_prints_the_table_and_keeps_the_best(seed_csv, tmp_path: Path) -> None:
+    data, _ = seed_csv
+    model_path = tmp_path / "best.npz"
+    status, out, err = run(
+        "select", str(data), "-f", "gaussian,diag", "-k", "1-4", "--seed", "0", "-o", str(model_path)
+    )
+    assert status == EXIT_OK and err == ""
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{data}: 8 mixtures fitted by EM to 300 rows × 2 features")
+    assert lines[1].split() == ["family", "size", "log-lik", "params", "BIC", "AIC", "ICL", "ELBO"]
+    rows = lines[2:10]
+    assert [row.split()[:2] for row in rows] == [
+        [family, str(k)] for family in ("Gaussian", "DiagonalGaussian") for k in range(1, 5)
+    ]
+    assert sum(row.endswith(" *") for row in rows) == 1
+    reference = mx.select_model(read_table(data).values, range(1, 5), ["gaussian", "diag"], random_state=0)
+    best = reference.best
+    assert f"best by BIC: {best.family} with {best.size} components" in out
+    assert next(row for row in rows if row.endswith(" *")).split()[:2] == [best.family, str(best.size)]
+    saved = mx.load(model_path)
+    assert len(saved.components_) == best.size and list(saved.feature_names_in_) == ["x", "y"]
+    np.testing.assert_allclose(saved.weights_, best.model.weights_)
+
+
+def test_select_defaults_criteria_and_hmm(seed_csv, tmp_path: Path) -> None:
+    data, _ = seed_csv
+    status, out, _ = run(
+        "select", str(data), "-k", "2,3", "--criterion", "elbo", "--seed", "0", "--max-iter", "300"
+    )
+    assert status == EXIT_OK and "fitted by VB" in out and "best by ELBO: Gaussian with 3 components" in out
+    status, _, err = run("select", str(data), "-k", "2", "--criterion", "elbo", "--inference", "em")
+    assert status == EXIT_ERROR and "criterion='elbo' needs inference='vb'" in err
+    status, out, _ = run("select", str(data), "-k", "1-3", "--criterion", "icl", "--max-iter", "1")
+    assert status == EXIT_OK and "best by ICL" in out
+    rng = np.random.default_rng(1)
+    states = np.tile(np.repeat([0, 1], 25), 4)
+    x = rng.normal(np.array([0.0, 5.0])[states], 1.0)
+    rows = zip(np.repeat(["a", "b"], 100), np.round(x, 5), strict=True)
+    walks = write_csv(tmp_path / "walks.csv", rows, header=["id", "v"])
+    status, out, err = run(
+        "select", str(walks), "--hmm", "--lengths-column", "id", "-k", "1-3", "--seed", "0"
+    )
+    assert status == EXIT_OK, err
+    assert "3 HMMs fitted by EM to 200 rows × 1 features" in out
+    assert "best by BIC: Gaussian with 2 states" in out
+
+
+def test_select_draws_the_criteria(seed_csv, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    data, _ = seed_csv
+    picture = tmp_path / "selection.png"
+    status, out, err = run("select", str(data), "-k", "1-3", "--seed", "0", "--plot", str(picture))
+    assert status == EXIT_OK, err
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"picture saved to {picture}" in out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["-k", "0-3"], "argument --components/-k: must be numbers >= 1 or ranges"),
+        (["-k", "4-2"], "argument --components/-k: must be numbers >= 1 or ranges"),
+        (["-k", "two"], "argument --components/-k: must be numbers >= 1 or ranges"),
+        (["-f", "gaussian,lognormal"], "argument --family/-f: unknown family 'lognormal'"),
+        (["--criterion", "waic"], "argument --criterion: invalid choice: 'waic'"),
+    ],
+)
+def test_select_usage_errors(seed_csv, arguments: list[str], message: str) -> None:
+    data, _ = seed_csv
+    status, out, err = run("select", str(data), *arguments)
+    assert status == EXIT_USAGE and out == "" and message in err
+
+
+# ---------------------------------------------------------------------------------------------- plots
+@pytest.fixture
+def drawn_figures(monkeypatch) -> list:
+    """The figures ``fit --plot`` draws, with their axis labels read before they are closed."""
+    pytest.importorskip("matplotlib")
+    import mixtures.plotting
+
+    labels: list = []
+    original = mixtures.plotting.plot_fit
+
+    def spy(*args, **kwargs):
+        figure = original(*args, **kwargs)
+        labels.append([(ax.get_xlabel(), ax.get_ylabel(), ax.get_legend_handles_labels()[1])
+                       for ax in figure.axes])
+        return figure
+
+    monkeypatch.setattr(mixtures.plotting, "plot_fit", spy)
+    return labels
+
+
+def test_plot_axes_are_named_from_the_header(tmp_path: Path, drawn_figures) -> None:
+    x, _ = seed_data(300)
+    values = np.c_[x, x[:, 0] - x[:, 1]]
+    data = write_csv(tmp_path / "three.csv", np.round(values, 5).tolist(), header=["height", "width", "gap"])
+    picture = str(tmp_path / "fit.png")
+    assert run("fit", str(data), "-k", "3", "--seed", "0", "--plot", picture, "-q")[0] == EXIT_OK
+    assert drawn_figures[-1][0][:2] == ("height", "width")  # the first two by default
+    status, _, err = run(
+        "fit", str(data), "-k", "3", "--seed", "0", "--plot", picture, "--plot-columns", "gap,1"
+    )
+    assert status == EXIT_OK, err
+    assert drawn_figures[-1][0][:2] == ("gap", "height")  # by name and by number from 1
+    headerless = write_csv(tmp_path / "bare.csv", np.round(values, 5).tolist())
+    assert run("fit", str(headerless), "-k", "3", "--plot", picture, "--plot-columns", "3,2", "-q")[0] == 0
+    assert drawn_figures[-1][0][:2] == ("column 3", "column 2")
+
+
+def test_plot_columns_of_an_hmm_name_its_lines(tmp_path: Path, drawn_figures) -> None:
+    rng = np.random.default_rng(3)
+    states = np.repeat([0, 1, 0, 1], 30)
+    x = rng.normal(np.array([0.0, 4.0])[states][:, None], 1.0, size=(120, 2))
+    data = write_csv(tmp_path / "series.csv", np.round(x, 4).tolist(), header=["speed", "heart_rate"])
+    picture = str(tmp_path / "hmm.png")
+    status, _, err = run(
+        "fit", str(data), "-k", "2", "--hmm", "--plot", picture, "--plot-columns", "heart_rate"
+    )
+    assert status == EXIT_OK, err
+    assert drawn_figures[-1][0][1] == "heart_rate"  # one line: its name on the y-axis
+    assert run("fit", str(data), "-k", "2", "--hmm", "--plot", picture, "-q")[0] == EXIT_OK
+    assert {"speed", "heart_rate"} <= set(drawn_figures[-1][0][2])  # both lines in the legend
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--plot-columns", "x"], "--plot-columns must name two different columns; got 'x'"),
+        (["--plot-columns", "x,x"], "--plot-columns must name two different columns"),
+        (["--plot-columns", "x,q"], "--plot-columns: no feature 'q'; name one of x, y or give its number"),
+        (["--plot-columns", "1,2", "-f", "bernoulli"], "the picture of a Bernoulli mixture shows every"),
+    ],
+)
+def test_plot_columns_errors(tmp_path: Path, arguments: list[str], message: str) -> None:
+    pytest.importorskip("matplotlib")
+    data = write_csv(tmp_path / "binary.csv", [[0, 1], [1, 0], [1, 1], [0, 0]], header=["x", "y"])
+    status, out, err = run("fit", str(data), "-k", "2", "--plot", str(tmp_path / "a.png"), *arguments)
+    assert status == EXIT_ERROR and out == "" and message in err
+    status, _, err = run("fit", str(data), "-k", "2", "--plot-columns", "x,y")
+    assert status == EXIT_ERROR and "add --plot PNG" in err
+
+
+# ---------------------------------------------------------------------------------------------- columns
+def test_family_defaults_to_gaussian(seed_csv) -> None:
+    data, _ = seed_csv
+    status, out, err = run("fit", str(data), "-k", "3", "--seed", "0")
+    assert status == EXIT_OK and "Mixture of 3 Gaussian components" in out, err
+
+
+def test_a_label_column_is_named_with_how_to_drop_it(seed_csv, tmp_path: Path) -> None:
+    data, truth = seed_csv
+    values = read_table(data).values
+    labelled = write_csv(tmp_path / "labelled.csv", np.c_[values, truth].tolist(), header=["x", "y", "class"])
+    status, out, err = run("fit", str(labelled), "-k", "3", "--seed", "0")
+    assert status == EXIT_OK and "× 3 features" in out
+    assert err == (
+        f"mixtures: warning: {labelled}: column 'class' looks like a label or an identifier, not a "
+        f"measurement: 3 distinct integer values (0, 1, 2) in 300 rows; if so, leave it out with "
+        f"--drop class\n"
+    )
+    status, out, err = run("fit", str(labelled), "-k", "3", "--seed", "0", "--drop", "class")
+    assert status == EXIT_OK and err == "" and "× 2 features" in out
+    _, reference, _ = run("fit", str(data), "-k", "3", "--seed", "0")
+    assert out.splitlines()[1:] == reference.splitlines()[1:]  # the same fit as without the column
+    status, out, err = run("select", str(labelled), "-k", "1-2", "--columns", "x,y")
+    assert status == EXIT_OK and err == ""
+
+
+def test_a_row_number_column_is_named_for_every_family(tmp_path: Path) -> None:
+    counts = family_data("poisson", n_samples=60).astype(int)
+    numbered = write_csv(tmp_path / "counts.csv", np.c_[np.arange(1, 61), counts].tolist())  # no header
+    status, _, err = run("fit", str(numbered), "-f", "poisson", "-k", "2", "-q")
+    assert status == EXIT_OK
+    assert "column 'column 1' looks like a label or an identifier" in err
+    assert "it counts the rows (1, 2, ..., 60); if so, leave it out with --drop 1" in err
+    assert err.count("warning") == 1  # count columns with few values are what a Poisson expects
+    status, _, err = run("fit", str(numbered), "-f", "poisson", "-k", "2", "-q", "--drop", "1")
+    assert status == EXIT_OK and err == ""
+
+
+def test_label_like_columns_rules(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    n = 100
+    columns = {
+        "index": np.arange(n),
+        "one_based": np.arange(1, n + 1),
+        "label": rng.integers(0, 4, n),
+        "reading": rng.normal(size=n),
+        "integer_reading": rng.integers(0, 1000, n),  # integers, but many distinct values
+        "shuffled_ids": rng.permutation(n),  # not in row order
+    }
+    values = np.column_stack(list(columns.values())).tolist()
+    path = write_csv(tmp_path / "t.csv", values, header=list(columns))
+    table = read_table(path)
+    assert [s.name for s in label_like_columns(table, integer_data=False)] == ["index", "one_based", "label"]
+    assert [s.name for s in label_like_columns(table, integer_data=True)] == ["index", "one_based"]
+    few = read_table(write_csv(tmp_path / "few.csv", [[k] for k in range(5)]))
+    assert label_like_columns(few, integer_data=False) == []  # too few rows to tell
+
+
+def test_drop_columns(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "d.csv", [[1, 2, 3, 4], [5, 6, 7, 8]], header=["id", "a", "b", "c"])
+    np.testing.assert_array_equal(read_table(path, exclude=["id", "3"]).values, [[2, 4], [6, 8]])
+    assert read_table(path, columns=["a", "b", "c"], exclude=["b"]).names == ("a", "c")
+    with pytest.raises(DataFileError, match=r"no column 'z'"):
+        read_table(path, exclude=["z"])
+    with pytest.raises(DataFileError, match="no feature columns left"):
+        read_table(path, exclude=["id", "a", "b", "c"])
+    status, _, err = run("fit", str(path), "-k", "1", "--drop", "q")
+    assert status == EXIT_ERROR and "no column 'q'" in err

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,25 @@ def test_site_has_math_api_reference_and_gallery(
     if importlib.util.find_spec("matplotlib") is not None:
         assert (site / "gallery" / "seed_em.png").stat().st_size > 0
         assert 'src="../seed_em.png"' in seed_em
+
+
+def test_formulas_render_without_a_network(
+    built_site: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """MathJax and everything it loads are served with the site; no page asks a CDN or a font
+    service for anything."""
+    site, build = built_site
+    if build.returncode != 0:
+        pytest.skip("the build failed; see test_site_builds_without_warnings")
+    mathjax = site / "assets" / "mathjax"
+    assert (mathjax / "tex-mml-chtml.js").stat().st_size > 500_000
+    assert len(list((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("MathJax_*.woff"))) > 20
+    assert (mathjax / "input" / "tex" / "extensions" / "ams.js").is_file()  # loaded on demand
+    pages = list(site.rglob("*.html"))
+    assert len(pages) > 20
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        remote = re.findall(r'<(?:script|link)[^>]*(?:src|href)="(?:https?:)?//[^"]*"', html)
+        assert not remote, f"{page.relative_to(site)} loads {remote}"
+    em_page = (site / "em" / "index.html").read_text(encoding="utf-8")
+    assert '<script src="../assets/mathjax/tex-mml-chtml.js"></script>' in em_page

@@ -27,11 +27,11 @@ def _load(name: str):
     "name",
     [
         "seed_em", "seed_vb", "custom_family", "bernoulli_digits", "hmm_regimes", "hmm_counts",
-        "mixed_data", "semi_supervised", "activity_states",
+        "mixed_data", "semi_supervised", "activity_states", "wine_clustering",
     ],
 )
 def test_example_runs(name: str, tmp_path: Path, capsys) -> None:
-    if name in ("bernoulli_digits", "semi_supervised"):
+    if name in ("bernoulli_digits", "semi_supervised", "wine_clustering"):
         pytest.importorskip("sklearn")
     module = _load(name)
     assert module.main([]) in (0, None)
@@ -47,11 +47,21 @@ def test_out_of_core_example_streams_a_small_file(tmp_path: Path, capsys) -> Non
     assert not (tmp_path / "out_of_core.npy").exists()  # removed without --keep
 
 
-@pytest.mark.parametrize("name", ["seed_em", "seed_vb", "bernoulli_digits", "hmm_regimes", "hmm_counts"])
+@pytest.mark.parametrize(
+    "name", ["seed_em", "seed_vb", "bernoulli_digits", "hmm_regimes", "hmm_counts", "wine_clustering"]
+)
 def test_example_plots(name: str, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    if name == "bernoulli_digits":
+    if name in ("bernoulli_digits", "wine_clustering"):
         pytest.importorskip("sklearn")
     target = tmp_path / f"{name}.png"
     assert _load(name).main(["--plot", str(target)]) in (0, None)
     assert target.stat().st_size > 10_000
+
+
+def test_every_example_is_listed_in_the_readme() -> None:
+    """The README's example list names every runnable example (helpers without main() aside)."""
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    runnable = [p.name for p in sorted(EXAMPLES.glob("*.py")) if "def main(" in p.read_text(encoding="utf-8")]
+    missing = [name for name in runnable if f"examples/{name}" not in readme]
+    assert runnable and not missing, f"README.md does not list {missing}"

@@ -314,7 +314,7 @@ def test_length_one_sequences() -> None:
         ({"n_states": 0}, "n_states must be an integer >= 1"),
         ({"inference": "gibbs"}, "inference must be one of"),
         ({"init": "magic"}, "init must be one of"),
-        ({"fixed": ("weights",)}, "fixed must be a sequence of names"),
+        ({"fixed": ("weights",)}, "fixed must name parameters from"),
         ({"fixed": "transmat"}, "fixed must be a sequence of names"),
         ({"start_prior": mx.DirichletWeights()}, r"start_prior: under inference='em' .* >= 1"),
     ],

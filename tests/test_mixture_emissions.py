@@ -26,6 +26,7 @@ from mixtures.inference.starts import SplitStates
 from mixtures.latent.chain import HMMParameters, MarkovChain
 from mixtures.latent.chain_of_mixtures import (
     MarkovMixtures,
+    MixtureChainPrior,
     MixtureHMMParameters,
     MixtureHMMPosterior,
 )
@@ -341,12 +342,10 @@ def test_a_poisson_mixture_hmm_estimator_fits_and_samples(inference: str) -> Non
     assert sample.shape == (50, 1) and set(states) <= {0, 1}
 
 
-def test_settings_n_mix_does_not_support_yet_are_refused() -> None:
+def test_bad_mixture_emission_settings_are_refused() -> None:
     x, _ = regimes()
     with pytest.raises(ValueError, match="n_mix"):
         mx.HMM(mx.Gaussian(), 2, n_mix=0).fit(x)
-    with pytest.raises(ValueError, match="partial labels"):
-        mx.HMM(mx.Gaussian(), 2, n_mix=2).fit(x, labels=np.zeros(x.shape[0], dtype=int))
     with pytest.raises(ValueError, match="mix_weights"):
         mx.HMM(mx.Gaussian(), 2, n_mix=2, init=gaussian_init("full")[1:]).fit(x)
 
@@ -467,10 +466,127 @@ def test_split_states_is_deterministic_chunk_free_and_picklable() -> None:
     assert len(set(hard)) == 4
 
 
-def test_partial_labels_are_refused_with_mixture_emissions_in_fit_and_partial_fit() -> None:
+def test_partial_labels_name_states_of_mixture_emissions() -> None:
+    """A state's label holds for each of its components: labelled time steps are clamped to
+    their state, state k means label k afterwards, and the objective stays monotone."""
     x, lengths = _two_state_mixtures(2)
-    labels = np.full(600, -1)
-    for fit in ("fit", "partial_fit"):
-        model = mx.HMM(mx.Gaussian(), 2, n_mix=2)
-        with pytest.raises(ValueError, match="partial labels are not supported yet with n_mix > 1"):
-            getattr(model, fit)(x, lengths=lengths, labels=labels)
+    states = np.repeat([0, 1, 0, 1], 150)
+    for inference in ("em", "vb"):
+        for flip in (False, True):
+            truth = 1 - states if flip else states
+            labels = np.where(np.arange(600) % 10 == 0, truth, -1)
+            model = mx.HMM(mx.Gaussian(), 2, n_mix=2, inference=inference, random_state=0, tol=0.0)
+            fit_quietly(model, x, lengths=lengths, labels=labels)
+            bounds = np.asarray(model.lower_bounds_)
+            assert np.all(np.diff(bounds) >= -1e-9 * np.abs(bounds[1:]))
+            np.testing.assert_array_equal(model.predict(x, lengths=lengths), truth)
+
+
+def test_uniform_soft_state_labels_change_only_the_objective_with_mixture_emissions() -> None:
+    x, lengths = _two_state_mixtures(2)
+    plain = fit_quietly(mx.HMM(mx.Gaussian(), 2, n_mix=2, random_state=0, max_iter=5), x, lengths=lengths)
+    soft = fit_quietly(
+        mx.HMM(mx.Gaussian(), 2, n_mix=2, random_state=0, max_iter=5),
+        x,
+        lengths=lengths,
+        labels=np.full((600, 2), 0.5),
+    )
+    np.testing.assert_allclose(soft.components_.natural, plain.components_.natural, rtol=1e-10)
+    np.testing.assert_allclose(soft.mix_weights_, plain.mix_weights_, rtol=1e-10)
+    np.testing.assert_allclose(soft.lower_bound_, plain.lower_bound_ + np.log(0.5), rtol=1e-12)
+
+
+def test_a_pass_of_labelled_batches_is_a_labelled_iteration_with_mixture_emissions() -> None:
+    x, lengths = _two_state_mixtures()
+    # labels against the start's states, so that they visibly change the iteration
+    labels = np.where(np.arange(600) % 7 == 0, np.repeat([1, 0, 1, 0], 150), -1)
+    family = mx.Gaussian(feature_scale=1.0)
+    start = fit_quietly(mx.HMM(family, 2, n_mix=2, random_state=0, max_iter=0), x, lengths=lengths)
+    init = (start.startprob_, start.transmat_, start.mix_weights_, start.components_)
+    batch = fit_quietly(mx.HMM(family, 2, n_mix=2, init=init, max_iter=1), x, lengths=lengths, labels=labels)
+    unlabelled = fit_quietly(mx.HMM(family, 2, n_mix=2, init=init, max_iter=1), x, lengths=lengths)
+    assert not np.allclose(batch.components_.mean, unlabelled.components_.mean)
+    online = mx.HMM(family, 2, n_mix=2, init=init, online=mx.ExactPasses())
+    online.partial_fit(x[:300], lengths=[300], labels=labels[:300])
+    online.partial_fit(x[300:], lengths=[300], labels=labels[300:])
+    online.end_pass()
+    np.testing.assert_allclose(online.transmat_, batch.transmat_, rtol=1e-9)
+    np.testing.assert_allclose(online.mix_weights_, batch.mix_weights_, rtol=1e-9)
+    np.testing.assert_allclose(online.components_.mean, batch.components_.mean, rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- mixture weights
+def test_map_mix_weights_add_the_dirichlet_pseudo_counts() -> None:
+    """MAP-EM's mixture weights are each state's component counts plus ``α − 1``, normalised;
+    the objective gains the Dirichlet log densities and stays monotone."""
+    x, lengths = regimes()
+    data = sequences(exact_family("full"), x, lengths)
+    family = data.family
+    start = gaussian_start(family, "full")
+    prior = MixtureChainPrior(mix=DirichletWeights(concentration=3.0).for_data(2))
+    problem = ExpectationMaximisation(MarkovMixtures(2), family, latent_prior=prior)
+    summary = problem.e_step(data, start)
+    counts = summary.emissions.counts.reshape(2, 2) + 2.0
+    expected = counts / counts.sum(1, keepdims=True)
+    np.testing.assert_allclose(problem.update(summary, start).mix_weights, expected, **TIGHT)
+    penalty = sum(scipy.stats.dirichlet.logpdf(row, [3.0, 3.0]) for row in start.mix_weights)
+    assert problem.penalty(start) == pytest.approx(penalty, rel=1e-12)
+    mix_prior = mx.DirichletWeights(concentration=3.0)
+    model = mx.HMM(family, 2, n_mix=2, init=gaussian_init("full"), mix_prior=mix_prior, max_iter=30, tol=0.0)
+    fit_quietly(model, x, lengths=lengths)
+    bounds = np.asarray(model.lower_bounds_)
+    assert np.all(np.diff(bounds) >= -1e-10 * np.abs(bounds[1:]))
+    assert model.mix_weights_.min() > 2.0 / (400 + 4.0)  # pseudo-counts keep every component
+
+
+def test_the_mix_prior_is_the_variational_prior_of_each_states_weights() -> None:
+    x, lengths = regimes()
+    model = mx.HMM(mx.Gaussian(), 2, n_mix=2, inference="vb", random_state=0,
+                   mix_prior=mx.DirichletWeights(concentration=5.0))
+    fit_quietly(model, x, lengths=lengths)
+    for mix in model.priors_.mixes:
+        np.testing.assert_array_equal(mix.concentration, [5.0, 5.0])
+    bounds = np.asarray(model.lower_bounds_)
+    assert np.all(np.diff(bounds) >= -1e-9 * np.abs(bounds[1:]))
+
+
+@pytest.mark.parametrize("inference", ["em", "vb"])
+def test_fixed_mix_weights_stay_bit_for_bit(inference: str) -> None:
+    x, lengths = regimes()
+    init = gaussian_init("full") if inference == "em" else "kmeans++"
+    model = mx.HMM(exact_family("full"), 2, n_mix=2, init=init, fixed=("mix_weights",),
+                   inference=inference, random_state=0, max_iter=10, tol=0.0)
+    start = mx.HMM(exact_family("full"), 2, n_mix=2, init=init, inference=inference, random_state=0,
+                   max_iter=0)
+    fit_quietly(model, x, lengths=lengths)
+    fit_quietly(start, x, lengths=lengths)
+    np.testing.assert_array_equal(model.mix_weights_, start.mix_weights_)
+    assert not np.array_equal(model.transmat_, start.transmat_)
+    free = mx.HMM(exact_family("full"), 2, n_mix=2, init=init, inference=inference, random_state=0,
+                  max_iter=1)
+    fit_quietly(free, x, lengths=lengths)
+    assert free.n_parameters() - model.n_parameters() == 2  # one free weight per state
+
+
+def test_mixture_weights_stuck_at_zero_are_found_unless_structural() -> None:
+    family = exact_family("full")
+    start = gaussian_start(family, "full")
+    stuck = attrs.evolve(start, mix_weights=np.array([[1.0, 0.0], [0.3, 0.7]]))
+    found = [(name, mask) for name, mask, _ in MarkovMixtures(2).zeros_off_boundary(stuck, start)]
+    assert [name for name, _ in found] == ["mix_weights"]
+    np.testing.assert_array_equal(found[0][1], [[False, True], [False, False]])
+    moved = next(iter(MarkovMixtures(2).zeros_off_boundary(stuck, start)))[2]
+    assert moved.mix_weights[0, 1] > 0 and np.allclose(moved.mix_weights.sum(1), 1.0)
+    assert not list(MarkovMixtures(2).zeros_off_boundary(stuck, stuck))  # zero from the start: structural
+
+
+def test_mixture_weight_settings_need_mixture_emissions() -> None:
+    x, lengths = regimes()
+    for settings in ({"mix_prior": mx.DirichletWeights(concentration=2.0)}, {"fixed": ("mix_weights",)}):
+        with pytest.raises(ValueError, match="only n_mix > 1"):
+            mx.HMM(mx.Gaussian(), 2, **settings).fit(x, lengths=lengths)
+    with pytest.raises(ValueError, match="mix_prior"):
+        improper = mx.DirichletWeights(concentration=0.5)
+        mx.HMM(mx.Gaussian(), 2, n_mix=2, mix_prior=improper).fit(x, lengths=lengths)
+    with pytest.raises(ValueError, match="mix_prior must be DirichletWeights"):
+        mx.HMM(mx.Gaussian(), 2, n_mix=2, mix_prior=2.0).fit(x, lengths=lengths)

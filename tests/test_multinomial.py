@@ -105,6 +105,18 @@ def test_mixture_recovers_two_topics() -> None:
     )
 
 
+def test_partial_fit_warns_when_the_first_batch_fixes_a_varying_number_of_trials() -> None:
+    varying, _ = _documents(200, trials=(5, 40))
+    with pytest.warns(UserWarning, match=r"between 5 and 40 trials.*n_trials=\.\.\."):
+        mx.Mixture(mx.Multinomial(), 2, random_state=0).partial_fit(varying)
+    equal, _ = _documents(200, trials=(12, 12))
+    given = mx.Multinomial(n_trials=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        assert mx.Mixture(mx.Multinomial(), 2, random_state=0).partial_fit(equal).family_.n_trials == 12
+        assert mx.Mixture(given, 2, random_state=0).partial_fit(varying).family_.n_trials == 20
+
+
 def test_string_alias() -> None:
     x, _ = _documents(100)
     model = mx.Mixture("multinomial", 2, random_state=0).fit(x)

@@ -292,3 +292,21 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch, seed_points) -> Non
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # import now fails
     with pytest.raises(ImportError, match=r'pip install "mixtures\[plot\]"'):
         plotting.plot_objective(model)
+
+
+def test_features_are_named_by_the_columns_the_model_saw() -> None:
+    pandas = pytest.importorskip("pandas")
+    x, _ = seed_data(200)
+    frame = pandas.DataFrame(x, columns=["height", "width"])
+    model = mx.Mixture("full", 2, random_state=0).fit(frame)
+    ax = plotting.plot_gaussian_components(model, x)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("height", "width")  # from feature_names_in_
+    ax = plotting.plot_gaussian_components(model, x, feature_names=["a", "b"])
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("a", "b")  # given names win
+    with pytest.raises(ValueError, match="feature_names has 3 entries but the data have 2 features"):
+        plotting.plot_gaussian_components(model, x, feature_names=["a", "b", "c"])
+    hmm = mx.HMM("full", 2, random_state=0).fit(x)
+    ax = plotting.plot_hmm_states(hmm, x, feature_names=["height", "width"])
+    assert {"height", "width"} <= set(ax.get_legend_handles_labels()[1])
+    ax = plotting.plot_hmm_states(hmm, x, features=[1], feature_names=["height", "width"])
+    assert ax.get_ylabel() == "width"

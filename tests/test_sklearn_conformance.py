@@ -25,6 +25,7 @@ FAMILIES = {
     "bernoulli": mx.Bernoulli(),
     "poisson": mx.Poisson(),
     "categorical": mx.Categorical(),
+    "multinomial": mx.Multinomial(),
 }
 
 ESTIMATORS = [

@@ -1,4 +1,4 @@
-"""The ``mixtures`` command line: ``mixtures fit``, ``mixtures predict`` and ``mixtures demo``.
+"""The ``mixtures`` command line: ``mixtures fit``, ``select``, ``predict`` and ``demo``.
 
 Installed as the ``mixtures`` script and runnable as ``python -m mixtures``; see ``docs/cli.md``.
 ``main(argv)`` runs it from Python and returns the exit status.

@@ -1,4 +1,4 @@
-"""The ``mixtures`` command: ``fit``, ``predict`` and ``demo``."""
+"""The ``mixtures`` command: ``fit``, ``select``, ``predict`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ from typing import Any, TextIO
 import attrs
 import numpy as np
 
-from mixtures.cli.progress import ProgressBar
+from mixtures.cli.columns import label_like_columns
+from mixtures.cli.progress import ProgressBar, ProgressLog
 from mixtures.cli.summary import summary
 from mixtures.cli.table import Table, read_table
+from mixtures.families import DiagonalGaussian, ExponentialFamily, Gaussian, SphericalGaussian
 from mixtures.inference.loop import observe_iterations
 from mixtures.models import HMM, Mixture, resolve_inference
 from mixtures.models.families import FAMILY_ALIASES, resolve_family
+from mixtures.models.selection import CRITERIA, select_model
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -35,6 +38,10 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 PROG = "mixtures"
 PLOT_HINT = 'plots need matplotlib: pip install "mixtures[plot]"'
+DEFAULT_FAMILY = "gaussian"
+DEFAULT_SIZES = "1-8"
+# The families whose picture is ellipses over two chosen columns (the others get a heatmap).
+ELLIPSE_FAMILIES = (Gaussian, DiagonalGaussian, SphericalGaussian)  # TiedGaussian is a Gaussian
 
 
 class CommandError(Exception):
@@ -50,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit status: 0 success, 1 error (bad data, unreadable file, impossible fit), "
         "2 bad command line, 130 interrupted",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,predict,demo}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{fit,select,predict,demo}")
 
     fit = commands.add_parser(
         "fit", help="fit a model to a CSV file",
@@ -59,30 +66,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("data", help="CSV file: numeric columns, optional header line")
     fit.add_argument(
-        "--family", "-f", required=True, choices=sorted(FAMILY_ALIASES), metavar="FAMILY",
-        help=f"component family: {', '.join(sorted(FAMILY_ALIASES))}",
+        "--family", "-f", default=DEFAULT_FAMILY, choices=sorted(FAMILY_ALIASES), metavar="FAMILY",
+        help=f"component family: {', '.join(sorted(FAMILY_ALIASES))} (default: {DEFAULT_FAMILY})",
     )
     fit.add_argument("--components", "-k", required=True, type=_integer(1), metavar="K",
                      help="number of components (states for --hmm)")
     fit.add_argument("--inference", choices=("em", "vb"), default="em",
                      help="EM (maximum likelihood) or variational Bayes (default: em)")
-    fit.add_argument("--n-init", type=_integer(1), default=1,
-                     help="restarts; the best is kept (default: 1)")
-    fit.add_argument("--max-iter", type=_integer(0), default=100,
-                     help="iterations per run (default: 100)")
-    fit.add_argument("--tol", type=_tolerance, default=None,
-                     help="convergence tolerance (default: the model's, 1e-3 EM / 1e-6 VB and HMM)")
-    fit.add_argument("--seed", type=_integer(0), default=None,
-                     help="random seed for initialisation (an integer >= 0)")
-    fit.add_argument("--hmm", action="store_true", help="fit a hidden Markov model instead of a mixture")
-    fit.add_argument(
-        "--lengths-column", metavar="COL",
-        help="with --hmm: column whose consecutive equal values mark one sequence (not a feature)",
-    )
+    _add_fitting_options(fit)
     fit.add_argument("--out", "-o", metavar="MODEL", help="save the fitted model to this file (.npz)")
     fit.add_argument("--plot", metavar="PNG", help="save a picture of the fit (needs matplotlib)")
+    fit.add_argument(
+        "--plot-columns", metavar="COLS",
+        help="with --plot: the two columns on the axes of a Gaussian mixture's picture (the lines "
+        "of an HMM's), by header name or number from 1 among the features (default: the first two)",
+    )
     _add_table_options(fit)
     _add_output_options(fit)
+
+    select = commands.add_parser(
+        "select", help="choose the family and the number of components by BIC, AIC, ICL or ELBO",
+        description="Fit every family and number of components of a grid to the numeric columns of "
+        "a CSV file, print the criteria as a table, and keep (save, draw) the best model.",
+    )
+    select.add_argument("data", help="CSV file: numeric columns, optional header line")
+    select.add_argument(
+        "--family", "-f", default=[DEFAULT_FAMILY], type=_families, metavar="FAMILIES",
+        help=f"comma-separated families to compare: {', '.join(sorted(FAMILY_ALIASES))} "
+        f"(default: {DEFAULT_FAMILY})",
+    )
+    select.add_argument(
+        "--components", "-k", default=_sizes(DEFAULT_SIZES), type=_sizes, metavar="SIZES",
+        help=f"numbers of components (states for --hmm) to try: a range such as 1-8, a list such "
+        f"as 2,3,5, or both (default: {DEFAULT_SIZES})",
+    )
+    select.add_argument(
+        "--criterion", choices=CRITERIA, default="bic",
+        help="bic, aic and icl are minimised; elbo (variational Bayes) is maximised (default: bic)",
+    )
+    select.add_argument(
+        "--inference", choices=("em", "vb"), default=None,
+        help="EM (maximum likelihood) or variational Bayes (default: em; vb with --criterion elbo)",
+    )
+    _add_fitting_options(select)
+    select.add_argument("--out", "-o", metavar="MODEL", help="save the best model to this file (.npz)")
+    select.add_argument("--plot", metavar="PNG",
+                        help="save a picture of the criteria against the size (needs matplotlib)")
+    _add_table_options(select)
+    _add_output_options(select)
 
     predict = commands.add_parser(
         "predict", help="label the rows of a CSV file with a saved model",
@@ -126,6 +157,34 @@ def _integer(minimum: int) -> Any:
     return parse
 
 
+def _families(text: str) -> list[str]:
+    """An argparse type: comma-separated family aliases."""
+    names = [name.strip().lower() for name in text.split(",")]
+    unknown = [name for name in names if name not in FAMILY_ALIASES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown family {', '.join(repr(name) for name in unknown)}; choose from "
+            f"{', '.join(sorted(FAMILY_ALIASES))}"
+        )
+    return names
+
+
+def _sizes(text: str) -> list[int]:
+    """An argparse type: sizes as ranges and single numbers, ``1-4,6,8`` (each an integer >= 1)."""
+    expected = f"must be numbers >= 1 or ranges such as 1-8, separated by commas; got {text!r}"
+    sizes: list[int] = []
+    for part in text.split(","):
+        first, dash, last = part.strip().partition("-")
+        try:
+            low, high = int(first), int(last if dash else first)
+        except ValueError:
+            raise argparse.ArgumentTypeError(expected) from None
+        if low < 1 or high < low:
+            raise argparse.ArgumentTypeError(expected)
+        sizes.extend(size for size in range(low, high + 1) if size not in sizes)
+    return sizes
+
+
 def _tolerance(text: str) -> float:
     """An argparse type: a finite number >= 0."""
     try:
@@ -137,11 +196,33 @@ def _tolerance(text: str) -> float:
     return value
 
 
+def _add_fitting_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every fit, shared by ``fit`` and ``select``."""
+    parser.add_argument("--n-init", type=_integer(1), default=1,
+                        help="restarts of each fit; the best is kept (default: 1)")
+    parser.add_argument("--max-iter", type=_integer(0), default=100,
+                        help="iterations per run (default: 100)")
+    parser.add_argument("--tol", type=_tolerance, default=None,
+                        help="convergence tolerance (default: the model's, 1e-3 EM / 1e-6 VB and HMM)")
+    parser.add_argument("--seed", type=_integer(0), default=None,
+                        help="random seed for initialisation (an integer >= 0)")
+    parser.add_argument("--hmm", action="store_true", help="hidden Markov models instead of mixtures")
+    parser.add_argument(
+        "--lengths-column", metavar="COL",
+        help="with --hmm: column whose consecutive equal values mark one sequence (not a feature)",
+    )
+
+
 def _add_table_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--columns", metavar="COLS",
         help="comma-separated feature columns, by header name or number from 1 (default: all but "
         "the lengths column)",
+    )
+    parser.add_argument(
+        "--drop", metavar="COLS",
+        help="comma-separated columns to leave out of the features (a label, an id), by header name "
+        "or number from 1",
     )
     parser.add_argument("--delimiter", default=",", help="field separator (default: ',')")
     parser.add_argument(
@@ -151,8 +232,10 @@ def _add_table_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--progress", action="store_true",
-                        help="show progress on stderr even when it is not a terminal")
+    parser.add_argument(
+        "--progress", action="store_true",
+        help="show progress on stderr even when it is not a terminal (then as plain lines)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print no progress and no summary")
 
 
@@ -161,19 +244,39 @@ def _read(args: argparse.Namespace) -> Table:
     delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
     if len(delimiter) != 1:
         raise CommandError(f"--delimiter must be one character; got {args.delimiter!r}")
-    columns = None if args.columns is None else [c.strip() for c in args.columns.split(",")]
     return read_table(
-        args.data, columns=columns, sequence_column=args.lengths_column, delimiter=delimiter,
-        header=args.header,
+        args.data, columns=_column_list(args.columns), exclude=_column_list(args.drop),
+        sequence_column=args.lengths_column, delimiter=delimiter, header=args.header,
     )
 
 
+def _column_list(text: str | None) -> list[str] | None:
+    return None if text is None else [column.strip() for column in text.split(",")]
+
+
+def _warn_label_like(table: Table, families: Sequence[ExponentialFamily], path: str, stderr: TextIO) -> None:
+    """A warning for each column that looks like a label or a row number, and how to drop it."""
+    integer_data = all(family.data_support().integer for family in families)
+    for suspect in label_like_columns(table, integer_data=integer_data):
+        # without a header the names are "column <number>", and --drop takes the number
+        spec = suspect.name if table.has_header else suspect.name.removeprefix("column ")
+        print(
+            f"{PROG}: warning: {path}: column {suspect.name!r} looks like a label or an identifier, "
+            f"not a measurement: {suspect.reason}; if so, leave it out with --drop {spec}",
+            file=stderr,
+        )
+
+
 def _observer(args: argparse.Namespace, stderr: TextIO, objective_name: str) -> Any:
-    """A context manager showing progress for one fit, or doing nothing."""
-    interactive = getattr(stderr, "isatty", lambda: False)()
-    if args.quiet or not (args.progress or interactive):
+    """A context manager showing progress for one fit: a redrawn line on a terminal, plain lines
+    elsewhere with ``--progress``, or nothing."""
+    if args.quiet:
         return contextlib.nullcontext()
-    return observe_iterations(ProgressBar(stderr, objective_name))
+    if getattr(stderr, "isatty", lambda: False)():
+        return observe_iterations(ProgressBar(stderr, objective_name))
+    if args.progress:
+        return observe_iterations(ProgressLog(stderr, objective_name))
+    return contextlib.nullcontext()
 
 
 def _objective_name(inference: str) -> str:
@@ -251,10 +354,15 @@ def _load_model(path: str) -> Any:
 def _fit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.lengths_column is not None and not args.hmm:
         raise CommandError("--lengths-column marks sequences for an HMM: add --hmm")
+    if args.plot_columns is not None and not args.plot:
+        raise CommandError("--plot-columns chooses what --plot draws: add --plot PNG")
     if args.plot:
         _check_matplotlib(args.plot)  # before the fit, not after it
     table = _read(args)
-    _check_support(resolve_family(args.family), table, args.data)
+    family = resolve_family(args.family)
+    _check_support(family, table, args.data)
+    _warn_label_like(table, [family], args.data, stderr)
+    plotted = _plotted_features(args, family, table)
     lengths = table.lengths
     settings: dict[str, Any] = {
         "inference": args.inference, "n_init": args.n_init, "max_iter": args.max_iter,
@@ -288,18 +396,44 @@ def _fit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if not args.quiet:
             print(f"model saved to {args.out}", file=stdout)
     if args.plot:
-        _save_plot(model, table, lengths, args.plot)
+        from mixtures.plotting import plot_fit
+
+        figure = plot_fit(model, table.values, lengths=lengths, features=plotted, feature_names=table.names)
+        _save_figure(figure, args.plot)
         if not args.quiet:
             print(f"picture saved to {args.plot}", file=stdout)
     return EXIT_OK
 
 
-def _save_plot(model: Any, table: Table, lengths: Any, path: str) -> None:
+def _plotted_features(args: argparse.Namespace, family: ExponentialFamily, table: Table) -> list[int] | None:
+    """The feature indices ``--plot-columns`` names (a pair for ellipses, any for an HMM's lines)."""
+    if args.plot_columns is None:
+        return None
+    if not args.hmm and not isinstance(family, ELLIPSE_FAMILIES):
+        raise CommandError(
+            f"--plot-columns chooses the axes of a Gaussian mixture's picture or the lines of an "
+            f"HMM's; the picture of a {family.name} mixture shows every column"
+        )
+    chosen = []
+    for spec in _column_list(args.plot_columns) or []:
+        if spec in table.names:
+            chosen.append(table.names.index(spec))
+        elif spec.isdigit() and 1 <= int(spec) <= len(table.names):
+            chosen.append(int(spec) - 1)
+        else:
+            raise CommandError(
+                f"--plot-columns: no feature {spec!r}; name one of {', '.join(table.names)} or give "
+                f"its number from 1 to {len(table.names)}"
+            )
+    if len(set(chosen)) != len(chosen) or (not args.hmm and len(chosen) != 2):
+        wanted = "different columns" if args.hmm else "two different columns"
+        raise CommandError(f"--plot-columns must name {wanted}; got {args.plot_columns!r}")
+    return chosen
+
+
+def _save_figure(figure: Any, path: str) -> None:
     import matplotlib.pyplot as plt
 
-    from mixtures.plotting import plot_fit
-
-    figure = plot_fit(model, table.values, lengths=lengths)
     try:
         figure.savefig(path, dpi=110)
     except OSError as error:
@@ -390,7 +524,63 @@ def _demo(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"fit": _fit, "predict": _predict, "demo": _demo}
+def _select(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.lengths_column is not None and not args.hmm:
+        raise CommandError("--lengths-column marks sequences for an HMM: add --hmm")
+    if args.plot:
+        _check_matplotlib(args.plot)  # before the fits, not after them
+    inference = args.inference or ("vb" if args.criterion == "elbo" else "em")
+    table = _read(args)
+    families = [resolve_family(name) for name in args.family]
+    for family in families:
+        _check_support(family, table, args.data)
+    _warn_label_like(table, families, args.data, stderr)
+    started = time.perf_counter()
+    with _about(args.data), _reported_warnings(stderr), _observer(args, stderr, _objective_name(inference)):
+        selection = select_model(
+            table.values, args.components, families, estimator=HMM if args.hmm else Mixture,
+            criterion=args.criterion, lengths=table.lengths, inference=inference, n_init=args.n_init,
+            max_iter=args.max_iter, tol=args.tol, random_state=args.seed,
+        )
+    seconds = time.perf_counter() - started
+    best = selection.best
+    if table.has_header:  # predict then finds the columns by name
+        best.model.feature_names_in_ = np.asarray(table.names, dtype=object)
+    unsettled = [f"{c.family} {c.size}" for c in selection.candidates if not c.converged]
+    if unsettled:
+        print(
+            f"{PROG}: warning: not converged within --max-iter {args.max_iter}: {', '.join(unsettled)} "
+            f"(their scores are those reached)",
+            file=stderr,
+        )
+    if not args.quiet:
+        n_rows, n_features = table.values.shape
+        unit = "states" if args.hmm else "components"
+        print(
+            f"{args.data}: {len(selection.candidates)} {'HMMs' if args.hmm else 'mixtures'} fitted by "
+            f"{inference.upper()} to {n_rows} rows × {n_features} features in {seconds:.2f} s "
+            f"(totals over all rows; * marks the best)",
+            file=stdout,
+        )
+        print(selection.table(), file=stdout)
+        print(f"best by {args.criterion.upper()}: {best.family} with {best.size} {unit}", file=stdout)
+    if args.out:
+        try:
+            best.model.save(args.out)
+        except OSError as error:
+            raise CommandError(f"{args.out}: cannot write the model ({error.strerror})") from None
+        if not args.quiet:
+            print(f"best model saved to {args.out}", file=stdout)
+    if args.plot:
+        from mixtures.plotting import plot_model_selection
+
+        _save_figure(plot_model_selection(selection).figure, args.plot)
+        if not args.quiet:
+            print(f"picture saved to {args.plot}", file=stdout)
+    return EXIT_OK
+
+
+COMMANDS = {"fit": _fit, "select": _select, "predict": _predict, "demo": _demo}
 
 
 def main(

@@ -107,6 +107,7 @@ def read_table(
     path: str | Path,
     *,
     columns: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
     sequence_column: str | None = None,
     delimiter: str = ",",
     header: bool | None = None,
@@ -118,6 +119,8 @@ def read_table(
     path : file to read
     columns : column names or 1-based numbers to use as features, optional
         Default: every column except ``sequence_column``.
+    exclude : column names or 1-based numbers to leave out of the features, optional
+        Applied after ``columns`` (e.g. a label column in a file whose other columns are features).
     sequence_column : a column name or 1-based number, optional
         Rows with equal consecutive values in this column form one sequence; its values are
         compared as text and are not features.
@@ -183,8 +186,11 @@ def read_table(
             raise DataFileError(f"{name}: a column is named twice in the columns to use")
     else:
         feature_indices = [c for c in range(width) if c != sequence_index]
+    if exclude is not None:
+        excluded = {_resolve_column(spec, names, width, name) for spec in exclude}
+        feature_indices = [c for c in feature_indices if c not in excluded]
     if not feature_indices:
-        raise DataFileError(f"{name}: no feature columns left (only the sequence column)")
+        raise DataFileError(f"{name}: no feature columns left (only the sequence column or excluded ones)")
 
     values = np.empty((len(data_rows), len(feature_indices)))
     ids: list[str] = []

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
+from mixtures.families.held import HeldPart
 from mixtures.families.newton import finite_difference_hessian, newton_mean_to_natural
 from mixtures.families.statistics import SufficientStatistics
 
@@ -209,6 +210,15 @@ class ExponentialFamily(abc.ABC):
         """What ``for_data`` would fix from these rows alone that later rows may contradict, as a
         sentence for ``partial_fit`` to warn with (default: nothing)."""
         return None
+
+    def held_part(self, parts: frozenset[str]) -> HeldPart:
+        """The value that holds ``parts`` of every component at their start while EM or VB
+        learns the rest (``fixed=("means",)`` for a Gaussian; ``mixtures.families.held``). A
+        family that cannot split its components so says."""
+        raise ValueError(
+            f"{self.name} cannot hold {sorted(parts)} of its components while learning the rest; "
+            f"fix whole components with fixed=('components',)"
+        )
 
     def n_free_parameters(self, natural: Array) -> int:
         """Number of free parameters of ``natural`` (``(K, S)``), for BIC and AIC."""

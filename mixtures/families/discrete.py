@@ -437,6 +437,20 @@ class Multinomial(ExponentialFamily):
         average = float(np.asarray(weighted_mean(x, weights)).sum())
         return attrs.evolve(self, n_trials=max(1, int(np.rint(average))))
 
+    def first_batch_caveat(self, x: Array, weights: Array) -> str | None:
+        if self.n_trials is not None:
+            return None
+        trials = np.asarray(x).sum(1)
+        if trials.size == 0 or trials.min() == trials.max():
+            return None
+        fixed = self.for_data(x, weights).n_trials
+        return (
+            f"{self.name}: the rows have between {trials.min():g} and {trials.max():g} trials, "
+            f"so n_trials (the trials sample() draws per row, and the scale of the mean "
+            f"parameters) is fixed at this batch's average, {fixed}; give "
+            f"{self.name}(n_trials=...) if later batches differ"
+        )
+
     def init_features(self, x: Array) -> Array:
         """k-means++ runs on each row's proportions ``x / n``, not on its raw counts."""
         totals = np.asarray(x).sum(1, keepdims=True)

@@ -38,6 +38,7 @@ from mixtures._arrays import (
 from mixtures._validation import as_float_values, is_real_number
 from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import Components, ExponentialFamily, empty_components
+from mixtures.families.held import HeldMeans, HeldPart
 from mixtures.families.statistics import SufficientStatistics
 
 __all__ = [
@@ -107,6 +108,39 @@ class _GaussianFamily(ExponentialFamily):
     #: "variance"), and whether it is a matrix (its precision is then its inverse).
     spread_view: ClassVar[str] = "covariance"
     spread_is_matrix: ClassVar[bool] = True
+
+    def held_part(self, parts: frozenset[str]) -> HeldPart:
+        if set(parts) != {"means"}:
+            return super().held_part(parts)
+        return HeldMeans()
+
+    def standard_means(self, natural: Array) -> Array:
+        """The components' means in standardised coordinates: ``(K, D)``."""
+        return self.natural_to_mean(natural)[:, : self.n_features_of_natural(natural)]
+
+    def about_means(self, sums: Array, weights: Array, means: Array) -> Array:
+        """Summed statistics ``sums`` ``(K, S)`` of points of total weight ``weights`` (``(K, 1)``,
+        or ``(K, D)`` per feature) re-expressed about ``means`` (standardised, ``(K, D)``): the
+        sums of points with the same spread about ``means`` whose own mean is ``means``, so
+        first moments ``w μ₀`` and second moments ``S₂ − (s₁μ₀ᵀ + μ₀s₁ᵀ) + 2 w μ₀μ₀ᵀ`` (each in
+        the family's layout of ``z zᵀ``). Prior hyperparameters in natural coordinates are such
+        sums too, with the mean precision ``β`` as weight (``mixtures.families.held``)."""
+        n_features = means.shape[1]
+        weights = np.broadcast_to(weights, means.shape)
+        first = sums[:, :n_features]
+        cross = first[:, :, None] * means[:, None, :]
+        root = np.sqrt(weights) * means
+        own = root[:, :, None] * root[:, None, :]
+        second = (
+            sums[:, n_features:]
+            - self.second_statistics(cross + np.swapaxes(cross, 1, 2))
+            + 2.0 * self.second_statistics(own)
+        )
+        return np.concatenate([weights * means, second], axis=1)
+
+    @abc.abstractmethod
+    def second_statistics(self, matrices: Array) -> Array:
+        """Symmetric ``(K, D, D)`` in the layout of the second-moment statistics: ``(K, S − D)``."""
 
     def with_parts(self, natural: Array, parts: dict[str, Any]) -> Array:
         """Replace the components' ``means`` ``(K, D)`` and/or their ``covariances`` or
@@ -346,6 +380,9 @@ class Gaussian(_GaussianFamily):
     def n_features_of_natural(self, natural: Array) -> int:
         return self.n_features_of(natural.shape[1])
 
+    def second_statistics(self, matrices: Array) -> Array:
+        return self.pack(matrices, 1.0)
+
     def precision_times(self, natural: Array, vector: Array) -> Array:
         return np.einsum("kij,j->ki", self.precision_of(natural), vector)
 
@@ -568,6 +605,9 @@ class DiagonalGaussian(_GaussianFamily):
     def n_features_of_natural(self, natural: Array) -> int:
         return natural.shape[1] // 2
 
+    def second_statistics(self, matrices: Array) -> Array:
+        return np.diagonal(matrices, axis1=1, axis2=2).copy()
+
     def precision_times(self, natural: Array, vector: Array) -> Array:
         return -2.0 * self._halves(natural)[1] * vector
 
@@ -668,6 +708,9 @@ class SphericalGaussian(_GaussianFamily):
 
     def n_features_of_natural(self, natural: Array) -> int:
         return natural.shape[1] - 1
+
+    def second_statistics(self, matrices: Array) -> Array:
+        return np.trace(matrices, axis1=1, axis2=2)[:, None]
 
     def precision_times(self, natural: Array, vector: Array) -> Array:
         return -2.0 * natural[:, -1:] * vector

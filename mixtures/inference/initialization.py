@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from mixtures._arrays import feature_spread, relative_weights, row_blocks, weighted_mean
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import Chunk, Data
-from mixtures.inference.labels import label_shares
+from mixtures.inference.labels import covers, label_shares
 from mixtures.latent.mixing import chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights, mixture_posterior
 
@@ -356,6 +356,16 @@ class StartMethod(abc.ABC):
     def assignment(
         self, data: Data, n_components: int, rng: np.random.Generator
     ) -> Callable[[Chunk], Array]: ...
+
+    def labelled_assignment(
+        self, data: Data, n_components: int, rng: np.random.Generator
+    ) -> Callable[[Chunk], Array] | None:
+        """The start that partial labels naming every component give: each row to the
+        nearest labelled class mean (``labelled_centres``); ``None`` while some component has
+        no labelled row."""
+        if not covers(data.labels, n_components):
+            return None
+        return labelled_centres(data, n_components, rng)
 
 
 @attrs.frozen

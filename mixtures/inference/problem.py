@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from mixtures.families.base import ExponentialFamily, empty_components
 from mixtures.families.checks import checked_output
+from mixtures.families.held import HeldPart
 from mixtures.inference.boundary import boundary_report, stuck_on_boundary
 from mixtures.inference.data import Chunk, Data
 from mixtures.inference.summary import Summary
@@ -57,7 +58,7 @@ def chunk_e_step(
     partial labels if any (``mixtures.inference.labels``), then the structure's posterior and
     statistics. ``FitProblem.e_step`` maps it over the chunks, wherever they live."""
     log_likelihood = chunk.log_likelihood(family, natural, log_partition)
-    labels = chunk.label_log_prior(log_likelihood.shape[1])
+    labels = structure.label_log_prior(chunk, log_likelihood.shape[1])
     if labels is not None:
         log_likelihood += labels
     return structure.chunk_summary(chunk, log_likelihood, logs)
@@ -70,7 +71,7 @@ def chunk_summary_of(
     array, or made there by ``assign(chunk)`` (which sees the rows as independent). Rows with
     partial labels start from the responsibilities times their labels: a known label, wholly."""
     responsibilities = given[0] if given else assign(structure.independent(chunk))
-    labels = chunk.label_log_prior(responsibilities.shape[1])
+    labels = structure.label_log_prior(chunk, responsibilities.shape[1])
     if labels is not None:
         responsibilities = labelled(responsibilities, np.exp(labels))
     return structure.summary_of(chunk, responsibilities)
@@ -201,13 +202,15 @@ class ExpectationMaximisation(FitProblem[P]):
     the emissions and a ``latent_prior`` (the structure's Dirichlet priors: ``DirichletWeights``
     on a mixture's weights, a ``ChainPrior`` on an HMM's start and rows). ``frozen`` names fields
     of the parameter value (``"natural"``, ``"startprob"``, ``"transmat"``...) that keep their
-    starting values."""
+    starting values; ``held`` is a part of every component its family holds while the rest is
+    learnt (``mixtures.families.held``: a Gaussian's means)."""
 
     structure: LatentStructure[Any, Any]
     emission_family: ExponentialFamily
     prior: ConjugatePrior | None = None
     frozen: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_names)
     latent_prior: Any = None
+    held: HeldPart | None = None
 
     @property
     def family(self) -> ExponentialFamily:
@@ -222,10 +225,14 @@ class ExpectationMaximisation(FitProblem[P]):
 
     def _emissions(self, summary: Summary, previous: Array | None) -> Array:
         statistics = summary.emissions
+        held = self.held if previous is not None else None  # a start holds nothing yet
         if self.prior is None:
+            if held is not None and previous is not None:
+                statistics = held.statistics(self.emission_family, statistics, previous)
             natural = self.emission_family.maximum_likelihood(statistics, previous)
         else:
-            natural = self.prior.update(statistics).mode()
+            posterior = self.prior.update(statistics)
+            natural = (posterior if held is None else held.posterior(posterior, previous)).mode()
         return checked_output(
             self.emission_family, "mean_to_natural (in the M-step)", natural, statistics.sums.shape
         )
@@ -269,11 +276,13 @@ class VariationalBayes(FitProblem[P]):
     """Mean-field VB for any structure and any family with a conjugate prior: ``priors`` is the
     structure's value of distributions (emissions and latent), and so is every ``q``. ``frozen``
     names fields of ``q`` (``"components"``, ``"weights"``, ``"start"``, ``"rows"``) that keep
-    their starting values."""
+    their starting values; ``held`` a part of every component held while the rest is learnt
+    (``q`` keeps that part's location; ``mixtures.families.held``)."""
 
     structure: LatentStructure[Any, Any]
     priors: Any
     frozen: frozenset[str] = attrs.field(default=frozenset(), converter=_frozen_names)
+    held: HeldPart | None = None
     variational: ClassVar[bool] = True
     objective_name: ClassVar[str] = "ELBO"
 
@@ -295,6 +304,8 @@ class VariationalBayes(FitProblem[P]):
 
     def update(self, summary: Summary, parameters: Any) -> Any:
         new = self.structure.posterior(self.priors, summary)
+        if self.held is not None:
+            new = attrs.evolve(new, components=self.held.posterior(new.components, parameters.components))
         return attrs.evolve(new, **{name: getattr(parameters, name) for name in self.frozen})
 
     def start(self, summary: Summary) -> Any:

@@ -25,13 +25,11 @@ from mixtures.inference.initialization import (
     draw_tie_weights,
     kmeans_plusplus,
     label_channel,
-    labelled_centres,
     nearest_shares,
     sample_rows,
     seed_sample_rows,
     smoothed,
 )
-from mixtures.inference.labels import covers
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem
 from mixtures.latent.mixing import Mixing
 
@@ -112,8 +110,8 @@ class FromMethod(Start):
         every row to the nearest labelled class mean (``labelled_centres``); the others are
         drawn by the method. Labelled rows are clamped in every start."""
         points = []
-        if covers(data.labels, n_components):
-            seeded = labelled_centres(rows, n_components, rng)
+        seeded = self.method.labelled_assignment(rows, n_components, rng)
+        if seeded is not None:
             points.append(problem.start(problem.summary_of(data, seeded)))
         while len(points) < n_init:
             assignment = self.method.assignment(rows, n_components, rng)
@@ -235,12 +233,19 @@ class SplitStates(StartMethod):
     n_mix: int
 
     def assignment(self, data: Data, n_components: int, rng: np.random.Generator) -> Any:
-        n_states = n_components // self.n_mix
-        states = self.method.assignment(data, n_states, rng)
+        return self._split(data, self.method.assignment(data, n_components // self.n_mix, rng), rng)
+
+    def labelled_assignment(self, data: Data, n_components: int, rng: np.random.Generator) -> Any:
+        """Partial labels name states: ``method``'s labelled start over the states, split."""
+        states = self.method.labelled_assignment(data, n_components // self.n_mix, rng)
+        return None if states is None else self._split(data, states, rng)
+
+    def _split(self, data: Data, states: Any, rng: np.random.Generator) -> Any:
+        """Each row's share of a state (``states(chunk)`` ``(n, K)``) over its components."""
         rows, features, weights = sample_rows(data, seed_sample_rows(data), rng).arrays()
         shares = data.map_sum(functools.partial(_sampled_shares, states, rows)).arrays()
         seeds, ties, channels = [], [], []
-        for k in range(n_states):
+        for k in range(shares.shape[1]):
             mass = weights * shares[:, k]
             if not mass.sum() > 0:  # a state without rows: seed it on all of them
                 mass = weights

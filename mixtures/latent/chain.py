@@ -36,6 +36,7 @@ __all__ = [
     "MarkovChain",
     "log_probabilities",
     "normalised_rows",
+    "rows_off_boundary",
     "stochastic_rows",
     "tempered",
 ]
@@ -157,6 +158,21 @@ def _towards(values: Array, allowed: NDArray[np.bool_]) -> Array:
     return (1.0 - BOUNDARY_STEP) * values + BOUNDARY_STEP * uniform
 
 
+def rows_off_boundary(
+    rows: Array, structural: NDArray[np.bool_]
+) -> Iterator[tuple[NDArray[np.bool_], Array]]:
+    """For each row of the stochastic matrix ``rows`` with a zero that is not ``structural``:
+    the mask of those zeros and the matrix with that row moved towards uniform over its allowed
+    entries (to test whether the likelihood rises off the boundary)."""
+    zero = (rows == 0) & ~structural
+    for i in np.flatnonzero(zero.any(1)):
+        moved = rows.copy()
+        moved[i] = _towards(moved[i], ~structural[i])
+        mask = np.zeros_like(zero)
+        mask[i] = zero[i]
+        yield mask, moved
+
+
 @attrs.frozen
 class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
     """A first-order Markov chain over the labels of each sequence (see the module notes)."""
@@ -268,12 +284,7 @@ class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
         if start_zero.any():
             moved = _towards(parameters.startprob, ~structural_start)
             yield "startprob", start_zero, attrs.evolve(parameters, startprob=moved)
-        transition_zero = (parameters.transmat == 0) & ~structural_transmat
-        for i in np.flatnonzero(transition_zero.any(1)):
-            transmat = parameters.transmat.copy()
-            transmat[i] = _towards(transmat[i], ~structural_transmat[i])
-            mask = np.zeros_like(transition_zero)
-            mask[i] = transition_zero[i]
+        for mask, transmat in rows_off_boundary(parameters.transmat, structural_transmat):
             yield "transmat", mask, attrs.evolve(parameters, transmat=transmat)
 
     # ------------------------------------------------------------------ distributions (VB)

@@ -30,17 +30,25 @@ from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk
 from mixtures.inference.summary import Summary
 from mixtures.latent.chain import (
+    ChainPrior,
     HMMParameters,
     HMMPosterior,
     MarkovChain,
     log_probabilities,
     normalised_rows,
+    rows_off_boundary,
     stochastic_rows,
 )
 from mixtures.latent.structure import LatentLogs, LatentStructure
 from mixtures.priors.weights import DirichletWeights
 
-__all__ = ["MarkovMixtures", "MixtureHMMParameters", "MixtureHMMPosterior", "pair_posterior"]
+__all__ = [
+    "MarkovMixtures",
+    "MixtureChainPrior",
+    "MixtureHMMParameters",
+    "MixtureHMMPosterior",
+    "pair_posterior",
+]
 
 Array = NDArray[np.float64]
 
@@ -94,6 +102,25 @@ class MixtureHMMPosterior(HMMPosterior):
 
     def mean_mix_weights(self) -> Array:
         return np.stack([mix.mean_weights() for mix in self.mixes])
+
+
+@attrs.frozen(eq=False)
+class MixtureChainPrior(ChainPrior):
+    """MAP-EM's Dirichlet priors on a chain of mixtures: the chain's (start, transition rows)
+    and ``mix`` on every state's mixture weights (each may be ``None``), concentrations ``>= 1``."""
+
+    mix: DirichletWeights | None = None
+
+    def map_mix_counts(self, counts: Array) -> Array:
+        """Each state's component counts ``(K, M)`` plus the pseudo-counts ``α − 1``."""
+        return counts if self.mix is None else self.mix.map_counts(counts)
+
+    def log_density(self, parameters: HMMParameters) -> float:
+        chain = super().log_density(parameters)
+        if self.mix is None:
+            return chain
+        mix_weights = parameters.mix_weights  # type: ignore[attr-defined]
+        return chain + sum(self.mix.log_density(row) for row in mix_weights)
 
 
 def pair_posterior(log_likelihood: Array, log_mix_weights: Array) -> tuple[Array, Array]:
@@ -163,6 +190,11 @@ class MarkovMixtures(LatentStructure[MixtureHMMParameters, MixtureHMMPosterior])
     def independent(self, chunk: Chunk) -> Chunk:
         return self.chain.independent(chunk)
 
+    def label_log_prior(self, chunk: Chunk, n_labels: int) -> Array | None:
+        """Labels name states: a state's label holds for each of its components."""
+        states = chunk.label_log_prior(self.n_states(n_labels))
+        return None if states is None else np.repeat(states, self.n_mix, axis=1)
+
     # ------------------------------------------------------------------ point estimates
     def logs(self, parameters: MixtureHMMParameters) -> LatentLogs:
         return (*self.chain.logs(parameters), log_probabilities(parameters.mix_weights))  # type: ignore[arg-type]
@@ -172,9 +204,11 @@ class MarkovMixtures(LatentStructure[MixtureHMMParameters, MixtureHMMPosterior])
         summary: Summary,
         previous: MixtureHMMParameters | None,
         natural: Array,
-        prior: Any = None,
+        prior: MixtureChainPrior | None = None,
     ) -> MixtureHMMParameters:
         counts = self._split(summary.emissions.counts)
+        if prior is not None:
+            counts = prior.map_mix_counts(counts)
         n_states = counts.shape[0]
         placeholder = np.zeros((n_states, 0))  # the chain's update reads only its counts
         chain = self.chain.maximised(summary, previous, placeholder, prior)  # type: ignore[arg-type]
@@ -184,7 +218,7 @@ class MarkovMixtures(LatentStructure[MixtureHMMParameters, MixtureHMMPosterior])
         return MixtureHMMParameters(chain.startprob, chain.transmat, weights, natural)
 
     def latent_log_density(self, parameters: MixtureHMMParameters, prior: Any) -> float:
-        """MAP-EM's priors are the chain's (on start and transitions)."""
+        """MAP-EM's priors: the chain's (start, transitions) and the mixture weights'."""
         return self.chain.latent_log_density(parameters, prior)  # type: ignore[arg-type]
 
     def implied_summary(
@@ -206,6 +240,8 @@ class MarkovMixtures(LatentStructure[MixtureHMMParameters, MixtureHMMPosterior])
         self, parameters: MixtureHMMParameters, start: MixtureHMMParameters
     ) -> Iterator[tuple[str, NDArray[np.bool_], MixtureHMMParameters]]:
         yield from self.chain.zeros_off_boundary(parameters, start)  # type: ignore[arg-type, misc]
+        for mask, mix_weights in rows_off_boundary(parameters.mix_weights, start.mix_weights == 0):
+            yield "mix_weights", mask, attrs.evolve(parameters, mix_weights=mix_weights)
 
     # ------------------------------------------------------------------ distributions (VB)
     def expected_logs(self, q: MixtureHMMPosterior) -> LatentLogs:

@@ -64,6 +64,11 @@ class LatentStructure(abc.ABC, Generic[P, Q]):
         """The chunk as a clustering of independent rows sees it (starting responsibilities)."""
         return chunk
 
+    def label_log_prior(self, chunk: Chunk, n_labels: int) -> Array | None:
+        """``log q_n`` ``(n, n_labels)`` of the chunk's partial labels over this structure's
+        labels (``None``: no labels). Users label what they see: a component, or a state."""
+        return chunk.label_log_prior(n_labels)
+
     # ------------------------------------------------------------------ point estimates
     @abc.abstractmethod
     def logs(self, parameters: P) -> LatentLogs:

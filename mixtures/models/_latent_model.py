@@ -22,6 +22,7 @@ from mixtures._validation import (
 )
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.families.base import Components, ExponentialFamily
+from mixtures.families.held import HeldPart
 from mixtures.inference.data import Data
 from mixtures.inference.fit import Run, best_run, warn_about, warn_if_stuck
 from mixtures.inference.loop import SETTLED, StoppingRule, Trajectory
@@ -73,6 +74,9 @@ class LatentModel(Estimator, abc.ABC):
 
     structure: LatentStructure[Any, Any]  # a class attribute, or a property of the settings
     size_name: ClassVar[str]
+    #: The names ``fixed`` accepts for the model's own parameters, and the fields each keeps: of
+    #: the point parameters (EM) and of ``q`` (VB). Other names are parts the family holds.
+    fixable: ClassVar[dict[str, tuple[str, str]]]
     default_tolerance: ClassVar[dict[str, float]]
     fit_specific_state: ClassVar[tuple[str, ...]] = ()
 
@@ -87,6 +91,7 @@ class LatentModel(Estimator, abc.ABC):
     chunk_size: int | None
     prior: ConjugatePrior | None
     online: OnlineMode | None
+    fixed: tuple[str, ...]
 
     family_: ExponentialFamily
     components_: Components
@@ -131,8 +136,24 @@ class LatentModel(Estimator, abc.ABC):
         """The fitted attributes of ``parameters`` (point or ``q``) and ``problem``'s priors."""
 
     def _frozen(self) -> frozenset[str]:
-        """Fields of the point parameters kept at their starting values (default: none)."""
-        return frozenset()
+        """Fields of the point parameters (or of ``q``) that ``fixed`` keeps at their start."""
+        names = [name for name in self.fixed if name in self.fixable]
+        return frozen_fields(names, self.fixable, self._inference().variational)
+
+    def _held(self, family: ExponentialFamily) -> HeldPart | None:
+        """The part of every component that ``fixed`` holds through its family (a Gaussian's
+        ``"means"``), or ``None``."""
+        parts = frozenset(self.fixed) - set(self.fixable)
+        return family.held_part(parts) if parts else None
+
+    def _free_component_parameters(self) -> int:
+        """Free parameters of the fitted components, without what ``fixed`` keeps (for BIC)."""
+        if "components" in self.fixed:
+            return 0
+        natural = self.components_.natural
+        held = self._held(self.family_)
+        kept = 0 if held is None else held.n_held(self.family_, natural)
+        return self.family_.n_free_parameters(natural) - kept
 
     def _latent_prior(self) -> Any:
         """MAP-EM's prior on the latent parameters, resolved from the settings (default: none)."""
@@ -158,20 +179,24 @@ class LatentModel(Estimator, abc.ABC):
         inference, under the priors of the fit it continues if it holds one (a fresh fit forgets
         them first), else resolved on ``data``."""
         if self._inference().variational:
+            family = self.family_ if data is None else data.family
+            held = self._held(family)
             if data is None or hasattr(self, "posterior_"):
-                return VariationalBayes(self.structure, self._fitted_priors(), self._frozen())
-            return VariationalBayes(self.structure, self._resolved_priors(data), self._frozen())
+                return VariationalBayes(self.structure, self._fitted_priors(), self._frozen(), held)
+            return VariationalBayes(self.structure, self._resolved_priors(data), self._frozen(), held)
         if data is None:  # the online fit in progress: its prior, if the settings still ask for one
             prior = getattr(self, "prior_", None) if self.prior is not None else None
             return ExpectationMaximisation(
-                self.structure, self.family_, prior, self._frozen(), self._latent_prior()
+                self.structure, self.family_, prior, self._frozen(), self._latent_prior(),
+                self._held(self.family_),
             )
         prior = None
         if self.prior is not None:  # MAP-EM: the fitted prior, unless the fit was VB's or had none
             fitted = hasattr(self, "prior_") and not hasattr(self, "posterior_")
             prior = self.prior_ if fitted else self._configured(self.prior, data)
         return ExpectationMaximisation(
-            self.structure, data.family, prior, self._frozen(), self._latent_prior()
+            self.structure, data.family, prior, self._frozen(), self._latent_prior(),
+            self._held(data.family),
         )
 
     def _fitted_problem(self) -> FitProblem[Any]:
@@ -534,11 +559,21 @@ class LatentModel(Estimator, abc.ABC):
         writer(self, path)
 
 
-def check_fixed(fixed: Any, fixable: dict[str, tuple[str, str]]) -> None:
-    """``fixed`` names parameters from ``fixable`` (a sequence, not one string)."""
+def check_fixed(fixed: Any, fixable: dict[str, tuple[str, str]], family: ExponentialFamily) -> None:
+    """``fixed`` names parameters from ``fixable`` or parts of the components that ``family``
+    can hold (a sequence, not one string)."""
     names = () if isinstance(fixed, str) else tuple(fixed)
-    if isinstance(fixed, str) or not all(isinstance(n, str) for n in names) or set(names) - set(fixable):
+    if isinstance(fixed, str) or not all(isinstance(n, str) for n in names):
         raise ValueError(f"fixed must be a sequence of names from {tuple(fixable)}; got {fixed!r}")
+    parts = frozenset(names) - set(fixable)
+    if parts:
+        try:
+            family.held_part(parts)
+        except ValueError as error:
+            raise ValueError(
+                f"fixed must name parameters from {tuple(fixable)} or parts of the components "
+                f"the family can hold; got {fixed!r}: {error}"
+            ) from None
 
 
 def frozen_fields(fixed: Any, fixable: dict[str, tuple[str, str]], variational: bool) -> frozenset[str]:

@@ -31,13 +31,14 @@ from mixtures.inference.starts import (
 from mixtures.latent.chain import ChainPrior, HMMParameters, HMMPosterior, HMMPriors, MarkovChain, tempered
 from mixtures.latent.chain_of_mixtures import (
     MarkovMixtures,
+    MixtureChainPrior,
     MixtureHMMParameters,
     MixtureHMMPosterior,
     pair_posterior,
 )
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
 from mixtures.latent.structure import LatentStructure
-from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed, frozen_fields
+from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed
 from mixtures.priors import ConjugatePrior, default_prior
 from mixtures.priors.weights import DirichletWeights
 
@@ -53,6 +54,7 @@ FIXABLE = {
     "startprob": ("startprob", "start"),
     "transmat": ("transmat", "rows"),
     "components": ("natural", "components"),
+    "mix_weights": ("mix_weights", "mixes"),
 }
 
 
@@ -95,13 +97,19 @@ class HMM(LatentModel):
         priors of ``q`` (default concentration 1); under EM, MAP estimates: concentration ``α >=
         1`` adds ``α − 1`` pseudo-counts (hmmlearn's ``startprob_prior``, ``transmat_prior``)
         and the objective gains their log densities.
-    fixed : sequence of {"startprob", "transmat", "components"}
-        Parameters kept at their initial values while the others are learnt. Under VB the
-        kept part of ``q`` stays at its start.
+    fixed : sequence of {"startprob", "transmat", "components", "mix_weights"}
+        Parameters kept at their initial values while the others are learnt (``"mix_weights"``:
+        each state's mixture weights, with ``n_mix > 1``). Under VB the kept part of ``q``
+        stays at its start. ``"means"`` holds a Gaussian's means and learns its spread about
+        them, as for ``Mixture``.
     online : OnlineMode or None
         How ``partial_fit`` learns from batches of whole sequences: ``ExactPasses()``,
         ``StepwiseEM(...)`` (the default for EM) or ``StochasticVB(total_samples=N, ...)`` (the
         default for VB); as for ``Mixture``. ``fit`` ignores it.
+    mix_prior : DirichletWeights or None
+        With ``n_mix > 1``, a Dirichlet prior on every state's mixture weights: under VB the
+        prior of ``q`` (default concentration 1), under EM a MAP estimate (concentration
+        ``α >= 1`` adds ``α − 1`` pseudo-counts per component, as hmmlearn's ``weights_prior``).
 
     Notes
     -----
@@ -113,7 +121,8 @@ class HMM(LatentModel):
     """
 
     size_name = "n_states"
-    added_settings = frozenset({"n_mix"})
+    fixable = FIXABLE
+    added_settings = frozenset({"n_mix", "mix_prior"})
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
     fit_specific_state = (
@@ -147,6 +156,7 @@ class HMM(LatentModel):
         fixed: tuple[str, ...] = (),
         online: OnlineMode | None = None,
         n_mix: int = 1,
+        mix_prior: DirichletWeights | None = None,
     ) -> None:
         self.family = family
         self.n_states = n_states
@@ -164,6 +174,7 @@ class HMM(LatentModel):
         self.transition_prior = transition_prior
         self.fixed = fixed
         self.online = online
+        self.mix_prior = mix_prior
 
     @property
     def structure(self) -> LatentStructure[Any, Any]:  # type: ignore[override]
@@ -189,11 +200,16 @@ class HMM(LatentModel):
                 f"init must be one of {tuple(HMM_START_METHODS)} or (startprob, transmat, components); "
                 f"got {self.init!r}"
             )
-        check_fixed(self.fixed, FIXABLE)
-        for name in ("start_prior", "transition_prior"):
+        check_fixed(self.fixed, FIXABLE, family)
+        for name in ("start_prior", "transition_prior", "mix_prior"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, DirichletWeights):
                 raise ValueError(f"{name} must be DirichletWeights(...); got {value!r}")
+        if self.n_mix == 1 and (self.mix_prior is not None or "mix_weights" in self.fixed):
+            raise ValueError(
+                "mix_prior and fixed=('mix_weights',) concern each state's mixture weights, "
+                "which only n_mix > 1 has"
+            )
         return family
 
     def fit(
@@ -278,8 +294,6 @@ class HMM(LatentModel):
 
     def _checked_labels(self, labels: Any, n_samples: int) -> Any:
         """Partial labels of the states (``None``: none), for ``fit`` and ``partial_fit``."""
-        if labels is not None and self.n_mix > 1:
-            raise ValueError("partial labels are not supported yet with n_mix > 1")
         return checked_labels(labels, n_samples, self.n_states, "state")
 
     def _prior_changes(self, rows: Rows, weights: Any) -> list[tuple[str, Any, Any]]:
@@ -289,9 +303,12 @@ class HMM(LatentModel):
             setting = self.prior if self.prior is not None else default_prior(family)
             configured = rows.configured_prior(setting, family, weights, size)
             changes = changed_settings("prior", setting, configured, priors.components)
-            for name, fitted in (("start_prior", priors.start), ("transition_prior", priors.rows[0])):
+            dirichlets = [("start_prior", priors.start, size), ("transition_prior", priors.rows[0], size)]
+            if isinstance(priors, MixtureHMMPosterior):
+                dirichlets.append(("mix_prior", priors.mixes[0], self.n_mix))
+            for name, fitted, n_labels in dirichlets:
                 given = getattr(self, name) or DirichletWeights(concentration=1.0)
-                changes += changed_settings(name, given, given.for_data(size), fitted)
+                changes += changed_settings(name, given, given.for_data(n_labels), fitted)
             return changes
         fitted_prior = getattr(self, "prior_", None)
         if fitted_prior is None:  # maximum likelihood: any prior now starts from its estimate
@@ -316,7 +333,7 @@ class HMM(LatentModel):
         )
         if self.n_mix == 1:
             return priors
-        mix = DirichletWeights(concentration=1.0).for_data(self.n_mix)
+        mix = (self.mix_prior or DirichletWeights(concentration=1.0)).for_data(self.n_mix)
         return MixtureHMMPosterior(  # type: ignore[return-value]
             priors.components, priors.start, priors.rows, (mix,) * n_states
         )
@@ -334,18 +351,17 @@ class HMM(LatentModel):
     def _latent_prior(self) -> ChainPrior | None:
         """MAP-EM's Dirichlet priors on the start and on every transition row (hmmlearn's
         ``startprob_prior`` and ``transmat_prior``), concentrations >= 1."""
-        if self.start_prior is None and self.transition_prior is None:
-            return None
+        sizes = {"start_prior": self.n_states, "transition_prior": self.n_states, "mix_prior": self.n_mix}
         priors = {}
-        for name in ("start_prior", "transition_prior"):
+        for name, n_labels in sizes.items():
             given = getattr(self, name)
             if given is not None:
-                priors[name] = given.for_data(self.n_states)
+                priors[name] = given.for_data(n_labels)
                 priors[name].check_map(name)
-        return ChainPrior(priors.get("start_prior"), priors.get("transition_prior"))
-
-    def _frozen(self) -> frozenset[str]:
-        return frozen_fields(self.fixed, FIXABLE, self._inference().variational)
+        if not priors:
+            return None
+        chain = (priors.get("start_prior"), priors.get("transition_prior"))
+        return ChainPrior(*chain) if self.n_mix == 1 else MixtureChainPrior(*chain, priors.get("mix_prior"))
 
     def _rows(self, data: Data) -> Data:
         assert isinstance(data, SequenceData)
@@ -516,10 +532,10 @@ class HMM(LatentModel):
         def free(pinned: NDArray[np.bool_]) -> int:  # each stochastic row loses one to its sum
             return int(np.maximum((~np.atleast_2d(pinned)).sum(1) - 1, 0).sum())
 
-        count = 0 if "components" in fixed else self.family_.n_free_parameters(self.components_.natural)
+        count = self._free_component_parameters()
         count += 0 if "startprob" in fixed else free(pinned_start)
         count += 0 if "transmat" in fixed else free(pinned_transmat)
-        if hasattr(self, "mix_weights_"):
+        if hasattr(self, "mix_weights_") and "mix_weights" not in fixed:
             count += self.mix_weights_.size - self.mix_weights_.shape[0]
         return count
 

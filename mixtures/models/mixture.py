@@ -32,7 +32,7 @@ from mixtures.inference.starts import (
 )
 from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior, chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights
-from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed, frozen_fields
+from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed
 from mixtures.priors import ConjugatePrior, default_prior
 from mixtures.priors.weights import DirichletWeights, WeightPrior
 
@@ -129,9 +129,11 @@ or (weights, components)
         concentration ``1/K``) or ``StickBreaking(concentration)``. For EM: a
         ``DirichletWeights`` with concentration ``α >= 1`` gives MAP weights
         ``∝ N_k + α − 1``, and the objective gains its log density.
-    fixed : sequence of {"weights", "components"}
+    fixed : sequence of {"weights", "components"} or parts the family holds
         Parameters kept at their initial values (given in ``init``, or drawn by the start)
         while the others are learnt. Under VB the kept part of ``q`` stays at its start.
+        ``"means"`` holds a Gaussian's means and learns its spread about them (the constrained
+        update, under EM, MAP-EM and VB; ``mixtures.families.held``).
     online : OnlineMode or None
         How ``partial_fit`` learns from a stream of batches (see ``docs/online.md``):
         ``ExactPasses()`` (sums each pass's statistics; ``end_pass()`` applies ``fit``'s update,
@@ -159,6 +161,7 @@ or (weights, components)
 
     structure = Mixing()
     size_name = "n_components"
+    fixable = FIXABLE
     added_settings = frozenset({"fixed", "convergence"})
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
@@ -212,7 +215,7 @@ or (weights, components)
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
         family = self._check_common_settings()
-        check_fixed(self.fixed, FIXABLE)
+        check_fixed(self.fixed, FIXABLE, family)
         self._stopping_rule()
         if self.weight_prior is not None and not isinstance(self.weight_prior, WeightPrior):
             raise ValueError(
@@ -352,9 +355,6 @@ or (weights, components)
             raise ValueError(
                 f"convergence must be one of {tuple(STOPPING_RULES)}; got {self.convergence!r}"
             ) from None
-
-    def _frozen(self) -> frozenset[str]:
-        return frozen_fields(self.fixed, FIXABLE, self._inference().variational)
 
     def _fitted_point(self) -> MixtureParameters:
         return MixtureParameters(self.components_.natural, self.weights_)
@@ -500,9 +500,7 @@ or (weights, components)
     def n_parameters(self) -> int:
         """Free parameters of the fitted model (components and weights)."""
         self._check_is_fitted("components_")
-        fixed = set(self.fixed)
-        count = 0 if "components" in fixed else self.family_.n_free_parameters(self.components_.natural)
-        return count + (0 if "weights" in fixed else len(self.weights_) - 1)
+        return self._free_component_parameters() + (0 if "weights" in self.fixed else len(self.weights_) - 1)
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""

@@ -123,6 +123,14 @@ class _NormalGammaPrior(ConjugatePrior):
     def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
         return self._with_conventional(*self._conventional_of(chi, counts))
 
+    def with_location(self, centred_mean: Array) -> Self:
+        """This distribution with ``μ``'s location held at ``centred_mean`` (standardised,
+        ``(K, D)``), each rate gaining ``½ β (m − μ₀)²`` (summed over a spherical group): the
+        posterior of the precisions given ``μ = μ₀`` (``mixtures.families.held``)."""
+        chi, counts = self.natural_hyperparameters()
+        beta = self._conventional()[1]
+        return self.with_natural_hyperparameters(self.gaussian.about_means(chi, beta, centred_mean), counts)
+
     # ----------------------------------------------------------------- the distribution
     def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
         mean, beta, shape, rate = self._conventional_of(chi, counts)

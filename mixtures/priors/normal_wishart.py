@@ -200,6 +200,14 @@ class NormalWishart(ConjugatePrior):
         counts = np.stack([beta, nu - m.shape[1]], axis=1)
         return chi, counts
 
+    def with_location(self, centred_mean: Array) -> Self:
+        """This distribution with ``μ``'s location held at ``centred_mean`` (standardised,
+        ``(K, D)``), its scale gaining ``β (m − μ₀)(m − μ₀)ᵀ``: the posterior of ``Λ`` given
+        ``μ = μ₀`` with ``q(μ | Λ)`` centred there (``mixtures.families.held``)."""
+        chi, counts = self.natural_hyperparameters()
+        held = self._gaussian().about_means(chi, counts[:, :1], centred_mean)
+        return self.with_natural_hyperparameters(held, counts)
+
     def _unpack(self, chi: Array, counts: Array) -> tuple[Array, Array, Array, Array]:
         gaussian = self._gaussian()
         n_features = gaussian.n_features_of(chi.shape[-1])

@@ -1,0 +1,1212 @@
+"""hmmlearn 0.3's HMM classes, fitted by ``mixtures.HMM``.
+
+``GaussianHMM``, ``GMMHMM``, ``PoissonHMM``, ``CategoricalHMM``, ``MultinomialHMM``,
+``VariationalGaussianHMM`` and ``VariationalCategoricalHMM`` take hmmlearn 0.3.3's constructor
+arguments with its defaults, keep its fitted attributes (``startprob_``, ``transmat_``,
+``means_``, ``covars_`` in its shapes per ``covariance_type``, ``emissionprob_``, ``lambdas_``,
+``weights_``, ``monitor_``, the variational ``*_prior_`` and ``*_posterior_``) and its method
+semantics (``score`` is the total log-likelihood, ``score_samples`` returns it with the
+posteriors, ``decode(algorithm=)``, ``sample(n_samples, random_state, currstate)``). Every fit
+and every prediction goes through ``mixtures.HMM``: the settings are translated here, once.
+
+As in hmmlearn the attributes are the model: set them before ``fit`` (a start for the
+parameters whose letters are not in ``init_params``) or before scoring and sampling (no fit
+needed). ``params`` letters not given are held fixed (``HMM(fixed=...)``), ``init_params``
+letters are drawn from the data (``PartialInit``); the rest start from the attributes. The
+differences from hmmlearn are listed in ``docs/compat-hmmlearn.md``.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import numbers
+import sys
+import warnings
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from mixtures.exceptions import ConvergenceWarning, NotFittedError
+from mixtures.families import (
+    Categorical,
+    Components,
+    DiagonalGaussian,
+    ExponentialFamily,
+    Gaussian,
+    Multinomial,
+    Poisson,
+    SphericalGaussian,
+    TiedGaussian,
+)
+from mixtures.inference.loop import IterationRecord, observe_iterations
+from mixtures.inference.starts import PartialInit
+from mixtures.models import HMM, Estimator
+from mixtures.priors import (
+    Dirichlet,
+)
+from mixtures.priors.weights import DirichletWeights
+
+__all__ = [
+    "DECODER_ALGORITHMS",
+    "GMMHMM",
+    "CategoricalHMM",
+    "ConvergenceMonitor",
+    "GaussianHMM",
+    "MultinomialHMM",
+    "PoissonHMM",
+]
+
+Array = NDArray[np.float64]
+
+_log = logging.getLogger(__name__)
+
+DECODER_ALGORITHMS = frozenset({"viterbi", "map"})
+IMPLEMENTATIONS = ("log", "scaling")
+#: hmmlearn's covariance types and the family of each.
+GAUSSIAN_FAMILIES: dict[str, type[ExponentialFamily]] = {
+    "spherical": SphericalGaussian,
+    "diag": DiagonalGaussian,
+    "full": Gaussian,
+    "tied": TiedGaussian,
+}
+#: Probabilities given as exactly zero are floored here so that their logarithm stays finite
+#: (a zero count times a log of zero would be NaN); ``exp`` of its log is 0 in double precision
+#: arithmetic against any probability above 1e-300.
+PROBABILITY_FLOOR = 1e-300
+
+
+class ConvergenceMonitor:
+    """hmmlearn's convergence monitor: the objective per iteration and the stopping rule.
+
+    Parameters
+    ----------
+    tol : float
+        Convergence threshold on the gain of the total log-likelihood (or lower bound).
+    n_iter : int
+        Maximum number of iterations.
+    verbose : bool
+        Whether each iteration is printed to standard error.
+
+    Attributes
+    ----------
+    history : collections.deque
+        The total log-likelihood (ELBO for the variational models) at the start of each
+        iteration, and at the end of the last one when the fit converged.
+    iter : int
+        Number of values reported.
+    """
+
+    _template = "{iter:>10d} {log_prob:>16.8f} {delta:>+16.8f}"
+
+    def __init__(self, tol: float, n_iter: int, verbose: bool) -> None:
+        self.tol = tol
+        self.n_iter = n_iter
+        self.verbose = verbose
+        self.history: collections.deque[float] = collections.deque()
+        self.iter = 0
+
+    def __repr__(self) -> str:
+        params = sorted(dict(vars(self), history=list(self.history)).items())
+        return f"{type(self).__name__}(\n" + "".join(f"    {k}={v},\n" for k, v in params) + ")"
+
+    def _reset(self) -> None:
+        """Forget the reported values (``fit`` calls this first)."""
+        self.iter = 0
+        self.history.clear()
+
+    def report(self, log_prob: float) -> None:
+        """Record one iteration's objective ``log_prob`` (printed when ``verbose``)."""
+        if self.verbose:
+            delta = log_prob - self.history[-1] if self.history else np.nan
+            print(self._template.format(iter=self.iter + 1, log_prob=log_prob, delta=delta), file=sys.stderr)
+        precision = np.finfo(float).eps ** 0.5
+        if self.history and (log_prob - self.history[-1]) < -precision:
+            _log.warning(
+                "Model is not converging.  Current: %s is not greater than %s. Delta is %s",
+                log_prob,
+                self.history[-1],
+                log_prob - self.history[-1],
+            )
+        self.history.append(log_prob)
+        self.iter += 1
+
+    @property
+    def converged(self) -> bool:
+        """Whether the fit stopped: ``n_iter`` values, or a gain below ``tol``."""
+        return self.iter == self.n_iter or (
+            len(self.history) >= 2 and self.history[-1] - self.history[-2] < self.tol
+        )
+
+
+def _random_state(value: Any) -> np.random.RandomState | np.random.Generator:
+    """hmmlearn's (scikit-learn's) reading of ``random_state`` for ``sample``."""
+    if value is None:
+        return np.random.mtrand._rand
+    if isinstance(value, np.random.RandomState | np.random.Generator):
+        return value
+    if isinstance(value, numbers.Integral):
+        return np.random.RandomState(int(value))
+    raise ValueError(f"random_state must be None, an int or a numpy random generator; got {value!r}")
+
+
+def _generator(random_state: np.random.RandomState | np.random.Generator) -> np.random.Generator:
+    """A ``Generator`` drawing from ``random_state``'s stream (for the families' samplers)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return np.random.default_rng(random_state.randint(2**31 - 1))
+
+
+def _stochastic(value: Any, name: str, shape: tuple[int, ...]) -> Array:
+    """``value`` as probabilities of ``shape`` whose last axis sums to 1."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got {array.shape}")
+    if not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise ValueError(f"{name} must hold finite probabilities >= 0")
+    sums = array.sum(axis=-1)
+    if not np.allclose(sums, 1):
+        raise ValueError(f"{name} must sum to 1 along its last axis; got sums {sums}")
+    return array
+
+
+def _floored(probabilities: Array) -> Array:
+    """Probabilities with exact zeros raised to ``PROBABILITY_FLOOR`` (renormalised)."""
+    floored = np.maximum(probabilities, PROBABILITY_FLOOR)
+    return floored / floored.sum(axis=-1, keepdims=True)
+
+
+def _letters(value: Any, name: str, allowed: str) -> str:
+    if not isinstance(value, str) or set(value) - set(allowed):
+        raise ValueError(f"{name} must be a string of letters from {allowed!r}; got {value!r}")
+    return value
+
+
+class _HMMDropIn(Estimator):
+    """What the seven classes share: the letters, ``fit`` through ``mixtures.HMM``, the
+    predictions from the current attributes, sampling and the information criteria."""
+
+    #: The letters of the emission parameters (all learnt or all fixed together).
+    emission_letters: ClassVar[str]
+    #: ``(letter, attribute)`` of each emission parameter hmmlearn initialises.
+    emission_attributes: ClassVar[tuple[tuple[str, str], ...]]
+    variational: ClassVar[bool] = False
+    n_mix: int = 1
+
+    n_components: int
+    algorithm: str
+    random_state: Any
+    n_iter: int
+    tol: float
+    verbose: bool
+    params: str
+    init_params: str
+    implementation: str
+    startprob_prior: Any
+    transmat_prior: Any
+    startprob_: Array
+    transmat_: Array
+    n_features: Any
+    monitor_: ConvergenceMonitor
+
+    # ------------------------------------------------------------------ what each class says
+    def _family(self) -> ExponentialFamily:
+        """The emission family of the current settings and attributes."""
+        raise NotImplementedError
+
+    def _components(self, family: ExponentialFamily) -> Components:
+        """The emission attributes as components of ``family``."""
+        raise NotImplementedError
+
+    def _emissions_of(self, model: HMM) -> dict[str, Any]:
+        """The emission attributes of a fitted ``model``, by name."""
+        raise NotImplementedError
+
+    def _given_parts(self, given: set[str]) -> dict[str, Any]:
+        """``PartialInit`` arguments for the emission letters in ``given``."""
+        raise NotImplementedError
+
+    def _check_emissions(self) -> None:
+        """Validate the emission attributes (``ValueError`` naming the attribute)."""
+        raise NotImplementedError
+
+    def _emission_scalars(self) -> dict[str, int]:
+        """Free scalars of each emission letter."""
+        raise NotImplementedError
+
+    def _check_priors(self) -> None:
+        """Refuse prior settings ``fit`` cannot carry (default: all carried)."""
+
+    def _checked_X(self, X: Any) -> Array:
+        """``X`` as the model reads it (hmmlearn's ``check_array``: 2-D, finite)."""
+        array = np.asarray(X, dtype=np.float64)
+        if array.ndim != 2:
+            raise ValueError(f"X must be a 2-D array (n_samples, n_features); got shape {array.shape}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError("X contains NaN or infinity")
+        return array
+
+    def _check_and_set_n_features(self, X: Any) -> None:
+        n_features = X.shape[1]
+        if hasattr(self, "n_features") and self.n_features is not None:
+            if self.n_features != n_features:
+                raise ValueError(
+                    f"Unexpected number of dimensions, got {n_features} but expected {self.n_features}"
+                )
+        else:
+            self.n_features = n_features
+
+    # ------------------------------------------------------------------ settings
+    def _check_settings(self) -> None:
+        letters = "st" + self.emission_letters
+        params = _letters(self.params, "params", letters)
+        _letters(self.init_params, "init_params", letters)
+        if self.implementation not in IMPLEMENTATIONS:
+            raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}; got {self.implementation!r}")
+        learnt = set(params) & set(self.emission_letters)
+        if learnt and learnt != set(self.emission_letters):
+            raise ValueError(
+                f"params={params!r} learns some emission parameters ({''.join(sorted(learnt))}) and "
+                f"not others; mixtures.HMM learns or fixes the emissions {self.emission_letters!r} together"
+            )
+
+    def _fixed(self) -> tuple[str, ...]:
+        names = {"s": "startprob", "t": "transmat"}
+        fixed = [name for letter, name in names.items() if letter not in self.params]
+        if not set(self.emission_letters) & set(self.params):
+            fixed.append("components")
+        return tuple(fixed)
+
+    def _chain_prior(self, value: Any, name: str) -> DirichletWeights | None:
+        """hmmlearn's ``startprob_prior``/``transmat_prior`` (MAP-EM's Dirichlet concentrations)."""
+        array = np.asarray(value, dtype=np.float64)
+        if name == "transmat_prior" and array.ndim == 2:
+            if not np.allclose(array, array[:1]):
+                raise ValueError("transmat_prior must give every row the same concentrations")
+            array = array[0]
+        if np.all(array == 1.0):
+            return None  # a flat Dirichlet: maximum likelihood
+        if np.any(array < 1.0):
+            raise ValueError(f"{name} must be >= 1 (MAP-EM needs a Dirichlet with a mode); got {value!r}")
+        return DirichletWeights(concentration=array)
+
+    def _model(self, **settings: Any) -> HMM:
+        """A ``mixtures.HMM`` for these settings; ``settings`` override the fit's."""
+        arguments: dict[str, Any] = {
+            "n_mix": self.n_mix,
+            "random_state": self.random_state,
+            "start_prior": self._chain_prior(self.startprob_prior, "startprob_prior"),
+            "transition_prior": self._chain_prior(self.transmat_prior, "transmat_prior"),
+        }
+        arguments.update(settings)
+        return HMM(self._family(), self.n_components, **arguments)
+
+    # ------------------------------------------------------------------ fitting
+    def _needs_init(self, code: str, name: str) -> bool:
+        if code in self.init_params:
+            if hasattr(self, name):
+                _log.warning(
+                    "Even though the %r attribute is set, it will be overwritten during "
+                    "initialization because 'init_params' contains %r",
+                    name,
+                    code,
+                )
+            return True
+        return not hasattr(self, name)
+
+    def _get_n_fit_scalars_per_param(self) -> dict[str, int]:
+        nc = self.n_components
+        return {"s": nc - 1, "t": nc * (nc - 1), **self._emission_scalars()}
+
+    def _init(self, X: Any, lengths: Any = None) -> None:
+        """Draw the parameters that need it (letters in ``init_params``, or not set) from ``X``;
+        the others stay as set."""
+        X = self._checked_X(X)
+        self._check_settings()
+        self._check_and_set_n_features(X)
+        lengths = _lengths(lengths, len(X))
+        wanted = [("s", "startprob_"), ("t", "transmat_"), *self.emission_attributes]
+        needed = {letter for letter, name in wanted if self._needs_init(letter, name)}
+        if needed:
+            self._draw(X, lengths, needed)
+        scalars = self._get_n_fit_scalars_per_param()
+        n_scalars = sum(scalars[letter] for letter in self.params)
+        if X.size < n_scalars:
+            _log.warning(
+                "Fitting a model with %d free scalar parameters with only %d data points will "
+                "result in a degenerate solution.",
+                n_scalars,
+                X.size,
+            )
+
+    def _draw(self, X: Array, lengths: Any, needed: set[str]) -> None:
+        """Set the attributes of ``needed`` letters from ``mixtures.HMM``'s start on ``X``,
+        the other parameters given to it as they are (``PartialInit``)."""
+        given = set("st" + self.emission_letters) - needed
+        latent = {
+            name: getattr(self, attribute)
+            for letter, name, attribute in (("s", "startprob", "startprob_"), ("t", "transmat", "transmat_"))
+            if letter in given
+        }
+        init = PartialInit(method="kmeans", **latent, **self._given_parts(given))
+        # the best of several k-means starts, as hmmlearn's KMeans(n_init=10): a start that
+        # does not depend on the order of the rows or of the sequences
+        model = self._model(max_iter=0, init=init, inference="em", n_init=10)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, lengths=lengths)
+        if "s" in needed:
+            self.startprob_ = model.startprob_
+        if "t" in needed:
+            self.transmat_ = model.transmat_
+        drawn = self._emissions_of(model)
+        for letter, attribute in self.emission_attributes:
+            if letter in needed:
+                setattr(self, attribute, drawn[attribute])
+
+    def fit(self, X: Any, lengths: Any = None) -> _HMMDropIn:
+        """Estimate the parameters by EM (Baum-Welch) from the start ``init_params`` says.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The sequences, concatenated.
+        lengths : array-like of int, optional
+            The length of each sequence (default: one sequence).
+
+        Returns
+        -------
+        self
+        """
+        X = self._checked_X(X)
+        lengths = _lengths(lengths, len(X))
+        self._check_priors()
+        self._init(X, lengths)
+        self._check()
+        self.monitor_._reset()
+        model = self._model(
+            max_iter=self.n_iter, tol=float(self.tol) / len(X), init=self._start(), fixed=self._fixed()
+        )
+        self._run(model, X, lengths)
+        self.startprob_ = model.startprob_
+        self.transmat_ = model.transmat_
+        for name, value in self._emissions_of(model).items():
+            setattr(self, name, value)
+        return self
+
+    def _start(self) -> tuple[Any, ...]:
+        family = self._family()
+        return (self.startprob_, self.transmat_, self._components(family))
+
+    def _run(self, model: HMM, X: Array, lengths: Any) -> None:
+        """``model.fit`` with every iteration reported to ``monitor_`` (hmmlearn's history:
+        the objective before each update, and after the last when the fit converged)."""
+        total = float(len(X))
+
+        def report(record: IterationRecord) -> None:
+            if record.finished and not record.converged:
+                return  # stopped by n_iter: hmmlearn reports n_iter values
+            self.monitor_.report(record.objective * total)
+            self.monitor_.converged  # noqa: B018 (a user's monitor may check here, as hmmlearn reads it)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # monitor_ says whether it converged
+            with observe_iterations(report):
+                model.fit(X, lengths=lengths)
+
+    # ------------------------------------------------------------------ checks
+    def _check(self) -> None:
+        """Validate the parameters (``ValueError`` naming the attribute and the problem)."""
+        self._check_settings()
+        nc = self.n_components
+        self.startprob_ = _stochastic(self.startprob_, "startprob_", (nc,))
+        self.transmat_ = _stochastic(self.transmat_, "transmat_", (nc, nc))
+        self._check_emissions()
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "startprob_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet: call fit or set its parameters"
+            )
+        self._check()
+
+    # ------------------------------------------------------------------ using the model
+    def _fitted_model(self) -> HMM:
+        """A ``mixtures.HMM`` holding the current attributes as its fitted parameters."""
+        self._check_fitted()
+        family = self._family()
+        model = self._model(inference="em", start_prior=None, transition_prior=None)
+        model.family_ = family
+        model.components_ = self._components(family)
+        model.startprob_ = self.startprob_
+        model.transmat_ = self.transmat_
+        model.n_features_in_ = self._n_columns()
+        if self.n_mix > 1:
+            model.mix_weights_ = self._mix_weights()
+        return model
+
+    def _n_columns(self) -> int:
+        return int(self.n_features)
+
+    def _mix_weights(self) -> Array:
+        raise NotImplementedError
+
+    def score(self, X: Any, lengths: Any = None) -> float:
+        """The total log-likelihood ``Σ_s log p(x^(s))`` of the sequences."""
+        return self._fitted_model().score(self._checked_X(X), lengths=lengths)
+
+    def score_samples(self, X: Any, lengths: Any = None) -> tuple[float, Array]:
+        """The total log-likelihood and the posterior state probabilities ``(n_samples, n_components)``."""
+        model = self._fitted_model()
+        X = self._checked_X(X)
+        return model.score(X, lengths=lengths), model.predict_proba(X, lengths=lengths)
+
+    def predict_proba(self, X: Any, lengths: Any = None) -> Array:
+        """The posterior state probabilities ``(n_samples, n_components)``."""
+        return self._fitted_model().predict_proba(self._checked_X(X), lengths=lengths)
+
+    def decode(
+        self, X: Any, lengths: Any = None, algorithm: str | None = None
+    ) -> tuple[float, NDArray[np.intp]]:
+        """The most likely states and their score.
+
+        ``algorithm="viterbi"``: the most likely path of each sequence and its total
+        log-probability ``log p(z, x)``. ``"map"``: each row's most probable state given its
+        sequence, and (hmmlearn's convention) the sum of those states' posterior probabilities.
+        ``None``: the ``algorithm`` setting.
+        """
+        algorithm = algorithm or self.algorithm
+        if algorithm not in DECODER_ALGORITHMS:
+            raise ValueError(f"Unknown decoder {algorithm!r}; algorithm must be 'viterbi' or 'map'")
+        model = self._fitted_model()
+        X = self._checked_X(X)
+        if algorithm == "map":
+            posteriors = model.predict_proba(X, lengths=lengths)
+            return float(posteriors.max(axis=1).sum()), posteriors.argmax(axis=1)
+        return model.decode(X, lengths=lengths, algorithm="viterbi")
+
+    def predict(self, X: Any, lengths: Any = None) -> NDArray[np.intp]:
+        """The decoded states (by the ``algorithm`` setting)."""
+        return self.decode(X, lengths)[1]
+
+    def sample(
+        self, n_samples: int = 1, random_state: Any = None, currstate: int | None = None
+    ) -> tuple[Array, NDArray[np.intp]]:
+        """Draw one sequence of ``n_samples`` observations and its states ``(X, states)``;
+        ``currstate`` is the first state (default: drawn from ``startprob_``)."""
+        self._check_fitted()
+        rs = _random_state(self.random_state if random_state is None else random_state)
+        uniform = rs.random if isinstance(rs, np.random.Generator) else rs.rand
+        states = np.empty(n_samples, dtype=int)
+        transmat_cdf = np.cumsum(self.transmat_, axis=1)
+        state = (
+            int((np.cumsum(self.startprob_) > uniform()).argmax()) if currstate is None else int(currstate)
+        )
+        for t in range(n_samples):
+            if t:
+                state = int((transmat_cdf[state] > uniform()).argmax())
+            states[t] = state
+        return self._sample_emissions(states, _generator(rs)), states
+
+    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        family = self._family()
+        return family.sample(self._components(family).natural, states, rng)
+
+    def get_stationary_distribution(self) -> Array:
+        """The stationary distribution of ``transmat_`` (its left eigenvector of eigenvalue 1)."""
+        if not hasattr(self, "transmat_"):
+            raise NotFittedError(f"This {type(self).__name__} instance has no transmat_ yet")
+        eigvals, eigvecs = np.linalg.eig(np.asarray(self.transmat_, dtype=np.float64).T)
+        eigvec = np.real_if_close(eigvecs[:, np.argmax(eigvals.real)])
+        return np.asarray((eigvec / eigvec.sum()).real, dtype=np.float64)
+
+    def aic(self, X: Any, lengths: Any = None) -> float:
+        """Akaike's criterion ``−2 log L + 2 p`` (``p``: hmmlearn's count of free scalars)."""
+        n_params = sum(self._get_n_fit_scalars_per_param().values())
+        return -2 * self.score(X, lengths=lengths) + 2 * n_params
+
+    def bic(self, X: Any, lengths: Any = None) -> float:
+        """The Bayesian criterion ``−2 log L + p log n``."""
+        n_params = sum(self._get_n_fit_scalars_per_param().values())
+        return -2 * self.score(X, lengths=lengths) + n_params * np.log(len(self._checked_X(X)))
+
+
+def _lengths(lengths: Any, n_samples: int) -> Any:
+    return np.asarray([n_samples]) if lengths is None else np.atleast_1d(lengths)
+
+
+# ---------------------------------------------------------------------- Gaussian emissions
+def _covariance_family(covariance_type: Any) -> type[ExponentialFamily]:
+    try:
+        return GAUSSIAN_FAMILIES[covariance_type]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"covariance_type must be one of {tuple(GAUSSIAN_FAMILIES)}; got {covariance_type!r}"
+        ) from None
+
+
+def _compressed_covars(value: Any, covariance_type: str, n_components: int) -> Array:
+    """hmmlearn's stored covariances, checked: ``(K,)`` spherical, ``(K, D)`` diag, ``(D, D)``
+    tied, ``(K, D, D)`` full."""
+    _covariance_family(covariance_type)
+    covars = np.array(value, dtype=np.float64, copy=True)
+    if covariance_type == "spherical" and covars.size == n_components:
+        covars = covars.reshape(n_components)
+    expected_ndim = {"spherical": 1, "diag": 2, "tied": 2, "full": 3}[covariance_type]
+    if covars.ndim != expected_ndim or (covariance_type != "tied" and len(covars) != n_components):
+        raise ValueError(
+            f"covars_ for covariance_type={covariance_type!r} and {n_components} components has "
+            f"the wrong shape {covars.shape}"
+        )
+    if not np.all(np.isfinite(covars)):
+        raise ValueError("covars_ must be finite")
+    if covariance_type in ("spherical", "diag"):
+        if np.any(covars <= 0):
+            raise ValueError(f"{covariance_type!r} covars_ must be positive")
+    else:
+        matrices = covars[None] if covariance_type == "tied" else covars
+        if matrices.shape[1] != matrices.shape[2] or not np.allclose(matrices, np.swapaxes(matrices, 1, 2)):
+            raise ValueError(f"{covariance_type!r} covars_ must be symmetric matrices")
+        if np.any(np.linalg.eigvalsh(matrices) <= 0):
+            raise ValueError(f"{covariance_type!r} covars_ must be positive-definite")
+    return covars
+
+
+def _full_covars(covars: Array, covariance_type: str, n_components: int, n_features: int) -> Array:
+    """hmmlearn's ``covars_`` view: one ``(D, D)`` matrix per component."""
+    if covariance_type == "full":
+        return covars
+    if covariance_type == "diag":
+        return np.array([np.diag(c) for c in covars])
+    if covariance_type == "tied":
+        return np.tile(covars, (n_components, 1, 1))
+    return np.array([np.eye(n_features) * c for c in covars])
+
+
+def _units(covariance_type: str) -> dict[str, Any]:
+    """A spherical covariance is spherical in the data's own units (hmmlearn's): no per-feature
+    standardisation for it."""
+    return {"feature_scale": 1.0} if covariance_type == "spherical" else {}
+
+
+def _gaussian_components(family: Any, means: Array, covars: Array) -> Components:
+    return family.components_from(np.asarray(means, dtype=np.float64), covars)
+
+
+def _gaussian_parts(components: Any, covariance_type: str) -> tuple[Array, Array]:
+    """Means and hmmlearn's stored covariances of fitted Gaussian components."""
+    spread = components.variance if covariance_type in ("spherical", "diag") else components.covariance
+    return np.array(components.mean), np.array(spread)
+
+
+def _covariance_scalars(covariance_type: str, n_copies: int, n_features: int) -> int:
+    per_matrix = n_features * (n_features + 1) // 2
+    return {
+        "spherical": n_copies,
+        "diag": n_copies * n_features,
+        "full": n_copies * per_matrix,
+        "tied": per_matrix,
+    }[covariance_type]
+
+
+def _no_emission_prior(**settings: Any) -> None:
+    """Refuse emission prior settings this translation does not carry (named)."""
+    for name, (value, default) in settings.items():
+        if not np.all(np.asarray(value, dtype=object) == default):
+            raise ValueError(
+                f"{name}={value!r} is not supported by the mixtures.compat drop-in (only the "
+                f"default {default!r}); use mixtures.HMM(prior=...) for emission priors"
+            )
+
+
+class GaussianHMM(_HMMDropIn):
+    """hmmlearn's ``GaussianHMM`` on ``mixtures.HMM``.
+
+    Parameters are hmmlearn 0.3.3's, with its defaults. ``min_covar`` is the ridge added to
+    every variance at every M-step (``reg_covar`` in the data's units; hmmlearn adds it once, at
+    initialisation). ``startprob_prior`` and ``transmat_prior`` are Dirichlet concentrations for
+    MAP-EM (``>= 1``; one row for all of ``transmat_prior``). ``means_prior``, ``means_weight``,
+    ``covars_prior`` and ``covars_weight`` must keep their defaults, which are not applied:
+    hmmlearn's default ``covars_prior=1e-2`` adds 0.01 to every state's scatter, the ridge does
+    the same job here. ``implementation`` accepts ``"log"`` and ``"scaling"`` (both compute in
+    log space). ``tol`` is on the total log-likelihood.
+
+    Attributes
+    ----------
+    startprob_, transmat_ : arrays (n_components,) and (n_components, n_components)
+    means_ : array (n_components, n_features)
+    covars_ : array (n_components, n_features, n_features)
+        Full matrices whatever the ``covariance_type`` (hmmlearn's view); set it in the stored
+        shape: ``(n_components,)`` spherical, ``(n_components, n_features)`` diag,
+        ``(n_features, n_features)`` tied, ``(n_components, n_features, n_features)`` full.
+    n_features : int
+    monitor_ : ConvergenceMonitor
+    """
+
+    emission_letters = "mc"
+    emission_attributes = (("m", "means_"), ("c", "covars_"))
+    means_: Any
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        covariance_type: str = "diag",
+        min_covar: float = 1e-3,
+        startprob_prior: Any = 1.0,
+        transmat_prior: Any = 1.0,
+        means_prior: Any = 0,
+        means_weight: Any = 0,
+        covars_prior: Any = 1e-2,
+        covars_weight: Any = 1,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        verbose: bool = False,
+        params: str = "stmc",
+        init_params: str = "stmc",
+        implementation: str = "log",
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.min_covar = min_covar
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.means_prior = means_prior
+        self.means_weight = means_weight
+        self.covars_prior = covars_prior
+        self.covars_weight = covars_weight
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.monitor_ = ConvergenceMonitor(tol, n_iter, verbose)
+
+    @property
+    def covars_(self) -> Array:
+        """Covariance matrices ``(n_components, n_features, n_features)``."""
+        if "_covars_" not in self.__dict__:
+            raise AttributeError("covars_ is not set")
+        n_features = self.__dict__.get("n_features") or np.asarray(self.means_).shape[1]
+        return _full_covars(self._covars_, self.covariance_type, self.n_components, int(n_features))
+
+    @covars_.setter
+    def covars_(self, value: Any) -> None:
+        self._covars_ = _compressed_covars(value, self.covariance_type, self.n_components)
+
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        _covariance_family(self.covariance_type)
+
+    def _check_priors(self) -> None:
+        _no_emission_prior(
+            means_prior=(self.means_prior, 0),
+            means_weight=(self.means_weight, 0),
+            covars_prior=(self.covars_prior, 1e-2),
+            covars_weight=(self.covars_weight, 1),
+        )
+
+    def _draw(self, X: Array, lengths: Any, needed: set[str]) -> None:
+        """As hmmlearn: states and means drawn from the data, and covariances from the data's
+        covariance plus ``min_covar`` (a broad start every state shares)."""
+        super()._draw(X, lengths, needed)
+        if "c" in needed:
+            covariance = np.atleast_2d(np.cov(X.T)) + self.min_covar * np.eye(X.shape[1])
+            nc = self.n_components
+            self.covars_ = {
+                "spherical": np.full(nc, covariance.diagonal().mean()),
+                "diag": np.tile(covariance.diagonal(), (nc, 1)),
+                "full": np.tile(covariance, (nc, 1, 1)),
+                "tied": covariance,
+            }[self.covariance_type]
+
+    def _family(self) -> ExponentialFamily:
+        family_type: Any = _covariance_family(self.covariance_type)
+        origin = np.asarray(self.means_, dtype=np.float64).mean(0) if hasattr(self, "means_") else None
+        return family_type(origin=origin, **_units(self.covariance_type))
+
+    def _components(self, family: ExponentialFamily) -> Components:
+        return _gaussian_components(family, self.means_, self._covars_)
+
+    def _emissions_of(self, model: HMM) -> dict[str, Any]:
+        means, covars = _gaussian_parts(model.components_, self.covariance_type)
+        return {"means_": means, "covars_": covars}
+
+    def _given_parts(self, given: set[str]) -> dict[str, Any]:
+        parts: dict[str, Any] = {}
+        if "m" in given:
+            parts["means"] = np.asarray(self.means_, dtype=np.float64)
+        if "c" in given:
+            parts["covariances"] = self._covars_
+        return parts
+
+    def _check_emissions(self) -> None:
+        _covariance_family(self.covariance_type)
+        means = np.asarray(self.means_, dtype=np.float64)
+        if means.ndim != 2 or len(means) != self.n_components:
+            raise ValueError(f"means_ must have shape (n_components, n_features); got {means.shape}")
+        self.means_ = means
+        self.n_features = means.shape[1]
+        covars = _compressed_covars(self._covars_, self.covariance_type, self.n_components)
+        if covars.shape[-1] != self.n_features and self.covariance_type != "spherical":
+            raise ValueError(f"covars_ has {covars.shape[-1]} features, means_ {self.n_features}")
+        self._covars_ = covars
+
+    def _emission_scalars(self) -> dict[str, int]:
+        nc, nf = self.n_components, int(self.n_features)
+        return {"m": nc * nf, "c": _covariance_scalars(self.covariance_type, nc, nf)}
+
+
+class GMMHMM(_HMMDropIn):
+    """hmmlearn's ``GMMHMM`` (each state emits a mixture of ``n_mix`` Gaussians) on
+    ``mixtures.HMM(n_mix=...)``.
+
+    As ``GaussianHMM``; ``weights_prior``, ``means_prior``, ``means_weight``, ``covars_prior``
+    and ``covars_weight`` must keep their defaults. ``covariance_type="tied"`` (one covariance
+    per state, shared by its components) is refused: ``TiedGaussian`` ties all components. The
+    covariance update is measured around the new means; hmmlearn 0.3.3 measures it around the
+    previous ones (see ``docs/compat-hmmlearn.md``), so whole fits differ from its.
+
+    Attributes
+    ----------
+    weights_ : array (n_components, n_mix)
+    means_ : array (n_components, n_mix, n_features)
+    covars_ : array
+        ``(n_components, n_mix)`` spherical, ``(n_components, n_mix, n_features)`` diag,
+        ``(n_components, n_mix, n_features, n_features)`` full.
+    """
+
+    emission_letters = "mcw"
+    emission_attributes = (("m", "means_"), ("c", "covars_"), ("w", "weights_"))
+    means_: Any
+    covars_: Any
+    weights_: Any
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        n_mix: int = 1,
+        min_covar: float = 1e-3,
+        startprob_prior: Any = 1.0,
+        transmat_prior: Any = 1.0,
+        weights_prior: Any = 1.0,
+        means_prior: Any = 0.0,
+        means_weight: Any = 0.0,
+        covars_prior: Any = None,
+        covars_weight: Any = None,
+        algorithm: str = "viterbi",
+        covariance_type: str = "diag",
+        random_state: Any = None,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        verbose: bool = False,
+        params: str = "stmcw",
+        init_params: str = "stmcw",
+        implementation: str = "log",
+    ) -> None:
+        self.n_components = n_components
+        self.n_mix = n_mix
+        self.min_covar = min_covar
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.weights_prior = weights_prior
+        self.means_prior = means_prior
+        self.means_weight = means_weight
+        self.covars_prior = covars_prior
+        self.covars_weight = covars_weight
+        self.algorithm = algorithm
+        self.covariance_type = covariance_type
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.monitor_ = ConvergenceMonitor(tol, n_iter, verbose)
+
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        _covariance_family(self.covariance_type)
+        if self.covariance_type == "tied":
+            raise ValueError(
+                "GMMHMM with covariance_type='tied' (one covariance per state) is not supported: "
+                "mixtures' TiedGaussian shares one covariance among all components"
+            )
+
+    def _check_priors(self) -> None:
+        _no_emission_prior(
+            weights_prior=(self.weights_prior, 1.0),
+            means_prior=(self.means_prior, 0.0),
+            means_weight=(self.means_weight, 0.0),
+            covars_prior=(self.covars_prior, None),
+            covars_weight=(self.covars_weight, None),
+        )
+
+    def _flat(self) -> tuple[Array, Array]:
+        """Means and covariances of the ``n_components · n_mix`` components, state-major."""
+        means = np.asarray(self.means_, dtype=np.float64)
+        covars = np.asarray(self.covars_, dtype=np.float64)
+        n = self.n_components * self.n_mix
+        return means.reshape(n, means.shape[-1]), covars.reshape(n, *covars.shape[2:])
+
+    def _family(self) -> ExponentialFamily:
+        family_type: Any = _covariance_family(self.covariance_type)
+        origin = self._flat()[0].mean(0) if hasattr(self, "means_") else None
+        return family_type(origin=origin, **_units(self.covariance_type))
+
+    def _components(self, family: ExponentialFamily) -> Components:
+        return _gaussian_components(family, *self._flat())
+
+    def _mix_weights(self) -> Array:
+        return np.asarray(self.weights_, dtype=np.float64)
+
+    def _start(self) -> tuple[Any, ...]:
+        family = self._family()
+        return (self.startprob_, self.transmat_, self._mix_weights(), self._components(family))
+
+    def _emissions_of(self, model: HMM) -> dict[str, Any]:
+        means, covars = _gaussian_parts(model.components_, self.covariance_type)
+        shape = (self.n_components, self.n_mix)
+        return {
+            "means_": means.reshape(*shape, -1),
+            "covars_": covars.reshape(*shape, *covars.shape[1:]),
+            "weights_": np.array(model.mix_weights_),
+        }
+
+    def _given_parts(self, given: set[str]) -> dict[str, Any]:
+        return {}  # the drawn emissions are replaced by the given ones attribute by attribute
+
+    def _check_emissions(self) -> None:
+        nc, nm = self.n_components, self.n_mix
+        self.weights_ = _stochastic(self.weights_, "weights_", (nc, nm))
+        means = np.asarray(self.means_, dtype=np.float64)
+        if means.ndim != 3 or means.shape[:2] != (nc, nm):
+            raise ValueError(f"means_ must have shape (n_components, n_mix, n_features); got {means.shape}")
+        self.means_ = means
+        self.n_features = means.shape[2]
+        flat = self._flat()[1]
+        kind = "diag" if self.covariance_type == "diag" else self.covariance_type
+        _compressed_covars(flat, kind, nc * nm)
+
+    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        cumulative = np.cumsum(self._mix_weights(), axis=1)[states]
+        mixes = np.minimum((cumulative < rng.random(len(states))[:, None]).sum(1), self.n_mix - 1)
+        family = self._family()
+        return family.sample(self._components(family).natural, states * self.n_mix + mixes, rng)
+
+    def _emission_scalars(self) -> dict[str, int]:
+        nc, nm, nf = self.n_components, self.n_mix, int(self.n_features)
+        return {
+            "m": nc * nm * nf,
+            "c": _covariance_scalars(self.covariance_type, nc * nm, nf),
+            "w": nm - 1,
+        }
+
+
+# ---------------------------------------------------------------------- count emissions
+class PoissonHMM(_HMMDropIn):
+    """hmmlearn's ``PoissonHMM`` on ``mixtures.HMM(Poisson())``.
+
+    ``lambdas_prior`` and ``lambdas_weight`` must keep their defaults (no prior).
+
+    Attributes
+    ----------
+    lambdas_ : array (n_components, n_features)
+        The rates of each state.
+    """
+
+    emission_letters = "l"
+    emission_attributes = (("l", "lambdas_"),)
+    lambdas_: Any
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        startprob_prior: Any = 1.0,
+        transmat_prior: Any = 1.0,
+        lambdas_prior: Any = 0.0,
+        lambdas_weight: Any = 0.0,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        verbose: bool = False,
+        params: str = "stl",
+        init_params: str = "stl",
+        implementation: str = "log",
+    ) -> None:
+        self.n_components = n_components
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.lambdas_prior = lambdas_prior
+        self.lambdas_weight = lambdas_weight
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.monitor_ = ConvergenceMonitor(tol, n_iter, verbose)
+
+    def _check_priors(self) -> None:
+        _no_emission_prior(lambdas_prior=(self.lambdas_prior, 0.0), lambdas_weight=(self.lambdas_weight, 0.0))
+
+    def _checked_X(self, X: Any) -> Array:
+        array = super()._checked_X(X)
+        if np.any(array < 0) or np.any(array != np.round(array)):
+            raise ValueError("X must hold non-negative integer counts for a PoissonHMM")
+        return array
+
+    def _family(self) -> ExponentialFamily:
+        return Poisson()
+
+    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        return super()._sample_emissions(states, rng).astype(np.int64)
+
+    def _components(self, family: ExponentialFamily) -> Components:
+        return family.components_from(np.maximum(self.lambdas_, PROBABILITY_FLOOR))  # type: ignore[attr-defined]
+
+    def _emissions_of(self, model: HMM) -> dict[str, Any]:
+        return {"lambdas_": np.array(model.components_.rate)}  # type: ignore[attr-defined]
+
+    def _given_parts(self, given: set[str]) -> dict[str, Any]:
+        return {"components": self._components(Poisson())} if "l" in given else {}
+
+    def _check_emissions(self) -> None:
+        lambdas = np.asarray(self.lambdas_, dtype=np.float64)
+        if lambdas.ndim != 2 or len(lambdas) != self.n_components:
+            raise ValueError(f"lambdas_ must have shape (n_components, n_features); got {lambdas.shape}")
+        if not np.all(np.isfinite(lambdas)) or np.any(lambdas < 0):
+            raise ValueError("lambdas_ must be finite and >= 0")
+        if getattr(self, "n_features", None) is not None and lambdas.shape[1] != self.n_features:
+            raise ValueError(f"lambdas_ has {lambdas.shape[1]} features; the model has {self.n_features}")
+        self.lambdas_ = lambdas
+        self.n_features = lambdas.shape[1]
+
+    def _emission_scalars(self) -> dict[str, int]:
+        return {"l": self.n_components * int(self.n_features)}
+
+
+def _symbols(X: Any) -> NDArray[np.int64]:
+    """hmmlearn's check of symbol data: integers >= 0."""
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(f"X must be a 2-D array (n_samples, n_features); got shape {array.shape}")
+    if not np.issubdtype(array.dtype, np.integer):
+        raise ValueError("Symbols should be integers")
+    if array.size and array.min() < 0:
+        raise ValueError("Symbols should be nonnegative")
+    return array.astype(np.int64)
+
+
+class CategoricalHMM(_HMMDropIn):
+    """hmmlearn's ``CategoricalHMM`` on ``mixtures.HMM(Categorical(n_categories=n_features))``.
+
+    ``X`` is ``(n_samples, 1)`` of symbols ``0 … n_features − 1``. ``emissionprob_prior`` is a
+    Dirichlet concentration for MAP-EM (``1``: none; otherwise every value ``> 1``).
+
+    Attributes
+    ----------
+    emissionprob_ : array (n_components, n_features)
+    n_features : int
+        The number of symbols.
+    """
+
+    emission_letters = "e"
+    emission_attributes = (("e", "emissionprob_"),)
+    emissionprob_: Any
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        startprob_prior: Any = 1.0,
+        transmat_prior: Any = 1.0,
+        *,
+        emissionprob_prior: Any = 1.0,
+        n_features: int | None = None,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        verbose: bool = False,
+        params: str = "ste",
+        init_params: str = "ste",
+        implementation: str = "log",
+    ) -> None:
+        self.n_components = n_components
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.emissionprob_prior = emissionprob_prior
+        self.n_features = n_features
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.monitor_ = ConvergenceMonitor(tol, n_iter, verbose)
+
+    def _checked_X(self, X: Any) -> Array:
+        symbols = _symbols(X)
+        if symbols.shape[1] != 1:
+            raise ValueError(f"X must have one column of symbols; got {symbols.shape[1]}")
+        return symbols  # type: ignore[return-value]
+
+    def _check_and_set_n_features(self, X: Any) -> None:
+        symbols = _symbols(X)
+        largest = int(symbols.max()) if symbols.size else 0
+        if self.n_features is not None:
+            if self.n_features - 1 < largest:
+                raise ValueError(
+                    f"Largest symbol is {largest} but the model only emits symbols up to "
+                    f"{self.n_features - 1}"
+                )
+        else:
+            self.n_features = largest + 1
+
+    def _n_columns(self) -> int:
+        return 1
+
+    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        return super()._sample_emissions(states, rng).astype(np.int64)
+
+    def _model(self, **settings: Any) -> HMM:
+        prior = np.asarray(self.emissionprob_prior, dtype=np.float64)
+        if "prior" not in settings and not np.all(prior == 1.0):
+            settings["prior"] = Dirichlet(concentration=_per_symbol(prior, self.n_components))
+        return super()._model(**settings)
+
+    def _family(self) -> ExponentialFamily:
+        return Categorical(n_categories=int(self.n_features))
+
+    def _components(self, family: ExponentialFamily) -> Components:
+        probs = _floored(np.asarray(self.emissionprob_, dtype=np.float64))
+        return family.components_from(probs[:, None, :])  # type: ignore[attr-defined]
+
+    def _emissions_of(self, model: HMM) -> dict[str, Any]:
+        return {"emissionprob_": np.array(model.components_.probs[:, 0, :])}  # type: ignore[attr-defined]
+
+    def _given_parts(self, given: set[str]) -> dict[str, Any]:
+        return {"components": self._components(self._family())} if "e" in given else {}
+
+    def _check_emissions(self) -> None:
+        probs = np.asarray(self.emissionprob_, dtype=np.float64)
+        if probs.ndim != 2:
+            raise ValueError(f"emissionprob_ must have shape (n_components, n_features); got {probs.shape}")
+        if self.n_features is None:
+            self.n_features = probs.shape[1]
+        self.emissionprob_ = _stochastic(probs, "emissionprob_", (self.n_components, int(self.n_features)))
+
+    def _emission_scalars(self) -> dict[str, int]:
+        return {"e": self.n_components * (int(self.n_features) - 1)}
+
+
+def _per_symbol(concentration: Array, n_components: int) -> Array:
+    """A Dirichlet concentration (scalar, ``(C,)`` or ``(K, C)``) as ``Dirichlet`` takes it per
+    component: ``(K, 1, C)`` for one column of symbols."""
+    if concentration.ndim == 2:
+        return concentration[:, None, :]
+    return concentration
+
+
+class MultinomialHMM(_HMMDropIn):
+    """hmmlearn's ``MultinomialHMM`` (rows of counts over ``n_features`` categories) on
+    ``mixtures.HMM(Multinomial(n_trials))``.
+
+    ``n_trials``: the number of trials of every row (checked against the data), or ``None``,
+    which ``fit`` sets to each row's total, as hmmlearn. The likelihood of a row is conditional
+    on its total, so scoring does not need it; ``sample`` needs one whole number.
+
+    Attributes
+    ----------
+    emissionprob_ : array (n_components, n_features)
+    """
+
+    emission_letters = "e"
+    emission_attributes = (("e", "emissionprob_"),)
+    emissionprob_: Any
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        n_trials: Any = None,
+        startprob_prior: Any = 1.0,
+        transmat_prior: Any = 1.0,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 10,
+        tol: float = 1e-2,
+        verbose: bool = False,
+        params: str = "ste",
+        init_params: str = "ste",
+        implementation: str = "log",
+    ) -> None:
+        self.n_components = n_components
+        self.n_trials = n_trials
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.monitor_ = ConvergenceMonitor(tol, n_iter, verbose)
+
+    def _checked_X(self, X: Any) -> Array:
+        return _symbols(X)  # type: ignore[return-value]
+
+    def _check_and_set_n_features(self, X: Any) -> None:
+        counts = _symbols(X)
+        super()._check_and_set_n_features(counts)
+        if self.n_trials is None:
+            self.n_trials = counts.sum(axis=1)
+        elif not np.all(counts.sum(axis=1) == self.n_trials):
+            raise ValueError("Total count for each sample should add up to the number of trials")
+
+    def _trials(self) -> int | None:
+        """``n_trials`` as one number, if it is one."""
+        trials = np.unique(np.asarray(self.n_trials)) if self.n_trials is not None else np.array([])
+        return int(trials[0]) if trials.size == 1 and trials[0] >= 1 else None
+
+    def _family(self) -> ExponentialFamily:
+        return Multinomial(n_trials=self._trials())
+
+    def _components(self, family: ExponentialFamily) -> Components:
+        probs = _floored(np.asarray(self.emissionprob_, dtype=np.float64))
+        return family.components_from(probs)  # type: ignore[attr-defined]
+
+    def _emissions_of(self, model: HMM) -> dict[str, Any]:
+        return {"emissionprob_": np.array(model.components_.probabilities)}  # type: ignore[attr-defined]
+
+    def _given_parts(self, given: set[str]) -> dict[str, Any]:
+        return {"components": self._components(self._family())} if "e" in given else {}
+
+    def _check_emissions(self) -> None:
+        probs = np.asarray(self.emissionprob_, dtype=np.float64)
+        if probs.ndim != 2:
+            raise ValueError(f"emissionprob_ must have shape (n_components, n_features); got {probs.shape}")
+        if getattr(self, "n_features", None) is None:
+            self.n_features = probs.shape[1]
+        self.emissionprob_ = _stochastic(probs, "emissionprob_", (self.n_components, int(self.n_features)))
+
+    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
+        trials = np.asarray(self.n_trials) if self.n_trials is not None else None
+        if trials is None or trials.ndim != 0 or trials < 1 or trials != np.round(trials):
+            raise ValueError(f"sample needs n_trials to be one whole number >= 1; got {self.n_trials!r}")
+        return super()._sample_emissions(states, rng).astype(np.int64)
+
+    def _emission_scalars(self) -> dict[str, int]:
+        return {"e": self.n_components * (int(self.n_features) - 1)}

@@ -1,0 +1,149 @@
+"""``mixtures.compat.hmmlearn`` against hmmlearn itself, and its translation of settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mixtures.compat import hmmlearn as compat
+
+hmm = pytest.importorskip("hmmlearn.hmm")
+
+
+def _regimes(seed: int = 0) -> tuple[np.ndarray, list[int]]:
+    rng = np.random.default_rng(seed)
+    states = np.repeat(rng.integers(0, 3, 30), 10)
+    x = rng.normal(size=(300, 2)) + np.array([[0, 0], [4, 0], [0, 4]])[states]
+    return x, [100, 120, 80]
+
+
+def _set_start(model: object, covariance_type: str) -> None:
+    model.startprob_ = np.array([0.5, 0.3, 0.2])
+    model.transmat_ = np.full((3, 3), 0.1) + 0.7 * np.eye(3)
+    model.means_ = np.array([[0.5, 0.5], [3.0, 0.5], [0.5, 3.0]])
+    model.covars_ = {
+        "full": np.tile(np.eye(2), (3, 1, 1)),
+        "diag": np.ones((3, 2)),
+        "spherical": np.ones(3),
+        "tied": np.eye(2),
+    }[covariance_type]
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+def test_gaussian_hmm_matches_hmmlearn_from_the_same_start(covariance_type: str) -> None:
+    x, lengths = _regimes()
+    ours = compat.GaussianHMM(3, covariance_type, init_params="", n_iter=5, tol=0.0)
+    theirs = hmm.GaussianHMM(
+        3, covariance_type, init_params="", n_iter=5, tol=-np.inf, covars_prior=0.0, min_covar=0.0
+    )
+    for model in (ours, theirs):
+        _set_start(model, covariance_type)
+        model.fit(x, lengths)
+    np.testing.assert_allclose(ours.transmat_, theirs.transmat_, rtol=1e-6, atol=1e-7)
+    # ours adds a ridge of 1e-6 of each feature's variance at every M-step (hmmlearn none here)
+    np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-6, atol=1e-6)
+    # hmmlearn keeps a spherical variance once per feature after a fit; ours once per state
+    their_stored = theirs._covars_[:, 0] if covariance_type == "spherical" else theirs._covars_
+    np.testing.assert_allclose(ours._covars_, their_stored, rtol=1e-5, atol=1e-5)
+    assert ours.covars_.shape == (3, 2, 2)
+    np.testing.assert_allclose(ours.score(x, lengths), theirs.score(x, lengths), rtol=1e-7)
+    np.testing.assert_allclose(list(ours.monitor_.history), list(theirs.monitor_.history), rtol=1e-7)
+    assert ours.monitor_.iter == theirs.monitor_.iter == 5
+    np.testing.assert_array_equal(ours.predict(x, lengths), theirs.predict(x, lengths))
+    for algorithm in ("viterbi", "map"):
+        ours_score, ours_states = ours.decode(x, lengths, algorithm=algorithm)
+        their_score, their_states = theirs.decode(x, lengths, algorithm=algorithm)
+        np.testing.assert_allclose(ours_score, their_score, rtol=1e-7)
+        np.testing.assert_array_equal(ours_states, their_states)
+    np.testing.assert_allclose(ours.bic(x, lengths), theirs.bic(x, lengths), rtol=1e-7)
+    np.testing.assert_allclose(ours.get_stationary_distribution(), theirs.get_stationary_distribution())
+
+
+def test_categorical_and_poisson_match_hmmlearn() -> None:
+    rng = np.random.default_rng(1)
+    symbols = rng.integers(0, 3, (200, 1))
+    counts = rng.poisson(3.0, (200, 2))
+    pairs = [
+        (
+            compat.CategoricalHMM(2, init_params="", n_iter=4, tol=0.0),
+            hmm.CategoricalHMM(2, init_params="", n_iter=4, tol=-np.inf),
+            symbols,
+            "emissionprob_",
+            np.array([[0.2, 0.3, 0.5], [0.5, 0.3, 0.2]]),
+        ),
+        (
+            compat.PoissonHMM(2, init_params="", n_iter=4, tol=0.0),
+            hmm.PoissonHMM(2, init_params="", n_iter=4, tol=-np.inf),
+            counts,
+            "lambdas_",
+            np.array([[2.0, 4.0], [4.0, 2.0]]),
+        ),
+    ]
+    for ours, theirs, x, name, value in pairs:
+        for model in (ours, theirs):
+            model.startprob_, model.transmat_ = np.array([0.6, 0.4]), np.array([[0.8, 0.2], [0.3, 0.7]])
+            setattr(model, name, value)
+            model.fit(x)
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-6)
+        np.testing.assert_allclose(ours.score(x), theirs.score(x), rtol=1e-8)
+
+
+def test_params_letters_hold_parameters_fixed() -> None:
+    x, lengths = _regimes()
+    model = compat.GaussianHMM(3, "diag", init_params="", params="mc", n_iter=3)
+    _set_start(model, "diag")
+    start, transmat = model.startprob_.copy(), model.transmat_.copy()
+    model.fit(x, lengths)
+    np.testing.assert_array_equal(model.startprob_, start)
+    np.testing.assert_array_equal(model.transmat_, transmat)
+    assert not np.allclose(model.means_, [[0.5, 0.5], [3.0, 0.5], [0.5, 3.0]])
+
+
+def test_init_params_draws_only_its_letters() -> None:
+    x, lengths = _regimes()
+    model = compat.GaussianHMM(3, "full", init_params="mc", n_iter=0)
+    model.startprob_ = np.array([1.0, 0.0, 0.0])
+    model.transmat_ = np.full((3, 3), 1 / 3)
+    model.fit(x, lengths)
+    np.testing.assert_array_equal(model.startprob_, [1.0, 0.0, 0.0])
+    assert model.means_.shape == (3, 2) and model.covars_.shape == (3, 2, 2)
+
+
+def test_gmmhmm_shapes_and_sample() -> None:
+    x, lengths = _regimes()
+    model = compat.GMMHMM(2, n_mix=2, covariance_type="full", n_iter=3, random_state=0).fit(x, lengths)
+    assert model.means_.shape == (2, 2, 2) and model.covars_.shape == (2, 2, 2, 2)
+    assert model.weights_.shape == (2, 2)
+    np.testing.assert_allclose(model.weights_.sum(1), 1.0)
+    sampled, states = model.sample(50, random_state=3, currstate=1)
+    assert sampled.shape == (50, 2) and states[0] == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: compat.GaussianHMM(2, params="stm"), "learns some emission parameters"),
+        (lambda: compat.GaussianHMM(2, covariance_type="bad"), "covariance_type"),
+        (lambda: compat.GaussianHMM(2, covars_prior=1.0), "covars_prior"),
+        (lambda: compat.GaussianHMM(2, implementation="fast"), "implementation"),
+        (lambda: compat.GMMHMM(2, n_mix=2, covariance_type="tied"), "tied"),
+        (lambda: compat.GaussianHMM(2, transmat_prior=0.5), "transmat_prior"),
+    ],
+)
+def test_settings_it_cannot_carry_are_refused(make: object, message: str) -> None:
+    x, lengths = _regimes()
+    with pytest.raises(ValueError, match=message):
+        make().fit(x, lengths)
+
+
+def test_unfitted_and_bad_attributes_are_errors() -> None:
+    model = compat.CategoricalHMM(2)
+    with pytest.raises(Exception, match="not fitted"):
+        model.score(np.zeros((3, 1), dtype=int))
+    model.startprob_ = np.array([0.5, 0.6])
+    model.transmat_ = np.full((2, 2), 0.5)
+    model.emissionprob_ = np.full((2, 3), 1 / 3)
+    with pytest.raises(ValueError, match="startprob_"):
+        model.score(np.zeros((3, 1), dtype=int))
+    with pytest.raises(ValueError, match="integers"):
+        compat.CategoricalHMM(2).fit(np.zeros((3, 1)))
