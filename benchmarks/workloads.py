@@ -16,6 +16,7 @@ update), the peers by clock readings taken as their fit calls its own E- and M-s
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -586,6 +587,38 @@ WORKLOADS: tuple[Workload, ...] = (
              forward_backward_problem, ours_forward_backward(),
              (hmmlearn_forward_backward("log"), hmmlearn_forward_backward("scaling")), 1.0,
              iterations=5, repeats=5),
+)
+
+
+# ----------------------------------------------------------------------------- drop-in: compat.sklearn
+def compat_sklearn_em(covariance_type: str) -> Contender:
+    """``mixtures.compat.sklearn.GaussianMixture`` with scikit-learn's arguments, from the common
+    start (``weights_init``/``means_init``/``precisions_init``), timed as our ``Mixture`` is."""
+
+    def prepare(problem: Problem) -> Run:
+        from mixtures.compat.sklearn import GaussianMixture
+
+        s = problem.start
+        precisions = SKLEARN_PRECISION[covariance_type](s)
+
+        def run(n: int) -> float:
+            model = GaussianMixture(
+                problem.sizes.n_components, covariance_type=covariance_type, weights_init=s["weights"],
+                means_init=s["means"], precisions_init=precisions, max_iter=n, tol=0.0, random_state=0,
+            )
+            with warnings.catch_warnings():  # a fixed number of iterations never converges
+                warnings.simplefilter("ignore")
+                return timed_iterations(lambda: model.fit(problem.x), n)
+
+        return run
+
+    label = f"compat.sklearn.GaussianMixture({covariance_type})"
+    return Contender("mixtures", label, prepare, flops=_our_flops)
+
+
+WORKLOADS += (
+    Workload("compat-gmm", "GMM full, EM, drop-in", SMALL_GMM, QUICK_GMM,
+             gaussian_problem(gaussian_clusters), compat_sklearn_em("full"), (sklearn_em("full"),), 0.25),
 )
 
 # ---------------------------------------------------------------------- compat-hmm

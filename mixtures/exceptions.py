@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import TypeVar, cast
 
 __all__ = [
     "BoundaryWarning",
@@ -14,7 +15,11 @@ __all__ = [
     "FieldError",
     "NotFittedError",
     "UnvisitedStateWarning",
+    "not_fitted_error",
+    "with_sklearn_base",
 ]
+
+E = TypeVar("E", bound=BaseException)
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -24,18 +29,24 @@ class NotFittedError(ValueError, AttributeError):
 def not_fitted_error(message: str) -> NotFittedError:
     """A ``NotFittedError`` that, when scikit-learn is loaded, is also an instance of scikit-learn's
     ``NotFittedError``, so its tools recognise it (scikit-learn is never imported here)."""
+    return with_sklearn_base(NotFittedError)(message)
+
+
+def with_sklearn_base(own: type[E]) -> type[E]:
+    """``own`` (one of this module's classes), or, when scikit-learn is loaded, a subclass of it
+    that is also scikit-learn's class of the same name, so that code catching or filtering
+    scikit-learn's errors and warnings (``NotFittedError``, ``ConvergenceWarning``) sees ours too.
+    scikit-learn is never imported here."""
     sklearn_exceptions = sys.modules.get("sklearn.exceptions")
     if sklearn_exceptions is None:
-        return NotFittedError(message)
-    return _with_sklearn_base(sklearn_exceptions.NotFittedError)(message)
+        return own
+    combined: type[E] = _with_sklearn_base(cast(type, own), getattr(sklearn_exceptions, own.__name__))
+    return combined
 
 
 @functools.cache
-def _with_sklearn_base(sklearn_class: type) -> type[NotFittedError]:
-    return type(
-        "NotFittedError", (NotFittedError, sklearn_class),
-        {"__module__": __name__, "__doc__": NotFittedError.__doc__},
-    )
+def _with_sklearn_base(own: type, sklearn_class: type) -> type:
+    return type(own.__name__, (own, sklearn_class), {"__module__": __name__, "__doc__": own.__doc__})
 
 
 class ConvergenceWarning(UserWarning):

@@ -11,7 +11,7 @@ import attrs
 
 from mixtures.exceptions import BoundaryWarning, EmptyComponentWarning, UnvisitedStateWarning
 from mixtures.inference.data import Data
-from mixtures.inference.loop import Trajectory, iterate
+from mixtures.inference.loop import SETTLED, StoppingRule, Trajectory, iterate
 from mixtures.inference.problem import Findings, FitProblem
 from mixtures.inference.summary import Summary
 
@@ -36,9 +36,12 @@ class Run:
         return self.trajectory.summary
 
 
-def run(problem: FitProblem[Any], data: Data, start: Any, *, max_iter: int, tol: float) -> Run:
+def run(
+    problem: FitProblem[Any], data: Data, start: Any, *, max_iter: int, tol: float,
+    stop: StoppingRule = SETTLED,
+) -> Run:
     """Iterate E-step and update from ``start`` until the objective per unit weight changes by
-    less than ``tol`` (``iterate``'s rule) or ``max_iter`` updates have run. The objective never
+    less than ``tol`` (as ``stop`` judges it) or ``max_iter`` updates have run. The objective never
     decreases: the log-likelihood (plus the log prior under MAP-EM) or the ELBO."""
     findings = [Findings()]
 
@@ -50,17 +53,18 @@ def run(problem: FitProblem[Any], data: Data, start: Any, *, max_iter: int, tol:
         findings[0] |= problem.findings(summary)
         return problem.update(summary, parameters)
 
-    trajectory = iterate(start, evaluate, update, max_iter=max_iter, tol=tol)
+    trajectory = iterate(start, evaluate, update, max_iter=max_iter, tol=tol, stop=stop)
     return Run(start, trajectory, findings[0])
 
 
 def best_run(
-    problem: FitProblem[Any], data: Data, starts: Iterable[Any], *, max_iter: int, tol: float
+    problem: FitProblem[Any], data: Data, starts: Iterable[Any], *, max_iter: int, tol: float,
+    stop: StoppingRule = SETTLED,
 ) -> Run:
     """``run`` from every start; the run with the highest final objective."""
     best: Run | None = None
     for start in starts:
-        result = run(problem, data, start, max_iter=max_iter, tol=tol)
+        result = run(problem, data, start, max_iter=max_iter, tol=tol, stop=stop)
         if best is None or result.trajectory.objective > best.trajectory.objective:
             best = result
     if best is None:

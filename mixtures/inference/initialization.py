@@ -1,4 +1,5 @@
-"""Starting responsibilities, made chunk by chunk: k-means++ seeding, k-means, random.
+"""Starting responsibilities, made chunk by chunk: k-means++ seeding, k-means, random rows as
+seeds, a random partition.
 
 Nothing here holds an ``(N, K)`` matrix or all the rows. k-means++ chooses its seeds on a random
 subsample of at most ``seed_sample_rows`` rows (all rows when there are no more, so results on
@@ -51,6 +52,7 @@ __all__ = [
     "MixtureResponsibilities",
     "NearestCentre",
     "RandomPartition",
+    "RandomRows",
     "RandomStart",
     "StartMethod",
     "draw_tie_weights",
@@ -370,6 +372,10 @@ class StartMethod(abc.ABC):
 class KMeansPlusPlus(StartMethod):
     """k-means++ seeds (on a bounded sample of rows), each row assigned to its nearest seed."""
 
+    def seeds(self, data: Data, n_components: int, rng: np.random.Generator) -> Array:
+        """The seeds ``(K, F)``: k-means++ centres (``seed_centres``)."""
+        return seed_centres(data, n_components, rng)
+
     def centres(self, data: Data, centres: Array, tie_weights: Array) -> Array:
         """The centres the rows are assigned to, from the seeds (here: the seeds)."""
         return centres
@@ -377,7 +383,7 @@ class KMeansPlusPlus(StartMethod):
     def assignment(
         self, data: Data, n_components: int, rng: np.random.Generator
     ) -> Callable[[Chunk], Array]:
-        centres = seed_centres(data, n_components, rng)
+        centres = self.seeds(data, n_components, rng)
         tie_weights = draw_tie_weights(centres, rng)
         refined = self.centres(data, centres, tie_weights)
         if refined is not centres:
@@ -399,6 +405,22 @@ class KMeans(KMeansPlusPlus):
 
 
 @attrs.frozen
+class RandomRows(KMeansPlusPlus):
+    """Seeds drawn uniformly (by sample weight) among the rows, without replacement, each row
+    assigned to its nearest seed: scikit-learn's ``"random_from_data"`` (which, unlike this,
+    starts every component from its one seed row alone)."""
+
+    def seeds(self, data: Data, n_components: int, rng: np.random.Generator) -> Array:
+        _, features, weights = sample_rows(data, seed_sample_rows(data), rng).arrays()
+        drawable = np.flatnonzero(weights > 0)
+        chosen = rng.choice(
+            drawable, size=n_components, replace=drawable.size < n_components,
+            p=weights[drawable] / weights[drawable].sum(),
+        )
+        return features[chosen]
+
+
+@attrs.frozen
 class RandomStart(StartMethod):
     """A random soft partition of the rows (see the module notes)."""
 
@@ -413,6 +435,7 @@ START_METHODS: dict[str, StartMethod] = {
     "kmeans++": KMeansPlusPlus(),
     "kmeans": KMeans(),
     "random": RandomStart(),
+    "random_from_data": RandomRows(),
 }
 
 

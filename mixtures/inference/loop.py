@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import contextvars
+import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
 import numpy as np
 
 __all__ = [
+    "SETTLED",
+    "STOPPING_RULES",
+    "FirstSmallChange",
     "IterationRecord",
+    "SettledChange",
+    "StoppingRule",
     "Trajectory",
     "absolute_change",
     "best_run",
@@ -144,6 +151,47 @@ def absolute_change(previous: float, current: float) -> float:
     return abs(current - previous)
 
 
+class StoppingRule(abc.ABC):
+    """When a run has converged, from the objectives of its iterates so far."""
+
+    @abc.abstractmethod
+    def converged(self, objectives: Sequence[float], tol: float) -> bool:
+        """Whether the run stops after its last iterate (``objectives`` holds at least two)."""
+
+
+@attrs.frozen
+class SettledChange(StoppingRule):
+    """The change is below ``tol`` and the changes have shrunk over the last two updates (never
+    before the third update), or it is at the level of rounding (``CONVERGED_NOISE``), where a
+    fit that starts at its fixed point stops at once.
+
+    Near a maximum the objective's gains shrink from one update to the next; gains that grow mean
+    the iteration is leaving a flat region, such as the near-symmetric saddle of a start where
+    all components are alike, and the first gains from a start say little."""
+
+    def converged(self, objectives: Sequence[float], tol: float) -> bool:
+        recent = objectives[-4:]
+        gains = [absolute_change(a, b) for a, b in itertools.pairwise(recent)]
+        return gains[-1] < tol and (
+            gains[-1] <= CONVERGED_NOISE * max(1.0, abs(objectives[-1]))
+            or (len(gains) >= 3 and gains[-1] <= gains[-2] <= gains[-3])
+        )
+
+
+@attrs.frozen
+class FirstSmallChange(StoppingRule):
+    """The first change below ``tol`` stops the run (scikit-learn's rule)."""
+
+    def converged(self, objectives: Sequence[float], tol: float) -> bool:
+        return absolute_change(objectives[-2], objectives[-1]) < tol
+
+
+#: The default stopping rule.
+SETTLED = SettledChange()
+#: The stopping rules by the names an estimator's ``convergence`` setting accepts.
+STOPPING_RULES: dict[str, StoppingRule] = {"settled": SETTLED, "first": FirstSmallChange()}
+
+
 def iterate(
     initial: P,
     evaluate: Callable[[P], tuple[float, S]],
@@ -151,19 +199,14 @@ def iterate(
     *,
     max_iter: int,
     tol: float,
+    stop: StoppingRule = SETTLED,
 ) -> Trajectory[P]:
     """Alternate ``evaluate`` (objective and summary at the current parameters) and ``update``
     (new parameters from the summary) until the objective changes by less than ``tol`` (an
     absolute change: the units of the data shift a per-sample objective by a constant, so a
-    relative one would depend on them) without the changes having grown before. Inside ``observe_iterations``
-    every iterate is reported to its callback.
-
-    Near a maximum the objective's gains shrink from one update to the next; gains that grow mean
-    the iteration is leaving a flat region, such as the near-symmetric saddle of a start where
-    all components are alike, and the first gains from a start say little. So a small gain counts
-    as convergence only once the gains have shrunk over the last two updates (never before the
-    third update), unless it is at the level of rounding (``CONVERGED_NOISE``), where a fit that
-    starts at its fixed point stops at once. ``max_iter=0`` evaluates the start only.
+    relative one would depend on them), as the stopping rule ``stop`` judges it (by default
+    ``SettledChange``: without the changes having grown before). Inside ``observe_iterations``
+    every iterate is reported to its callback. ``max_iter=0`` evaluates the start only.
     """
     observer = _OBSERVER.get()
     if observer is not None:
@@ -172,7 +215,6 @@ def iterate(
     objective, summary = evaluate(parameters)
     objectives = [objective]
     converged = False
-    gains: list[float] = []
     while True:
         finished = converged or len(objectives) > max_iter
         if observer is not None:
@@ -182,11 +224,7 @@ def iterate(
         parameters = update(summary, parameters)
         objective, summary = evaluate(parameters)
         objectives.append(objective)
-        gains.append(absolute_change(objectives[-2], objectives[-1]))
-        converged = gains[-1] < tol and (
-            gains[-1] <= CONVERGED_NOISE * max(1.0, abs(objective))
-            or (len(gains) >= 3 and gains[-1] <= gains[-2] <= gains[-3])
-        )
+        converged = stop.converged(objectives, tol)
     return Trajectory(parameters, tuple(objectives), converged, summary)
 
 

@@ -25,7 +25,7 @@ from mixtures.families.base import Components, ExponentialFamily
 from mixtures.families.held import HeldPart
 from mixtures.inference.data import Data
 from mixtures.inference.fit import Run, best_run, warn_about, warn_if_stuck
-from mixtures.inference.loop import Trajectory
+from mixtures.inference.loop import SETTLED, StoppingRule, Trajectory
 from mixtures.inference.online import OnlineMode, OnlineState, StepwiseEM, StochasticVB, Update
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
 from mixtures.inference.rows import Rows
@@ -231,7 +231,9 @@ class LatentModel(Estimator, abc.ABC):
         else:
             size = self._n_labels()
             starts = self._start(data).points(problem, data, self._rows(data), self.n_init, size, rng)
-        result = best_run(problem, data, starts, max_iter=self.max_iter, tol=self._tolerance())
+        result = best_run(
+            problem, data, starts, max_iter=self.max_iter, tol=self._tolerance(), stop=self._stopping_rule()
+        )
         self._remember_start(result.start, problem)
         self._keep(problem, result.parameters)
         self._store_trajectory(result.trajectory)
@@ -463,6 +465,10 @@ class LatentModel(Estimator, abc.ABC):
     def _prior_changes(self, rows: Rows, weights: Any) -> list[tuple[str, Any, Any]]:
         """Prior settings changed since the fit a warm start continues: ``(name, old, new)``."""
         return []
+
+    def _stopping_rule(self) -> StoppingRule:
+        """When a run of ``fit`` has converged (a model with a ``convergence`` setting says)."""
+        return SETTLED
 
     def _tolerance(self) -> float:
         tol = self.tol

@@ -17,7 +17,7 @@ from mixtures.inference.data import Chunk, Data
 from mixtures.inference.fit import Run, run
 from mixtures.inference.initialization import START_METHODS
 from mixtures.inference.labels import checked_labels
-from mixtures.inference.loop import Trajectory, unobserved
+from mixtures.inference.loop import STOPPING_RULES, StoppingRule, Trajectory, unobserved
 from mixtures.inference.online import OnlineMode
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
 from mixtures.inference.rows import Rows
@@ -85,15 +85,22 @@ class Mixture(LatentModel):
         less than ``tol`` (default 1e-3, as scikit-learn); VB when the ELBO per unit weight
         changes by less than ``tol`` (default 1e-6). Both are absolute changes, so that the units
         of the data (which shift the objective by a constant) do not change when a fit stops, and
-        both count only once the changes have shrunk over the last two updates (growing gains
-        mean the fit is leaving a flat start; ``docs/em.md`` §7).
+        by default (``convergence="settled"``) both count only once the changes have shrunk over
+        the last two updates (growing gains mean the fit is leaving a flat start;
+        ``docs/em.md`` §7).
+    convergence : {"settled", "first"}, default "settled"
+        When a change below ``tol`` stops a run of ``fit``: ``"settled"``, once the changes have
+        also shrunk over the last two updates (or are at the level of rounding); ``"first"``, at
+        the first such change, as scikit-learn's ``GaussianMixture``.
     n_init : int, default 1
         Number of runs from different initialisations; the best final log-likelihood wins.
-    init : {"kmeans++", "kmeans", "random"}, array (n_samples, n_components) or (weights, components)
+    init : {"kmeans++", "kmeans", "random", "random_from_data"}, array (n_samples, n_components) \
+or (weights, components)
         ``"kmeans++"``: k-means++ seeds, each point assigned to its nearest seed; ``"kmeans"``:
         those seeds refined by Lloyd's algorithm; ``"random"``: a random soft partition of the
-        data. These built-in starts are smoothed (1% of every row is spread over all components,
-        partly at random) and rows tied between seeds are shared at random, so that no start
+        data; ``"random_from_data"``: seeds drawn uniformly among the rows, each point assigned
+        to its nearest seed. These built-in starts are smoothed (1% of every row is spread over
+        all components, partly at random) and rows tied between seeds are shared at random, so that no start
         lies on the boundary of the parameter space and every restart differs
         (``docs/em.md`` §7); an array: the initial responsibilities themselves, used as given
         (rows summing to one); a tuple
@@ -155,7 +162,7 @@ class Mixture(LatentModel):
     structure = Mixing()
     size_name = "n_components"
     fixable = FIXABLE
-    added_settings = frozenset({"fixed"})
+    added_settings = frozenset({"fixed", "convergence"})
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
         "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
@@ -187,6 +194,7 @@ class Mixture(LatentModel):
         weight_prior: WeightPrior | None = None,
         fixed: tuple[str, ...] = (),
         online: OnlineMode | None = None,
+        convergence: str = "settled",
     ) -> None:
         self.family = family
         self.n_components = n_components
@@ -202,11 +210,13 @@ class Mixture(LatentModel):
         self.weight_prior = weight_prior
         self.fixed = fixed
         self.online = online
+        self.convergence = convergence
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
         family = self._check_common_settings()
         check_fixed(self.fixed, FIXABLE, family)
+        self._stopping_rule()
         if self.weight_prior is not None and not isinstance(self.weight_prior, WeightPrior):
             raise ValueError(
                 f"weight_prior must be DirichletWeights(...) or StickBreaking(...); got "
@@ -337,6 +347,14 @@ class Mixture(LatentModel):
         prior = self.weight_prior.for_data(self.n_components)
         prior.check_map("weight_prior")
         return prior
+
+    def _stopping_rule(self) -> StoppingRule:
+        try:
+            return STOPPING_RULES[self.convergence]
+        except (KeyError, TypeError):
+            raise ValueError(
+                f"convergence must be one of {tuple(STOPPING_RULES)}; got {self.convergence!r}"
+            ) from None
 
     def _fitted_point(self) -> MixtureParameters:
         return MixtureParameters(self.components_.natural, self.weights_)
