@@ -185,3 +185,15 @@ def test_held_means_round_trip_through_model_files(tmp_path: Any) -> None:
     np.testing.assert_array_equal(loaded.components_.natural, model.components_.natural)
     quiet(loaded.fit, data())
     np.testing.assert_allclose(loaded.components_.mean, MEANS, rtol=1e-12, atol=1e-12)
+
+
+def test_held_means_on_dask_give_the_numpy_fit() -> None:
+    da = pytest.importorskip("dask.array")
+    x, start = data(), given_start("diag")
+    family = exact("diag")
+    local = quiet(mx.Mixture(family, 2, init=start, max_iter=5, fixed=("means",)).fit, x)
+    remote = quiet(
+        mx.Mixture(family, 2, init=start, max_iter=5, fixed=("means",)).fit, da.from_array(x, chunks=150)
+    )
+    np.testing.assert_allclose(remote.components_.natural, local.components_.natural, rtol=1e-10)
+    np.testing.assert_allclose(remote.components_.mean, MEANS, rtol=1e-12, atol=1e-13)
