@@ -64,7 +64,10 @@ class RowFindings:
     def raise_first(self, name: str = "X") -> None:
         """Raise the ``ValueError`` a check of all rows raises: NaN first, then inf, then support."""
         if self.nan is not None:
-            raise ValueError(f"{name} contains NaN (first at row {self.nan[0]}, column {self.nan[1]})")
+            raise ValueError(
+                f"{name} contains NaN (first at row {self.nan[0]}, column {self.nan[1]}); to treat "
+                f"NaN as missing values, marginalised out of the fit, pass missing='marginalize'"
+            )
         if self.inf is not None:
             raise ValueError(f"{name} contains inf (first at row {self.inf[0]}, column {self.inf[1]})")
         if self.support is not None:
@@ -86,6 +89,16 @@ def finite_findings(x: Array, first_row: int) -> RowFindings:
     return RowFindings(positions[0], positions[1])
 
 
+def check_no_infinity(x: Array, name: str = "X") -> None:
+    """Raise a ``ValueError`` naming the first infinity of ``x`` (NaN allowed: missing values),
+    checked in row blocks."""
+    for rows in row_blocks(*x.shape):
+        infinite = np.isinf(x[rows])
+        if infinite.any():
+            row, column = np.argwhere(infinite)[0]
+            raise ValueError(f"{name} contains inf (first at row {rows.start + row}, column {column})")
+
+
 def check_finite(x: Array, name: str = "X") -> None:
     """Raise a ``ValueError`` naming the first NaN (or else the first inf) of ``x``, checked in
     row blocks so that no temporary of the size of ``x`` is made."""
@@ -102,11 +115,12 @@ class NonNumericDataError(ValueError, TypeError):
     ``TypeError`` as numpy's own conversion raises."""
 
 
-def as_data_matrix(data: Any, name: str = "X") -> Array:
+def as_data_matrix(data: Any, name: str = "X", *, missing: bool = False) -> Array:
     """``data`` (array, memory map, list, DataFrame) as a finite float64 ``(n_samples,
     n_features)`` matrix, without a copy when it is one already. The finiteness check runs in
-    row blocks (no temporary of the size of ``data``). Data that may live on Dask go through
-    ``mixtures.inference.sources.rows_of`` instead."""
+    row blocks (no temporary of the size of ``data``). With ``missing``, NaN (and pandas'
+    ``NA`` in nullable columns) are missing values and stay NaN; infinities are refused either
+    way. Data that may live on Dask go through ``mixtures.inference.sources.rows_of`` instead."""
     if hasattr(data, "tocsr") or type(data).__module__.startswith("scipy.sparse"):
         raise TypeError(
             f"{name} is a sparse matrix; sparse input is not supported: pass a dense array "
@@ -115,7 +129,10 @@ def as_data_matrix(data: Any, name: str = "X") -> Array:
     labels = None
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # pandas DataFrame
         labels = list(data.columns)
-        _check_frame_missing(data, name)
+        if missing:  # nullable columns' NA become NaN
+            data = data.astype("float64", errors="ignore")
+        else:
+            _check_frame_missing(data, name)
         data = data.to_numpy()
     try:
         array = np.asarray(data)
@@ -150,7 +167,10 @@ def as_data_matrix(data: Any, name: str = "X") -> Array:
                 f"minimum of 1 is required."
             )
     array = np.asarray(array, dtype=np.float64)
-    check_finite(array, name)
+    if missing:
+        check_no_infinity(array, name)
+    else:
+        check_finite(array, name)
     return array
 
 

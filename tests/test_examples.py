@@ -27,11 +27,11 @@ def _load(name: str):
     "name",
     [
         "seed_em", "seed_vb", "custom_family", "bernoulli_digits", "hmm_regimes", "hmm_counts",
-        "mixed_data", "semi_supervised", "activity_states", "wine_clustering",
+        "mixed_data", "semi_supervised", "activity_states", "wine_clustering", "missing_values",
     ],
 )
 def test_example_runs(name: str, tmp_path: Path, capsys) -> None:
-    if name in ("bernoulli_digits", "semi_supervised", "wine_clustering"):
+    if name in ("bernoulli_digits", "semi_supervised", "wine_clustering", "missing_values"):
         pytest.importorskip("sklearn")
     module = _load(name)
     assert module.main([]) in (0, None)

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
+from mixtures.families.completion import Completion
 from mixtures.families.held import HeldPart
 from mixtures.families.newton import finite_difference_hessian, newton_mean_to_natural
 from mixtures.families.statistics import SufficientStatistics
@@ -210,6 +211,18 @@ class ExponentialFamily(abc.ABC):
         """What ``for_data`` would fix from these rows alone that later rows may contradict, as a
         sentence for ``partial_fit`` to warn with (default: nothing)."""
         return None
+
+    def completion(self, x: Array, missing: NDArray[np.bool_], natural: Array) -> Completion:
+        """Rows ``x`` ``(m, D)`` whose entries ``missing`` ``(m, D)`` are missing (their values
+        in ``x`` are placeholders), under ``natural`` ``(K, S)``: the marginal log-likelihood of
+        the observed entries and the expected statistics of the rows (``mixtures.families.
+        completion``). A family that cannot marginalise says so; ``missing="marginalize"``
+        needs this method."""
+        raise ValueError(
+            f"{self.name} cannot marginalise missing values: implement {type(self).__name__}."
+            f"completion(x, missing, natural) (see docs/missing.md), or impute the missing "
+            f"entries before fitting"
+        )
 
     def held_part(self, parts: frozenset[str]) -> HeldPart:
         """The value that holds ``parts`` of every component at their start while EM or VB

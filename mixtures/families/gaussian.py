@@ -38,6 +38,8 @@ from mixtures._arrays import (
 from mixtures._validation import as_float_values, is_real_number
 from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import Components, ExponentialFamily, empty_components
+from mixtures.families.completion import Completion
+from mixtures.families.gaussian_completion import GaussianCompletion
 from mixtures.families.held import HeldMeans, HeldPart
 from mixtures.families.statistics import SufficientStatistics
 
@@ -113,6 +115,15 @@ class _GaussianFamily(ExponentialFamily):
         if set(parts) != {"means"}:
             return super().held_part(parts)
         return HeldMeans()
+
+    def completion(self, x: Array, missing: NDArray[np.bool_], natural: Array) -> Completion:
+        """The marginal of each row's observed entries and the conditional moments of its
+        missing ones (``mixtures.families.gaussian_completion``)."""
+        return GaussianCompletion.of(self, x, missing, natural)
+
+    @abc.abstractmethod
+    def standard_covariances(self, natural: Array) -> Array:
+        """Each component's covariance in standardised coordinates: ``(K, D, D)``."""
 
     def standard_means(self, natural: Array) -> Array:
         """The components' means in standardised coordinates: ``(K, D)``."""
@@ -383,6 +394,9 @@ class Gaussian(_GaussianFamily):
     def second_statistics(self, matrices: Array) -> Array:
         return self.pack(matrices, 1.0)
 
+    def standard_covariances(self, natural: Array) -> Array:
+        return _spd_inverse(self.precision_of(natural), self.name)[0]
+
     def precision_times(self, natural: Array, vector: Array) -> Array:
         return np.einsum("kij,j->ki", self.precision_of(natural), vector)
 
@@ -608,6 +622,11 @@ class DiagonalGaussian(_GaussianFamily):
     def second_statistics(self, matrices: Array) -> Array:
         return np.diagonal(matrices, axis1=1, axis2=2).copy()
 
+    def standard_covariances(self, natural: Array) -> Array:
+        n_features = natural.shape[1] // 2
+        variances = -0.5 / natural[:, n_features:]
+        return variances[:, :, None] * np.eye(n_features)
+
     def precision_times(self, natural: Array, vector: Array) -> Array:
         return -2.0 * self._halves(natural)[1] * vector
 
@@ -711,6 +730,10 @@ class SphericalGaussian(_GaussianFamily):
 
     def second_statistics(self, matrices: Array) -> Array:
         return np.trace(matrices, axis1=1, axis2=2)[:, None]
+
+    def standard_covariances(self, natural: Array) -> Array:
+        variance = -0.5 / natural[:, -1]
+        return variance[:, None, None] * np.eye(natural.shape[1] - 1)
 
     def precision_times(self, natural: Array, vector: Array) -> Array:
         return -2.0 * natural[:, -1:] * vector

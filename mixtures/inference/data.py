@@ -28,8 +28,10 @@ from numpy.typing import NDArray
 
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.checks import check_summed_statistics, checked_output
+from mixtures.families.completion import Completion
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.labels import label_log_prior
+from mixtures.inference.missing import MissingRows
 from mixtures.inference.sequences import SequenceLayout, Sequences
 
 if TYPE_CHECKING:
@@ -76,6 +78,16 @@ class Chunk:
     x: Array
     sequences: Sequences | None = None
     labels: NDArray[Any] | None = None
+    missing: MissingRows | None = None
+    completion: Completion | None = None
+
+    def completed(self, family: ExponentialFamily, natural: Array) -> Chunk:
+        """The chunk with its incomplete rows' ``completion`` under ``natural`` (computed once
+        for the E-step's log-likelihoods and statistics); itself when no value is missing."""
+        if self.missing is None:
+            return self
+        x = self.x[self.missing.positions]
+        return attrs.evolve(self, completion=family.completion(x, self.missing.mask, natural))
 
     def label_log_prior(self, n_labels: int) -> Array | None:
         """``log q_n(k)`` ``(n, K)`` of the rows' partial labels (``mixtures.inference.labels``),
@@ -99,6 +111,13 @@ class Chunk:
             values = family.log_likelihood_of_statistics(
                 self.statistics, self.log_base, natural, log_partition
             )
+        if self.missing is not None:  # the marginal of the observed entries
+            completion = self.completion or self.completed(family, natural).completion
+            assert completion is not None
+            marginal = completion.log_likelihood
+            if log_partition is not None:  # VB: natural is E_q[η]; see docs/missing.md
+                marginal = marginal + (family.log_partition(natural) - log_partition)
+            values[self.missing.positions] = marginal
         if np.isnan(values).any():
             checked_output(family, "log-density (log_likelihood_of_statistics)", values,
                            values.shape, allow_minus_inf=True, data=self.x, first_row=self.rows.start)
@@ -108,8 +127,15 @@ class Chunk:
         """``Σ_n r̃_nk`` and ``Σ_n r̃_nk T(x_n)`` for responsibilities already multiplied by the
         rows' weights: ``(n, K)``."""
         # Tᵀ r̃ (S, n)·(n, K), transposed: BLAS runs this shape many times faster than r̃ᵀ T
+        complete = weighted_responsibilities
+        if self.completion is not None:  # incomplete rows: their expected statistics instead
+            assert self.missing is not None
+            complete = complete.copy()
+            complete[self.missing.positions] = 0.0
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
-            sums = np.ascontiguousarray((self.statistics.T @ weighted_responsibilities).T)
+            sums = np.ascontiguousarray((self.statistics.T @ complete).T)
+            if self.completion is not None and self.missing is not None:
+                sums += self.completion.statistics(weighted_responsibilities[self.missing.positions])
         check_summed_statistics(sums, weighted_responsibilities, self.x, self.weights, self.rows.start)
         return SufficientStatistics(weighted_responsibilities.sum(0), sums)
 
@@ -134,10 +160,12 @@ def make_chunk(
     n_statistics: int,
     sequences: Sequences | None = None,
     labels: NDArray[Any] | None = None,
+    missing: NDArray[np.bool_] | None = None,
 ) -> Chunk:
     """The ``Chunk`` of rows ``x`` (global rows ``rows``): ``T(x)`` and ``log h(x)`` computed
     now, checked for the shapes and finiteness the family promised; ``labels``: the rows' partial
-    labels, if any."""
+    labels, if any; ``missing``: the mask of missing entries, if any (``x`` holds placeholders
+    there, ``mixtures.inference.missing``)."""
     n_rows = x.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):  # non-finite results are reported below
         statistics, log_base = family.sufficient_statistics(x), family.log_base_measure(x)
@@ -155,6 +183,7 @@ def make_chunk(
         x,
         sequences,
         labels,
+        MissingRows.of(missing),
     )
 
 
@@ -240,12 +269,14 @@ class ChunkedData:
         cache_bytes: int | None = None,
         layout: SequenceLayout | None = None,
         labels: NDArray[Any] | None = None,
+        missing: NDArray[np.bool_] | None = None,
     ) -> None:
         self.family = family
         self.x = x
         self.weights = weights
         self.layout = layout
         self.labels = labels
+        self.missing = missing
         self.n_statistics = statistics_width(family, x[:1])
         size = chunk_size or default_chunk_size(self.n_statistics)
         self._sequences: list[Sequences] | None = None
@@ -282,6 +313,7 @@ class ChunkedData:
             self.n_statistics,
             None if self._sequences is None else self._sequences[index],
             None if self.labels is None else self.labels[rows],
+            None if self.missing is None else self.missing[rows],
         )
 
     def chunks(self) -> Iterator[Chunk]:

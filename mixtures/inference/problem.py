@@ -57,6 +57,7 @@ def chunk_e_step(
     """The E-step of one chunk: its emission log-likelihoods (one product), times the rows'
     partial labels if any (``mixtures.inference.labels``), then the structure's posterior and
     statistics. ``FitProblem.e_step`` maps it over the chunks, wherever they live."""
+    chunk = chunk.completed(family, natural)  # rows with missing entries, under these parameters
     log_likelihood = chunk.log_likelihood(family, natural, log_partition)
     labels = structure.label_log_prior(chunk, log_likelihood.shape[1])
     if labels is not None:

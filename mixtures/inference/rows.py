@@ -74,9 +74,10 @@ class Rows(ABC):
         What messages call the rows.
     """
 
-    def __init__(self, x: Any, name: str = "X") -> None:
+    def __init__(self, x: Any, name: str = "X", missing: NDArray[np.bool_] | None = None) -> None:
         self.x = x
         self.name = name
+        self.missing = missing  # the mask of missing entries (x holds placeholders there), or None
 
     @property
     def n_samples(self) -> int:
@@ -204,4 +205,5 @@ class MemoryRows(Rows):
             cache_bytes=cache_bytes,
             layout=layout,
             labels=labels,
+            missing=self.missing,
         )

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from mixtures._validation import as_data_matrix, is_dask_array
+from mixtures.inference.missing import filled
 from mixtures.inference.rows import MemoryRows, Rows
 
 __all__ = ["rows_of"]
 
 
-def rows_of(data: Any, name: str = "X") -> Rows:
+def rows_of(data: Any, name: str = "X", *, missing: bool = False) -> Rows:
     """``data`` checked as a ``(n_samples, n_features)`` matrix of numbers, as ``Rows``.
 
     Parameters
@@ -28,6 +29,9 @@ def rows_of(data: Any, name: str = "X") -> Rows:
         (NaN, inf, support) block by block on the workers by ``Rows.check``.
     name : str, default "X"
         What error messages call the data.
+    missing : bool, default False
+        Whether NaN (and pandas' ``NA``) are missing values (``mixtures.inference.missing``)
+        rather than errors. Rows in memory only.
 
     Returns
     -------
@@ -41,7 +45,15 @@ def rows_of(data: Any, name: str = "X") -> Rows:
         block sizes.
     """
     if is_dask_array(data):
+        if missing:
+            raise ValueError(
+                f"missing='marginalize' needs {name} in memory; a dask.array with missing values "
+                f"is not supported yet (compute it, or drop or impute the missing entries)"
+            )
         from mixtures.distributed import DaskRows
 
         return DaskRows.checked(data, name)
+    if missing:
+        x, mask = filled(as_data_matrix(data, name, missing=True))
+        return MemoryRows(x, name, mask)
     return MemoryRows(as_data_matrix(data, name), name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import abc
 import os
 import warnings
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import attrs
@@ -26,6 +27,7 @@ from mixtures.families.held import HeldPart
 from mixtures.inference.data import Data
 from mixtures.inference.fit import Run, best_run, warn_about, warn_if_stuck
 from mixtures.inference.loop import SETTLED, StoppingRule, Trajectory
+from mixtures.inference.missing import check_observed_columns
 from mixtures.inference.online import OnlineMode, OnlineState, StepwiseEM, StochasticVB, Update
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem, VariationalBayes
 from mixtures.inference.rows import Rows
@@ -55,6 +57,11 @@ INFERENCES = {
     "em": Inference("em", False, StepwiseEM()),
     "vb": Inference("vb", True, StochasticVB()),
 }
+
+
+#: The ``missing`` setting: whether NaN entries of ``X`` are missing values, marginalised out of
+#: the fit (``mixtures.inference.missing``), or errors.
+MISSING_VALUES = {"raise": False, "marginalize": True}
 
 
 def resolve_inference(name: Any) -> Inference:
@@ -92,6 +99,7 @@ class LatentModel(Estimator, abc.ABC):
     prior: ConjugatePrior | None
     online: OnlineMode | None
     fixed: tuple[str, ...]
+    missing: str
 
     family_: ExponentialFamily
     components_: Components
@@ -254,6 +262,7 @@ class LatentModel(Estimator, abc.ABC):
             check_real(tol, "tol", 0.0)
         if chunk_size is not None:
             check_int(chunk_size, "chunk_size", 1)
+        self._marginalises()
         self._inference()
         prior = self.prior
         if prior is not None and not isinstance(prior, ConjugatePrior):
@@ -270,12 +279,20 @@ class LatentModel(Estimator, abc.ABC):
             raise ValueError(f"warm_start must be True or False; got {self.warm_start!r}")
         return bool(self.warm_start) and hasattr(self, "components_")
 
+    def _marginalises(self) -> bool:
+        """The ``missing`` setting, resolved: whether NaN entries are missing values."""
+        if self.missing not in MISSING_VALUES:
+            raise ValueError(f"missing must be one of {tuple(MISSING_VALUES)}; got {self.missing!r}")
+        return MISSING_VALUES[self.missing]
+
     def _fit_matrix(self, X: Any, *, continuing: bool) -> Rows:
         """``X`` for a fit: its column names (if any) must be unique, and a fit that continues
         a fit made on named columns finds its columns by name (see ``_validated``)."""
         fitted = getattr(self, "feature_names_in_", None) if continuing else None
         column_names(X)
-        return rows_of(columns_in_fit_order(X, fitted))
+        rows = rows_of(columns_in_fit_order(X, fitted), missing=self._marginalises())
+        check_observed_columns(rows.missing)
+        return rows
 
     def _start_fit(
         self, family: ExponentialFamily, rows: Rows, weights: Any
@@ -517,6 +534,41 @@ class LatentModel(Estimator, abc.ABC):
         return tags
 
     # ------------------------------------------------------------------ using a fit
+    predict_proba: Callable[..., Array]  # each model's posterior over its labels, per row
+
+    def impute(self, X: Any, **posterior: Any) -> Array:
+        """``X`` with each missing entry (NaN) replaced by its conditional expectation under the
+        fitted model, ``E[x_m | x_o] = Σ_k p(k | x_o) E_k[x_m | x_o]`` (``k`` a component, or an
+        HMM's state given the whole sequence); observed entries are returned as given.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with NaN where a value is missing; the model must have ``missing="marginalize"``.
+        **posterior
+            Passed to ``predict_proba`` (an HMM's ``lengths``).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        if not self._marginalises():
+            raise ValueError("impute fills NaN entries: set missing='marginalize' on the model first")
+        rows = self._validated(X)
+        completed = np.array(rows.x, dtype=np.float64, copy=True)
+        if rows.missing is None:
+            return completed
+        if len(self.components_) != self._n_labels() or self._n_labels() != getattr(self, self.size_name):
+            raise ValueError("impute is not supported for HMMs whose states emit mixtures (n_mix > 1) yet")
+        responsibilities = self.predict_proba(X, **posterior)
+        incomplete = np.flatnonzero(rows.missing.any(1))
+        mask = rows.missing[incomplete]
+        natural = self._fitted_problem().point(self._fitted_parameters()).natural
+        means = self.family_.completion(completed[incomplete], mask, natural).conditional_means()
+        expected = np.einsum("nk,nkd->nd", responsibilities[incomplete], means)
+        completed[incomplete] = np.where(mask, expected, completed[incomplete])
+        return completed
+
     def _check_features(self, rows: Rows) -> None:
         if rows.n_features != self.n_features_in_:
             raise ValueError(
@@ -531,7 +583,8 @@ class LatentModel(Estimator, abc.ABC):
         by name: the same names in another order are put back in the fit's order, unknown or
         missing names are refused (naming them); an array is read by position."""
         self._check_is_fitted("components_")
-        rows = rows_of(columns_in_fit_order(X, getattr(self, "feature_names_in_", None)))
+        names = getattr(self, "feature_names_in_", None)
+        rows = rows_of(columns_in_fit_order(X, names), missing=self._marginalises())
         self._check_features(rows)
         rows.check(self.family_)
         return rows

@@ -122,7 +122,7 @@ class HMM(LatentModel):
 
     size_name = "n_states"
     fixable = FIXABLE
-    added_settings = frozenset({"n_mix", "mix_prior"})
+    added_settings = frozenset({"n_mix", "mix_prior", "missing"})
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
     fit_specific_state = (
@@ -157,6 +157,7 @@ class HMM(LatentModel):
         online: OnlineMode | None = None,
         n_mix: int = 1,
         mix_prior: DirichletWeights | None = None,
+        missing: str = "raise",
     ) -> None:
         self.family = family
         self.n_states = n_states
@@ -175,6 +176,7 @@ class HMM(LatentModel):
         self.fixed = fixed
         self.online = online
         self.mix_prior = mix_prior
+        self.missing = missing
 
     @property
     def structure(self) -> LatentStructure[Any, Any]:  # type: ignore[override]

@@ -162,7 +162,7 @@ or (weights, components)
     structure = Mixing()
     size_name = "n_components"
     fixable = FIXABLE
-    added_settings = frozenset({"fixed", "convergence"})
+    added_settings = frozenset({"fixed", "convergence", "missing"})
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
         "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
@@ -195,6 +195,7 @@ or (weights, components)
         fixed: tuple[str, ...] = (),
         online: OnlineMode | None = None,
         convergence: str = "settled",
+        missing: str = "raise",
     ) -> None:
         self.family = family
         self.n_components = n_components
@@ -210,6 +211,7 @@ or (weights, components)
         self.weight_prior = weight_prior
         self.fixed = fixed
         self.online = online
+        self.missing = missing
         self.convergence = convergence
 
     # ------------------------------------------------------------------ fitting
@@ -536,4 +538,11 @@ def _chunk_log_evidence(
 
 def _chunk_predictive(components: ConjugatePrior, log_weights: Array, chunk: Chunk) -> Array:
     """``log Σ_k E[π_k] p(x | data, k)``: the posterior predictive after VB."""
+    if chunk.missing is not None:  # chunk.x holds placeholders there: never score them
+        first = chunk.rows.start + int(chunk.missing.positions[0])
+        raise ValueError(
+            f"after VB, score_samples is the posterior predictive density, which is not available "
+            f"yet for rows with missing values (row {first} has some); predict_proba and "
+            f"predict work, as do EM fits' score_samples"
+        )
     return log_sum_exp_rows(components.log_predictive(chunk.x) + log_weights)
