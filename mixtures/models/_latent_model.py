@@ -34,6 +34,7 @@ from mixtures.inference.starts import Start
 from mixtures.latent.structure import LatentStructure
 from mixtures.models._estimator import Estimator
 from mixtures.models.families import resolve_family
+from mixtures.models.verbose import printing_iterations
 from mixtures.priors import ConjugatePrior
 
 __all__ = ["INFERENCES", "Inference", "LatentModel", "resolve_inference"]
@@ -92,6 +93,8 @@ class LatentModel(Estimator, abc.ABC):
     prior: ConjugatePrior | None
     online: OnlineMode | None
     fixed: tuple[str, ...]
+    verbose: int
+    verbose_interval: int
 
     family_: ExponentialFamily
     components_: Components
@@ -226,14 +229,17 @@ class LatentModel(Estimator, abc.ABC):
         current fit's parameters, with a warm start); the best run kept, its warnings."""
         problem = self._problem(data)
         rng = self._rng()
-        if continued is not None:
-            starts = [continued]
-        else:
-            size = self._n_labels()
-            starts = self._start(data).points(problem, data, self._rows(data), self.n_init, size, rng)
-        result = best_run(
-            problem, data, starts, max_iter=self.max_iter, tol=self._tolerance(), stop=self._stopping_rule()
-        )
+        objective = f"{problem.objective_description()}/row"
+        with printing_iterations(self.verbose, objective, self.verbose_interval):
+            if continued is not None:
+                starts = [continued]
+            else:
+                size = self._n_labels()
+                starts = self._start(data).points(problem, data, self._rows(data), self.n_init, size, rng)
+            result = best_run(
+                problem, data, starts, max_iter=self.max_iter, tol=self._tolerance(),
+                stop=self._stopping_rule(),
+            )
         self._remember_start(result.start, problem)
         self._keep(problem, result.parameters)
         self._store_trajectory(result.trajectory)
@@ -249,6 +255,9 @@ class LatentModel(Estimator, abc.ABC):
         check_int(getattr(self, self.size_name), self.size_name, 1)
         check_int(self.max_iter, "max_iter", 0)  # 0: initialise only, as scikit-learn and hmmlearn
         check_int(self.n_init, "n_init", 1)
+        if not isinstance(self.verbose, bool | np.bool_):  # True/False as hmmlearn's
+            check_int(self.verbose, "verbose", 0)
+        check_int(self.verbose_interval, "verbose_interval", 1)
         tol, chunk_size = self.tol, self.chunk_size
         if tol is not None:
             check_real(tol, "tol", 0.0)

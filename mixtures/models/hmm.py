@@ -110,6 +110,8 @@ class HMM(LatentModel):
         With ``n_mix > 1``, a Dirichlet prior on every state's mixture weights: under VB the
         prior of ``q`` (default concentration 1), under EM a MAP estimate (concentration
         ``α >= 1`` adds ``α − 1`` pseudo-counts per component, as hmmlearn's ``weights_prior``).
+    verbose, verbose_interval : as for ``Mixture``
+        ``fit`` prints the objective (per observation) of its iterations to ``sys.stderr``.
 
     Notes
     -----
@@ -122,7 +124,7 @@ class HMM(LatentModel):
 
     size_name = "n_states"
     fixable = FIXABLE
-    added_settings = frozenset({"n_mix", "mix_prior"})
+    added_settings = frozenset({"n_mix", "mix_prior", "verbose", "verbose_interval"})
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
     fit_specific_state = (
@@ -157,6 +159,8 @@ class HMM(LatentModel):
         online: OnlineMode | None = None,
         n_mix: int = 1,
         mix_prior: DirichletWeights | None = None,
+        verbose: int = 0,
+        verbose_interval: int = 1,
     ) -> None:
         self.family = family
         self.n_states = n_states
@@ -175,6 +179,8 @@ class HMM(LatentModel):
         self.fixed = fixed
         self.online = online
         self.mix_prior = mix_prior
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
 
     @property
     def structure(self) -> LatentStructure[Any, Any]:  # type: ignore[override]

@@ -140,6 +140,15 @@ or (weights, components)
         so passes equal iterations), ``StepwiseEM(kappa=0.6, tau=1.0)`` (online EM; the default
         for EM) or ``StochasticVB(total_samples=N, kappa=0.6, tau=1.0)`` (stochastic VB; the
         default for VB). ``fit`` ignores it.
+    verbose : int or bool, default 0
+        ``0``: silent. ``1`` (or ``True``): ``fit`` prints to ``sys.stderr`` the objective of
+        every ``verbose_interval``-th iteration of every run (iteration, objective per row, its
+        change, seconds since the fit began) and each run's outcome; runs include restarts and
+        an HMM's initial mixture. (``mixtures.inference.loop.observe_iterations`` gives the
+        same records to a function of yours.)
+    verbose_interval : int, default 1
+        With ``verbose``, print every ``verbose_interval``-th iteration (and every run's first
+        and last).
 
     Attributes
     ----------
@@ -162,7 +171,7 @@ or (weights, components)
     structure = Mixing()
     size_name = "n_components"
     fixable = FIXABLE
-    added_settings = frozenset({"fixed", "convergence"})
+    added_settings = frozenset({"fixed", "convergence", "verbose", "verbose_interval"})
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
         "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
@@ -195,6 +204,8 @@ or (weights, components)
         fixed: tuple[str, ...] = (),
         online: OnlineMode | None = None,
         convergence: str = "settled",
+        verbose: int = 0,
+        verbose_interval: int = 1,
     ) -> None:
         self.family = family
         self.n_components = n_components
@@ -211,6 +222,8 @@ or (weights, components)
         self.fixed = fixed
         self.online = online
         self.convergence = convergence
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
