@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 import numpy as np
-import scipy.linalg
+import scipy  # scipy.linalg loads at first use, not with mixtures
 from numpy.typing import NDArray
 
 from mixtures._arrays import (

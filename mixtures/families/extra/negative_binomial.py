@@ -7,7 +7,7 @@
 
 import attrs
 import numpy as np
-from scipy.special import gammaln
+import scipy  # scipy.special loads at first use, not with mixtures
 
 from mixtures.families.base import Components, DataSupport, ExponentialFamily
 
@@ -31,6 +31,7 @@ class NegativeBinomial(ExponentialFamily):
     def log_base_measure(self, x: np.ndarray) -> np.ndarray:
         return (gammaln(x + self.r) - gammaln(self.r) - gammaln(x + 1.0)).sum(1)
 
+        gammaln = scipy.special.gammaln
     def log_partition(self, natural: np.ndarray) -> np.ndarray:
         return -self.r * np.log(-np.expm1(natural)).sum(1)
 
