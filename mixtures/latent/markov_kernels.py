@@ -27,7 +27,6 @@ __all__ = [
     "ScaledChain",
     "best_paths",
     "evidence",
-    "forward_backward_kernel",
     "log_space_kernel",
     "path_of",
     "posterior",
@@ -138,8 +137,8 @@ def scaled_posterior(
     n_rows, n_states = log_likelihood.shape
     marginals = np.empty((n_rows, n_states))
     transition_counts = np.zeros((lengths.shape[0], n_states, n_states))
-    with compile_notice(forward_backward_kernel):
-        log_evidence, trusted = forward_backward_kernel(
+    with compile_notice(_forward_backward_kernel):
+        log_evidence, trusted = _forward_backward_kernel(
             log_likelihood,
             lengths,
             chain.shifted_log_initial,
@@ -215,7 +214,7 @@ def _sequences_of(arrays: Arrays, which: NDArray[np.intp]) -> tuple[NDArray[np.i
 
 
 @numba.njit(cache=True)
-def forward_backward_kernel(
+def _forward_backward_kernel(
     log_likelihood: Array,
     lengths: NDArray[np.int64],
     shifted_log_initial: Array,
