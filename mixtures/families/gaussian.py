@@ -489,9 +489,10 @@ class Gaussian(_GaussianFamily):
         return location, covariance / (scale[:, None] * scale[None, :])
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class GaussianComponents(Components):
     family: Gaussian
+    conventional = ("mean", "covariance")
 
     def _standard_covariance(self) -> Array:
         return _spd_inverse(self.family.precision_of(self.natural), self.family.name)[0]
@@ -564,7 +565,7 @@ class TiedGaussian(Gaussian):
         return TiedGaussianComponents(family=self, natural=self._natural_from_moments(location, standard))
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class TiedGaussianComponents(GaussianComponents):
     family: TiedGaussian
 
@@ -671,9 +672,10 @@ class DiagonalGaussian(_GaussianFamily):
         return DiagonalGaussianComponents(family=self, natural=natural)
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class DiagonalGaussianComponents(Components):
     family: DiagonalGaussian
+    conventional = ("mean", "variance")
 
     @property
     def variance(self) -> Array:
@@ -787,9 +789,10 @@ class SphericalGaussian(_GaussianFamily):
         return SphericalGaussianComponents(family=self, natural=natural)
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class SphericalGaussianComponents(Components):
     family: SphericalGaussian
+    conventional = ("mean", "variance")
 
     @property
     def variance(self) -> Array:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import abc
 import os
 import warnings
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import attrs
 import numpy as np
@@ -34,6 +34,7 @@ from mixtures.inference.starts import Start
 from mixtures.latent.structure import LatentStructure
 from mixtures.models._estimator import Estimator
 from mixtures.models.families import resolve_family
+from mixtures.models.peer_names import missing_attribute
 from mixtures.models.verbose import printing_iterations
 from mixtures.priors import ConjugatePrior
 
@@ -79,6 +80,8 @@ class LatentModel(Estimator, abc.ABC):
     #: the point parameters (EM) and of ``q`` (VB). Other names are parts the family holds.
     fixable: ClassVar[dict[str, tuple[str, str]]]
     default_tolerance: ClassVar[dict[str, float]]
+    #: Other libraries' names for what this estimator keeps elsewhere, with where (``peer_names``).
+    peer_names: ClassVar[dict[str, tuple[str, str]]] = {}
     fit_specific_state: ClassVar[tuple[str, ...]] = ()
 
     # settings every subclass takes in __init__
@@ -102,6 +105,13 @@ class LatentModel(Estimator, abc.ABC):
     lower_bounds_: list[float]
     prior_: ConjugatePrior
     posterior_: Any
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute
+
+        def __getattr__(self, name: str) -> Any:
+            """Called only for attributes the estimator lacks: a name scikit-learn or hmmlearn
+            uses (``means_``...) gets an error that says where the value lives."""
+            raise missing_attribute(type(self).__name__, name, type(self).peer_names)
 
     # ------------------------------------------------------------------ what each model says
     @abc.abstractmethod

@@ -33,6 +33,8 @@ from mixtures.inference.starts import (
 from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior, chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed
+from mixtures.models.peer_names import MIXTURE_NAMES
+from mixtures.models.summary import summary
 from mixtures.priors import ConjugatePrior, default_prior
 from mixtures.priors.weights import DirichletWeights, WeightPrior
 
@@ -171,6 +173,7 @@ or (weights, components)
     structure = Mixing()
     size_name = "n_components"
     fixable = FIXABLE
+    peer_names = MIXTURE_NAMES
     added_settings = frozenset({"fixed", "convergence", "verbose", "verbose_interval"})
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
@@ -519,6 +522,23 @@ or (weights, components)
         """Bayesian information criterion on ``X`` (lower is better)."""
         n_samples = rows_of(X).n_samples
         return -2 * self.score(X) * n_samples + self.n_parameters() * np.log(n_samples)
+
+    def summary(self, X: Any = None) -> str:
+        """The fit in a few lines and a table of the components: what the command line prints.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), optional
+            The data the model was fitted to: with it the summary adds the number of rows, the
+            total objective, BIC and AIC.
+
+        Returns
+        -------
+        str
+            ``print(model.summary(X))`` shows it.
+        """
+        self._check_is_fitted("components_")
+        return summary(self, X)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""

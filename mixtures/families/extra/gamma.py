@@ -13,6 +13,8 @@ from mixtures.families.base import Components, ExponentialFamily
 
 
 class GammaKnownShapeComponents(Components):
+    conventional = ("rate",)
+
     @property
     def rate(self) -> np.ndarray:
         """Rate ``λ`` of each feature: ``(K, D)``."""

@@ -13,6 +13,8 @@ from mixtures.families.base import Components, DataSupport, ExponentialFamily
 
 
 class NegativeBinomialComponents(Components):
+    conventional = ("probs",)
+
     @property
     def probs(self) -> np.ndarray:
         """Success probability ``p`` of each feature: ``(K, D)``."""
@@ -29,9 +31,9 @@ class NegativeBinomial(ExponentialFamily):
         return x
 
     def log_base_measure(self, x: np.ndarray) -> np.ndarray:
+        gammaln = scipy.special.gammaln
         return (gammaln(x + self.r) - gammaln(self.r) - gammaln(x + 1.0)).sum(1)
 
-        gammaln = scipy.special.gammaln
     def log_partition(self, natural: np.ndarray) -> np.ndarray:
         return -self.r * np.log(-np.expm1(natural)).sum(1)
 

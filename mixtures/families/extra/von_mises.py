@@ -14,6 +14,8 @@ from mixtures.families.base import Components, ExponentialFamily
 
 
 class VonMisesComponents(Components):
+    conventional = ("mean_direction", "concentration")
+
     @property
     def mean_direction(self) -> np.ndarray:
         cos, sin = np.split(self.natural, 2, axis=1)
