@@ -96,6 +96,17 @@ class ScaledChain:
             bool(weak.any() or weak_initial.any()),
         )
 
+    def kernel_arguments(self) -> tuple[Array, Array, Array, NDArray[np.int64], NDArray[np.int64], Array]:
+        """The parameters as the scaled kernels take them, after the rows and lengths."""
+        return (
+            self.shifted_log_initial,
+            self.initial_weights,
+            self.transition_weights,
+            self.weak_origins,
+            self.weak_destinations,
+            self.weak_log_weights,
+        )
+
     def evidence_shifts(self, lengths: NDArray[np.int64]) -> Array:
         """What the shifts took from each sequence's log-evidence (to be added back)."""
         return np.asarray(self.initial_shift + (lengths - 1) * self.transition_shift, dtype=np.float64)
@@ -139,16 +150,7 @@ def scaled_posterior(
     transition_counts = np.zeros((lengths.shape[0], n_states, n_states))
     with compile_notice(_forward_backward_kernel):
         log_evidence, trusted = _forward_backward_kernel(
-            log_likelihood,
-            lengths,
-            chain.shifted_log_initial,
-            chain.initial_weights,
-            chain.transition_weights,
-            chain.weak_origins,
-            chain.weak_destinations,
-            chain.weak_log_weights,
-            marginals,
-            transition_counts,
+            log_likelihood, lengths, *chain.kernel_arguments(), marginals, transition_counts
         )
     return marginals, transition_counts, log_evidence + chain.evidence_shifts(lengths), trusted
 
@@ -161,15 +163,7 @@ def evidence(
     chain = ScaledChain.of(log_initial, log_transition)
     with compile_notice(_forward_kernel):
         result, trusted = _forward_kernel(
-            log_likelihood,
-            lengths,
-            chain.shifted_log_initial,
-            chain.initial_weights,
-            chain.transition_weights,
-            chain.weak_origins,
-            chain.weak_destinations,
-            chain.weak_log_weights,
-            chain.weak_parameters,
+            log_likelihood, lengths, *chain.kernel_arguments(), chain.weak_parameters
         )
     result += chain.evidence_shifts(lengths)
     redo = np.flatnonzero(~trusted)
