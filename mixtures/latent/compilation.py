@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from numba.core import event
@@ -39,13 +38,14 @@ class _Notice(event.Listener):
         pass
 
 
-@contextlib.contextmanager
-def compile_notice(kernel: Any) -> Iterator[None]:
-    """Inside the block, a compilation of ``kernel`` (a numba dispatcher, called with the one
+def compile_notice(kernel: Any) -> contextlib.AbstractContextManager[Any]:
+    """A block inside which a compilation of ``kernel`` (a numba dispatcher, called with the one
     signature the library uses) logs ``COMPILE_NOTICE`` first, unless the process showed it
-    already. A kernel loaded from the cache compiles nothing and shows nothing."""
+    already. A kernel loaded from the cache compiles nothing and shows nothing; a kernel already
+    compiled in this process costs one check (the recursions run once per E-step)."""
     if _Notice.shown or kernel.signatures:
-        yield
-        return
-    with event.install_listener("numba:compile", _Notice()):
-        yield
+        return _NOTHING
+    return event.install_listener("numba:compile", _Notice())
+
+
+_NOTHING = contextlib.nullcontext()
