@@ -16,6 +16,8 @@ compilation announces itself first (``compile_notice``).
 
 from __future__ import annotations
 
+import math
+
 import attrs
 import numba
 import numpy as np
@@ -81,19 +83,19 @@ class ScaledChain:
     def of(cls, log_initial: Array, log_transition: Array) -> ScaledChain:
         shifted_log_initial, initial_weights, initial_shift = _reliable_weights(log_initial)
         shifted_log_transition, transition_weights, transition_shift = _reliable_weights(log_transition)
-        weak = (shifted_log_transition > -np.inf) & (shifted_log_transition < _LOG_SMALLEST_RELIABLE)
-        origins, destinations = np.nonzero(weak)
-        weak_initial = (shifted_log_initial > -np.inf) & (shifted_log_initial < _LOG_SMALLEST_RELIABLE)
+        # allowed (finite) but below the reliable range: their weights above are 0
+        origins, destinations = np.nonzero(np.isfinite(shifted_log_transition) & (transition_weights == 0.0))
+        weak_initial = np.isfinite(shifted_log_initial) & (initial_weights == 0.0)
         return cls(
             shifted_log_initial,
             initial_weights,
             initial_shift,
             transition_weights,
             transition_shift,
-            origins.astype(np.int64),
-            destinations.astype(np.int64),
-            np.ascontiguousarray(shifted_log_transition[origins, destinations]),
-            bool(weak.any() or weak_initial.any()),
+            np.asarray(origins, dtype=np.int64),
+            np.asarray(destinations, dtype=np.int64),
+            shifted_log_transition[origins, destinations],
+            bool(origins.size or weak_initial.any()),
         )
 
     def kernel_arguments(self) -> tuple[Array, Array, Array, NDArray[np.int64], NDArray[np.int64], Array]:
@@ -114,11 +116,12 @@ class ScaledChain:
 
 def _reliable_weights(log_weights: Array) -> tuple[Array, Array, float]:
     """``(shifted logs, weights, shift)`` of ``ScaledChain``."""
-    shift = float(np.max(log_weights))
-    if not np.isfinite(shift):
+    shift = float(log_weights.max())
+    if not math.isfinite(shift):
         shift = 0.0
     shifted = log_weights - shift
-    weights = np.where(shifted >= _LOG_SMALLEST_RELIABLE, np.exp(shifted), 0.0)
+    weights = np.exp(shifted)
+    weights[shifted < _LOG_SMALLEST_RELIABLE] = 0.0
     return shifted, weights, shift
 
 
