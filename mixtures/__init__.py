@@ -2,9 +2,15 @@
 
 >>> import mixtures as mx
 >>> model = mx.Mixture(mx.Gaussian(), n_components=3).fit(X)  # doctest: +SKIP
+
+The submodules that need more than the core (``testing``: hypothesis; ``plotting``: matplotlib;
+``compat``: the drop-in classes) are attributes loaded at first use, so that ``import mixtures``
+stays light; so are numba (at the first HMM call) and Dask (at the first Dask array).
 """
 
-from mixtures import testing
+import importlib
+from typing import Any
+
 from mixtures._version import __version__
 from mixtures.exceptions import (
     BoundaryWarning,
@@ -87,8 +93,23 @@ __all__ = [
     "UnvisitedStateWarning",
     "WeightPrior",
     "__version__",
+    "compat",
     "extra",
     "load",
+    "plotting",
     "select_model",
     "testing",
 ]
+
+#: Submodules imported when first used as attributes (``mx.testing.check_family``).
+_LAZY_SUBMODULES = frozenset({"compat", "plotting", "testing"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"mixtures.{name}")  # also binds it here: once
+    raise AttributeError(f"module 'mixtures' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

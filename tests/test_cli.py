@@ -18,9 +18,9 @@ import mixtures as mx
 from mixtures.cli import EXIT_ERROR, EXIT_OK, EXIT_USAGE, main
 from mixtures.cli.columns import label_like_columns
 from mixtures.cli.progress import ProgressBar, ProgressLog
-from mixtures.cli.summary import compact, format_parameters
 from mixtures.cli.table import DataFileError, read_table, sequence_lengths
 from mixtures.inference.loop import IterationRecord, observe_iterations
+from mixtures.models.summary import compact, format_parameters
 
 from helpers import family_data, seed_data
 

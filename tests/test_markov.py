@@ -14,14 +14,12 @@ from hypothesis.extra.numpy import arrays
 
 from mixtures.latent.markov import (
     MarkovPosterior,
-    _log_space_forward_backward,
-    _reliable_weights,
-    _scaled_forward_backward,
-    _weak_transitions,
+    checked_chain_arrays,
     forward_backward,
     log_evidence,
     viterbi,
 )
+from mixtures.latent.markov_kernels import ScaledChain, log_space_kernel, scaled_posterior
 from mixtures.latent.mixture import mixture_posterior
 from mixtures.testing.markov_reference import forward_backward_reference, viterbi_reference
 
@@ -86,31 +84,17 @@ def assert_posteriors_close(ours: MarkovPosterior, expected: MarkovPosterior, to
 
 def scaled_pass_is_trusted(log_likelihood, log_initial, log_transition) -> bool:
     """Whether the compiled scaled recursion accepts a single sequence (else it used log space)."""
-    n_steps, n_states = log_likelihood.shape
-    shifted_initial, initial_weights, _ = _reliable_weights(log_initial)
-    shifted_transition, transition_weights, _ = _reliable_weights(log_transition)
-    _, trusted = _scaled_forward_backward(
-        log_likelihood, shifted_initial, initial_weights, transition_weights,
-        *_weak_transitions(shifted_transition),
-        np.empty((n_steps, n_states)), np.empty((n_steps, n_states)), np.empty(n_steps),
-        np.empty(n_steps), np.zeros((n_states, n_states)),
+    log_likelihood, lengths, log_initial, log_transition = checked_chain_arrays(
+        log_likelihood, [len(log_likelihood)], log_initial, log_transition
     )
-    return bool(trusted)
+    trusted = scaled_posterior(log_likelihood, lengths, ScaledChain.of(log_initial, log_transition))[3]
+    return bool(trusted[0])
 
 
 def log_space_only(log_likelihood, lengths, log_initial, log_transition) -> MarkovPosterior:
     """The compiled log-space fallback run on every sequence (normally used only when needed)."""
-    n_rows, n_states = log_likelihood.shape
-    marginals = np.empty((n_rows, n_states))
-    counts = np.zeros((len(lengths), n_states, n_states))
-    evidence = np.empty(len(lengths))
-    for s, rows in enumerate(sequence_slices(lengths)):
-        evidence[s] = _log_space_forward_backward(
-            np.ascontiguousarray(log_likelihood[rows]), log_initial, log_transition, marginals[rows],
-            np.empty(rows.stop - rows.start), counts[s],
-        )
-    initial = marginals[[rows.start for rows in sequence_slices(lengths)]]
-    return MarkovPosterior(marginals, initial, counts, evidence)
+    return MarkovPosterior(*log_space_kernel(*checked_chain_arrays(log_likelihood, lengths, log_initial,
+                                                                     log_transition)))
 
 
 # --------------------------------------------------------------------------- strategies

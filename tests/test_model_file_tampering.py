@@ -273,7 +273,7 @@ CASES: dict[str, Case] = {
         "gaussian-vb", metadata(setting("params", [1, 2])), r"metadata\.params: must be a JSON object"
     ),
     "unknown setting": Case(
-        "gaussian-vb", metadata(setting("params.verbose", 1)), r"verbose: unexpected setting"
+        "gaussian-vb", metadata(setting("params.verbosity", 1)), r"verbosity: unexpected setting"
     ),
     "invalid setting": Case(
         "gaussian-vb", metadata(setting("params.n_components", 0)), r"params: n_components must be"

@@ -11,9 +11,9 @@ from typing import Any, TextIO
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures.cli.summary import summary
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.models import Mixture, select_model
+from mixtures.models.summary import summary
 from mixtures.priors import NormalWishart
 from mixtures.priors.weights import DirichletWeights
 

@@ -20,13 +20,13 @@ import numpy as np
 
 from mixtures.cli.columns import label_like_columns
 from mixtures.cli.progress import ProgressBar, ProgressLog
-from mixtures.cli.summary import summary
 from mixtures.cli.table import Table, read_table
 from mixtures.families import DiagonalGaussian, ExponentialFamily, Gaussian, SphericalGaussian
 from mixtures.inference.loop import observe_iterations
 from mixtures.models import HMM, Mixture, resolve_inference
 from mixtures.models.families import FAMILY_ALIASES, resolve_family
 from mixtures.models.selection import CRITERIA, select_model
+from mixtures.models.summary import summary
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 

@@ -331,15 +331,25 @@ def _finite_matrix(instance: Components, attribute: attrs.Attribute, value: Arra
         raise ValueError(f"natural parameters of {instance.family.name} contain NaN or inf")
 
 
-@attrs.frozen(eq=False)
+#: ``repr`` of components prints arrays with more values than this in part (numpy's ``threshold``).
+REPR_THRESHOLD = 60
+
+
+@attrs.frozen(eq=False, repr=False)
 class Components:
     """The parameters of ``K`` components of one family, stored as natural parameters.
 
-    Family-specific subclasses add the conventional names (``mean``, ``covariance``, ``probs``...).
+    Family-specific subclasses add the conventional names (``mean``, ``covariance``, ``probs``...)
+    and list them in ``conventional``, which ``repr`` shows (subclasses are ``repr=False`` attrs
+    classes so that this one ``__repr__`` serves them all).
     """
 
     family: ExponentialFamily
     natural: Array = attrs.field(converter=float_array, validator=_finite_matrix)
+
+    #: The names of the conventional parameters, in the order ``repr`` shows them; empty: the
+    #: mean parameters ``E[T(x)]`` (a family of your own).
+    conventional: ClassVar[tuple[str, ...]] = ()
 
     def __len__(self) -> int:
         return int(self.natural.shape[0])
@@ -361,8 +371,28 @@ class Components:
         """``log p(x_n | component k)``: shape ``(N, K)``."""
         return self.family.log_likelihood(float_array(x), self.natural)
 
+    def conventional_parameters(self) -> dict[str, Any]:
+        """The components' parameters in their conventional form by name (a Gaussian's ``mean``
+        and ``covariance``, a Bernoulli's ``probs``...; ``mean_parameters`` for a family without
+        ``conventional`` names): what ``repr`` shows."""
+        if not self.conventional:
+            return {"mean_parameters": self.mean_parameters}
+        return {name: getattr(self, name) for name in self.conventional}
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(family={self.family!r}, n_components={len(self)})"
+        try:
+            shown = self.conventional_parameters()
+        except (ValueError, ArithmeticError):  # parameters that do not convert: show the stored ones
+            shown = {"natural": self.natural}
+        fields = []
+        with np.printoptions(precision=4, threshold=REPR_THRESHOLD, edgeitems=2, suppress=True):
+            for name, value in shown.items():
+                first, *rest = repr(value).split("\n")
+                indent = " " * (len(name) + 5)  # under the value's first line
+                rest_indented = "".join(f"\n{indent}{line}" if line else "\n" for line in rest)
+                fields.append(f"    {name}={first}{rest_indented}")
+        heading = f"{type(self).__name__}(n_components={len(self)}, family={type(self.family).__name__}"
+        return ",\n".join([heading, *fields]) + ")"
 
 
 ExponentialFamily.components_type = Components

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 import numpy as np
-import scipy.special
+import scipy  # scipy.special loads at first use, not with mixtures
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array, weighted_mean
@@ -117,9 +117,10 @@ class Bernoulli(ExponentialFamily):
         return BernoulliComponents(family=self, natural=self.mean_to_natural(probs))
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class BernoulliComponents(Components):
     family: Bernoulli
+    conventional = ("probs",)
 
     @property
     def probs(self) -> Array:
@@ -176,9 +177,10 @@ class Poisson(ExponentialFamily):
         return PoissonComponents(family=self, natural=self.mean_to_natural(rate))
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class PoissonComponents(Components):
     family: Poisson
+    conventional = ("rate",)
 
     @property
     def rate(self) -> Array:
@@ -341,9 +343,10 @@ class Categorical(ExponentialFamily):
         return CategoricalComponents(family=self, natural=natural)
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class CategoricalComponents(Components):
     family: Categorical
+    conventional = ("probs",)
 
     @property
     def probs(self) -> Array:
@@ -474,9 +477,10 @@ class Multinomial(ExponentialFamily):
         return MultinomialComponents(family=self, natural=np.log(probs))
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class MultinomialComponents(Components):
     family: Multinomial
+    conventional = ("probs",)
 
     @property
     def probabilities(self) -> Array:

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Self
 
 import attrs
 import numpy as np
-import scipy.linalg
+import scipy  # scipy.linalg loads at first use, not with mixtures
 from numpy.typing import NDArray
 
 from mixtures._arrays import (
@@ -503,9 +503,10 @@ class Gaussian(_GaussianFamily):
         return location, covariance / (scale[:, None] * scale[None, :])
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class GaussianComponents(Components):
     family: Gaussian
+    conventional = ("mean", "covariance")
 
     def _standard_covariance(self) -> Array:
         return _spd_inverse(self.family.precision_of(self.natural), self.family.name)[0]
@@ -578,7 +579,7 @@ class TiedGaussian(Gaussian):
         return TiedGaussianComponents(family=self, natural=self._natural_from_moments(location, standard))
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class TiedGaussianComponents(GaussianComponents):
     family: TiedGaussian
 
@@ -690,9 +691,10 @@ class DiagonalGaussian(_GaussianFamily):
         return DiagonalGaussianComponents(family=self, natural=natural)
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class DiagonalGaussianComponents(Components):
     family: DiagonalGaussian
+    conventional = ("mean", "variance")
 
     @property
     def variance(self) -> Array:
@@ -810,9 +812,10 @@ class SphericalGaussian(_GaussianFamily):
         return SphericalGaussianComponents(family=self, natural=natural)
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class SphericalGaussianComponents(Components):
     family: SphericalGaussian
+    conventional = ("mean", "variance")
 
     @property
     def variance(self) -> Array:

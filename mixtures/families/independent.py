@@ -457,7 +457,7 @@ class Independent(ExponentialFamily):
         return IndependentComponents(family=family, natural=natural)
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class IndependentComponents(Components):
     """Components of an ``Independent`` family: ``parts[i]`` is part ``i``'s ``Components``."""
 
@@ -474,6 +474,14 @@ class IndependentComponents(Components):
     def part(self, index: int) -> Components:
         """Part ``index``'s components (``parts[index]``)."""
         return self.parts[operator.index(index)]
+
+    def conventional_parameters(self) -> dict[str, Any]:
+        """Each part's conventional parameters, named ``parts[i].name``."""
+        return {
+            f"parts[{index}].{name}": value
+            for index, part in enumerate(self.parts)
+            for name, value in part.conventional_parameters().items()
+        }
 
 
 Independent.components_type = IndependentComponents

@@ -93,17 +93,29 @@ class IterationRecord:
 
 @attrs.define
 class _Observer:
+    """One ``observe_iterations`` block; ``outer`` is the block it sits in, which sees the same
+    iterations with its own run numbers and clock."""
+
     callback: Callable[[IterationRecord], None]
     started: float
+    outer: _Observer | None = None
     runs: int = 0
+    run: int = 0
+
+    def begin_run(self) -> None:
+        self.run, self.runs = self.runs, self.runs + 1
+        if self.outer is not None:
+            self.outer.begin_run()
 
     def record(
-        self, run: int, iteration: int, max_iter: int, objective: float, finished: bool, converged: bool
+        self, iteration: int, max_iter: int, objective: float, finished: bool, converged: bool
     ) -> None:
         elapsed = time.perf_counter() - self.started
         self.callback(
-            IterationRecord(run, iteration, max_iter, float(objective), elapsed, finished, converged)
+            IterationRecord(self.run, iteration, max_iter, float(objective), elapsed, finished, converged)
         )
+        if self.outer is not None:
+            self.outer.record(iteration, max_iter, objective, finished, converged)
 
 
 # The observer is a context variable rather than an argument, so that progress reporting reaches
@@ -117,6 +129,9 @@ _OBSERVER: contextvars.ContextVar[_Observer | None] = contextvars.ContextVar(
 def observe_iterations(callback: Callable[[IterationRecord], None]) -> Iterator[None]:
     """Call ``callback`` with an ``IterationRecord`` after every iteration of every fit inside the block.
 
+    Blocks nest: the callback of an enclosing block keeps receiving the iterations too (e.g. a
+    fit with ``verbose=1`` inside a block of your own).
+
     Parameters
     ----------
     callback : callable
@@ -129,7 +144,7 @@ def observe_iterations(callback: Callable[[IterationRecord], None]) -> Iterator[
     >>> with observe_iterations(lambda r: print(r.run, r.iteration, r.objective)):  # doctest: +SKIP
     ...     model.fit(X)
     """
-    token = _OBSERVER.set(_Observer(callback, time.perf_counter()))
+    token = _OBSERVER.set(_Observer(callback, time.perf_counter(), _OBSERVER.get()))
     try:
         yield
     finally:
@@ -210,7 +225,7 @@ def iterate(
     """
     observer = _OBSERVER.get()
     if observer is not None:
-        run, observer.runs = observer.runs, observer.runs + 1
+        observer.begin_run()
     parameters = initial
     objective, summary = evaluate(parameters)
     objectives = [objective]
@@ -218,7 +233,7 @@ def iterate(
     while True:
         finished = converged or len(objectives) > max_iter
         if observer is not None:
-            observer.record(run, len(objectives) - 1, max_iter, objectives[-1], finished, converged)
+            observer.record(len(objectives) - 1, max_iter, objectives[-1], finished, converged)
         if finished:
             break
         parameters = update(summary, parameters)

@@ -116,6 +116,10 @@ class FitProblem(abc.ABC, Generic[P]):
     @abc.abstractmethod
     def family(self) -> ExponentialFamily: ...
 
+    def objective_description(self) -> str:
+        """What the objective is, for messages (``objective_name``, with any prior terms)."""
+        return self.objective_name
+
     @property
     @abc.abstractmethod
     def has_prior(self) -> bool:
@@ -220,6 +224,9 @@ class ExpectationMaximisation(FitProblem[P]):
     @property
     def has_prior(self) -> bool:
         return self.prior is not None or self.latent_prior is not None
+
+    def objective_description(self) -> str:
+        return "log-likelihood + log prior" if self.has_prior else self.objective_name
 
     def e_step_terms(self, parameters: Any) -> tuple[Array, Array | None, LatentLogs]:
         return parameters.natural, None, self.structure.logs(parameters)

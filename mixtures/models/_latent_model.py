@@ -8,7 +8,7 @@ import abc
 import os
 import warnings
 from collections.abc import Callable
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import attrs
 import numpy as np
@@ -36,6 +36,8 @@ from mixtures.inference.starts import Start
 from mixtures.latent.structure import LatentStructure
 from mixtures.models._estimator import Estimator
 from mixtures.models.families import resolve_family
+from mixtures.models.peer_names import missing_attribute
+from mixtures.models.verbose import printing_iterations
 from mixtures.priors import ConjugatePrior
 
 __all__ = ["INFERENCES", "Inference", "LatentModel", "resolve_inference"]
@@ -85,6 +87,8 @@ class LatentModel(Estimator, abc.ABC):
     #: the point parameters (EM) and of ``q`` (VB). Other names are parts the family holds.
     fixable: ClassVar[dict[str, tuple[str, str]]]
     default_tolerance: ClassVar[dict[str, float]]
+    #: Other libraries' names for what this estimator keeps elsewhere, with where (``peer_names``).
+    peer_names: ClassVar[dict[str, tuple[str, str]]] = {}
     fit_specific_state: ClassVar[tuple[str, ...]] = ()
 
     # settings every subclass takes in __init__
@@ -100,6 +104,8 @@ class LatentModel(Estimator, abc.ABC):
     online: OnlineMode | None
     fixed: tuple[str, ...]
     missing: str
+    verbose: int
+    verbose_interval: int
 
     family_: ExponentialFamily
     components_: Components
@@ -107,6 +113,13 @@ class LatentModel(Estimator, abc.ABC):
     lower_bounds_: list[float]
     prior_: ConjugatePrior
     posterior_: Any
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any attribute
+
+        def __getattr__(self, name: str) -> Any:
+            """Called only for attributes the estimator lacks: a name scikit-learn or hmmlearn
+            uses (``means_``...) gets an error that says where the value lives."""
+            raise missing_attribute(type(self).__name__, name, type(self).peer_names)
 
     # ------------------------------------------------------------------ what each model says
     @abc.abstractmethod
@@ -234,14 +247,17 @@ class LatentModel(Estimator, abc.ABC):
         current fit's parameters, with a warm start); the best run kept, its warnings."""
         problem = self._problem(data)
         rng = self._rng()
-        if continued is not None:
-            starts = [continued]
-        else:
-            size = self._n_labels()
-            starts = self._start(data).points(problem, data, self._rows(data), self.n_init, size, rng)
-        result = best_run(
-            problem, data, starts, max_iter=self.max_iter, tol=self._tolerance(), stop=self._stopping_rule()
-        )
+        objective = f"{problem.objective_description()}/row"
+        with printing_iterations(self.verbose, objective, self.verbose_interval):
+            if continued is not None:
+                starts = [continued]
+            else:
+                size = self._n_labels()
+                starts = self._start(data).points(problem, data, self._rows(data), self.n_init, size, rng)
+            result = best_run(
+                problem, data, starts, max_iter=self.max_iter, tol=self._tolerance(),
+                stop=self._stopping_rule(),
+            )
         self._remember_start(result.start, problem)
         self._keep(problem, result.parameters)
         self._store_trajectory(result.trajectory)
@@ -257,6 +273,9 @@ class LatentModel(Estimator, abc.ABC):
         check_int(getattr(self, self.size_name), self.size_name, 1)
         check_int(self.max_iter, "max_iter", 0)  # 0: initialise only, as scikit-learn and hmmlearn
         check_int(self.n_init, "n_init", 1)
+        if not isinstance(self.verbose, bool | np.bool_):  # True/False as hmmlearn's
+            check_int(self.verbose, "verbose", 0)
+        check_int(self.verbose_interval, "verbose_interval", 1)
         tol, chunk_size = self.tol, self.chunk_size
         if tol is not None:
             check_real(tol, "tol", 0.0)

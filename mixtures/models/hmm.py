@@ -39,6 +39,8 @@ from mixtures.latent.chain_of_mixtures import (
 from mixtures.latent.markov import forward_backward, log_evidence, sample_path, viterbi
 from mixtures.latent.structure import LatentStructure
 from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed
+from mixtures.models.peer_names import HMM_NAMES
+from mixtures.models.summary import summary
 from mixtures.priors import ConjugatePrior, default_prior
 from mixtures.priors.weights import DirichletWeights
 
@@ -110,6 +112,8 @@ class HMM(LatentModel):
         With ``n_mix > 1``, a Dirichlet prior on every state's mixture weights: under VB the
         prior of ``q`` (default concentration 1), under EM a MAP estimate (concentration
         ``α >= 1`` adds ``α − 1`` pseudo-counts per component, as hmmlearn's ``weights_prior``).
+    verbose, verbose_interval : as for ``Mixture``
+        ``fit`` prints the objective (per observation) of its iterations to ``sys.stderr``.
 
     Notes
     -----
@@ -122,7 +126,8 @@ class HMM(LatentModel):
 
     size_name = "n_states"
     fixable = FIXABLE
-    added_settings = frozenset({"n_mix", "mix_prior", "missing"})
+    peer_names = HMM_NAMES
+    added_settings = frozenset({"n_mix", "mix_prior", "missing", "verbose", "verbose_interval"})
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
     fit_specific_state = (
@@ -158,6 +163,8 @@ class HMM(LatentModel):
         n_mix: int = 1,
         mix_prior: DirichletWeights | None = None,
         missing: str = "raise",
+        verbose: int = 0,
+        verbose_interval: int = 1,
     ) -> None:
         self.family = family
         self.n_states = n_states
@@ -177,6 +184,8 @@ class HMM(LatentModel):
         self.online = online
         self.mix_prior = mix_prior
         self.missing = missing
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
 
     @property
     def structure(self) -> LatentStructure[Any, Any]:  # type: ignore[override]
@@ -544,6 +553,25 @@ class HMM(LatentModel):
     def bic(self, X: Any, *, lengths: Any = None) -> float:
         n_samples = rows_of(X).n_samples
         return -2 * self.score(X, lengths=lengths) + self.n_parameters() * np.log(n_samples)
+
+    def summary(self, X: Any = None, *, lengths: Any = None) -> str:
+        """The fit in a few lines and a table of the states: what the command line prints.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), optional
+            The data the model was fitted to: with it the summary adds the number of rows and
+            sequences, the total objective, BIC and AIC.
+        lengths : array-like of int, optional
+            The sequences of ``X``, as for ``fit``.
+
+        Returns
+        -------
+        str
+            ``print(model.summary(X, lengths=lengths))`` shows it.
+        """
+        self._check_is_fitted("components_")
+        return summary(self, X, lengths)
 
     def aic(self, X: Any, *, lengths: Any = None) -> float:
         return -2 * self.score(X, lengths=lengths) + 2 * self.n_parameters()

@@ -33,6 +33,8 @@ from mixtures.inference.starts import (
 from mixtures.latent.mixing import Mixing, MixtureParameters, VariationalPosterior, chunk_posterior
 from mixtures.latent.mixture import log_mixture_weights
 from mixtures.models._latent_model import LatentModel, changed_settings, check_fixed
+from mixtures.models.peer_names import MIXTURE_NAMES
+from mixtures.models.summary import summary
 from mixtures.priors import ConjugatePrior, default_prior
 from mixtures.priors.weights import DirichletWeights, WeightPrior
 
@@ -140,6 +142,15 @@ or (weights, components)
         so passes equal iterations), ``StepwiseEM(kappa=0.6, tau=1.0)`` (online EM; the default
         for EM) or ``StochasticVB(total_samples=N, kappa=0.6, tau=1.0)`` (stochastic VB; the
         default for VB). ``fit`` ignores it.
+    verbose : int or bool, default 0
+        ``0``: silent. ``1`` (or ``True``): ``fit`` prints to ``sys.stderr`` the objective of
+        every ``verbose_interval``-th iteration of every run (iteration, objective per row, its
+        change, seconds since the fit began) and each run's outcome; runs include restarts and
+        an HMM's initial mixture. (``mixtures.inference.loop.observe_iterations`` gives the
+        same records to a function of yours.)
+    verbose_interval : int, default 1
+        With ``verbose``, print every ``verbose_interval``-th iteration (and every run's first
+        and last).
 
     Attributes
     ----------
@@ -162,7 +173,8 @@ or (weights, components)
     structure = Mixing()
     size_name = "n_components"
     fixable = FIXABLE
-    added_settings = frozenset({"fixed", "convergence", "missing"})
+    peer_names = MIXTURE_NAMES
+    added_settings = frozenset({"fixed", "convergence", "missing", "verbose", "verbose_interval"})
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
         "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
@@ -196,6 +208,8 @@ or (weights, components)
         online: OnlineMode | None = None,
         convergence: str = "settled",
         missing: str = "raise",
+        verbose: int = 0,
+        verbose_interval: int = 1,
     ) -> None:
         self.family = family
         self.n_components = n_components
@@ -213,6 +227,8 @@ or (weights, components)
         self.online = online
         self.missing = missing
         self.convergence = convergence
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> ExponentialFamily:
@@ -508,6 +524,23 @@ or (weights, components)
         """Bayesian information criterion on ``X`` (lower is better)."""
         n_samples = rows_of(X).n_samples
         return -2 * self.score(X) * n_samples + self.n_parameters() * np.log(n_samples)
+
+    def summary(self, X: Any = None) -> str:
+        """The fit in a few lines and a table of the components: what the command line prints.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), optional
+            The data the model was fitted to: with it the summary adds the number of rows, the
+            total objective, BIC and AIC.
+
+        Returns
+        -------
+        str
+            ``print(model.summary(X))`` shows it.
+        """
+        self._check_is_fitted("components_")
+        return summary(self, X)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""

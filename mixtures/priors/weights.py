@@ -13,7 +13,7 @@ from typing import Any, Self
 
 import attrs
 import numpy as np
-import scipy.special
+import scipy  # scipy.special loads at first use, not with mixtures
 from numpy.typing import NDArray
 
 from mixtures._fields import positive, stochastic_rows

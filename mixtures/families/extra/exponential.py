@@ -8,7 +8,7 @@ from typing import Any, Self
 
 import attrs
 import numpy as np
-import scipy.special
+import scipy  # scipy.special loads at first use, not with mixtures
 
 from mixtures.families.base import ExponentialFamily
 from mixtures.priors.single import SingleBlockPrior

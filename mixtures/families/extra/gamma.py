@@ -7,12 +7,14 @@
 
 import attrs
 import numpy as np
-from scipy.special import gammaln
+import scipy  # scipy.special loads at first use, not with mixtures
 
 from mixtures.families.base import Components, ExponentialFamily
 
 
 class GammaKnownShapeComponents(Components):
+    conventional = ("rate",)
+
     @property
     def rate(self) -> np.ndarray:
         """Rate ``λ`` of each feature: ``(K, D)``."""
@@ -29,7 +31,7 @@ class GammaKnownShape(ExponentialFamily):
         return x
 
     def log_base_measure(self, x: np.ndarray) -> np.ndarray:
-        return ((self.shape - 1.0) * np.log(x) - gammaln(self.shape)).sum(1)
+        return ((self.shape - 1.0) * np.log(x) - scipy.special.gammaln(self.shape)).sum(1)
 
     def log_partition(self, natural: np.ndarray) -> np.ndarray:
         return -self.shape * np.log(-natural).sum(1)

@@ -7,12 +7,14 @@
 
 import attrs
 import numpy as np
-from scipy.special import gammaln
+import scipy  # scipy.special loads at first use, not with mixtures
 
 from mixtures.families.base import Components, DataSupport, ExponentialFamily
 
 
 class NegativeBinomialComponents(Components):
+    conventional = ("probs",)
+
     @property
     def probs(self) -> np.ndarray:
         """Success probability ``p`` of each feature: ``(K, D)``."""
@@ -29,6 +31,7 @@ class NegativeBinomial(ExponentialFamily):
         return x
 
     def log_base_measure(self, x: np.ndarray) -> np.ndarray:
+        gammaln = scipy.special.gammaln
         return (gammaln(x + self.r) - gammaln(self.r) - gammaln(x + 1.0)).sum(1)
 
     def log_partition(self, natural: np.ndarray) -> np.ndarray:

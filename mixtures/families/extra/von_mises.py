@@ -8,12 +8,14 @@ class's Newton method, started from the approximation ``κ ≈ R(2 − R²)/(1 �
 
 import attrs
 import numpy as np
-from scipy.special import i0e, i1e
+import scipy  # scipy.special loads at first use, not with mixtures
 
 from mixtures.families.base import Components, ExponentialFamily
 
 
 class VonMisesComponents(Components):
+    conventional = ("mean_direction", "concentration")
+
     @property
     def mean_direction(self) -> np.ndarray:
         cos, sin = np.split(self.natural, 2, axis=1)
@@ -37,12 +39,13 @@ class VonMises(ExponentialFamily):
 
     def log_partition(self, natural: np.ndarray) -> np.ndarray:
         kappa = np.hypot(*np.split(natural, 2, axis=1))
-        return (np.log(2 * np.pi * i0e(kappa)) + kappa).sum(1)  # I₀(κ) = i0e(κ) e^κ
+        return (np.log(2 * np.pi * scipy.special.i0e(kappa)) + kappa).sum(1)  # I₀(κ) = i0e(κ) e^κ
 
     def natural_to_mean(self, natural: np.ndarray) -> np.ndarray:
         kappa = np.hypot(*np.split(natural, 2, axis=1))
         safe = np.maximum(kappa, 1e-8)
-        ratio = np.where(kappa > 1e-8, i1e(safe) / i0e(safe) / safe, 0.5)  # I₁(κ)/(κ I₀(κ))
+        bessel_ratio = scipy.special.i1e(safe) / scipy.special.i0e(safe)
+        ratio = np.where(kappa > 1e-8, bessel_ratio / safe, 0.5)  # I₁(κ)/(κ I₀(κ))
         return natural * np.tile(ratio, 2)
 
     def initial_natural(self, mean: np.ndarray) -> np.ndarray:
@@ -50,7 +53,7 @@ class VonMises(ExponentialFamily):
         return mean * np.tile((2 - length**2) / (1 - length**2), 2)
 
     def regularize_mean(self, mean: np.ndarray) -> np.ndarray:
-        longest = i1e(self.max_concentration) / i0e(self.max_concentration)
+        longest = scipy.special.i1e(self.max_concentration) / scipy.special.i0e(self.max_concentration)
         length = np.hypot(*np.split(mean, 2, axis=1))
         return mean * np.tile(np.minimum(1.0, longest / np.maximum(length, 1e-300)), 2)
 

@@ -1,4 +1,5 @@
-"""The plain-text summary the command line prints after a fit."""
+"""The plain-text summary of a fitted model: what ``Mixture.summary``, ``HMM.summary`` and the
+command line print."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ __all__ = ["format_parameters", "summary"]
 
 Array = NDArray[np.float64]
 
-# The conventional parameter names of the built-in families, in the order they are shown.
-PARAMETER_NAMES = ("mean", "covariance", "variance", "probs", "rate")
 MAX_SHOWN_VALUES = 6
 
 
@@ -28,14 +27,13 @@ def compact(values: Any) -> str:
 
 def format_parameters(components: Any) -> tuple[list[str], list[str]]:
     """Each component's parameters on one line, and the lines of parameters all components
-    share (a tied covariance)."""
+    share (a tied covariance): the family's conventional parameters
+    (``Components.conventional_parameters``)."""
     n_components = len(components)
     per_component: list[list[str]] = [[] for _ in range(n_components)]
     shared: list[str] = []
-    for name in PARAMETER_NAMES:
-        values = getattr(components, name, None)
-        if values is None:
-            continue
+    for key, values in components.conventional_parameters().items():
+        name = key.replace("_", " ")  # "mean parameters" for a family without conventional names
         values = np.asarray(values)
         tied = name == "covariance" and values.ndim == 2  # one (D, D) matrix for all components
         if tied or values.ndim == 0 or values.shape[0] != n_components:
@@ -43,9 +41,6 @@ def format_parameters(components: Any) -> tuple[list[str], list[str]]:
             continue
         for k in range(n_components):
             per_component[k].append(f"{name} {compact(values[k])}")
-    if not any(per_component):  # a family without conventional names
-        mean = components.mean_parameters
-        per_component = [[f"mean parameters {compact(mean[k])}"] for k in range(n_components)]
     return ["  ".join(parts) for parts in per_component], shared
 
 
@@ -56,23 +51,28 @@ def _inference_name(model: Any) -> str:
 
 
 def summary(
-    model: Any, x: Array, lengths: NDArray[np.intp] | None = None, seconds: float | None = None
+    model: Any, x: Any = None, lengths: NDArray[np.intp] | None = None, seconds: float | None = None
 ) -> str:
-    """A few lines on the fit of ``model`` to ``x`` and a table of its components.
+    """A few lines on the fit of ``model`` (to ``x``) and a table of its components.
 
     Parameters
     ----------
     model : fitted Mixture or HMM
-    x : the data it was fitted to
+    x : the data it was fitted to, or ``None``: then the lines that need the data (its size, the
+        total objective, BIC and AIC) are left out
     lengths : sequence lengths, for an HMM
     seconds : how long the fit took, optional
     """
     is_hmm = hasattr(model, "transmat_")
-    n_rows, n_features = x.shape
     n_components = len(model.startprob_) if is_hmm else len(model.components_)
     unit = "state" if is_hmm else "component"
     mix_weights = getattr(model, "mix_weights_", None)  # an HMM whose states emit mixtures
-    sequences = "" if not is_hmm else f" in {1 if lengths is None else len(lengths)} sequence(s)"
+    if x is None:
+        data = f"to data of {model.n_features_in_} features"
+    else:
+        n_rows, n_features = x.shape
+        sequences = "" if not is_hmm else f" in {1 if lengths is None else len(lengths)} sequence(s)"
+        data = f"to {n_rows} rows × {n_features} features{sequences}"
     variational = hasattr(model, "posterior_")
     objective = "ELBO" if variational else "log-likelihood"
     if not variational and model.prior is not None:
@@ -81,13 +81,14 @@ def summary(
     lines = [
         f"{'HMM' if is_hmm else 'Mixture'} of {n_components} {model.family_.name} {unit}"
         f"{'s' if n_components != 1 else ''}, fitted by "
-        f"{_inference_name(model)} to {n_rows} rows × {n_features} features{sequences}{timing}",
+        f"{_inference_name(model)} {data}{timing}",
         f"converged: {'yes' if model.converged_ else 'no'} after {model.n_iter_} "
         f"iteration{'s' if model.n_iter_ != 1 else ''} "
         f"(best of {model.n_init} run{'s' if model.n_init > 1 else ''})",
-        f"{objective}: {model.lower_bound_:.6g} per row, {model.lower_bound_ * n_rows:.6g} in total",
+        f"{objective}: {model.lower_bound_:.6g} per row"
+        + ("" if x is None else f", {model.lower_bound_ * n_rows:.6g} in total"),
     ]
-    if not variational:
+    if x is not None and not variational:
         by_sequence = {"lengths": lengths} if is_hmm else {}
         lines.append(
             f"BIC: {model.bic(x, **by_sequence):.6g}   AIC: {model.aic(x, **by_sequence):.6g}   "

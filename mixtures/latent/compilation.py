@@ -1,0 +1,51 @@
+"""A one-line notice before numba compiles a kernel that its cache does not hold.
+
+The first call of a compiled kernel on a machine (or after an upgrade) compiles it, which takes
+seconds; later processes load it from numba's cache. A user who meets that pause unannounced
+thinks the fit hangs, so the first compilation in a process logs one line (a ``WARNING`` of the
+``mixtures`` logger: shown on ``sys.stderr`` unless logging is configured otherwise).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from numba.core import event
+
+__all__ = ["COMPILE_NOTICE", "compile_notice"]
+
+COMPILE_NOTICE = (
+    "mixtures: compiling the hidden Markov kernels with numba (a few seconds, once: later runs "
+    "load them from numba's cache)"
+)
+
+logger = logging.getLogger("mixtures")
+
+
+class _Notice(event.Listener):
+    """Logs the notice when a compilation starts, once per process."""
+
+    shown = False
+
+    def on_start(self, started: event.Event) -> None:
+        if not _Notice.shown:
+            _Notice.shown = True
+            logger.warning(COMPILE_NOTICE)
+
+    def on_end(self, ended: event.Event) -> None:
+        pass
+
+
+def compile_notice(kernel: Any) -> contextlib.AbstractContextManager[Any]:
+    """A block inside which a compilation of ``kernel`` (a numba dispatcher, called with the one
+    signature the library uses) logs ``COMPILE_NOTICE`` first, unless the process showed it
+    already. A kernel loaded from the cache compiles nothing and shows nothing; a kernel already
+    compiled in this process costs one check (the recursions run once per E-step)."""
+    if _Notice.shown or kernel.signatures:
+        return _NOTHING
+    return event.install_listener("numba:compile", _Notice())
+
+
+_NOTHING = contextlib.nullcontext()
