@@ -147,3 +147,82 @@ def test_unfitted_and_bad_attributes_are_errors() -> None:
         model.score(np.zeros((3, 1), dtype=int))
     with pytest.raises(ValueError, match="integers"):
         compat.CategoricalHMM(2).fit(np.zeros((3, 1)))
+
+
+def _set_posteriors(model: object, covariance_type: str) -> None:
+    """The same priors and starting posteriors for both libraries' variational models."""
+    model.startprob_prior_ = np.full(3, 1 / 3)
+    model.startprob_posterior_ = np.ones(3)
+    model.transmat_prior_ = np.full((3, 3), 1 / 3)
+    model.transmat_posterior_ = np.full((3, 3), 30.0) + 60 * np.eye(3)
+    model.means_prior_ = np.zeros((3, 2))
+    model.beta_prior_ = np.ones(3)
+    model.means_posterior_ = np.array([[0.5, 0.5], [3.0, 0.5], [0.5, 3.0]])
+    model.beta_posterior_ = np.full(3, 100.0)
+    if covariance_type == "tied":
+        model.dof_prior_, model.dof_posterior_ = 2.0, 300.0
+        model.scale_prior_, model.scale_posterior_ = np.eye(2), 300 * np.eye(2)
+    else:
+        model.dof_prior_, model.dof_posterior_ = np.full(3, 2.0), np.full(3, 100.0)
+        model.scale_prior_ = np.tile(np.eye(2), (3, 1, 1))
+        model.scale_posterior_ = np.tile(100 * np.eye(2), (3, 1, 1))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_variational_gaussian_hmm_matches_hmmlearn_from_the_same_posterior(covariance_type: str) -> None:
+    vhmm = pytest.importorskip("hmmlearn.vhmm")
+    x, lengths = _regimes()
+    ours = compat.VariationalGaussianHMM(3, covariance_type, n_iter=5, tol=0.0, init_params="")
+    theirs = vhmm.VariationalGaussianHMM(3, covariance_type, n_iter=5, tol=-np.inf, init_params="")
+    for model in (ours, theirs):
+        _set_posteriors(model, covariance_type)
+        model.fit(x, lengths)
+    for name in ("means_posterior_", "beta_posterior_", "dof_posterior_", "scale_posterior_",
+                 "startprob_posterior_", "transmat_posterior_"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-9, err_msg=name)
+    np.testing.assert_allclose(ours.covars_, theirs.covars_, rtol=1e-9)
+    np.testing.assert_allclose(ours.score(x, lengths), theirs.score(x, lengths), rtol=1e-10)
+    # the lower bounds differ by hmmlearn's missing -D/2 log(2 pi) per observation only
+    offset = -0.5 * x.size * np.log(2 * np.pi)
+    np.testing.assert_allclose(
+        np.array(ours.monitor_.history), np.array(theirs.monitor_.history) + offset, rtol=1e-9
+    )
+
+
+def test_variational_categorical_hmm_matches_hmmlearn_from_the_same_posterior() -> None:
+    vhmm = pytest.importorskip("hmmlearn.vhmm")
+    rng = np.random.default_rng(1)
+    symbols = rng.integers(0, 3, (200, 1))
+    ours = compat.VariationalCategoricalHMM(2, n_iter=5, tol=0.0, init_params="")
+    theirs = vhmm.VariationalCategoricalHMM(2, n_iter=5, tol=-np.inf, init_params="")
+    for model in (ours, theirs):
+        model.startprob_prior_, model.startprob_posterior_ = np.full(2, 0.5), np.array([1.0, 2.0])
+        model.transmat_prior_ = np.full((2, 2), 0.5)
+        model.transmat_posterior_ = np.array([[60.0, 40], [30, 70]])
+        model.emissionprob_prior_ = np.full((2, 3), 1 / 3)
+        model.emissionprob_posterior_ = np.array([[50.0, 30, 20], [20, 30, 50]])
+        model.fit(symbols, [120, 80])
+    for name in ("startprob_posterior_", "transmat_posterior_", "emissionprob_posterior_", "emissionprob_"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(theirs, name), rtol=1e-9, err_msg=name)
+    np.testing.assert_allclose(ours.score(symbols, [120, 80]), theirs.score(symbols, [120, 80]), rtol=1e-10)
+    np.testing.assert_allclose(list(ours.monitor_.history), list(theirs.monitor_.history), rtol=1e-9)
+
+
+def test_variational_diag_prior_is_a_normal_gamma_per_feature() -> None:
+    """hmmlearn's diag (dof, scale) is Gamma(shape=dof/2, rate=scale/2) per feature: after a fit
+    the posterior's expected precision is dof/scale, and a posterior read back is unchanged."""
+    x, lengths = _regimes()
+    model = compat.VariationalGaussianHMM(3, "diag", n_iter=3, random_state=0).fit(x, lengths)
+    q = model._emission_distribution("posterior")
+    assert isinstance(q, compat.NormalGamma)
+    np.testing.assert_allclose(q.shape, model.dof_posterior_[:, None] / 2 * np.ones((3, 2)))
+    np.testing.assert_allclose(model._covars_, model.scale_posterior_ / model.dof_posterior_[:, None])
+
+
+def test_variational_refuses_rows_of_transmat_prior_that_differ() -> None:
+    x, lengths = _regimes()
+    model = compat.VariationalGaussianHMM(3, n_iter=2, random_state=0).fit(x, lengths)
+    model.transmat_prior_ = np.array([[1.0, 1, 1], [2, 2, 2], [1, 1, 1]])
+    model.init_params = ""
+    with pytest.raises(ValueError, match="transmat_prior_"):
+        model.fit(x, lengths)

@@ -67,8 +67,19 @@ KNOWN_FAILURES: dict[str, str] = {
         "a GMMHMM fit on one sequence and on the same rows cut into five ends a little apart "
         "(means 1e-2 off); tied: refused, as above"
     ),
-    "test_variational_categorical.py": "VariationalCategoricalHMM is not implemented yet",
-    "test_variational_gaussian.py": "VariationalGaussianHMM is not implemented yet",
+    "test_variational_gaussian.py::TestFull::test_fit_mcgrory_titterington1d": (
+        "compares a fitted mean with a number for data drawn by hmmlearn's GaussianHMM.sample; "
+        "the drop-in's sample draws other points from the same seed"
+    ),
+    "test_variational_gaussian.py::TestTied::test_fit_mcgrory_titterington1d": "as for TestFull",
+    "test_variational_gaussian.py::TestSpherical::test_fit_mcgrory_titterington1d": "as for TestFull",
+    "test_variational_gaussian.py::TestDiagonal::test_common_initialization[log]": (
+        "its data come from the global random stream through the drop-in's GaussianHMM.sample "
+        "(other points than hmmlearn's); on them the likelihood at the posterior means falls at "
+        "each of the ten one-step fits while the lower bound rises, and hmmlearn's own "
+        "VariationalGaussianHMM does the same on these points"
+    ),
+    "test_variational_gaussian.py::TestDiagonal::test_fit_mcgrory_titterington1d": "as for TestFull",
 }
 
 SUITE = "hmmlearn_suite"

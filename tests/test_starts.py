@@ -427,3 +427,35 @@ def test_the_collapse_check_is_not_reported_as_a_run() -> None:
     with observe_iterations(records.append):
         _warnings_of(model.fit, _two_blobs())
     assert {record.run for record in records} == {0}
+
+
+def _two_regimes() -> tuple[np.ndarray, list[int]]:
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(0, 1, (60, 2)), rng.normal(5, 1, (60, 2))])
+    return x, [60, 60]
+
+
+def test_hmm_vb_starts_from_a_given_posterior() -> None:
+    """Two VB iterations then three from the posterior they reach are five iterations."""
+    x, lengths = _two_regimes()
+    first = mx.HMM(mx.Gaussian(), 2, inference="vb", max_iter=2, tol=0.0, random_state=0)
+    first.fit(x, lengths=lengths)
+    continued = mx.HMM(mx.Gaussian(), 2, inference="vb", max_iter=3, tol=0.0, init=first.posterior_)
+    continued.fit(x, lengths=lengths)
+    whole = mx.HMM(mx.Gaussian(), 2, inference="vb", max_iter=5, tol=0.0, random_state=0)
+    whole.fit(x, lengths=lengths)
+    np.testing.assert_allclose(continued.lower_bounds_, whole.lower_bounds_[2:], rtol=1e-12)
+    np.testing.assert_allclose(continued.components_.mean, whole.components_.mean, rtol=1e-10)
+
+
+def test_a_given_posterior_is_refused_where_it_cannot_start() -> None:
+    x, lengths = _two_regimes()
+    fitted = mx.HMM(mx.Gaussian(), 2, inference="vb", max_iter=2, random_state=0).fit(x, lengths=lengths)
+    with pytest.raises(ValueError, match="inference='vb'"):
+        mx.HMM(mx.Gaussian(), 2, init=fitted.posterior_).fit(x, lengths=lengths)
+    with pytest.raises(ValueError, match="n_states=3"):
+        mx.HMM(mx.Gaussian(), 3, inference="vb", init=fitted.posterior_).fit(x, lengths=lengths)
+    with pytest.raises(ValueError, match="the data configure"):  # other rows, other centring
+        mx.HMM(mx.Gaussian(), 2, inference="vb", init=fitted.posterior_).fit(x + 1.0, lengths=lengths)
+    with pytest.raises(ValueError, match="MixtureHMMPosterior"):
+        mx.HMM(mx.Gaussian(), 2, n_mix=2, inference="vb", init=fitted.posterior_).fit(x, lengths=lengths)

@@ -42,9 +42,15 @@ from mixtures.families import (
 )
 from mixtures.inference.loop import IterationRecord, observe_iterations
 from mixtures.inference.starts import PartialInit
-from mixtures.models import HMM, Estimator
+from mixtures.latent.chain import HMMPosterior
+from mixtures.models import HMM, Estimator, Mixture
 from mixtures.priors import (
+    ConjugatePrior,
     Dirichlet,
+    NormalGamma,
+    NormalWishart,
+    SphericalNormalGamma,
+    TiedNormalWishart,
 )
 from mixtures.priors.weights import DirichletWeights
 
@@ -56,6 +62,8 @@ __all__ = [
     "GaussianHMM",
     "MultinomialHMM",
     "PoissonHMM",
+    "VariationalCategoricalHMM",
+    "VariationalGaussianHMM",
 ]
 
 Array = NDArray[np.float64]
@@ -151,11 +159,19 @@ def _random_state(value: Any) -> np.random.RandomState | np.random.Generator:
     raise ValueError(f"random_state must be None, an int or a numpy random generator; got {value!r}")
 
 
+def _seed_from(random_state: np.random.RandomState | np.random.Generator) -> int:
+    """A seed drawn from ``random_state`` (for a start that consumes the stream, as hmmlearn's
+    k-means does)."""
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    return int(random_state.randint(2**31 - 1))
+
+
 def _generator(random_state: np.random.RandomState | np.random.Generator) -> np.random.Generator:
     """A ``Generator`` drawing from ``random_state``'s stream (for the families' samplers)."""
     if isinstance(random_state, np.random.Generator):
         return random_state
-    return np.random.default_rng(random_state.randint(2**31 - 1))
+    return np.random.default_rng(_seed_from(random_state))
 
 
 def _stochastic(value: Any, name: str, shape: tuple[int, ...]) -> Array:
@@ -330,6 +346,10 @@ class _HMMDropIn(Estimator):
         needed = {letter for letter, name in wanted if self._needs_init(letter, name)}
         if needed:
             self._draw(X, lengths, needed)
+        self._warn_if_few_data(X)
+
+    def _warn_if_few_data(self, X: Array) -> None:
+        """hmmlearn's warning when the data hold fewer values than the learnt free scalars."""
         scalars = self._get_n_fit_scalars_per_param()
         n_scalars = sum(scalars[letter] for letter in self.params)
         if X.size < n_scalars:
@@ -1210,3 +1230,603 @@ class MultinomialHMM(_HMMDropIn):
 
     def _emission_scalars(self) -> dict[str, int]:
         return {"e": self.n_components * (int(self.n_features) - 1)}
+
+
+# ---------------------------------------------------------------------- variational models
+class _VariationalDropIn(_HMMDropIn):
+    """What ``VariationalGaussianHMM`` and ``VariationalCategoricalHMM`` share: the model is
+    the prior and posterior attributes (``*_prior_``, ``*_posterior_``), ``fit`` runs
+    ``mixtures.HMM(inference="vb")`` from the posterior attributes (``init=HMMPosterior``) under
+    the priors the prior attributes give, and the point attributes (``startprob_``,
+    ``transmat_``, the emissions) are posterior means."""
+
+    variational = True
+    #: The prior and posterior attributes each emission letter initialises.
+    emission_posteriors: ClassVar[dict[str, tuple[str, ...]]]
+
+    startprob_prior_: Any
+    startprob_posterior_: Any
+    transmat_prior_: Any
+    transmat_posterior_: Any
+
+    # ------------------------------------------------------------------ what each class says
+    def _base_family(self) -> ExponentialFamily:
+        """The emission family before the data configure it."""
+        raise NotImplementedError
+
+    def _emission_distribution(self, kind: str) -> ConjugatePrior:
+        """The emission prior (``kind="prior"``) or posterior (``"posterior"``) attributes as
+        an (unresolved) conjugate distribution of ``mixtures``."""
+        raise NotImplementedError
+
+    def _set_emission_posterior(self, q: Any, letters: str) -> None:
+        """Set the posterior attributes of the emission ``letters`` from ``q`` (resolved)."""
+        raise NotImplementedError
+
+    def _set_emission_priors(self, X: Array, letters: str) -> None:
+        """Set the prior attributes of the emission ``letters`` from the constructor's settings
+        (hmmlearn's defaults for ``None``)."""
+        raise NotImplementedError
+
+    def _check_emission_posteriors(self) -> None:
+        """Validate the emission prior and posterior attributes (``ValueError`` naming them)."""
+        raise NotImplementedError
+
+    def _set_points(self) -> None:
+        """The point attributes, posterior means (as hmmlearn sets them after each update)."""
+        start = np.asarray(self.startprob_posterior_, dtype=np.float64)
+        rows = np.asarray(self.transmat_posterior_, dtype=np.float64)
+        self.startprob_ = start / start.sum()
+        self.transmat_ = rows / rows.sum(axis=1, keepdims=True)
+
+    def _model(self, **settings: Any) -> HMM:
+        """A ``mixtures.HMM`` of the point attributes (for scoring, decoding, sampling)."""
+        return HMM(self._family(), self.n_components, random_state=self.random_state, **settings)
+
+    def _chain_default(self, value: Any) -> Any:
+        return 1.0 / self.n_components if value is None else value
+
+    def _check_priors(self) -> None:
+        """Every prior setting is carried (as the prior attributes)."""
+
+    # ------------------------------------------------------------------ fitting
+    def _letter_attributes(self) -> dict[str, tuple[str, ...]]:
+        letters = {
+            "s": ("startprob_prior_", "startprob_posterior_"),
+            "t": ("transmat_prior_", "transmat_posterior_"),
+        }
+        return {**letters, **self.emission_posteriors}
+
+    def _init(self, X: Any, lengths: Any = None) -> None:
+        """Draw the prior and posterior attributes of the letters that need it (in
+        ``init_params``, or not all set): the priors from the settings, the posteriors as
+        ``mixtures.HMM(inference="vb")`` starts (k-means responsibilities, the best of ten)."""
+        X = self._checked_X(X)
+        self._check_settings()
+        self._check_and_set_n_features(X)
+        lengths = _lengths(lengths, len(X))
+        needed = {
+            letter
+            for letter, names in self._letter_attributes().items()
+            if any([self._needs_init(letter, name) for name in names])
+        }
+        nc = self.n_components
+        if "s" in needed:
+            self.startprob_prior_ = np.full(nc, self._chain_default(self.startprob_prior), dtype=np.float64)
+        if "t" in needed:
+            transmat_prior = self._chain_default(self.transmat_prior)
+            self.transmat_prior_ = np.full((nc, nc), transmat_prior, dtype=np.float64)
+        emission = "".join(sorted(needed & set(self.emission_letters)))
+        if emission:
+            self._set_emission_priors(X, emission)
+        if needed:
+            self._draw_posteriors(X, lengths, needed)
+        self._warn_if_few_data(X)
+
+    def _draw_posteriors(self, X: Array, lengths: Any, needed: set[str]) -> None:
+        """The posterior attributes of ``needed`` letters drawn as hmmlearn draws them: the
+        start and transition posteriors at random (Dirichlet draws scaled to the number of
+        sequences and of rows), the emissions by each class's ``_draw_emission_posteriors``."""
+        nc = self.n_components
+        random_state = _random_state(self.random_state)
+        if "s" in needed:
+            self.startprob_posterior_ = random_state.dirichlet(np.full(nc, 1.0 / nc)) * len(lengths)
+        if "t" in needed:
+            draws = random_state.dirichlet(np.full(nc, 1.0 / nc), size=nc)
+            self.transmat_posterior_ = draws * float(np.sum(lengths)) / nc
+        emission = "".join(sorted(needed & set(self.emission_letters)))
+        if emission:
+            self._draw_emission_posteriors(X, lengths, emission, random_state)
+
+    def _draw_emission_posteriors(
+        self, X: Array, lengths: Any, letters: str, random_state: np.random.RandomState | np.random.Generator
+    ) -> None:
+        """Set the posterior attributes of the emission ``letters`` for a start."""
+        raise NotImplementedError
+
+    def _chain_priors(self) -> dict[str, DirichletWeights]:
+        """The Dirichlet priors of the start and of the transition rows (one for every row)."""
+        rows = np.asarray(self.transmat_prior_, dtype=np.float64)
+        if not np.allclose(rows, rows[:1]):
+            raise ValueError(
+                "transmat_prior_ must give every row the same concentrations (mixtures.HMM takes "
+                "one Dirichlet prior for all transition rows)"
+            )
+        start = np.asarray(self.startprob_prior_, dtype=np.float64)
+        return {
+            "start_prior": DirichletWeights(concentration=start),
+            "transition_prior": DirichletWeights(concentration=rows[0]),
+        }
+
+    def _vb_model(self, **settings: Any) -> HMM:
+        """A ``mixtures.HMM(inference="vb")`` under the priors of the prior attributes."""
+        arguments: dict[str, Any] = {
+            "inference": "vb",
+            "random_state": self.random_state,
+            "prior": self._emission_distribution("prior"),
+            **self._chain_priors(),
+        }
+        arguments.update(settings)
+        return HMM(self._base_family(), self.n_components, **arguments)
+
+    def _posterior_start(self, X: Array) -> HMMPosterior:
+        """The posterior attributes as ``mixtures``' distribution over the parameters, resolved
+        on the family the rows configure (as ``HMM.fit`` configures it)."""
+        weights = np.ones(len(X))
+        family = self._base_family().for_data(X, weights)
+        components = self._emission_distribution("posterior").for_data(family, X, weights, self.n_components)
+        rows = np.asarray(self.transmat_posterior_, dtype=np.float64)
+        return HMMPosterior(
+            components,
+            DirichletWeights(concentration=np.asarray(self.startprob_posterior_, dtype=np.float64)).for_data(
+                self.n_components
+            ),
+            tuple(DirichletWeights(concentration=row).for_data(self.n_components) for row in rows),
+        )
+
+    def fit(self, X: Any, lengths: Any = None) -> _HMMDropIn:
+        """Estimate the posterior by variational Bayes from the posterior attributes (drawn as
+        ``init_params`` says).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The sequences, concatenated.
+        lengths : array-like of int, optional
+            The length of each sequence (default: one sequence).
+
+        Returns
+        -------
+        self
+        """
+        X = self._checked_X(X)
+        lengths = _lengths(lengths, len(X))
+        self._init(X, lengths)
+        self._check()
+        self.monitor_._reset()
+        model = self._vb_model(
+            max_iter=self.n_iter,
+            tol=float(self.tol) / len(X),
+            init=self._posterior_start(X),
+            fixed=self._fixed(),
+        )
+        self._run(model, X, lengths)
+        q = model.posterior_
+        self.startprob_posterior_ = np.array(q.start.concentration)
+        self.transmat_posterior_ = np.stack([np.array(row.concentration) for row in q.rows])
+        self._set_emission_posterior(q.components, self.emission_letters)
+        self._set_points()
+        return self
+
+    # ------------------------------------------------------------------ checks
+    def _check(self) -> None:
+        """Validate the prior and posterior attributes (``ValueError`` naming the attribute)."""
+        self._check_settings()
+        nc = self.n_components
+        for name, shape in (
+            ("startprob_prior_", (nc,)),
+            ("startprob_posterior_", (nc,)),
+            ("transmat_prior_", (nc, nc)),
+            ("transmat_posterior_", (nc, nc)),
+        ):
+            setattr(self, name, _concentrations(getattr(self, name), name, shape))
+        self._check_emission_posteriors()
+
+    def _check_fitted(self) -> None:
+        self._check_settings()
+        if "startprob_posterior_" not in self.__dict__ or "startprob_" not in self.__dict__:
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet: call fit or set its posterior"
+            )
+        self._check()
+
+
+def _concentrations(value: Any, name: str, shape: tuple[int, ...]) -> Array:
+    """``value`` as positive finite values of ``shape`` (Dirichlet concentrations, counts)."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}; got {array.shape}")
+    if not np.all(np.isfinite(array)) or np.any(array <= 0):
+        raise ValueError(f"{name} must hold finite values > 0")
+    return array
+
+
+class VariationalCategoricalHMM(_VariationalDropIn, CategoricalHMM):
+    """hmmlearn's ``VariationalCategoricalHMM`` on ``mixtures.HMM(Categorical(...),
+    inference="vb")``.
+
+    The priors are Dirichlet concentrations: ``startprob_prior`` (default ``1/n_components``),
+    ``transmat_prior`` (one row for all rows; default ``1/n_components``) and
+    ``emissionprob_prior`` (default ``1/n_features``), kept as ``startprob_prior_``,
+    ``transmat_prior_`` and ``emissionprob_prior_``; ``fit`` reads the prior attributes. The
+    posteriors (``*_posterior_``) start, for the letters of ``init_params`` (and those not
+    set), where ``mixtures.HMM``'s VB starts: one update from k-means responsibilities (hmmlearn
+    draws them at random). ``startprob_``, ``transmat_`` and ``emissionprob_`` are posterior
+    means; ``score`` is the total log-likelihood under them, as hmmlearn's; ``monitor_``
+    follows the lower bound (ELBO).
+
+    Attributes
+    ----------
+    startprob_prior_, startprob_posterior_ : arrays (n_components,)
+    transmat_prior_, transmat_posterior_ : arrays (n_components, n_components)
+    emissionprob_prior_, emissionprob_posterior_ : arrays (n_components, n_features)
+    """
+
+    emission_posteriors: ClassVar[dict[str, tuple[str, ...]]] = {
+        "e": ("emissionprob_prior_", "emissionprob_posterior_")
+    }
+    emissionprob_prior_: Any
+    emissionprob_posterior_: Any
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        startprob_prior: Any = None,
+        transmat_prior: Any = None,
+        emissionprob_prior: Any = None,
+        n_features: int | None = None,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 100,
+        tol: float = 1e-6,
+        verbose: bool = False,
+        params: str = "ste",
+        init_params: str = "ste",
+        implementation: str = "log",
+    ) -> None:
+        self.n_components = n_components
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.emissionprob_prior = emissionprob_prior
+        self.n_features = n_features
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.monitor_ = ConvergenceMonitor(tol, n_iter, verbose)
+
+    def _set_points(self) -> None:
+        super()._set_points()
+        posterior = np.asarray(self.emissionprob_posterior_, dtype=np.float64)
+        self.emissionprob_ = posterior / posterior.sum(axis=1, keepdims=True)
+
+    def _base_family(self) -> ExponentialFamily:
+        return Categorical(n_categories=int(self.n_features))
+
+    def _set_emission_priors(self, X: Array, letters: str) -> None:
+        value = 1.0 / int(self.n_features) if self.emissionprob_prior is None else self.emissionprob_prior
+        self.emissionprob_prior_ = np.full((self.n_components, int(self.n_features)), value, dtype=np.float64)
+
+    def _draw_emission_posteriors(
+        self, X: Array, lengths: Any, letters: str, random_state: np.random.RandomState | np.random.Generator
+    ) -> None:
+        """As hmmlearn: Dirichlet draws (of the prior's concentration) scaled to ``n_samples /
+        n_components`` rows per state, from a random state read afresh from ``random_state``."""
+        nc, nf = self.n_components, int(self.n_features)
+        fresh = _random_state(self.random_state)
+        concentration = 1.0 / nf if self.emissionprob_prior is None else self.emissionprob_prior
+        draws = fresh.dirichlet(alpha=np.full(nf, concentration, dtype=np.float64), size=nc)
+        self.emissionprob_posterior_ = draws * float(np.sum(lengths)) / nc
+
+    def _emission_distribution(self, kind: str) -> ConjugatePrior:
+        concentration = np.asarray(getattr(self, f"emissionprob_{kind}_"), dtype=np.float64)
+        return Dirichlet(concentration=concentration[:, None, :])
+
+    def _set_emission_posterior(self, q: Any, letters: str) -> None:
+        self.emissionprob_posterior_ = np.array(q.concentration[:, 0, :])
+
+    def _check_emission_posteriors(self) -> None:
+        prior = np.atleast_2d(np.asarray(self.emissionprob_prior_, dtype=np.float64))
+        posterior = np.atleast_2d(np.asarray(self.emissionprob_posterior_, dtype=np.float64))
+        if prior.shape != posterior.shape:
+            raise ValueError(
+                f"emissionprob_prior_ {prior.shape} and emissionprob_posterior_ {posterior.shape} "
+                "must both have shape (n_components, n_features)"
+            )
+        if self.n_features is None:
+            self.n_features = posterior.shape[1]
+        shape = (self.n_components, int(self.n_features))
+        self.emissionprob_prior_ = _concentrations(prior, "emissionprob_prior_", shape)
+        self.emissionprob_posterior_ = _concentrations(posterior, "emissionprob_posterior_", shape)
+
+    def _check_emissions(self) -> None:
+        self._check_emission_posteriors()
+
+
+class VariationalGaussianHMM(_VariationalDropIn, GaussianHMM):
+    """hmmlearn's ``VariationalGaussianHMM`` on ``mixtures.HMM(..., inference="vb")``.
+
+    The priors (``None``: hmmlearn's defaults) are kept as the prior attributes, which ``fit``
+    reads: ``means_prior`` (default the data mean) and ``beta_prior`` (1) for every state's mean,
+    ``dof_prior`` (``n_features``) and ``scale_prior`` (``1e-3`` times the identity; hmmlearn's
+    inverse Wishart scale) for its precision, Dirichlet concentrations ``startprob_prior`` and
+    ``transmat_prior`` (``1/n_components``; one row for all rows). They are exactly these
+    conjugate priors of ``mixtures``:
+
+    * ``"full"``: ``NormalWishart(mean=means_prior_, mean_precision=beta_prior_,
+      dof=dof_prior_, scale=inv(scale_prior_))`` (hmmlearn's ``W_k = inv(scale)``);
+    * ``"tied"``: ``TiedNormalWishart`` with the same mapping (one ``dof`` and one scale);
+    * ``"diag"``: ``NormalGamma`` per feature with ``shape = dof/2``, ``rate = scale/2``;
+    * ``"spherical"``: ``SphericalNormalGamma`` with ``shape = dof/2``, ``rate = scale/2``.
+
+    ``fit`` is ``mixtures``' exact VB. For ``"full"`` and ``"tied"`` it is hmmlearn's update.
+    For ``"diag"`` hmmlearn updates the Normal-Gamma posterior exactly but takes its expected
+    log-precision as a Wishart's (``ψ((ν − d)/2)`` for feature ``d`` instead of ``ψ(ν/2)``);
+    for ``"spherical"`` it counts each observation once instead of once per feature (``dof``
+    grows by ``N``, the scale by the mean over features). The drop-in does neither: its
+    posterior after ``N`` observations has ``dof = dof_prior + N·n_features`` for
+    ``"spherical"``. The lower bound in ``monitor_`` includes the ``−½ D log 2π`` per observation
+    that hmmlearn leaves out. The posteriors start, for the letters of ``init_params`` (and
+    those not set), where ``mixtures.HMM``'s VB starts: one update from k-means
+    responsibilities (hmmlearn: k-means centres with the counts as ``beta``/``dof`` and the
+    data's covariance, and random start and transition posteriors).
+
+    Attributes
+    ----------
+    startprob_, transmat_ : posterior means
+    means_ : array (n_components, n_features)
+        ``means_posterior_``.
+    covars_ : array (n_components, n_features, n_features)
+        ``scale_posterior_ / dof_posterior_`` (the inverse of the expected precision), full
+        matrices; ``_covars_`` in hmmlearn's stored shape.
+    means_prior_, means_posterior_ : arrays (n_components, n_features)
+    beta_prior_, beta_posterior_ : arrays (n_components,)
+    dof_prior_, dof_posterior_ : arrays (n_components,), or floats for ``"tied"``
+    scale_prior_, scale_posterior_ : arrays
+        ``(n_components, n_features, n_features)`` full, ``(n_features, n_features)`` tied,
+        ``(n_components, n_features)`` diag, ``(n_components,)`` spherical.
+    startprob_prior_, startprob_posterior_, transmat_prior_, transmat_posterior_ : arrays
+    """
+
+    emission_posteriors: ClassVar[dict[str, tuple[str, ...]]] = {
+        "m": ("means_prior_", "means_posterior_", "beta_prior_", "beta_posterior_"),
+        "c": ("dof_prior_", "dof_posterior_", "scale_prior_", "scale_posterior_"),
+    }
+    means_prior_: Any
+    means_posterior_: Any
+    beta_prior_: Any
+    beta_posterior_: Any
+    dof_prior_: Any
+    dof_posterior_: Any
+    scale_prior_: Any
+    scale_posterior_: Any
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        covariance_type: str = "full",
+        startprob_prior: Any = None,
+        transmat_prior: Any = None,
+        means_prior: Any = None,
+        beta_prior: Any = None,
+        dof_prior: Any = None,
+        scale_prior: Any = None,
+        algorithm: str = "viterbi",
+        random_state: Any = None,
+        n_iter: int = 100,
+        tol: float = 1e-6,
+        verbose: bool = False,
+        params: str = "stmc",
+        init_params: str = "stmc",
+        implementation: str = "log",
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.startprob_prior = startprob_prior
+        self.transmat_prior = transmat_prior
+        self.means_prior = means_prior
+        self.beta_prior = beta_prior
+        self.dof_prior = dof_prior
+        self.scale_prior = scale_prior
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_iter = n_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.params = params
+        self.init_params = init_params
+        self.implementation = implementation
+        self.monitor_ = ConvergenceMonitor(tol, n_iter, verbose)
+
+    @property
+    def means_(self) -> Array:
+        """``means_posterior_``."""
+        if "means_posterior_" not in self.__dict__:
+            raise AttributeError("means_ is means_posterior_, which is not set")
+        return np.asarray(self.means_posterior_, dtype=np.float64)
+
+    @property
+    def _covars_(self) -> Array:  # type: ignore[override]
+        """``scale_posterior_ / dof_posterior_`` in hmmlearn's stored shape per covariance type."""
+        if "scale_posterior_" not in self.__dict__ or "dof_posterior_" not in self.__dict__:
+            raise AttributeError("_covars_ needs scale_posterior_ and dof_posterior_")
+        scale = np.asarray(self.scale_posterior_, dtype=np.float64)
+        dof = np.asarray(self.dof_posterior_, dtype=np.float64)
+        return scale / dof.reshape(dof.shape + (1,) * (scale.ndim - dof.ndim))
+
+    @property  # type: ignore[misc]
+    def covars_(self) -> Array:
+        """Covariance matrices ``(n_components, n_features, n_features)``."""
+        n_features = int(self.__dict__.get("n_features") or self.means_.shape[1])
+        return _full_covars(self._covars_, self.covariance_type, self.n_components, n_features)
+
+    def _base_family(self) -> ExponentialFamily:
+        family_type: Any = _covariance_family(self.covariance_type)
+        return family_type(**_units(self.covariance_type))
+
+    def _set_emission_priors(self, X: Array, letters: str) -> None:
+        nc, nf = self.n_components, X.shape[1]
+        tied = self.covariance_type == "tied"
+        if "m" in letters:
+            means = np.full((nc, nf), X.mean(axis=0)) if self.means_prior is None else self.means_prior
+            self.means_prior_ = np.asarray(means, dtype=np.float64)
+            beta = np.ones(nc) if self.beta_prior is None else self.beta_prior
+            self.beta_prior_ = np.asarray(beta, dtype=np.float64)
+        if "c" in letters:
+            if self.dof_prior is not None:
+                self.dof_prior_ = self.dof_prior
+            else:
+                self.dof_prior_ = float(nf) if tied else np.full(nc, float(nf))
+            if self.scale_prior is not None:
+                self.scale_prior_ = np.asarray(self.scale_prior, dtype=np.float64)
+            else:
+                self.scale_prior_ = {
+                    "full": np.tile(1e-3 * np.eye(nf), (nc, 1, 1)),
+                    "tied": 1e-3 * np.eye(nf),
+                    "diag": np.full((nc, nf), 1e-3),
+                    "spherical": np.full(nc, 1e-3),
+                }[self.covariance_type]
+
+    def _draw_emission_posteriors(
+        self, X: Array, lengths: Any, letters: str, random_state: np.random.RandomState | np.random.Generator
+    ) -> None:
+        """As hmmlearn: the means at k-means centres (the best of ten k-means starts on all the
+        rows), with the clusters' sizes added to ``beta_prior_`` and ``dof_prior_`` (hmmlearn
+        takes the sizes alone, which for a cluster of fewer than ``n_features`` rows is no
+        Wishart), and the precisions' scale set so that ``covars_`` is the data's covariance
+        plus ``1e-3`` (a broad start every state shares)."""
+        seed = _seed_from(random_state)
+        kmeans = Mixture(
+            self._base_family(), self.n_components, init="kmeans", n_init=10, max_iter=0, random_state=seed
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            kmeans.fit(X)
+        counts = kmeans.weights_ * len(X)
+        if "m" in letters:
+            self.means_posterior_ = np.array(kmeans.components_.mean)  # type: ignore[attr-defined]
+            self.beta_posterior_ = np.asarray(self.beta_prior_, dtype=np.float64) + counts
+        if "c" in letters:
+            nf = X.shape[1]
+            covariance = np.atleast_2d(np.cov(X.T)) + 1e-3 * np.eye(nf)
+            if self.covariance_type == "tied":
+                self.dof_posterior_ = float(self.dof_prior_) + float(counts.sum())
+            else:
+                self.dof_posterior_ = np.asarray(self.dof_prior_, dtype=np.float64) + counts
+            # the stored covariances times the dof, so that covars_ starts at ``covariance``
+            stored = {
+                "full": covariance,
+                "tied": covariance,
+                "diag": covariance.diagonal(),
+                "spherical": covariance.diagonal().mean(),
+            }[self.covariance_type]
+            dof = np.asarray(self.dof_posterior_)
+            self.scale_posterior_ = stored * dof.reshape(dof.shape + (1,) * np.ndim(stored))
+
+    def _emission_distribution(self, kind: str) -> ConjugatePrior:
+        means = np.asarray(getattr(self, f"means_{kind}_"), dtype=np.float64)
+        beta = np.asarray(getattr(self, f"beta_{kind}_"), dtype=np.float64)
+        dof = np.asarray(getattr(self, f"dof_{kind}_"), dtype=np.float64)
+        scale = np.asarray(getattr(self, f"scale_{kind}_"), dtype=np.float64)
+        if self.covariance_type == "full":
+            return NormalWishart(mean=means, mean_precision=beta, dof=dof, scale=np.linalg.inv(scale))
+        if self.covariance_type == "tied":
+            inverse = np.linalg.inv(scale)
+            return TiedNormalWishart(mean=means, mean_precision=beta, dof=float(dof), scale=inverse)
+        if self.covariance_type == "diag":
+            ones = np.ones_like(means)
+            return NormalGamma(
+                mean=means, mean_precision=beta[:, None] * ones, shape=dof[:, None] / 2 * ones, rate=scale / 2
+            )
+        return SphericalNormalGamma(mean=means, mean_precision=beta, shape=dof / 2, rate=scale / 2)
+
+    def _set_emission_posterior(self, q: Any, letters: str) -> None:
+        if "m" in letters:
+            self.means_posterior_ = np.array(q.mean)
+            beta = np.asarray(q.mean_precision)
+            self.beta_posterior_ = np.array(beta[:, 0] if beta.ndim == 2 else beta)
+        if "c" in letters:
+            if self.covariance_type == "full":
+                self.dof_posterior_ = np.array(q.dof)
+                self.scale_posterior_ = np.linalg.inv(np.asarray(q.scale))
+            elif self.covariance_type == "tied":
+                self.dof_posterior_ = float(np.asarray(q.dof)[0])
+                self.scale_posterior_ = np.linalg.inv(np.asarray(q.scale)[0])
+            elif self.covariance_type == "diag":
+                self.dof_posterior_ = 2.0 * np.asarray(q.shape)[:, 0]
+                self.scale_posterior_ = 2.0 * np.asarray(q.rate)
+            else:
+                self.dof_posterior_ = 2.0 * np.asarray(q.shape)
+                self.scale_posterior_ = 2.0 * np.asarray(q.rate)
+
+    def _check_emission_posteriors(self) -> None:
+        _covariance_family(self.covariance_type)
+        nc = self.n_components
+        means = np.asarray(self.means_posterior_, dtype=np.float64)
+        nf = means.shape[-1] if means.ndim == 2 else int(self.n_features)
+        tied = self.covariance_type == "tied"
+        scale_shape = {
+            "full": (nc, nf, nf),
+            "tied": (nf, nf),
+            "diag": (nc, nf),
+            "spherical": (nc,),
+        }[self.covariance_type]
+        for kind in ("prior", "posterior"):
+            self._check_finite(f"means_{kind}_", (nc, nf), positive=False)
+            self._check_finite(f"beta_{kind}_", (nc,))
+            name = f"dof_{kind}_"
+            if tied:
+                if not isinstance(getattr(self, name), numbers.Real):
+                    raise ValueError(f"{name} must be one number for covariance_type='tied'")
+                self._check_finite(name, ())
+                setattr(self, name, float(getattr(self, name)))
+            else:
+                self._check_finite(name, (nc,))
+            if np.any(np.asarray(getattr(self, name)) <= nf - 1):
+                raise ValueError(f"{name} must exceed n_features - 1 = {nf - 1}")
+            name = f"scale_{kind}_"
+            per_feature = self.covariance_type in ("diag", "spherical")
+            scale = self._check_finite(name, scale_shape, positive=per_feature)
+            if self.covariance_type in ("full", "tied"):
+                _compressed_covars(scale, self.covariance_type, nc)  # symmetric positive-definite
+        self.n_features = nf
+
+    def _check_finite(self, name: str, shape: tuple[int, ...], *, positive: bool = True) -> Array:
+        """The attribute ``name`` as finite values of ``shape`` (``> 0`` if ``positive``)."""
+        array = np.asarray(getattr(self, name), dtype=np.float64)
+        if array.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}; got {array.shape}")
+        if not np.all(np.isfinite(array)) or (positive and np.any(array <= 0)):
+            raise ValueError(f"{name} must hold finite values" + (" > 0" if positive else ""))
+        if not (name.startswith("dof_") and self.covariance_type == "tied"):
+            setattr(self, name, array)
+        return array
+
+    def _check_emissions(self) -> None:
+        self._check_emission_posteriors()
+
+    def _emission_scalars(self) -> dict[str, int]:
+        nc, nf = self.n_components, int(self.n_features)
+        return {
+            "m": nc * nf + nc,
+            "c": {
+                "full": nc + nc * nf * (nf + 1) // 2,
+                "tied": 1 + nf * (nf + 1) // 2,
+                "diag": nc + nc * nf,
+                "spherical": nc + nc,
+            }[self.covariance_type],
+        }

@@ -1,8 +1,9 @@
 """Where a fit starts: the one function that turns an estimator's ``init`` into starting points.
 
-``init`` is resolved once, by the estimator, into one of three values: ``GivenParameters`` (point
-parameters, EM only), ``GivenResponsibilities`` (an ``(N, K)`` array) or ``FromMethod`` (a
-``StartMethod``: k-means++, k-means, a random partition, or for an HMM a fitted mixture). Each
+``init`` is resolved once, by the estimator, into one of four values: ``GivenParameters`` (point
+parameters, EM only), ``GivenPosterior`` (a distribution over the parameters, VB only),
+``GivenResponsibilities`` (an ``(N, K)`` array) or ``FromMethod`` (a ``StartMethod``: k-means++,
+k-means, a random partition, or for an HMM a fitted mixture). Each
 gives its starting points for any ``FitProblem`` through ``Start.points``.
 """
 
@@ -37,6 +38,7 @@ __all__ = [
     "FittedMixture",
     "FromMethod",
     "GivenParameters",
+    "GivenPosterior",
     "GivenResponsibilities",
     "NearestSplit",
     "PartialInit",
@@ -81,6 +83,37 @@ class GivenParameters(Start):
     ) -> list[Any]:
         point_start_only(problem, self.given)
         return [self.parameters]
+
+
+@attrs.frozen(eq=False)
+class GivenPosterior(Start):
+    """A distribution over the parameters given by the user (VB's ``q``, in the form of the
+    structure's posterior): one run from it, its first E-step taking the expectations under it.
+
+    Its component distribution must be over the family the data configure (the same origin
+    and feature scale: built with ``family.for_data`` on the same rows), so that the data's
+    statistics and ``q`` share coordinates."""
+
+    posterior: Any
+
+    def points(
+        self, problem: FitProblem[Any], data: Data, rows: Data, n_init: int, n_components: int,
+        rng: np.random.Generator,
+    ) -> list[Any]:
+        if not problem.variational:
+            raise ValueError("init given as a posterior is for inference='vb'; EM starts from parameters")
+        components = self.posterior.components
+        if components.family != problem.family:
+            raise ValueError(
+                f"the init posterior is over {components.family!r} but the data configure "
+                f"{problem.family!r}; resolve its distributions with the family configured on the "
+                f"same rows (family.for_data(X, weights))"
+            )
+        if components.n_components != n_components:
+            raise ValueError(
+                f"the init posterior has {components.n_components} components; the model has {n_components}"
+            )
+        return [self.posterior]
 
 
 @attrs.frozen(eq=False)

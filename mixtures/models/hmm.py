@@ -23,6 +23,7 @@ from mixtures.inference.starts import (
     FittedMixture,
     FromMethod,
     GivenParameters,
+    GivenPosterior,
     PartialInit,
     SplitStates,
     Start,
@@ -93,7 +94,10 @@ class HMM(LatentModel):
         ``"mixture"`` takes them from a fitted ``Mixture``. Zeros in a given
         ``transmat`` are structural: EM keeps them.
         A tuple gives the initial parameters themselves; ``PartialInit(...)`` some of them (e.g.
-        only ``transmat``), the rest drawn by its ``method`` (EM).
+        only ``transmat``), the rest drawn by its ``method`` (EM). Under VB an ``HMMPosterior``
+        (``MixtureHMMPosterior`` when ``n_mix > 1``; e.g. a fitted ``posterior_``) is the
+        starting distribution over the parameters; its component distribution must be over the
+        family configured on the same rows (``family.for_data(X, weights)``).
     start_prior, transition_prior : DirichletWeights or None
         Dirichlet priors on the initial distribution and on each transition row. Under VB the
         priors of ``q`` (default concentration 1); under EM, MAP estimates: concentration ``α >=
@@ -399,6 +403,8 @@ class HMM(LatentModel):
             self._structural_zeros = (start.startprob == 0, start.transmat == 0)
 
     def _start(self, data: Data) -> Start:
+        if isinstance(self.init, HMMPosterior):  # MixtureHMMPosterior too
+            return GivenPosterior(self._given_posterior())
         if isinstance(self.init, tuple):
             given = "init=(startprob, transmat, components)" if self.n_mix == 1 else (
                 "init=(startprob, transmat, mix_weights, components)"
@@ -408,6 +414,24 @@ class HMM(LatentModel):
         method = HMM_START_METHODS[named]
         drawn = FromMethod(method if self.n_mix == 1 else SplitStates(method, self.n_mix))
         return WithGivenParts(drawn, self.init) if isinstance(self.init, PartialInit) else drawn
+
+    def _given_posterior(self) -> HMMPosterior | MixtureHMMPosterior:
+        """``init`` given as a distribution over the parameters, checked against the settings."""
+        posterior = self.init
+        mixes = isinstance(posterior, MixtureHMMPosterior)
+        if mixes != (self.n_mix > 1):
+            raise ValueError(
+                "init given as a posterior must be a MixtureHMMPosterior when n_mix > 1 and an "
+                f"HMMPosterior otherwise; got {type(posterior).__name__} with n_mix={self.n_mix}"
+            )
+        n_states = self.n_states
+        start = np.asarray(posterior.start.concentration)
+        if start.shape != (n_states,) or len(posterior.rows) != n_states:
+            raise ValueError(
+                f"init posterior has a start over {start.shape} states and {len(posterior.rows)} "
+                f"transition rows; the model has n_states={n_states}"
+            )
+        return posterior
 
     def _given_parameters(self, data: Data) -> HMMParameters | MixtureHMMParameters:
         if self.n_mix > 1:
