@@ -126,7 +126,6 @@ def test_gmmhmm_shapes_and_sample() -> None:
         (lambda: compat.GaussianHMM(2, covariance_type="bad"), "covariance_type"),
         (lambda: compat.GaussianHMM(2, covars_prior=1.0), "covars_prior"),
         (lambda: compat.GaussianHMM(2, implementation="fast"), "implementation"),
-        (lambda: compat.GMMHMM(2, n_mix=2, covariance_type="tied"), "tied"),
         (lambda: compat.GaussianHMM(2, transmat_prior=0.5), "transmat_prior"),
     ],
 )

@@ -54,10 +54,6 @@ EXCLUDED: dict[str, str] = {
 #: Tests (or node-id prefixes) that fail because a public behaviour is missing; each entry must
 #: still fail somewhere (so the list is kept honest as behaviours are added).
 KNOWN_FAILURES: dict[str, str] = {
-    "test_gmm_hmm_new.py::TestGMMHMMWithTiedCovars": (
-        "GMMHMM covariance_type='tied' (one covariance per state shared by its mixture "
-        "components) is refused: TiedGaussian ties all components"
-    ),
     "test_gmm_hmm_multisequence.py::test_gmmhmm_multi_sequence_fit_invariant_to_sequence_ordering": (
         "the start drawn for GMMHMM depends on the order of the sequences, and the fits from "
         "those starts end in optima whose scores differ by more than the test's 0.5% (tied: "

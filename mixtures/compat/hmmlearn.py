@@ -787,9 +787,9 @@ class GMMHMM(_HMMDropIn):
     ``mixtures.HMM(n_mix=...)``.
 
     As ``GaussianHMM``; ``weights_prior``, ``means_prior``, ``means_weight``, ``covars_prior``
-    and ``covars_weight`` must keep their defaults. ``covariance_type="tied"`` (one covariance
-    per state, shared by its components) is refused: ``TiedGaussian`` ties all components. The
-    covariance update is measured around the new means; hmmlearn 0.3.3 measures it around the
+    and ``covars_weight`` must keep their defaults. ``covariance_type="tied"`` is one covariance
+    per state, shared by its components (``TiedGaussian(group_size=n_mix)``). The covariance
+    update is measured around the new means; hmmlearn 0.3.3 measures it around the
     previous ones (see ``docs/compat-hmmlearn.md``), so whole fits differ from its.
 
     Attributes
@@ -798,6 +798,7 @@ class GMMHMM(_HMMDropIn):
     means_ : array (n_components, n_mix, n_features)
     covars_ : array
         ``(n_components, n_mix)`` spherical, ``(n_components, n_mix, n_features)`` diag,
+        ``(n_components, n_features, n_features)`` tied,
         ``(n_components, n_mix, n_features, n_features)`` full.
     """
 
@@ -853,11 +854,6 @@ class GMMHMM(_HMMDropIn):
     def _check_settings(self) -> None:
         super()._check_settings()
         _covariance_family(self.covariance_type)
-        if self.covariance_type == "tied":
-            raise ValueError(
-                "GMMHMM with covariance_type='tied' (one covariance per state) is not supported: "
-                "mixtures' TiedGaussian shares one covariance among all components"
-            )
 
     def _check_priors(self) -> None:
         _no_emission_prior(
@@ -869,16 +865,21 @@ class GMMHMM(_HMMDropIn):
         )
 
     def _flat(self) -> tuple[Array, Array]:
-        """Means and covariances of the ``n_components · n_mix`` components, state-major."""
+        """Means and covariances of the ``n_components · n_mix`` components, state-major (for
+        ``"tied"``, the states' covariances ``(n_components, n_features, n_features)``)."""
         means = np.asarray(self.means_, dtype=np.float64)
         covars = np.asarray(self.covars_, dtype=np.float64)
         n = self.n_components * self.n_mix
-        return means.reshape(n, means.shape[-1]), covars.reshape(n, *covars.shape[2:])
+        if self.covariance_type != "tied":
+            covars = covars.reshape(n, *covars.shape[2:])
+        return means.reshape(n, means.shape[-1]), covars
 
     def _family(self) -> ExponentialFamily:
         family_type: Any = _covariance_family(self.covariance_type)
         origin = self._flat()[0].mean(0) if hasattr(self, "means_") else None
-        return family_type(origin=origin, **_units(self.covariance_type))
+        # "tied": one covariance per state, shared by its n_mix consecutive components
+        grouping = {"group_size": self.n_mix} if self.covariance_type == "tied" else {}
+        return family_type(origin=origin, **_units(self.covariance_type), **grouping)
 
     def _components(self, family: ExponentialFamily) -> Components:
         return _gaussian_components(family, *self._flat())
@@ -893,9 +894,11 @@ class GMMHMM(_HMMDropIn):
     def _emissions_of(self, model: HMM) -> dict[str, Any]:
         means, covars = _gaussian_parts(model.components_, self.covariance_type)
         shape = (self.n_components, self.n_mix)
+        if self.covariance_type != "tied":
+            covars = covars.reshape(*shape, *covars.shape[1:])
         return {
             "means_": means.reshape(*shape, -1),
-            "covars_": covars.reshape(*shape, *covars.shape[1:]),
+            "covars_": covars,
             "weights_": np.array(model.mix_weights_),
         }
 
@@ -911,8 +914,10 @@ class GMMHMM(_HMMDropIn):
         self.means_ = means
         self.n_features = means.shape[2]
         flat = self._flat()[1]
-        kind = "diag" if self.covariance_type == "diag" else self.covariance_type
-        _compressed_covars(flat, kind, nc * nm)
+        if self.covariance_type == "tied":  # one full matrix per state
+            _compressed_covars(flat, "full", nc)
+        else:
+            _compressed_covars(flat, self.covariance_type, nc * nm)
 
     def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
         cumulative = np.cumsum(self._mix_weights(), axis=1)[states]
@@ -922,9 +927,12 @@ class GMMHMM(_HMMDropIn):
 
     def _emission_scalars(self) -> dict[str, int]:
         nc, nm, nf = self.n_components, self.n_mix, int(self.n_features)
+        per_state = self.covariance_type == "tied"
         return {
             "m": nc * nm * nf,
-            "c": _covariance_scalars(self.covariance_type, nc * nm, nf),
+            "c": _covariance_scalars("full", nc, nf)
+            if per_state
+            else _covariance_scalars(self.covariance_type, nc * nm, nf),
             "w": nm - 1,
         }
 
