@@ -167,11 +167,11 @@ def _seed_from(random_state: np.random.RandomState | np.random.Generator) -> int
     return int(random_state.randint(2**31 - 1))
 
 
-def _generator(random_state: np.random.RandomState | np.random.Generator) -> np.random.Generator:
-    """A ``Generator`` drawing from ``random_state``'s stream (for the families' samplers)."""
+def _uniform(random_state: np.random.RandomState | np.random.Generator) -> float:
+    """One uniform draw on [0, 1) from ``random_state`` (``rand()``, as hmmlearn draws it)."""
     if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(_seed_from(random_state))
+        return float(random_state.random())
+    return float(random_state.rand())
 
 
 def _stochastic(value: Any, name: str, shape: tuple[int, ...]) -> Array:
@@ -514,24 +514,30 @@ class _HMMDropIn(Estimator):
         self, n_samples: int = 1, random_state: Any = None, currstate: int | None = None
     ) -> tuple[Array, NDArray[np.intp]]:
         """Draw one sequence of ``n_samples`` observations and its states ``(X, states)``;
-        ``currstate`` is the first state (default: drawn from ``startprob_``)."""
+        ``currstate`` is the first state (default: drawn from ``startprob_``).
+
+        The draws are hmmlearn's, in its order: the first state, its observation, then each
+        next state and its observation, from ``random_state`` (default: the ``random_state``
+        setting; an int seeds a ``RandomState``). The same seed and parameters give the same
+        sequence as hmmlearn's ``sample``.
+        """
         self._check_fitted()
         rs = _random_state(self.random_state if random_state is None else random_state)
-        uniform = rs.random if isinstance(rs, np.random.Generator) else rs.rand
-        states = np.empty(n_samples, dtype=int)
         transmat_cdf = np.cumsum(self.transmat_, axis=1)
         state = (
-            int((np.cumsum(self.startprob_) > uniform()).argmax()) if currstate is None else int(currstate)
+            int((np.cumsum(self.startprob_) > _uniform(rs)).argmax()) if currstate is None else int(currstate)
         )
-        for t in range(n_samples):
-            if t:
-                state = int((transmat_cdf[state] > uniform()).argmax())
-            states[t] = state
-        return self._sample_emissions(states, _generator(rs)), states
+        states, rows = [state], [self._draw_from_state(state, rs)]
+        for _ in range(n_samples - 1):
+            state = int((transmat_cdf[state] > _uniform(rs)).argmax())
+            states.append(state)
+            rows.append(self._draw_from_state(state, rs))
+        return np.atleast_2d(rows), np.array(states, dtype=int)
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        family = self._family()
-        return family.sample(self._components(family).natural, states, rng)
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        """One observation of ``state`` drawn from ``rs`` as hmmlearn's
+        ``_generate_sample_from_state`` draws it."""
+        raise NotImplementedError
 
     def get_stationary_distribution(self) -> Array:
         """The stationary distribution of ``transmat_`` (its left eigenvector of eigenvalue 1)."""
@@ -745,6 +751,9 @@ class GaussianHMM(_HMMDropIn):
                 "tied": covariance,
             }[self.covariance_type]
 
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        return rs.multivariate_normal(self.means_[state], self.covars_[state])
+
     def _family(self) -> ExponentialFamily:
         family_type: Any = _covariance_family(self.covariance_type)
         origin = np.asarray(self.means_, dtype=np.float64).mean(0) if hasattr(self, "means_") else None
@@ -919,11 +928,15 @@ class GMMHMM(_HMMDropIn):
         else:
             _compressed_covars(flat, self.covariance_type, nc * nm)
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        cumulative = np.cumsum(self._mix_weights(), axis=1)[states]
-        mixes = np.minimum((cumulative < rng.random(len(states))[:, None]).sum(1), self.n_mix - 1)
-        family = self._family()
-        return family.sample(self._components(family).natural, states * self.n_mix + mixes, rng)
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        mix = rs.choice(self.n_mix, p=self.weights_[state])
+        covars = np.asarray(self.covars_, dtype=np.float64)
+        covariance = covars[state] if self.covariance_type == "tied" else covars[state, mix]
+        if self.covariance_type == "diag":
+            covariance = np.diag(covariance)
+        elif self.covariance_type == "spherical":
+            covariance = np.eye(int(self.n_features)) * covariance
+        return rs.multivariate_normal(self.means_[state, mix], covariance)
 
     def _emission_scalars(self) -> dict[str, int]:
         nc, nm, nf = self.n_components, self.n_mix, int(self.n_features)
@@ -996,8 +1009,8 @@ class PoissonHMM(_HMMDropIn):
     def _family(self) -> ExponentialFamily:
         return Poisson()
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        return super()._sample_emissions(states, rng).astype(np.int64)
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        return rs.poisson(self.lambdas_[state])
 
     def _components(self, family: ExponentialFamily) -> Components:
         return family.components_from(np.maximum(self.lambdas_, PROBABILITY_FLOOR))  # type: ignore[attr-defined]
@@ -1105,8 +1118,8 @@ class CategoricalHMM(_HMMDropIn):
     def _n_columns(self) -> int:
         return 1
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        return super()._sample_emissions(states, rng).astype(np.int64)
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        return [int((np.cumsum(self.emissionprob_[state]) > _uniform(rs)).argmax())]
 
     def _model(self, **settings: Any) -> HMM:
         prior = np.asarray(self.emissionprob_prior, dtype=np.float64)
@@ -1230,11 +1243,11 @@ class MultinomialHMM(_HMMDropIn):
             self.n_features = probs.shape[1]
         self.emissionprob_ = _stochastic(probs, "emissionprob_", (self.n_components, int(self.n_features)))
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        trials = np.asarray(self.n_trials) if self.n_trials is not None else None
-        if trials is None or trials.ndim != 0 or trials < 1 or trials != np.round(trials):
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        trials = self._trials()
+        if trials is None:
             raise ValueError(f"sample needs n_trials to be one whole number >= 1; got {self.n_trials!r}")
-        return super()._sample_emissions(states, rng).astype(np.int64)
+        return rs.multinomial(trials, self.emissionprob_[state])
 
     def _emission_scalars(self) -> dict[str, int]:
         return {"e": self.n_components * (int(self.n_features) - 1)}
