@@ -137,6 +137,8 @@ def _gaussian_parameters(components: Components) -> tuple[Array, Array]:
         covariance = np.asarray(components.covariance, dtype=np.float64)
         if covariance.shape == (n_features, n_features):  # tied: one matrix for all
             covariance = np.broadcast_to(covariance, (n_components, n_features, n_features))
+        elif len(covariance) < n_components:  # tied in groups: one matrix per run of components
+            covariance = np.repeat(covariance, n_components // len(covariance), axis=0)
         return mean, covariance
     if hasattr(components, "variance"):
         variance = np.asarray(components.variance, dtype=np.float64)

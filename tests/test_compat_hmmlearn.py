@@ -126,7 +126,6 @@ def test_gmmhmm_shapes_and_sample() -> None:
         (lambda: compat.GaussianHMM(2, covariance_type="bad"), "covariance_type"),
         (lambda: compat.GaussianHMM(2, covars_prior=1.0), "covars_prior"),
         (lambda: compat.GaussianHMM(2, implementation="fast"), "implementation"),
-        (lambda: compat.GMMHMM(2, n_mix=2, covariance_type="tied"), "tied"),
         (lambda: compat.GaussianHMM(2, transmat_prior=0.5), "transmat_prior"),
     ],
 )
@@ -226,3 +225,92 @@ def test_variational_refuses_rows_of_transmat_prior_that_differ() -> None:
     model.init_params = ""
     with pytest.raises(ValueError, match="transmat_prior_"):
         model.fit(x, lengths)
+
+
+def _chain(model: object) -> object:
+    model.startprob_ = np.array([0.5, 0.3, 0.2])
+    model.transmat_ = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+    return model
+
+
+def _gmm_covars(covariance_type: str) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    factors = rng.normal(size=(3, 2, 2, 2)) * 0.5 + np.eye(2)
+    full = np.einsum("kmij,kmlj->kmil", factors, factors)
+    return {
+        "full": full,
+        "diag": np.diagonal(full, axis1=2, axis2=3).copy(),
+        "spherical": np.array([[1.0, 2.0], [0.5, 1.5], [3.0, 0.2]]),
+        "tied": full[:, 0],
+    }[covariance_type]
+
+
+def _gaussian_pair(module: object, covariance_type: str) -> object:
+    model = _chain(module.GaussianHMM(3, covariance_type))
+    _set_start(model, covariance_type)
+    return model
+
+
+def _gmm_pair(module: object, covariance_type: str) -> object:
+    model = _chain(module.GMMHMM(3, n_mix=2, covariance_type=covariance_type))
+    model.weights_ = np.array([[0.3, 0.7], [0.5, 0.5], [0.9, 0.1]])
+    model.means_ = np.arange(12.0).reshape(3, 2, 2)
+    model.covars_ = _gmm_covars(covariance_type)
+    return model
+
+
+def _poisson(module: object, _: str) -> object:
+    model = _chain(module.PoissonHMM(3))
+    model.lambdas_ = np.array([[1.0, 5.0], [0.2, 3.0], [10.0, 0.5]])
+    return model
+
+
+def _emissions(make: object) -> object:
+    def build(module: object, _: str) -> object:
+        model = _chain(make(module))
+        model.emissionprob_ = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
+        return model
+
+    return build
+
+
+SAMPLERS = {
+    **{f"gaussian-{kind}": (_gaussian_pair, kind) for kind in ("full", "diag", "spherical", "tied")},
+    **{f"gmm-{kind}": (_gmm_pair, kind) for kind in ("full", "diag", "spherical", "tied")},
+    "poisson": (_poisson, ""),
+    "categorical": (_emissions(lambda module: module.CategoricalHMM(3, n_features=3)), ""),
+    "multinomial": (_emissions(lambda module: module.MultinomialHMM(3, n_trials=7)), ""),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+@pytest.mark.parametrize("currstate", [None, 2])
+def test_sample_draws_what_hmmlearn_draws_from_the_same_seed(name: str, currstate: int | None) -> None:
+    build, kind = SAMPLERS[name]
+    theirs = build(hmm, kind)
+    ours = build(compat, kind)
+    if name == "multinomial":
+        theirs.n_features = ours.n_features = 3
+    expected = theirs.sample(40, random_state=7, currstate=currstate)
+    drawn = ours.sample(40, random_state=7, currstate=currstate)
+    np.testing.assert_array_equal(drawn[1], expected[1])
+    np.testing.assert_array_equal(drawn[0], expected[0])
+    assert drawn[0].dtype == expected[0].dtype
+    # a RandomState given (not a seed) is drawn from as hmmlearn draws from it
+    streams = np.random.RandomState(3), np.random.RandomState(3)
+    np.testing.assert_array_equal(ours.sample(5, streams[0])[0], theirs.sample(5, streams[1])[0])
+    np.testing.assert_array_equal(streams[0].rand(3), streams[1].rand(3))
+
+
+def test_variational_sample_draws_what_hmmlearn_draws() -> None:
+    vhmm = pytest.importorskip("hmmlearn.vhmm")
+    x, lengths = _regimes()
+    theirs = vhmm.VariationalGaussianHMM(3, "full", n_iter=5, random_state=0).fit(x, lengths)
+    ours = compat.VariationalGaussianHMM(3, "full", n_iter=0, random_state=0, init_params="")
+    for name in ("startprob", "transmat", "means", "beta", "dof", "scale"):
+        for kind in ("prior", "posterior"):
+            setattr(ours, f"{name}_{kind}_", getattr(theirs, f"{name}_{kind}_"))
+    ours._set_points()
+    expected, drawn = theirs.sample(30, random_state=5), ours.sample(30, random_state=5)
+    np.testing.assert_array_equal(drawn[1], expected[1])
+    np.testing.assert_allclose(drawn[0], expected[0], rtol=1e-12)

@@ -54,32 +54,21 @@ EXCLUDED: dict[str, str] = {
 #: Tests (or node-id prefixes) that fail because a public behaviour is missing; each entry must
 #: still fail somewhere (so the list is kept honest as behaviours are added).
 KNOWN_FAILURES: dict[str, str] = {
-    "test_gmm_hmm_new.py::TestGMMHMMWithTiedCovars": (
-        "GMMHMM covariance_type='tied' (one covariance per state shared by its mixture "
-        "components) is refused: TiedGaussian ties all components"
-    ),
     "test_gmm_hmm_multisequence.py::test_gmmhmm_multi_sequence_fit_invariant_to_sequence_ordering": (
         "the start drawn for GMMHMM depends on the order of the sequences, and the fits from "
-        "those starts end in optima whose scores differ by more than the test's 0.5% (tied: "
-        "also refused, as above)"
+        "those starts end in optima whose scores differ by more than the test's 0.5%"
     ),
     "test_gmm_hmm_new.py::TestGMMHMM_MultiSequence::test_chunked": (
         "a GMMHMM fit on one sequence and on the same rows cut into five ends a little apart "
-        "(means 1e-2 off); tied: refused, as above"
+        "(means 1e-2 off; the tied case agrees)"
     ),
-    "test_variational_gaussian.py::TestFull::test_fit_mcgrory_titterington1d": (
-        "compares a fitted mean with a number for data drawn by hmmlearn's GaussianHMM.sample; "
-        "the drop-in's sample draws other points from the same seed"
-    ),
-    "test_variational_gaussian.py::TestTied::test_fit_mcgrory_titterington1d": "as for TestFull",
-    "test_variational_gaussian.py::TestSpherical::test_fit_mcgrory_titterington1d": "as for TestFull",
     "test_variational_gaussian.py::TestDiagonal::test_common_initialization[log]": (
-        "its data come from the global random stream through the drop-in's GaussianHMM.sample "
-        "(other points than hmmlearn's); on them the likelihood at the posterior means falls at "
-        "each of the ten one-step fits while the lower bound rises, and hmmlearn's own "
-        "VariationalGaussianHMM does the same on these points"
+        "its data come from the global random stream, at a position set by how much the earlier "
+        "test files drew from it (the drop-ins' fits draw differently from hmmlearn's), so they "
+        "are other points than under hmmlearn (run alone, the file passes); on these points the "
+        "likelihood at the posterior means falls at each of the ten one-step fits while the lower "
+        "bound rises, and hmmlearn's own VariationalGaussianHMM does the same on them"
     ),
-    "test_variational_gaussian.py::TestDiagonal::test_fit_mcgrory_titterington1d": "as for TestFull",
 }
 
 SUITE = "hmmlearn_suite"

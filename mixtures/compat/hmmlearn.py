@@ -167,11 +167,11 @@ def _seed_from(random_state: np.random.RandomState | np.random.Generator) -> int
     return int(random_state.randint(2**31 - 1))
 
 
-def _generator(random_state: np.random.RandomState | np.random.Generator) -> np.random.Generator:
-    """A ``Generator`` drawing from ``random_state``'s stream (for the families' samplers)."""
+def _uniform(random_state: np.random.RandomState | np.random.Generator) -> float:
+    """One uniform draw on [0, 1) from ``random_state`` (``rand()``, as hmmlearn draws it)."""
     if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(_seed_from(random_state))
+        return float(random_state.random())
+    return float(random_state.rand())
 
 
 def _stochastic(value: Any, name: str, shape: tuple[int, ...]) -> Array:
@@ -514,24 +514,30 @@ class _HMMDropIn(Estimator):
         self, n_samples: int = 1, random_state: Any = None, currstate: int | None = None
     ) -> tuple[Array, NDArray[np.intp]]:
         """Draw one sequence of ``n_samples`` observations and its states ``(X, states)``;
-        ``currstate`` is the first state (default: drawn from ``startprob_``)."""
+        ``currstate`` is the first state (default: drawn from ``startprob_``).
+
+        The draws are hmmlearn's, in its order: the first state, its observation, then each
+        next state and its observation, from ``random_state`` (default: the ``random_state``
+        setting; an int seeds a ``RandomState``). The same seed and parameters give the same
+        sequence as hmmlearn's ``sample``.
+        """
         self._check_fitted()
         rs = _random_state(self.random_state if random_state is None else random_state)
-        uniform = rs.random if isinstance(rs, np.random.Generator) else rs.rand
-        states = np.empty(n_samples, dtype=int)
         transmat_cdf = np.cumsum(self.transmat_, axis=1)
         state = (
-            int((np.cumsum(self.startprob_) > uniform()).argmax()) if currstate is None else int(currstate)
+            int((np.cumsum(self.startprob_) > _uniform(rs)).argmax()) if currstate is None else int(currstate)
         )
-        for t in range(n_samples):
-            if t:
-                state = int((transmat_cdf[state] > uniform()).argmax())
-            states[t] = state
-        return self._sample_emissions(states, _generator(rs)), states
+        states, rows = [state], [self._draw_from_state(state, rs)]
+        for _ in range(n_samples - 1):
+            state = int((transmat_cdf[state] > _uniform(rs)).argmax())
+            states.append(state)
+            rows.append(self._draw_from_state(state, rs))
+        return np.atleast_2d(rows), np.array(states, dtype=int)
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        family = self._family()
-        return family.sample(self._components(family).natural, states, rng)
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        """One observation of ``state`` drawn from ``rs`` as hmmlearn's
+        ``_generate_sample_from_state`` draws it."""
+        raise NotImplementedError
 
     def get_stationary_distribution(self) -> Array:
         """The stationary distribution of ``transmat_`` (its left eigenvector of eigenvalue 1)."""
@@ -745,6 +751,9 @@ class GaussianHMM(_HMMDropIn):
                 "tied": covariance,
             }[self.covariance_type]
 
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        return rs.multivariate_normal(self.means_[state], self.covars_[state])
+
     def _family(self) -> ExponentialFamily:
         family_type: Any = _covariance_family(self.covariance_type)
         origin = np.asarray(self.means_, dtype=np.float64).mean(0) if hasattr(self, "means_") else None
@@ -787,9 +796,9 @@ class GMMHMM(_HMMDropIn):
     ``mixtures.HMM(n_mix=...)``.
 
     As ``GaussianHMM``; ``weights_prior``, ``means_prior``, ``means_weight``, ``covars_prior``
-    and ``covars_weight`` must keep their defaults. ``covariance_type="tied"`` (one covariance
-    per state, shared by its components) is refused: ``TiedGaussian`` ties all components. The
-    covariance update is measured around the new means; hmmlearn 0.3.3 measures it around the
+    and ``covars_weight`` must keep their defaults. ``covariance_type="tied"`` is one covariance
+    per state, shared by its components (``TiedGaussian(group_size=n_mix)``). The covariance
+    update is measured around the new means; hmmlearn 0.3.3 measures it around the
     previous ones (see ``docs/compat-hmmlearn.md``), so whole fits differ from its.
 
     Attributes
@@ -798,6 +807,7 @@ class GMMHMM(_HMMDropIn):
     means_ : array (n_components, n_mix, n_features)
     covars_ : array
         ``(n_components, n_mix)`` spherical, ``(n_components, n_mix, n_features)`` diag,
+        ``(n_components, n_features, n_features)`` tied,
         ``(n_components, n_mix, n_features, n_features)`` full.
     """
 
@@ -853,11 +863,6 @@ class GMMHMM(_HMMDropIn):
     def _check_settings(self) -> None:
         super()._check_settings()
         _covariance_family(self.covariance_type)
-        if self.covariance_type == "tied":
-            raise ValueError(
-                "GMMHMM with covariance_type='tied' (one covariance per state) is not supported: "
-                "mixtures' TiedGaussian shares one covariance among all components"
-            )
 
     def _check_priors(self) -> None:
         _no_emission_prior(
@@ -869,16 +874,21 @@ class GMMHMM(_HMMDropIn):
         )
 
     def _flat(self) -> tuple[Array, Array]:
-        """Means and covariances of the ``n_components · n_mix`` components, state-major."""
+        """Means and covariances of the ``n_components · n_mix`` components, state-major (for
+        ``"tied"``, the states' covariances ``(n_components, n_features, n_features)``)."""
         means = np.asarray(self.means_, dtype=np.float64)
         covars = np.asarray(self.covars_, dtype=np.float64)
         n = self.n_components * self.n_mix
-        return means.reshape(n, means.shape[-1]), covars.reshape(n, *covars.shape[2:])
+        if self.covariance_type != "tied":
+            covars = covars.reshape(n, *covars.shape[2:])
+        return means.reshape(n, means.shape[-1]), covars
 
     def _family(self) -> ExponentialFamily:
         family_type: Any = _covariance_family(self.covariance_type)
         origin = self._flat()[0].mean(0) if hasattr(self, "means_") else None
-        return family_type(origin=origin, **_units(self.covariance_type))
+        # "tied": one covariance per state, shared by its n_mix consecutive components
+        grouping = {"group_size": self.n_mix} if self.covariance_type == "tied" else {}
+        return family_type(origin=origin, **_units(self.covariance_type), **grouping)
 
     def _components(self, family: ExponentialFamily) -> Components:
         return _gaussian_components(family, *self._flat())
@@ -893,9 +903,11 @@ class GMMHMM(_HMMDropIn):
     def _emissions_of(self, model: HMM) -> dict[str, Any]:
         means, covars = _gaussian_parts(model.components_, self.covariance_type)
         shape = (self.n_components, self.n_mix)
+        if self.covariance_type != "tied":
+            covars = covars.reshape(*shape, *covars.shape[1:])
         return {
             "means_": means.reshape(*shape, -1),
-            "covars_": covars.reshape(*shape, *covars.shape[1:]),
+            "covars_": covars,
             "weights_": np.array(model.mix_weights_),
         }
 
@@ -911,20 +923,29 @@ class GMMHMM(_HMMDropIn):
         self.means_ = means
         self.n_features = means.shape[2]
         flat = self._flat()[1]
-        kind = "diag" if self.covariance_type == "diag" else self.covariance_type
-        _compressed_covars(flat, kind, nc * nm)
+        if self.covariance_type == "tied":  # one full matrix per state
+            _compressed_covars(flat, "full", nc)
+        else:
+            _compressed_covars(flat, self.covariance_type, nc * nm)
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        cumulative = np.cumsum(self._mix_weights(), axis=1)[states]
-        mixes = np.minimum((cumulative < rng.random(len(states))[:, None]).sum(1), self.n_mix - 1)
-        family = self._family()
-        return family.sample(self._components(family).natural, states * self.n_mix + mixes, rng)
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        mix = rs.choice(self.n_mix, p=self.weights_[state])
+        covars = np.asarray(self.covars_, dtype=np.float64)
+        covariance = covars[state] if self.covariance_type == "tied" else covars[state, mix]
+        if self.covariance_type == "diag":
+            covariance = np.diag(covariance)
+        elif self.covariance_type == "spherical":
+            covariance = np.eye(int(self.n_features)) * covariance
+        return rs.multivariate_normal(self.means_[state, mix], covariance)
 
     def _emission_scalars(self) -> dict[str, int]:
         nc, nm, nf = self.n_components, self.n_mix, int(self.n_features)
+        per_state = self.covariance_type == "tied"
         return {
             "m": nc * nm * nf,
-            "c": _covariance_scalars(self.covariance_type, nc * nm, nf),
+            "c": _covariance_scalars("full", nc, nf)
+            if per_state
+            else _covariance_scalars(self.covariance_type, nc * nm, nf),
             "w": nm - 1,
         }
 
@@ -988,8 +1009,8 @@ class PoissonHMM(_HMMDropIn):
     def _family(self) -> ExponentialFamily:
         return Poisson()
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        return super()._sample_emissions(states, rng).astype(np.int64)
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        return rs.poisson(self.lambdas_[state])
 
     def _components(self, family: ExponentialFamily) -> Components:
         return family.components_from(np.maximum(self.lambdas_, PROBABILITY_FLOOR))  # type: ignore[attr-defined]
@@ -1097,8 +1118,8 @@ class CategoricalHMM(_HMMDropIn):
     def _n_columns(self) -> int:
         return 1
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        return super()._sample_emissions(states, rng).astype(np.int64)
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        return [int((np.cumsum(self.emissionprob_[state]) > _uniform(rs)).argmax())]
 
     def _model(self, **settings: Any) -> HMM:
         prior = np.asarray(self.emissionprob_prior, dtype=np.float64)
@@ -1222,11 +1243,11 @@ class MultinomialHMM(_HMMDropIn):
             self.n_features = probs.shape[1]
         self.emissionprob_ = _stochastic(probs, "emissionprob_", (self.n_components, int(self.n_features)))
 
-    def _sample_emissions(self, states: NDArray[np.intp], rng: np.random.Generator) -> Array:
-        trials = np.asarray(self.n_trials) if self.n_trials is not None else None
-        if trials is None or trials.ndim != 0 or trials < 1 or trials != np.round(trials):
+    def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
+        trials = self._trials()
+        if trials is None:
             raise ValueError(f"sample needs n_trials to be one whole number >= 1; got {self.n_trials!r}")
-        return super()._sample_emissions(states, rng).astype(np.int64)
+        return rs.multinomial(trials, self.emissionprob_[state])
 
     def _emission_scalars(self) -> dict[str, int]:
         return {"e": self.n_components * (int(self.n_features) - 1)}

@@ -237,6 +237,12 @@ class ExponentialFamily(abc.ABC):
         """Number of free parameters of ``natural`` (``(K, S)``), for BIC and AIC."""
         return int(natural.size)
 
+    @property
+    def component_multiple(self) -> int:
+        """The number of components must be a multiple of this (a family that ties runs of
+        consecutive components says how long they are; 1: any number)."""
+        return 1
+
     # ----------------------------------------------------------------- derived
     @property
     def name(self) -> str:

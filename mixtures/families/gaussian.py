@@ -37,7 +37,7 @@ from mixtures._arrays import (
 )
 from mixtures._validation import as_float_values, is_real_number
 from mixtures.exceptions import DegenerateComponentError
-from mixtures.families.base import Components, ExponentialFamily, empty_components
+from mixtures.families.base import EMPTY_COMPONENT_FRACTION, Components, ExponentialFamily, empty_components
 from mixtures.families.completion import Completion
 from mixtures.families.gaussian_completion import GaussianCompletion
 from mixtures.families.held import HeldMeans, HeldPart
@@ -155,8 +155,8 @@ class _GaussianFamily(ExponentialFamily):
 
     def with_parts(self, natural: Array, parts: dict[str, Any]) -> Array:
         """Replace the components' ``means`` ``(K, D)`` and/or their ``covariances`` or
-        ``precisions`` (scikit-learn's shapes: ``(K, D, D)`` full, ``(D, D)`` tied, ``(K, D)``
-        diagonal, ``(K,)`` spherical, as ``components_from`` takes them)."""
+        ``precisions`` (scikit-learn's shapes: ``(K, D, D)`` full, ``(D, D)`` tied (``(G, D, D)``
+        with groups), ``(K, D)`` diagonal, ``(K,)`` spherical, as ``components_from`` takes them)."""
         unknown = set(parts) - {"means", "covariances", "precisions"}
         if unknown or {"covariances", "precisions"} <= set(parts):
             raise ValueError(
@@ -532,13 +532,46 @@ class GaussianComponents(Components):
 Gaussian.components_type = GaussianComponents
 
 
+def _group_size(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if value is not None and not (whole and value >= 1):
+        raise ValueError(f"group_size must be None or a whole number >= 1; got {value!r}")
+
+
 @attrs.frozen(kw_only=True)
 class TiedGaussian(Gaussian):
-    """Multivariate normal whose components share one full covariance matrix.
+    """Multivariate normal whose components share full covariance matrices.
 
     The statistics and density are those of ``Gaussian``; only the M-step differs: the second
-    moments of all components are pooled into one covariance.
+    moments are pooled into one covariance per group of components. ``group_size`` (default
+    ``None``: one group of all components) ties each run of ``group_size`` consecutive
+    components: components ``0 … g−1`` share one covariance, ``g … 2g−1`` the next, and so on;
+    the number of components must be a multiple of it. ``HMM(n_mix=M)`` orders its components
+    state by state, so ``group_size=M`` gives each state one covariance that its mixture
+    components share.
     """
+
+    group_size: int | None = attrs.field(default=None, validator=_group_size)
+
+    @property
+    def component_multiple(self) -> int:
+        return 1 if self.group_size is None else int(self.group_size)
+
+    def n_groups(self, n_components: int) -> int:
+        """How many groups ``n_components`` components form (``ValueError`` unless they split
+        into whole groups)."""
+        if self.group_size is None:
+            return 1
+        if n_components % self.group_size:
+            raise ValueError(
+                f"TiedGaussian(group_size={self.group_size}) ties runs of {self.group_size} "
+                f"consecutive components; {n_components} components do not split into them"
+            )
+        return n_components // self.group_size
+
+    def grouped(self, values: Array) -> Array:
+        """Per-component ``values`` ``(K, …)`` as ``(G, K/G, …)``, one row per group."""
+        return values.reshape(self.n_groups(values.shape[0]), -1, *values.shape[1:])
 
     def maximum_likelihood(
         self, statistics: SufficientStatistics, previous: Array | None = None
@@ -553,29 +586,52 @@ class TiedGaussian(Gaussian):
                 else self.natural_to_mean(previous)[:, :n_features]
             )
             means[empty] = fallback if previous is None else fallback[empty]
-        total = statistics.counts.sum()
-        second = self.unpack(statistics.sums[:, n_features:].sum(0), 1.0)
-        shared = (second - np.einsum("k,ki,kj->ij", statistics.counts, means, means)) / total
-        shared[np.diag_indices(n_features)] += self.reg_covar
-        scale = np.diag(second)[None, :] / total + self.reg_covar
-        _check_positive(np.diag(shared)[None, :], scale, self.name)
-        covariance = np.broadcast_to(shared, (means.shape[0], n_features, n_features))
-        return self._natural_from_moments(means, np.ascontiguousarray(covariance))
+        counts = self.grouped(statistics.counts)
+        second = self.unpack(self.grouped(statistics.sums[:, n_features:]).sum(1), 1.0)
+        outer = self.grouped(np.einsum("k,ki,kj->kij", statistics.counts, means, means)).sum(1)
+        totals = counts.sum(1)
+        # a group without data (all the components of an HMM state empty) keeps its covariance,
+        # or at a first M-step takes that of all the groups pooled
+        light = totals <= EMPTY_COMPONENT_FRACTION * totals.sum()
+        divisor = np.where(light, 1.0, totals)[:, None, None]
+        shared = (second - outer) / divisor
+        ridge = self.reg_covar * np.eye(n_features)
+        shared += ridge
+        scale = np.diagonal(second, axis1=1, axis2=2) / divisor[:, :, 0] + self.reg_covar
+        _check_positive(np.diagonal(shared, axis1=1, axis2=2)[~light], scale[~light], self.name)
+        if light.any():
+            shared[light] = (
+                (second.sum(0) - outer.sum(0)) / totals.sum() + ridge
+                if previous is None
+                else self.grouped(self.standard_covariances(previous))[light, 0]
+            )
+        covariance = np.repeat(shared, counts.shape[1], axis=0)
+        return self._natural_from_moments(means, covariance)
 
     def n_free_parameters(self, natural: Array) -> int:
         n_features = self.n_features_of(natural.shape[1])
-        return natural.shape[0] * n_features + n_features * (n_features + 1) // 2
+        per_covariance = n_features * (n_features + 1) // 2
+        return natural.shape[0] * n_features + self.n_groups(natural.shape[0]) * per_covariance
 
     def components_from(self, mean: Any, covariance: Any) -> GaussianComponents:
-        """Components from ``mean`` ``(K, D)`` and the shared ``covariance`` ``(D, D)``."""
+        """Components from ``mean`` ``(K, D)`` and the shared ``covariance``: ``(D, D)``, or
+        ``(G, D, D)`` (one per group of ``group_size`` components) when ``group_size`` is set."""
         mean, covariance = float_array(mean), float_array(covariance)
-        if mean.ndim != 2 or covariance.shape != (mean.shape[1], mean.shape[1]):
+        n_features = mean.shape[1] if mean.ndim == 2 else -1
+        matrix = (n_features, n_features)
+        if self.group_size is None:
+            expected: tuple[int, ...] = matrix
+        else:
+            expected = (self.n_groups(mean.shape[0]) if mean.ndim == 2 else -1, *matrix)
+        if mean.ndim != 2 or covariance.shape != expected:
+            shape = "(D, D)" if self.group_size is None else f"(K / {self.group_size}, D, D)"
             raise ValueError(
-                f"need mean (K, D) and covariance (D, D); got {mean.shape} and {covariance.shape}"
+                f"need mean (K, D) and covariance {shape}; got {mean.shape} and {covariance.shape}"
             )
-        _check_given(mean, covariance[None], self.name)
-        stacked = np.broadcast_to(covariance, (mean.shape[0], *covariance.shape))
-        location, standard = self._standardised_moments(mean, np.ascontiguousarray(stacked))
+        matrices = covariance.reshape(-1, *matrix)
+        _check_given(mean, matrices, self.name)
+        stacked = np.repeat(matrices, mean.shape[0] // len(matrices), axis=0)
+        location, standard = self._standardised_moments(mean, stacked)
         return TiedGaussianComponents(family=self, natural=self._natural_from_moments(location, standard))
 
 
@@ -585,11 +641,15 @@ class TiedGaussianComponents(GaussianComponents):
 
     @property
     def covariance(self) -> Array:
-        """The shared covariance matrix: ``(D, D)``."""
-        return self.family.data_covariance(self._standard_covariance()[0])
+        """The shared covariance matrix ``(D, D)``, or one per group ``(G, D, D)`` when the
+        family's ``group_size`` is set."""
+        shared = self.family.grouped(self._standard_covariance())[:, 0]
+        return self.family.data_covariance(shared[0] if self.family.group_size is None else shared)
 
     @property
     def mean(self) -> Array:
+        if self.family.group_size is not None:
+            return super().mean
         first, _, _ = self.family._split(self.natural)
         return self.family.data_location(first @ self._standard_covariance()[0])
 

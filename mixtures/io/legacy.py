@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.summary import Summary
 
-__all__ = ["LEGACY_VALUES", "EStep", "HMMStatistics", "Upgradable"]
+__all__ = ["ADDED_FIELDS", "LEGACY_VALUES", "EStep", "HMMStatistics", "Upgradable"]
 
 
 class Upgradable(abc.ABC):
@@ -50,3 +50,7 @@ class HMMStatistics(Upgradable):
 
 
 LEGACY_VALUES: tuple[type[Upgradable], ...] = (EStep, HMMStatistics)
+
+#: Fields added to a saved class after files were written without them (by the class's
+#: registered name): an older file that lacks one is read with the field's default.
+ADDED_FIELDS: dict[str, frozenset[str]] = {"TiedGaussian": frozenset({"group_size"})}

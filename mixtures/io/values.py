@@ -38,7 +38,7 @@ from mixtures.families.base import Components, ExponentialFamily
 from mixtures.io.archive import ALLOWED_KINDS
 from mixtures.io.checks import check_natural
 from mixtures.io.errors import ModelFileError, child, item, reading
-from mixtures.io.legacy import Upgradable
+from mixtures.io.legacy import ADDED_FIELDS, Upgradable
 from mixtures.io.registry import (
     FAMILIES,
     ONLINE_MODES,
@@ -310,15 +310,18 @@ class RegisteredObjectCodec(ValueCodec):
         if not isinstance(given, dict):
             raise ModelFileError(path, f"fields must be a JSON object; got {type(given).__name__}")
         names = [field.alias for field in attrs.fields(cls)] if attrs.has(cls) else []
+        added = ADDED_FIELDS.get(node["type"], frozenset())
         for name in names:
-            if name not in given:
+            if name not in given and name not in added:
                 raise ModelFileError(
                     child(path, name), f"missing: {node['type']} needs every one of its fields {names}"
                 )
         for name in given:
             if name not in names:
                 raise ModelFileError(child(path, name), f"unexpected: {node['type']} has no field {name!r}")
-        arguments = {name: decode_value(given[name], child(path, name), reader) for name in names}
+        arguments = {
+            name: decode_value(given[name], child(path, name), reader) for name in names if name in given
+        }
         with reading(path):
             value = cls(**arguments)
             return value.upgraded() if isinstance(value, Upgradable) else value

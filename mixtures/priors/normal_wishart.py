@@ -354,14 +354,17 @@ def _sample_wishart(scale: Array, dof: float, n_draws: int, rng: np.random.Gener
 
 @attrs.frozen(kw_only=True)
 class TiedNormalWishart(NormalWishart):
-    """Normal-Wishart prior for the tied Gaussian: one ``Λ ~ Wishart(W, ν)`` shared by all
-    components, ``μ_k | Λ ~ N(m_k, (β_k Λ)⁻¹)``.
+    """Normal-Wishart prior for the tied Gaussian: one ``Λ ~ Wishart(W, ν)`` shared by each
+    group of components (all of them, or runs of the family's ``group_size``),
+    ``μ_k | Λ ~ N(m_k, (β_k Λ)⁻¹)``.
 
-    To stay additive per component, the shared hyperparameters are held in equal shares: component
-    ``k`` carries ``W⁻¹/K + β_k m_k m_kᵀ`` and a count share, and the shares sum to the shared
-    values, so adding each component's statistics to its own share adds their total to the shared
-    scale (the tied update). ``log_normalizer`` gives each component ``1/K`` of the joint
-    normaliser. Defaults as for ``NormalWishart``.
+    To stay additive per component, the shared hyperparameters are held in equal shares within
+    each group: component ``k`` of a group of ``g`` carries ``W⁻¹/g + β_k m_k m_kᵀ`` and a count
+    share, and the shares sum to the shared values, so adding each component's statistics to its
+    own share adds the group's total to its shared scale (the tied update). ``log_normalizer``
+    gives each component ``1/g`` of its group's joint normaliser. Defaults as for
+    ``NormalWishart``; a ``dof`` or ``scale`` given per component must be the same within each
+    group.
     """
 
     def for_data(
@@ -375,97 +378,113 @@ class TiedNormalWishart(NormalWishart):
             Gaussian(reg_covar=family.reg_covar, origin=family.origin, feature_scale=family.feature_scale),
             x, weights, n_components,
         )
-        if np.ptp(np.asarray(full.dof)) > 0 or np.ptp(full.inverse_scale, axis=0).max() > 0:
+        if not _shared_within_groups(family, np.asarray(full.dof), full.inverse_scale):
             raise ValueError(
                 "TiedNormalWishart takes one dof and one scale shared by all components"
+                + ("" if family.group_size is None else f" of each group of {family.group_size}")
             )
         resolved = attrs.evolve(
             self, gaussian=family, mean_precision=full.mean_precision, dof=full.dof
         )
         return resolved._with_moments(full._centred_mean(), full.inverse_scale)
 
-    def _shared_count(self, dof: Array, n_components: int, n_features: int) -> Array:
-        """Total exponent count of ``½ log|Λ|`` in the joint density: ``K + ν − D − 1``."""
-        return n_components + dof - n_features - 1.0
+    def _tied(self) -> TiedGaussian:
+        family = self.family
+        assert isinstance(family, TiedGaussian)
+        return family
+
+    def _shared_count(self, dof: Array, group_size: int, n_features: int) -> Array:
+        """Total exponent count of ``½ log|Λ|`` in a group's joint density: ``g + ν − D − 1``."""
+        return group_size + dof - n_features - 1.0
+
+    def _group_size(self, n_components: int) -> int:
+        return n_components // self._tied().n_groups(n_components)
 
     def natural_hyperparameters(self) -> tuple[Array, Array]:
         m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         n_components, n_features = m.shape
-        second = (
-            self.inverse_scale / n_components + beta[:, None, None] * m[:, :, None] * m[:, None, :]
-        )
+        size = self._group_size(n_components)
+        second = self.inverse_scale / size + beta[:, None, None] * m[:, :, None] * m[:, None, :]
         chi = np.concatenate([beta[:, None] * m, self._gaussian().pack(second, 1.0)], axis=1)
-        share = self._shared_count(nu, n_components, n_features) / n_components
+        share = self._shared_count(nu, size, n_features) / size
         return chi, np.stack([beta, share], axis=1)
 
-    def _pooled(self, chi: Array, counts: Array) -> tuple[Array, Array, float, Array]:
-        gaussian = self._gaussian()
-        n_components = chi.shape[0]
-        n_features = gaussian.n_features_of(chi.shape[1])
+    def _pooled(self, chi: Array, counts: Array) -> tuple[Array, Array, Array, Array]:
+        """Per component ``m`` and ``β``; per group ``ν`` ``(G,)`` and ``W⁻¹`` ``(G, D, D)``."""
+        tied = self._tied()
+        n_features = tied.n_features_of(chi.shape[1])
+        size = self._group_size(chi.shape[0])
         beta = counts[:, 0]
         m = chi[:, :n_features] / beta[:, None]
-        second = gaussian.unpack(chi[:, n_features:], 1.0).sum(0)
-        inverse_scale = second - np.einsum("k,ki,kj->ij", beta, m, m)
-        nu = float(counts[:, 1].sum()) - n_components + n_features + 1.0
-        return m, beta, nu, 0.5 * (inverse_scale + inverse_scale.T)
+        second = tied.unpack(tied.grouped(chi[:, n_features:]).sum(1), 1.0)
+        inverse_scale = second - tied.grouped(np.einsum("k,ki,kj->kij", beta, m, m)).sum(1)
+        nu = tied.grouped(counts[:, 1]).sum(1) - size + n_features + 1.0
+        return m, beta, nu, 0.5 * (inverse_scale + np.swapaxes(inverse_scale, 1, 2))
 
     def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
         m, beta, nu, inverse_scale = self._pooled(chi, counts)
-        n_components = chi.shape[0]
-        shared = np.broadcast_to(inverse_scale, (n_components, *inverse_scale.shape)).copy()
+        size = self._group_size(chi.shape[0])
         return self._with_moments(
-            m, shared, mean_precision=beta, dof=np.full(n_components, nu)
+            m, np.repeat(inverse_scale, size, axis=0), mean_precision=beta, dof=np.repeat(nu, size)
         )
 
     def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
         if chi.ndim != 2:
-            raise ValueError("TiedNormalWishart's normaliser couples all components; pass (K, S)")
+            raise ValueError("TiedNormalWishart's normaliser couples the components; pass (K, S)")
         m, beta, nu, inverse_scale = self._pooled(chi, counts)
-        n_components, n_features = m.shape
+        n_features = m.shape[1]
+        size = self._group_size(chi.shape[0])
         joint = (
-            0.5 * n_features * (n_components * LOG_2PI - np.log(beta).sum())
+            0.5 * n_features * (size * LOG_2PI - np.log(self._tied().grouped(beta)).sum(1))
             + 0.5 * nu * n_features * LOG_2
             - 0.5 * nu * _log_det_spd(inverse_scale, "W⁻¹")
             + scipy.special.multigammaln(0.5 * nu, n_features)
         )
-        return np.full(n_components, joint / n_components)
+        return np.repeat(joint / size, size)
 
     def mode(self) -> Array:
-        """``μ_k = m_k``, ``Λ = (K + ν − D − 1) W``: the joint mode in ``(μ_1..μ_K, Λ)``."""
-        m, nu = self._centred_mean(), float(np.asarray(self.dof)[0])
+        """``μ_k = m_k``, ``Λ = (g + ν − D − 1) W`` per group: the joint mode in ``(μ, Λ)``."""
+        m, nu = self._centred_mean(), np.asarray(self.dof)
         n_components, n_features = m.shape
-        count = self._shared_count(np.asarray(nu), n_components, n_features)
-        if count <= 0:
-            raise ValueError("TiedNormalWishart has no mode: K + dof − D − 1 must be positive")
-        precision = float(count) * self._standard_wishart_scale()[0]
-        first = m @ precision
-        second = self._gaussian().pack(
-            np.broadcast_to(-0.5 * precision, (n_components, n_features, n_features)), 2.0
-        )
-        return np.concatenate([first, second], axis=1)
+        count = self._shared_count(nu, self._group_size(n_components), n_features)
+        if np.any(count <= 0):
+            raise ValueError("TiedNormalWishart has no mode: g + dof − D − 1 must be positive")
+        precision = count[:, None, None] * self._standard_wishart_scale()
+        first = np.einsum("kij,kj->ki", precision, m)
+        return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
 
     def check_resolved(self, family: ExponentialFamily, n_components: int, n_features: int) -> None:
         super().check_resolved(family, n_components, n_features)
-        if np.ptp(self.dof) > 0 or np.ptp(self.inverse_scale, axis=0).max() > 0:
-            raise ValueError("a TiedNormalWishart holds one dof and one scale shared by all components")
+        if not isinstance(family, TiedGaussian):
+            raise ValueError(f"a TiedNormalWishart prior is for TiedGaussian, not {family.name}")
+        if not _shared_within_groups(family, np.asarray(self.dof), np.asarray(self.inverse_scale)):
+            raise ValueError(
+                "a TiedNormalWishart holds one dof and one scale shared by each group of components"
+            )
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
-        gaussian = self._gaussian()
-        m, beta, nu = (
-            self._centred_mean(),
-            np.asarray(self.mean_precision),
-            float(np.asarray(self.dof)[0]),
-        )
+        tied = self._tied()
+        m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         n_components, n_features = m.shape
-        precision = _sample_wishart(self._standard_wishart_scale()[0], nu, n_draws, rng)
+        size = self._group_size(n_components)
+        scale = self._standard_wishart_scale()
         out = []
-        for k in range(n_components):  # loop over components; Λ is shared
-            factor = np.linalg.cholesky(beta[k] * precision)
-            noise = rng.standard_normal((n_draws, n_features, 1))
-            mu = m[k] + np.linalg.solve(np.swapaxes(factor, 1, 2), noise)[..., 0]
-            first = np.einsum("nij,nj->ni", precision, mu)
-            out.append(np.concatenate([first, gaussian.pack(-0.5 * precision, 2.0)], axis=1))
+        for group in range(tied.n_groups(n_components)):  # loop over groups; Λ is shared in each
+            first_member = group * size
+            precision = _sample_wishart(scale[first_member], float(nu[first_member]), n_draws, rng)
+            for k in range(first_member, first_member + size):
+                factor = np.linalg.cholesky(beta[k] * precision)
+                noise = rng.standard_normal((n_draws, n_features, 1))
+                mu = m[k] + np.linalg.solve(np.swapaxes(factor, 1, 2), noise)[..., 0]
+                first = np.einsum("nij,nj->ni", precision, mu)
+                out.append(np.concatenate([first, tied.pack(-0.5 * precision, 2.0)], axis=1))
         return np.stack(out, axis=1)
+
+
+def _shared_within_groups(family: TiedGaussian, dof: Array, inverse_scale: Array) -> bool:
+    """Whether ``dof`` ``(K,)`` and ``inverse_scale`` ``(K, D, D)`` are equal within each group."""
+    dofs, scales = family.grouped(dof), family.grouped(inverse_scale)
+    return bool(np.all(np.ptp(dofs, axis=1) == 0) and np.all(np.ptp(scales, axis=1) == 0))
 
 
 # the default prior of the family it is over (see ExponentialFamily.declare_default_prior)

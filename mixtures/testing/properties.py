@@ -283,15 +283,17 @@ def assert_sample_moments(problem: Problem, n_draws: int = 20000) -> None:
 
 def assert_ml_matches_empirical_mean(problem: Problem) -> None:
     """The maximum-likelihood update of one component is moment matching: its mean parameters
-    are the empirical mean of ``T(x)`` (up to the family's boundary regularisation)."""
+    are the empirical mean of ``T(x)`` (up to the family's boundary regularisation). A family
+    that ties runs of components gets one run, each member holding an equal share of every row."""
     family, x = problem.family, problem.x
-    statistics = family.expected_statistics(x, np.ones((x.shape[0], 1)))
+    run = family.component_multiple
+    statistics = family.expected_statistics(x, np.full((x.shape[0], run), 1.0 / run))
     try:
         natural = family.maximum_likelihood(statistics)
     except DegenerateComponentError:
         reject()
     empirical = family.sufficient_statistics(x).mean(0, keepdims=True)
-    expected = family.regularize_mean(empirical)
+    expected = np.repeat(family.regularize_mean(empirical), run, axis=0)
     _close(family.natural_to_mean(natural), expected, 1e-7,
            f"{family.name}: maximum-likelihood mean parameters vs empirical mean of T(x)", atol=1e-9)
 

@@ -65,7 +65,8 @@ def problems(
     n_features = draw(st.integers(case.min_features, case.max_features))
     fewest = max(min_samples, 3 * (n_features + 1))
     n_samples = draw(st.integers(fewest, max(max_samples, fewest + n_features + 1)))
-    n_components = draw(st.integers(1, max_components))
+    # a family that ties runs of components takes whole runs
+    n_components = case.family.component_multiple * draw(st.integers(1, max_components))
     rng = np.random.default_rng(seed)
     x = case.sample_support(rng, n_samples, n_features)
     natural = natural_from_data(case, x, n_components, rng)
