@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mixtures.families.completion import CannotMarginalise
 from mixtures.testing import BUILTIN_CASES, PROPERTIES, check_family, properties
 from mixtures.testing.strategies import Problem, problems
 
@@ -18,6 +19,11 @@ def test_property_holds(name: str, check) -> None:
     @given(problem=problems(CASES[name]))
     def run(problem: Problem) -> None:
         check(problem)
+
+    if check is properties.assert_missing_is_marginal and name == "multinomial":
+        with pytest.raises(CannotMarginalise):  # refused: check_family skips it with a note
+            run()
+        return
 
     run()
 

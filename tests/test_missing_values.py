@@ -257,7 +257,7 @@ def test_missing_values_are_refused_by_default_naming_the_option() -> None:
     [
         (mx.Mixture(mx.Gaussian(), 2, missing="marginalize"), "inf", "contains inf"),
         (mx.Mixture(mx.Gaussian(), 2, missing="marginalize"), "empty column", "column 1 has no observed"),
-        (mx.Mixture(mx.Poisson(), 2, missing="marginalize"), "counts", "Poisson cannot marginalise"),
+        (mx.Mixture(mx.Multinomial(), 2, missing="marginalize"), "counts", "Multinomial cannot marginalise"),
         (mx.Mixture(mx.Gaussian(), 2, missing="drop"), "nan", "missing must be one of"),
     ],
 )

@@ -17,9 +17,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
-from mixtures.families.completion import Completion
+from mixtures.families.completion import CannotMarginalise, Completion
 from mixtures.families.held import HeldPart
 from mixtures.families.newton import finite_difference_hessian, newton_mean_to_natural
+from mixtures.families.separable import FeatureCompletion
 from mixtures.families.statistics import SufficientStatistics
 
 __all__ = [
@@ -91,7 +92,9 @@ class ExponentialFamily(abc.ABC):
     (keep the M-step away from the boundary of the parameter space), ``for_data(x, weights)``
     (fix data-dependent settings such as a centring point before fitting),
     ``init_features(x)`` (coordinates for k-means++
-    initialisation) and a ``components_type`` that names the conventional parameters.
+    initialisation), ``feature_columns(n_features)`` (the density is a product over the
+    features: missing values are then marginalised for free) and a ``components_type`` that
+    names the conventional parameters.
     """
 
     #: The view returned by ``components``; subclasses name their conventional parameters there.
@@ -212,16 +215,42 @@ class ExponentialFamily(abc.ABC):
         sentence for ``partial_fit`` to warn with (default: nothing)."""
         return None
 
+    def feature_columns(self, n_features: int) -> NDArray[np.intp] | None:
+        """Declare the density a product over the features of ``x``: the columns of ``T(x)`` that
+        belong to each feature, an integer ``(D, S_d)`` array (row ``d``: feature ``d``'s
+        columns, each of the ``S`` columns once), or ``None`` (the default: not declared).
+
+        Declaring it says that feature ``d`` alone follows this family on one column, ``x[:,
+        [d]]``, with natural parameters ``natural[:, columns[d]]``: ``T``, ``log h`` and ``A`` of
+        a row are the sums of the features' own. Missing values then come for free
+        (``completion``): a missing feature drops out of the density, and its expected
+        statistics are the component's mean parameters for it. ``mixtures.testing.
+        check_family`` checks the declaration.
+        """
+        return None
+
+    def data_mean(self, natural: Array) -> Array:
+        """``E[x]`` under each component, in the data's units: ``(K, D)``. ``impute`` of a family
+        that declares ``feature_columns`` fills missing entries with it; a family whose values
+        have no meaningful average says so."""
+        raise ValueError(
+            f"{self.name} does not give E[x] (implement {type(self).__name__}.data_mean(natural)), "
+            f"so it cannot impute missing entries"
+        )
+
     def completion(self, x: Array, missing: NDArray[np.bool_], natural: Array) -> Completion:
         """Rows ``x`` ``(m, D)`` whose entries ``missing`` ``(m, D)`` are missing (their values
         in ``x`` are placeholders), under ``natural`` ``(K, S)``: the marginal log-likelihood of
         the observed entries and the expected statistics of the rows (``mixtures.families.
-        completion``). A family that cannot marginalise says so; ``missing="marginalize"``
-        needs this method."""
-        raise ValueError(
-            f"{self.name} cannot marginalise missing values: implement {type(self).__name__}."
-            f"completion(x, missing, natural) (see docs/missing.md), or impute the missing "
-            f"entries before fitting"
+        completion``). Derived for a family that declares ``feature_columns``; a family that
+        can do neither raises ``CannotMarginalise``: ``missing="marginalize"`` needs this."""
+        if self.feature_columns(x.shape[1]) is not None:
+            return FeatureCompletion.of(self, x, missing, natural)
+        raise CannotMarginalise(
+            f"{self.name} cannot marginalise missing values: declare {type(self).__name__}."
+            f"feature_columns(n_features) if its density is a product over the features, or "
+            f"implement {type(self).__name__}.completion(x, missing, natural) (see "
+            f"docs/missing.md); or impute the missing entries before fitting"
         )
 
     def held_part(self, parts: frozenset[str]) -> HeldPart:

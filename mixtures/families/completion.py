@@ -14,9 +14,14 @@ import abc
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Completion"]
+__all__ = ["CannotMarginalise", "Completion"]
 
 Array = NDArray[np.float64]
+
+
+class CannotMarginalise(ValueError):
+    """A family cannot integrate missing entries out of its density (``missing="marginalize"``
+    refuses it); the message names the family and what to implement or do instead."""
 
 
 class Completion(abc.ABC):

@@ -13,6 +13,8 @@ from numpy.typing import NDArray
 from mixtures._arrays import float_array, weighted_mean
 from mixtures._validation import is_real_number
 from mixtures.families.base import Components, DataSupport, ExponentialFamily
+from mixtures.families.completion import CannotMarginalise, Completion
+from mixtures.families.separable import one_statistic_per_feature
 
 __all__ = [
     "Bernoulli",
@@ -92,6 +94,12 @@ class Bernoulli(ExponentialFamily):
     def regularize_mean(self, mean: Array) -> Array:
         return np.clip(mean, self.min_prob, 1.0 - self.min_prob)
 
+    def feature_columns(self, n_features: int) -> NDArray[np.intp]:
+        return one_statistic_per_feature(n_features)
+
+    def data_mean(self, natural: Array) -> Array:
+        return self.natural_to_mean(natural)
+
     def data_support(self) -> DataSupport:
         return DataSupport(non_negative=True, integer=True)
 
@@ -159,6 +167,12 @@ class Poisson(ExponentialFamily):
 
     def regularize_mean(self, mean: Array) -> Array:
         return np.maximum(mean, self.min_rate)
+
+    def feature_columns(self, n_features: int) -> NDArray[np.intp]:
+        return one_statistic_per_feature(n_features)
+
+    def data_mean(self, natural: Array) -> Array:
+        return self.natural_to_mean(natural)
 
     def data_support(self) -> DataSupport:
         return DataSupport(non_negative=True, integer=True)
@@ -259,6 +273,17 @@ class Categorical(ExponentialFamily):
     def regularize_mean(self, mean: Array) -> Array:
         floored = np.maximum(self._cube(mean), self.min_prob)
         return (floored / floored.sum(axis=2, keepdims=True)).reshape(mean.shape)
+
+    def feature_columns(self, n_features: int) -> NDArray[np.intp]:
+        """Feature ``d``'s one-hot block, columns ``d·C .. d·C + C − 1``."""
+        count = self._count()
+        return np.arange(n_features * count, dtype=np.intp).reshape(n_features, count)
+
+    def data_mean(self, natural: Array) -> Array:
+        raise ValueError(
+            "Categorical symbols are labels, and an average of labels is no symbol: impute "
+            "cannot fill them; read the components' probs for each symbol's probability instead"
+        )
 
     def data_support(self) -> DataSupport:
         return DataSupport(non_negative=True, integer=True)
@@ -430,6 +455,15 @@ class Multinomial(ExponentialFamily):
 
     def data_support(self) -> DataSupport:
         return DataSupport(non_negative=True, integer=True)
+
+    def completion(self, x: Array, missing: NDArray[np.bool_], natural: Array) -> Completion:
+        """Refused: the density is conditional on each row's number of trials ``Σ_c x_c``,
+        which a missing count leaves unknown, so no marginal exists without a model of it."""
+        raise CannotMarginalise(
+            f"{self.name} cannot marginalise a missing count: a row's density is conditional on "
+            f"its number of trials (the sum of its counts), which a missing count leaves "
+            f"unknown; drop the rows with missing counts, or impute them before fitting"
+        )
 
     def validate(self, x: Array) -> None:
         _check_counts(x, "Multinomial")

@@ -8,7 +8,8 @@ columns: ``p(x | η) = Π_i p_i(x[:, c_i] | η_i)``. A product of exponential fa
 * ``log h(x)`` and ``A(η)`` add; ``η`` and ``μ`` concatenate, and the maps between them act on
   each part's block of columns of the ``(K, S)`` arrays;
 * every hook (``validate``, ``for_data``, ``regularize_mean``, ``maximum_likelihood``, ``sample``,
-  ``init_features``, ``n_free_parameters``, ``natural_of``) is the parts' own on their blocks, so
+  ``init_features``, ``n_free_parameters``, ``natural_of``, ``completion``) is the parts' own on
+  their blocks, so
   a part's special M-step (the tied Gaussian's pooled covariance) and its numerically stable
   log-density (the Gaussian's centred form) still apply.
 """
@@ -25,6 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures.families.base import Components, DataSupport, ExponentialFamily
+from mixtures.families.completion import CannotMarginalise, Completion
+from mixtures.families.separable import PartsCompletion
 from mixtures.families.statistics import SufficientStatistics
 
 __all__ = ["Independent", "IndependentComponents"]
@@ -376,6 +379,15 @@ class Independent(ExponentialFamily):
             for part, block, old in zip(self.parts, sums, before, strict=True)
         ]
         return np.concatenate(pieces, axis=1)
+
+    def completion(self, x: Array, missing: NDArray[np.bool_], natural: Array) -> Completion:
+        """Each part's own completion on its columns, for the rows where it has a missing entry
+        (its plain density elsewhere), joined: the parts are independent given the component."""
+        self.check_columns(x.shape[1])
+        try:
+            return PartsCompletion.of(self.parts, self.columns, x, missing, self.split(natural))
+        except CannotMarginalise as refusal:
+            raise CannotMarginalise(f"{self.name}: {refusal}") from refusal
 
     # ----------------------------------------------------------------- derived
     def log_likelihood(self, x: Array, natural: Array) -> Array:

@@ -17,9 +17,10 @@ from numpy.typing import NDArray
 
 from mixtures._validation import as_data_matrix
 from mixtures.families.base import ExponentialFamily
+from mixtures.families.completion import CannotMarginalise
 from mixtures.testing import properties, strategies
 from mixtures.testing.registry import BUILTIN_CASES, FamilyCase, case_named
-from mixtures.testing.strategies import Problem, problems
+from mixtures.testing.strategies import Problem, natural_from_data, problems
 from mixtures.testing.support import Support, support_of
 
 __all__ = [
@@ -50,21 +51,25 @@ PROPERTIES = (
     properties.assert_elbo_monotone,
     properties.assert_map_em_monotone,
     properties.assert_prior_expectations,
+    properties.assert_missing_is_marginal,
 )
 
 
 @attrs.frozen
 class FamilyReport:
-    """What ``check_family`` ran: the properties that passed and the support of each feature of
-    the example data (the bounds the density check integrates or sums over)."""
+    """What ``check_family`` ran: the properties that passed, the support of each feature of
+    the example data (the bounds the density check integrates or sums over), and notes on the
+    properties it skipped and why."""
 
     family: str
     properties: tuple[str, ...]
     supports: tuple[Support, ...]
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         lines = [f"{self.family}: {len(self.properties)} properties passed"]
         lines += [f"  {name}" for name in self.properties]
+        lines += [f"  skipped: {note}" for note in self.notes]
         lines += [
             f"  support of feature {j}: {where.describe()}" for j, where in enumerate(self.supports)
         ]
@@ -114,6 +119,10 @@ def check_family(
 ) -> FamilyReport:
     """Run every family property on ``family`` with hypothesis; raise on the first failure.
 
+    The missing-values property (``properties.assert_missing_is_marginal``) runs for a family
+    that marginalises (``completion``, or a declared ``feature_columns``); for one that refuses
+    it is skipped, and the report's ``notes`` say why.
+
     Parameters
     ----------
     family
@@ -146,7 +155,13 @@ def check_family(
                 f"observations from its support>"
             )
         case = attrs.evolve(matches[0], family=family, support_bounds=bounds)
-    for check in PROPERTIES:
+    notes: tuple[str, ...] = ()
+    checks: tuple[Callable[..., None], ...] = PROPERTIES
+    refusal = _marginalisation_refusal(case)
+    if refusal is not None:
+        notes = (f"assert_missing_is_marginal: {refusal}",)
+        checks = tuple(c for c in PROPERTIES if c is not properties.assert_missing_is_marginal)
+    for check in checks:
         run = settings(
             max_examples=max_examples, deadline=None, derandomize=True,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -156,4 +171,19 @@ def check_family(
     supports = tuple(
         support_of(case.family, example, j, bounds) for j in range(example.shape[1])
     )
-    return FamilyReport(family.name, tuple(check.__name__ for check in PROPERTIES), supports)
+    return FamilyReport(family.name, tuple(check.__name__ for check in checks), supports, notes)
+
+
+def _marginalisation_refusal(case: FamilyCase) -> str | None:
+    """Why the family cannot marginalise a missing entry (its ``CannotMarginalise``), or
+    ``None`` when it can: tried on one row of example data with its first entry missing."""
+    rng = np.random.default_rng(0)
+    x = case.sample_support(rng, 3 * (case.min_features + 1), case.min_features)
+    natural = natural_from_data(case, x, 1, rng)
+    missing = np.zeros((1, x.shape[1]), dtype=bool)
+    missing[0, 0] = True
+    try:
+        case.family.completion(x[:1], missing, natural)
+    except CannotMarginalise as refusal:
+        return str(refusal)
+    return None

@@ -29,6 +29,7 @@ __all__ = [
     "assert_em_monotone",
     "assert_gradient_is_mean",
     "assert_map_em_monotone",
+    "assert_missing_is_marginal",
     "assert_ml_matches_empirical_mean",
     "assert_prior_expectations",
     "assert_round_trip",
@@ -190,17 +191,49 @@ def support(problem: Problem, feature: int = 0) -> Support:
     return support_of(problem.family, problem.x, feature, bounds=problem.case.support_bounds)
 
 
-def _integer_grid(problem: Problem, where: Support) -> Array:
-    """The integers of the support around the data: a wide margin on each unbounded side, and
-    only the values ``validate`` accepts."""
-    family, column = problem.family, problem.x[:, 0]
+def _integer_grid(problem: Problem, where: Support, feature: int = 0) -> Array:
+    """The integers of the support of ``feature`` around the data: a wide margin on each
+    unbounded side, and only the values ``validate`` accepts (in the first row of the data)."""
+    family, column = problem.family, problem.x[:, feature]
     width = 3.0 * float(np.abs(column).max()) + 60.0
     low = max(where.low, float(np.floor(column.min())) - width)
     high = min(where.high, float(np.ceil(column.max())) + width)
     grid = np.arange(low, high + 1.0)
-    if _accepted(family, grid[:, None]):  # one call in the usual case of an interval
+
+    def rows(values: Array) -> Array:
+        out = np.repeat(problem.x[:1], values.size, axis=0)
+        out[:, feature] = values
+        return out
+
+    if _accepted(family, rows(grid)):  # one call in the usual case of an interval
         return grid
-    return grid[[_accepted(family, np.array([[value]])) for value in grid]]
+    return grid[[_accepted(family, rows(np.array([value]))) for value in grid]]
+
+
+def _integral(problem: Problem, integrand: Any, feature: int = 0, pieces: int = 32) -> Array:
+    """``∫ integrand(t) dt`` over the support of ``feature`` (a sum over its integers for a
+    discrete family); ``integrand`` maps points ``(n,)`` to values ``(n, ...)``. Continuous
+    supports are integrated piecewise between quantiles of the data (parameters come from the
+    data, so their mass lies among them, and narrow peaks are resolved), plus the tails."""
+    import scipy.integrate
+
+    where = support(problem, feature)
+    if where.integer:
+        return np.asarray(integrand(_integer_grid(problem, where, feature)).sum(0), dtype=np.float64)
+    column = problem.x[:, feature]
+    inner = np.unique(np.quantile(column, np.linspace(0.0, 1.0, pieces + 1)))
+    spread = float(inner[-1] - inner[0]) + 1.0
+    edges = np.concatenate([[inner[0] - 10 * spread], inner, [inner[-1] + 10 * spread]])
+    edges = np.unique(np.clip(edges, where.low, where.high))
+    edges = np.concatenate([[where.low], edges, [where.high]])
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = sum(
+            scipy.integrate.quad_vec(lambda t: integrand(np.array([t]))[0], a, b, epsabs=1e-12,
+                                     epsrel=1e-10)[0]
+            for a, b in itertools.pairwise(edges)
+            if b > a
+        )
+    return np.asarray(total, dtype=np.float64)
 
 
 def _accepted(family: Any, x: Array) -> bool:
@@ -215,34 +248,15 @@ def assert_density_normalises(problem: Problem, atol: float = 1e-6) -> None:
     """Each component's density sums (discrete) or integrates (continuous) to one over the
     family's support, in 1-D. The support comes from the family (``support_bounds``,
     ``data_support()``) or from what its ``validate`` accepts; failures name the bounds used."""
-    import scipy.integrate
-
     family, natural, x = problem.family, problem.natural, problem.x
     if x.shape[1] != 1:
         return  # checked in one dimension
     where = support(problem)
-    if where.integer:
-        grid = _integer_grid(problem, where)
-        mass = np.exp(family.log_likelihood(grid[:, None], natural)).sum(0)
-    else:
-        low, high = where.low, where.high
 
-        def density(t: float) -> Array:
-            return np.exp(family.log_likelihood(np.array([[t]]), natural)[0])
+    def density(points: Array) -> Array:
+        return np.exp(family.log_likelihood(points[:, None], natural))
 
-        # parameters come from the data, so their mass lies among the data: integrate piecewise
-        # between data quantiles (resolving narrow peaks), plus the tails to the support's ends
-        inner = np.unique(np.quantile(x[:, 0], np.linspace(0.0, 1.0, 33)))
-        spread = float(inner[-1] - inner[0]) + 1.0
-        edges = np.concatenate([[inner[0] - 10 * spread], inner, [inner[-1] + 10 * spread]])
-        edges = np.unique(np.clip(edges, low, high))
-        edges = np.concatenate([[low], edges, [high]])
-        with np.errstate(over="ignore", invalid="ignore"):
-            mass = sum(
-                scipy.integrate.quad_vec(density, a, b, epsabs=1e-12, epsrel=1e-10)[0]
-                for a, b in itertools.pairwise(edges)
-                if b > a
-            )
+    mass = _integral(problem, density)
     mass = np.asarray(mass, dtype=np.float64)
     error = np.where(np.isfinite(mass), np.abs(mass - 1.0), np.inf)  # a NaN mass is a failure
     if np.any(error > atol):
@@ -322,3 +336,64 @@ def assert_prior_expectations(problem: Problem, n_draws: int = 20000) -> None:
         raise AssertionError(f"{family.name}: prior E_q[A(η)] does not match Monte Carlo")
     if abs(posterior.kl_divergence(posterior)) > 1e-9 or posterior.kl_divergence(resolved) < -1e-9:
         raise AssertionError(f"{family.name}: KL(q‖q) must be 0 and KL(q‖p) >= 0")
+
+
+def assert_missing_is_marginal(problem: Problem, atol: float = 1e-6) -> None:
+    """For a family that marginalises missing values (``completion``): the density of a row
+    with a set ``M`` of entries missing, integrated (or summed) over one more entry ``j``, is
+    the density with ``M ∪ {j}`` missing, so the completion's densities are the marginals; with
+    nothing missing it is the family's density, with everything missing 1. From the complete
+    row, the expected statistics of ``x_j`` given the rest match the integral of ``T(x)``
+    against the conditional density.
+
+    A family that cannot marginalise raises ``CannotMarginalise`` (``check_family`` skips this
+    property for it, with a note).
+    """
+    family, natural, x = problem.family, problem.natural, problem.x
+    rng = problem.rng()
+    n_components, n_features = natural.shape[0], x.shape[1]
+    row = x[rng.integers(x.shape[0])][None, :]
+    nothing = np.zeros_like(row, dtype=bool)
+    _close(family.completion(row, nothing, natural).log_likelihood, family.log_likelihood(row, natural),
+           1e-10, f"{family.name}: completion of a row with nothing missing vs its density", atol=1e-10)
+    _close(family.completion(row, ~nothing, natural).log_likelihood, np.zeros((1, n_components)), 0.0,
+           f"{family.name}: completion of a row with everything missing (density 1)", atol=1e-10)
+    feature = int(rng.integers(n_features))
+    missing: NDArray[np.bool_] = np.asarray(rng.random(n_features) < 0.5)
+    missing[feature] = False
+    if missing.all():
+        return
+    more = missing.copy()
+    more[feature] = True
+    completion = family.completion(row, more[None, :], natural)
+    reference = completion.log_likelihood[0]  # log p(x_o), M ∪ {j} missing
+    with_statistics = not missing.any()
+
+    def conditional(points: Array) -> Array:
+        rows = np.repeat(row, points.size, axis=0)
+        rows[:, feature] = points
+        mask = np.repeat(missing[None, :], points.size, axis=0)
+        ratio = np.exp(family.completion(rows, mask, natural).log_likelihood - reference)
+        if not with_statistics:
+            return ratio
+        moments = ratio[:, :, None] * family.sufficient_statistics(rows)[:, None, :]
+        return np.concatenate([ratio, moments.reshape(points.size, -1)], axis=1)
+
+    total = _integral(problem, conditional, feature, pieces=4)  # a smooth conditional density
+    mass = total[:n_components]
+    error = np.where(np.isfinite(mass), np.abs(mass - 1.0), np.inf)
+    if np.any(error > atol):
+        k = int(np.argmax(error))
+        raise AssertionError(
+            f"{family.name}: with entries {np.flatnonzero(missing).tolist()} of a row missing, its "
+            f"density integrated over entry {feature} is not the density with that entry missing "
+            f"too: component {k} gives a ratio {mass[k]!r}, not 1"
+        )
+    if with_statistics:
+        expected = total[n_components:].reshape(n_components, -1)
+        for k in range(n_components):
+            one_hot = np.zeros((1, n_components))
+            one_hot[0, k] = 1.0
+            _close(completion.statistics(one_hot)[k], expected[k], 1e-6,
+                   f"{family.name}: expected statistics of entry {feature} given the rest, "
+                   f"component {k}", atol=1e-8)

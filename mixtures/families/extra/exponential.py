@@ -11,6 +11,7 @@ import numpy as np
 import scipy  # scipy.special loads at first use, not with mixtures
 
 from mixtures.families.base import ExponentialFamily
+from mixtures.families.separable import one_statistic_per_feature
 from mixtures.priors.single import SingleBlockPrior
 
 
@@ -31,6 +32,9 @@ class Exponential(ExponentialFamily):
 
     def mean_to_natural(self, mean: np.ndarray) -> np.ndarray:
         return -1.0 / mean
+
+    feature_columns = staticmethod(one_statistic_per_feature)  # independent features: missing values
+    data_mean = natural_to_mean  # E[x] = μ, as T(x) = x
 
     def regularize_mean(self, mean: np.ndarray) -> np.ndarray:
         return np.maximum(mean, 1e-10)  # a component that saw only zeros keeps a finite rate

@@ -10,6 +10,7 @@ import numpy as np
 import scipy  # scipy.special loads at first use, not with mixtures
 
 from mixtures.families.base import Components, ExponentialFamily
+from mixtures.families.separable import one_statistic_per_feature
 
 
 class GammaKnownShapeComponents(Components):
@@ -44,6 +45,12 @@ class GammaKnownShape(ExponentialFamily):
 
     def regularize_mean(self, mean: np.ndarray) -> np.ndarray:
         return np.maximum(mean, self.min_mean)
+
+    def feature_columns(self, n_features: int) -> np.ndarray:  # independent features
+        return one_statistic_per_feature(n_features)
+
+    def data_mean(self, natural: np.ndarray) -> np.ndarray:
+        return self.natural_to_mean(natural)
 
     def validate(self, x: np.ndarray) -> None:
         if np.any(x <= 0):

@@ -10,6 +10,7 @@ import numpy as np
 import scipy  # scipy.special loads at first use, not with mixtures
 
 from mixtures.families.base import Components, DataSupport, ExponentialFamily
+from mixtures.families.separable import one_statistic_per_feature
 
 
 class NegativeBinomialComponents(Components):
@@ -45,6 +46,12 @@ class NegativeBinomial(ExponentialFamily):
 
     def regularize_mean(self, mean: np.ndarray) -> np.ndarray:
         return np.maximum(mean, self.min_mean)
+
+    def feature_columns(self, n_features: int) -> np.ndarray:  # independent features
+        return one_statistic_per_feature(n_features)
+
+    def data_mean(self, natural: np.ndarray) -> np.ndarray:
+        return self.natural_to_mean(natural)
 
     def data_support(self) -> DataSupport:
         return DataSupport(non_negative=True, integer=True)

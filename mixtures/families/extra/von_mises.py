@@ -57,6 +57,11 @@ class VonMises(ExponentialFamily):
         length = np.hypot(*np.split(mean, 2, axis=1))
         return mean * np.tile(np.minimum(1.0, longest / np.maximum(length, 1e-300)), 2)
 
+    def feature_columns(self, n_features: int) -> np.ndarray:
+        """Independent angles: feature ``d``'s statistics are ``cos x_d`` and ``sin x_d``."""
+        first = np.arange(n_features)
+        return np.stack([first, first + n_features], axis=1)
+
     def validate(self, x: np.ndarray) -> None:
         if np.any(x < -np.pi) or np.any(x > 2 * np.pi):
             raise ValueError("VonMises data must be angles in radians, in [−π, π] or [0, 2π]")
