@@ -179,7 +179,7 @@ def _marginalisation_refusal(case: FamilyCase) -> str | None:
     ``None`` when it can: tried on one row of example data with its first entry missing."""
     rng = np.random.default_rng(0)
     x = case.sample_support(rng, 3 * (case.min_features + 1), case.min_features)
-    natural = natural_from_data(case, x, 1, rng)
+    natural = natural_from_data(case, x, case.family.component_multiple, rng)  # one whole group
     missing = np.zeros((1, x.shape[1]), dtype=bool)
     missing[0, 0] = True
     try:
