@@ -301,3 +301,15 @@ def test_missing_values_on_dask_are_refused_for_now() -> None:
     x = remove_at_random(clusters(200)[0], 0.1)
     with pytest.raises(ValueError, match="needs X in memory"):
         mx.Mixture(mx.Gaussian(), 2, missing="marginalize").fit(da.from_array(x, chunks=100))
+
+
+def test_model_selection_marginalises_missing_values() -> None:
+    """``select_model(..., missing="marginalize")`` fits the rows with their NaN, never the
+    placeholders; BIC counts the rows and the same parameters as without missing values."""
+    x = remove_at_random(clusters(600)[0], 0.2)
+    selection = quiet(mx.select_model, x, [2, 3, 4], ["full"], missing="marginalize", random_state=0)
+    assert selection.best.size == 3
+    direct = quiet(mx.Mixture(mx.Gaussian(), 3, missing="marginalize", random_state=0).fit, x)
+    chosen = next(c for c in selection.candidates if c.size == 3)
+    assert chosen.log_likelihood == pytest.approx(direct.score(x) * 600, rel=1e-10)
+    assert chosen.bic == pytest.approx(direct.bic(x), rel=1e-10)

@@ -13,7 +13,7 @@ import numpy as np
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.sources import rows_of
-from mixtures.models._latent_model import resolve_inference
+from mixtures.models._latent_model import MISSING_VALUES, resolve_inference
 from mixtures.models.hmm import HMM
 from mixtures.models.mixture import Mixture
 
@@ -104,7 +104,9 @@ def select_model(
     (BIC plus twice the entropy of the posterior assignments: it also penalises overlap) are
     minimised; the ELBO (VB fits only) is maximised.
     """
-    x = rows_of(X).x  # checked once; a dask.array stays one
+    # checked once (a dask.array stays one); missing entries stay NaN for every fit to marginalise
+    rows = rows_of(X, missing=MISSING_VALUES.get(estimator_params.get("missing", "raise"), False))
+    x = rows.x if rows.missing is None else np.where(rows.missing, np.nan, rows.x)
     sizes = _sizes(sizes)
     if isinstance(families, str | ExponentialFamily):  # one family, not a sequence of letters
         families = [families]
