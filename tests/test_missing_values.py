@@ -294,10 +294,3 @@ def test_vb_with_missing_values_is_the_bound_under_the_expected_parameters() -> 
     log_weights = model.posterior_.weights.expected_log_weights()
     expected = np.exp(term + log_weights - np.logaddexp.reduce(term + log_weights, axis=1, keepdims=True))
     np.testing.assert_allclose(probabilities[~complete_rows][:1], expected, rtol=1e-10)
-
-
-def test_missing_values_on_dask_are_refused_for_now() -> None:
-    da = pytest.importorskip("dask.array")
-    x = remove_at_random(clusters(200)[0], 0.1)
-    with pytest.raises(ValueError, match="needs X in memory"):
-        mx.Mixture(mx.Gaussian(), 2, missing="marginalize").fit(da.from_array(x, chunks=100))
