@@ -575,7 +575,7 @@ class HMM(LatentModel):
         return count
 
     def bic(self, X: Any, *, lengths: Any = None) -> float:
-        n_samples = rows_of(X).n_samples
+        n_samples = rows_of(X, missing=self._marginalises()).n_samples
         return -2 * self.score(X, lengths=lengths) + self.n_parameters() * np.log(n_samples)
 
     def summary(self, X: Any = None, *, lengths: Any = None) -> str:

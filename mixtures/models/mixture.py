@@ -522,7 +522,7 @@ or (weights, components)
 
     def bic(self, X: Any) -> float:
         """Bayesian information criterion on ``X`` (lower is better)."""
-        n_samples = rows_of(X).n_samples
+        n_samples = rows_of(X, missing=self._marginalises()).n_samples
         return -2 * self.score(X) * n_samples + self.n_parameters() * np.log(n_samples)
 
     def summary(self, X: Any = None) -> str:
@@ -544,7 +544,7 @@ or (weights, components)
 
     def aic(self, X: Any) -> float:
         """Akaike information criterion on ``X`` (lower is better)."""
-        n_samples = rows_of(X).n_samples
+        n_samples = rows_of(X, missing=self._marginalises()).n_samples
         return -2 * self.score(X) * n_samples + 2 * self.n_parameters()
 
 
