@@ -93,8 +93,7 @@ def test_a_mixture_on_dask_matches_the_in_memory_fit(client: Any, inference: str
     imputed = remote.impute(blocks)
     assert isinstance(imputed, da.Array)
     assert_same(imputed.compute(), local.impute(x))
-    if inference == "em":
-        assert_same(remote.score_samples(blocks).compute(), local.score_samples(x))
+    assert_same(remote.score_samples(blocks).compute(), local.score_samples(x))  # VB: predictive
 
 
 def test_an_hmm_on_dask_matches_the_in_memory_fit(client: Any) -> None:

@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from mixtures.families.completion import Completion
 
-__all__ = ["GaussianCompletion"]
+__all__ = ["GaussianCompletion", "ObservedPart", "PatternGroup", "missing_patterns"]
 
 Array = NDArray[np.float64]
 LOG_2PI = float(np.log(2 * np.pi))
@@ -78,25 +78,26 @@ class PatternGroup:
 
 
 @attrs.frozen(eq=False)
-class GaussianCompletion(Completion):
-    """``family``'s completion of rows under its parameters: ``completed`` ``(m, K, D)`` holds
-    ``ẑ`` per component; ``groups`` the conditional covariances of the rows' patterns."""
+class ObservedPart:
+    """Rows ``z`` ``(m, D)`` with missing entries under ``K`` Gaussians given by their means and
+    precisions: per row and component the quadratic form ``(z_o − μ_o)ᵀ Σ_oo⁻¹ (z_o − μ_o)`` and
+    ``log|Σ_oo|`` ``(m, K)`` of the observed entries' marginal, the rows completed by their
+    conditional means ``ẑ`` ``(m, K, D)``, and the conditional covariances by pattern."""
 
-    family: Any
-    marginal: Array
+    quadratic: Array
+    log_det: Array
     completed: Array
     groups: tuple[PatternGroup, ...]
 
     @classmethod
-    def of(cls, family: Any, x: Array, missing: NDArray[np.bool_], natural: Array) -> GaussianCompletion:
-        z = family.standardised(x)
+    def of(
+        cls, z: Array, missing: NDArray[np.bool_], means: Array, precisions: Array,
+        log_det_precision: Array,
+    ) -> ObservedPart:
+        """From ``means`` ``(K, D)``, ``precisions`` ``(K, D, D)`` and their ``log|Λ|`` ``(K,)``."""
         n_rows, n_features = z.shape
-        means = family.standard_means(natural)  # (K, D)
         n_components = means.shape[0]
-        unit = np.eye(n_features)
-        precisions = np.stack([family.precision_times(natural, unit[d]) for d in range(n_features)], 2)
-        _, log_det_precision = family.location_and_log_det(natural)
-        # δ_k = z_o − μ_k,o (zero where missing) and Λ_k δ_k, for all components in two products
+        # δ_k = z_o − μ_k,o (zero where missing) and Λ_k δ_k, for all components in one product
         # with the precisions side by side; Λ_k δ_k holds Λ_mo δ_o in the missing entries
         present = (~missing).astype(np.float64)
         observed_z = np.where(missing, 0.0, z)
@@ -135,11 +136,35 @@ class GaussianCompletion(Completion):
             log_det[rows] += log_det_block[row_pattern]
             targets = where[:, :, None] * n_features + where[:, None, :]
             groups.append(PatternGroup(rows, row_pattern, targets, covariances))
+        return cls(quadratic, log_det, completed, tuple(groups))
+
+
+@attrs.frozen(eq=False)
+class GaussianCompletion(Completion):
+    """``family``'s completion of rows under its parameters: ``completed`` ``(m, K, D)`` holds
+    ``ẑ`` per component; ``groups`` the conditional covariances of the rows' patterns."""
+
+    family: Any
+    marginal: Array
+    completed: Array
+    groups: tuple[PatternGroup, ...]
+
+    @classmethod
+    def of(cls, family: Any, x: Array, missing: NDArray[np.bool_], natural: Array) -> GaussianCompletion:
+        n_features = x.shape[1]
+        unit = np.eye(n_features)
+        precisions = np.stack([family.precision_times(natural, unit[d]) for d in range(n_features)], 2)
+        _, log_det_precision = family.location_and_log_det(natural)
+        part = ObservedPart.of(
+            family.standardised(x), missing, family.standard_means(natural), precisions,
+            log_det_precision,
+        )
+        present = (~missing).astype(np.float64)
         log_scale = np.log(family.scale_for(n_features))
-        marginal = -0.5 * (quadratic + log_det + (present.sum(1) * LOG_2PI)[:, None])
+        marginal = -0.5 * (part.quadratic + part.log_det + (present.sum(1) * LOG_2PI)[:, None])
         marginal -= (present @ log_scale)[:, None]
         marginal[~present.any(1)] = 0.0  # nothing observed: likelihood 1
-        return cls(family, marginal, completed, tuple(groups))
+        return cls(family, marginal, part.completed, part.groups)
 
     @property
     def log_likelihood(self) -> Array:
