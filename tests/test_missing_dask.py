@@ -18,29 +18,15 @@ import mixtures as mx
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
+# the local cluster of the Dask tests, for every test here, and their comparison to 1e-10
+from test_dask import assert_same, client  # noqa: E402, F401
+
 from mixtures.distributed import DaskRows, rechunk_to_sequences  # noqa: E402
 from mixtures.inference.missing import filled  # noqa: E402
 
-RTOL = 1e-10
+pytestmark = pytest.mark.usefixtures("client")
+
 MEANS = np.array([[0.0, 0.0, 0.0], [4.0, 4.0, -2.0], [-3.0, 5.0, 3.0]])
-
-
-@pytest.fixture(scope="module")
-def client() -> Any:
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
-    )
-    with distributed.Client(cluster) as client:
-        yield client
-    cluster.close()
-
-
-def assert_same(actual: Any, desired: Any) -> None:
-    """Equal to ``RTOL`` relative to the size of ``desired``."""
-    desired = np.asarray(desired, dtype=float)
-    scale = float(np.max(np.abs(desired))) if desired.size else 0.0
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), desired, rtol=RTOL, atol=RTOL * scale)
 
 
 def holed_clusters(n_rows: int, share: float = 0.2, seed: int = 0) -> np.ndarray:
@@ -60,7 +46,7 @@ def fitted(model: Any, x: Any, **fit_args: Any) -> Any:
         return type(model)(**model.get_params(deep=False)).fit(x, **fit_args)
 
 
-def test_placeholders_are_those_made_in_memory(client: Any) -> None:
+def test_placeholders_are_those_made_in_memory() -> None:
     x = holed_clusters(1000)
     x[:, 2] = np.where(np.isnan(x[:, 2]), np.nan, np.round(x[:, 2]))  # ties for the nearest value
     rows = DaskRows.checked(da.from_array(x, chunks=(150, -1)), missing=True)
@@ -69,14 +55,14 @@ def test_placeholders_are_those_made_in_memory(client: Any) -> None:
     np.testing.assert_array_equal(rows.x.compute(), in_memory)
 
 
-def test_rows_without_missing_values_stay_the_plain_rows(client: Any) -> None:
+def test_rows_without_missing_values_stay_the_plain_rows() -> None:
     x = np.delete(holed_clusters(300, share=0.0), [7, 150, 151], axis=0)
     rows = DaskRows.checked(da.from_array(x, chunks=(100, -1)), missing=True)
     assert rows.missing is None
 
 
 @pytest.mark.parametrize("inference", ["em", "vb"])
-def test_a_mixture_on_dask_matches_the_in_memory_fit(client: Any, inference: str) -> None:
+def test_a_mixture_on_dask_matches_the_in_memory_fit(inference: str) -> None:
     x = holed_clusters(1500)
     model = mx.Mixture(mx.Gaussian(), 3, inference=inference, max_iter=10, tol=0.0, random_state=0,
                        missing="marginalize")
@@ -96,7 +82,7 @@ def test_a_mixture_on_dask_matches_the_in_memory_fit(client: Any, inference: str
     assert_same(remote.score_samples(blocks).compute(), local.score_samples(x))  # VB: predictive
 
 
-def test_an_hmm_on_dask_matches_the_in_memory_fit(client: Any) -> None:
+def test_an_hmm_on_dask_matches_the_in_memory_fit() -> None:
     rng = np.random.default_rng(3)
     lengths = rng.integers(20, 80, size=30)
     states = np.concatenate([np.repeat(rng.integers(3, size=n // 10 + 1), 10)[:n] for n in lengths])
@@ -117,7 +103,7 @@ def test_an_hmm_on_dask_matches_the_in_memory_fit(client: Any) -> None:
         assert_same(remote_values, getattr(local, method)(x, lengths=lengths))
 
 
-def test_bad_values_are_still_named_by_their_global_row(client: Any) -> None:
+def test_bad_values_are_still_named_by_their_global_row() -> None:
     x = holed_clusters(600)
     x[450, 1] = np.inf
     model = mx.Mixture(mx.Gaussian(), 2, missing="marginalize")
@@ -129,7 +115,7 @@ def test_bad_values_are_still_named_by_their_global_row(client: Any) -> None:
         model.fit(da.from_array(x, chunks=(100, -1)))
 
 
-def test_nan_on_dask_is_refused_without_the_option(client: Any) -> None:
+def test_nan_on_dask_is_refused_without_the_option() -> None:
     x = holed_clusters(300)
     with pytest.raises(ValueError, match=r"X contains NaN .*missing='marginalize'"):
         mx.Mixture(mx.Gaussian(), 2).fit(da.from_array(x, chunks=(100, -1)))
