@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from mixtures.families.base import ExponentialFamily, empty_components
 from mixtures.families.checks import checked_output
 from mixtures.families.held import HeldPart
+from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.boundary import boundary_report, stuck_on_boundary
 from mixtures.inference.data import Chunk, Data
 from mixtures.inference.summary import Summary
@@ -233,17 +234,21 @@ class ExpectationMaximisation(FitProblem[P]):
 
     def _emissions(self, summary: Summary, previous: Array | None) -> Array:
         statistics = summary.emissions
-        held = self.held if previous is not None else None  # a start holds nothing yet
-        if self.prior is None:
-            if held is not None and previous is not None:
-                statistics = held.statistics(self.emission_family, statistics, previous)
-            natural = self.emission_family.maximum_likelihood(statistics, previous)
+        family = self.emission_family
+        if self.held is not None and previous is not None:  # a start holds nothing yet
+            natural = self._held_emissions(self.held, statistics, previous)
+        elif self.prior is None:
+            natural = family.maximum_likelihood(statistics, previous)
         else:
-            posterior = self.prior.update(statistics)
-            natural = (posterior if held is None else held.posterior(posterior, previous)).mode()
-        return checked_output(
-            self.emission_family, "mean_to_natural (in the M-step)", natural, statistics.sums.shape
-        )
+            natural = self.prior.update(statistics).mode()
+        return checked_output(family, "mean_to_natural (in the M-step)", natural, statistics.sums.shape)
+
+    def _held_emissions(self, held: HeldPart, statistics: SufficientStatistics, previous: Array) -> Array:
+        """The update with ``held``'s part of each component kept at its value in ``previous``."""
+        family = self.emission_family
+        if self.prior is None:
+            return family.maximum_likelihood(held.statistics(family, statistics, previous), previous)
+        return held.posterior(self.prior.update(statistics), previous).mode()
 
     def update(self, summary: Summary, parameters: Any) -> Any:
         keep_emissions = "natural" in self.frozen
