@@ -667,6 +667,55 @@ MEMORY_WORKLOADS: tuple[Workload, ...] = (
 )
 
 
+# ----------------------------------------------------------------------------- gmm-full-missing
+#: The share of entries removed completely at random in ``gmm-full-missing``.
+MISSING_SHARE = 0.2
+
+
+def with_holes(x: np.ndarray, share: float = MISSING_SHARE, seed: int = 2) -> np.ndarray:
+    """``x`` with ``share`` of its entries set to NaN, completely at random (rows and columns
+    left with at least one observed value almost surely at these sizes)."""
+    holed = x.copy()
+    rng = np.random.default_rng(seed)
+    for start in range(0, x.shape[0], ROWS_PER_BLOCK):
+        rows = slice(start, min(start + ROWS_PER_BLOCK, x.shape[0]))
+        block = holed[rows]
+        block[rng.random(block.shape) < share] = np.nan
+    return holed
+
+
+def ours_em_missing() -> Contender:
+    """``Mixture(Gaussian(), missing="marginalize").fit`` from the common start, on the
+    workload's rows with ``MISSING_SHARE`` of the entries missing completely at random. Scikit-learn
+    has no such fit: the comparison is ours on the same rows with none missing."""
+
+    def prepare(problem: Problem) -> Run:
+        family, components = full_start(problem)
+        given = (problem.start["weights"], components)
+        holed = with_holes(problem.x)
+
+        def run(n: int) -> float:
+            model = mx.Mixture(family, problem.sizes.n_components, init=given, max_iter=n, tol=0.0,
+                               random_state=0, missing="marginalize")
+            return timed_iterations(lambda: model.fit(holed), n)
+
+        return run
+
+    return Contender("mixtures", f"Mixture, {MISSING_SHARE:.0%} missing", prepare)
+
+
+def ours_em_none_missing() -> Contender:
+    """``ours_em(full_start)`` under another label: the same rows, none missing."""
+    return Contender("mixtures", "Mixture, none missing", ours_em(full_start).prepare,
+                     flops=_our_flops)
+
+
+WORKLOADS += (
+    Workload("gmm-full-missing", "GMM full, EM, missing values", SMALL_GMM, QUICK_GMM,
+             gaussian_problem(gaussian_clusters), ours_em_missing(), (ours_em_none_missing(),), None),
+)
+
+
 def find(name: str) -> Workload:
     for workload in (*WORKLOADS, *MEMORY_WORKLOADS):
         if workload.name == name:

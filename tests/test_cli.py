@@ -103,8 +103,9 @@ def test_sequences_are_runs_of_equal_ids() -> None:
         ("a,b\n1,2\n\n3,4,5\n", r"bad\.csv, line 4: 3 fields, but the header has 2"),
         ("1,2\n3,4,5\n", r"line 2: 3 fields, but line 1 has 2"),
         ("a,b\n1,2\n3,oops\n", r"line 3, column 2 \('b'\): 'oops' is not a number"),
-        ("a,b\n1,2\n3, \n", r"line 3, column 2 \('b'\): empty cell"),
-        ("a,b\n1,2\nnan,4\n", r"line 3, column 1 \('a'\): NaN \(missing values are not supported\)"),
+        ("a,b\n1,2\n3, \n", r"line 3, column 2 \('b'\): empty cell; .*--missing marginalize"),
+        ("a,b\n1,2\n3,NA\n", r"line 3, column 2 \('b'\): 'NA' is a missing value; .*--missing marginalize"),
+        ("a,b\n1,2\nnan,4\n", r"line 3, column 1 \('a'\): NaN; .*--missing marginalize"),
         ("1,2\n3,-inf\n", r"line 2, column 2: -inf is infinite"),
         ("a,b\n", r"no data rows after the header on line 1"),
         ("\n\n", r"the file is empty"),
@@ -115,6 +116,74 @@ def test_bad_files_name_the_line_and_column(tmp_path: Path, content: str, messag
     path.write_text(content)
     with pytest.raises(DataFileError, match=message):
         read_table(path)
+
+
+def test_empty_and_na_cells_are_missing_values_under_the_option(tmp_path: Path) -> None:
+    path = tmp_path / "holes.csv"
+    path.write_text("a,b,c\n1,,3\n NA ,5,n/a\n\n,,\n7,NaN,9\n10,11,12\n")
+    table = read_table(path, missing=True)
+    nan = np.nan
+    expected = np.array([[1, nan, 3], [nan, 5, nan], [nan, nan, nan], [7, nan, 9], [10, 11, 12]])
+    np.testing.assert_array_equal(table.values, expected)
+    assert table.line_numbers == (2, 3, 5, 6, 7)  # a blank line is no row; a line of commas is one
+    path.write_text("a,b\n1,2\n3,inf\n")
+    with pytest.raises(DataFileError, match=r"line 3, column 2 \('b'\): inf is infinite"):
+        read_table(path, missing=True)  # infinities stay errors
+    path.write_text("a,b\n1,2\n3,none\n")
+    with pytest.raises(DataFileError, match=r"line 3, column 2 \('b'\): 'none' is not a number"):
+        read_table(path, missing=True)
+
+
+def holed_csv(path: Path, share: float = 0.15) -> tuple[Path, np.ndarray]:
+    """The seed data with ``share`` of the cells left empty (one row wholly), and its labels."""
+    x, labels = seed_data(300)
+    rng = np.random.default_rng(4)
+    cells = [[f"{value:.6f}" for value in row] for row in x]
+    for n, row in enumerate(cells):
+        for d in range(len(row)):
+            if rng.random() < share or n == 5:
+                row[d] = "" if rng.random() < 0.8 else "NA"
+    return write_csv(path, cells, header=["x", "y"]), labels
+
+
+def test_fit_select_and_predict_with_missing_cells(tmp_path: Path) -> None:
+    path, labels = holed_csv(tmp_path / "holes.csv")
+    first = next(n for n, line in enumerate(path.read_text().splitlines(), 1) if ",," in f",{line},")
+    status, _, err = run("fit", str(path), "-k", "3", "--seed", "0", "-q")
+    assert status == EXIT_ERROR
+    assert f"line {first}, column" in err and "empty cell" in err and "--missing marginalize" in err
+    model_path = tmp_path / "m.npz"
+    status, out, err = run("fit", str(path), "-k", "3", "--seed", "0", "--n-init", "3",
+                           "--missing", "marginalize", "--out", str(model_path))
+    assert status == EXIT_OK, err
+    assert "BIC" in out
+    values = read_table(path, missing=True).values
+    expected = mx.Mixture(mx.Gaussian(), 3, random_state=0, n_init=3, missing="marginalize").fit(values)
+    saved = mx.load(model_path)
+    np.testing.assert_allclose(saved.weights_, expected.weights_, rtol=1e-10)
+    status, out, err = run("predict", str(model_path), str(path), "--missing", "marginalize", "--proba")
+    assert status == EXIT_OK, err
+    rows = read_csv(out)
+    assert len(rows) == 300
+    predicted = np.array([int(row["component"]) for row in rows])
+    np.testing.assert_array_equal(predicted, expected.predict(values))
+    assert agreement(predicted, labels) > 0.85  # rows with one coordinate left are ambiguous
+    status, _, err = run("predict", str(model_path), str(path))
+    assert status == EXIT_ERROR and "--missing marginalize" in err
+    status, out, err = run("select", str(path), "--components", "2,3", "--seed", "0",
+                           "--missing", "marginalize")
+    assert status == EXIT_OK, err
+    assert "best by BIC" in out
+    status, _, err = run("fit", str(path), "-k", "3", "--missing", "marginalize", "--plot",
+                         str(tmp_path / "p.png"))
+    assert status == EXIT_ERROR and "--plot does not draw rows with missing values" in err
+
+
+def test_an_hmm_with_missing_cells(tmp_path: Path) -> None:
+    path, _ = holed_csv(tmp_path / "holes.csv")
+    status, out, err = run("fit", str(path), "-k", "2", "--hmm", "--seed", "0", "--missing", "marginalize")
+    assert status == EXIT_OK, err
+    assert "log-likelihood" in out
 
 
 def test_bad_columns_and_files(tmp_path: Path) -> None:
@@ -356,7 +425,10 @@ def test_python_dash_m_end_to_end(seed_csv, tmp_path: Path) -> None:
     bad.write_text("x,y\n1,2\n3,\n")
     failed = process("fit", str(bad), "-f", "gaussian", "-k", "1")
     assert failed.returncode == EXIT_ERROR
-    assert failed.stderr.strip() == f"mixtures: error: {bad}, line 3, column 2 ('y'): empty cell"
+    assert failed.stderr.strip() == (
+        f"mixtures: error: {bad}, line 3, column 2 ('y'): empty cell; to read empty and NA cells "
+        f"as missing values, pass --missing marginalize"
+    )
 
 
 def test_predict_into_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from mixtures.cli.progress import ProgressBar, ProgressLog
 from mixtures.cli.table import Table, read_table
 from mixtures.families import DiagonalGaussian, ExponentialFamily, Gaussian, SphericalGaussian
 from mixtures.inference.loop import observe_iterations
+from mixtures.inference.missing import filled
 from mixtures.models import HMM, Mixture, resolve_inference
 from mixtures.models.families import FAMILY_ALIASES, resolve_family
 from mixtures.models.selection import CRITERIA, select_model
@@ -228,6 +229,11 @@ def _add_table_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--delimiter", default=",", help="field separator (default: ',')")
     parser.add_argument(
+        "--missing", choices=("raise", "marginalize"), default="raise",
+        help="empty, NA and NaN cells: an error (raise, the default) or missing values, "
+        "marginalised out of the model (marginalize)",
+    )
+    parser.add_argument(
         "--header", action=argparse.BooleanOptionalAction, default=None,
         help="whether the first line is a header (default: detected: a first line without numbers)",
     )
@@ -249,6 +255,7 @@ def _read(args: argparse.Namespace) -> Table:
     return read_table(
         args.data, columns=_column_list(args.columns), exclude=_column_list(args.drop),
         sequence_column=args.lengths_column, delimiter=delimiter, header=args.header,
+        missing=args.missing == "marginalize",
     )
 
 
@@ -303,17 +310,29 @@ def _check_matplotlib(picture: str | None = None) -> None:
             )
 
 
+def _check_plotted_rows_complete(table: Table, path: str) -> None:
+    """Pictures draw rows as they are: a row with missing values is refused, before the fit."""
+    incomplete = np.flatnonzero(np.isnan(table.values).any(1))
+    if incomplete.size:
+        raise CommandError(
+            f"{path}, line {table.line_numbers[incomplete[0]]}: --plot does not draw rows with "
+            f"missing values yet; leave out --plot (the fit itself handles them)"
+        )
+
+
 def _check_support(family: Any, table: Table, path: str) -> None:
-    """Values outside the family's support, reported at their line of the file."""
+    """Values outside the family's support, reported at their line of the file (missing values
+    are checked at the value a fit starts them at, as the fit does)."""
+    values = filled(table.values)[0]
     try:
-        family.validate(table.values)
+        family.validate(values)
     except ValueError as error:
         # bisect on prefixes for the first bad row: a few checks instead of one per row
         good, bad = 0, table.values.shape[0]
         while bad - good > 1:
             middle = (good + bad) // 2
             try:
-                family.validate(table.values[:middle])
+                family.validate(values[:middle])
                 good = middle
             except ValueError:
                 bad = middle
@@ -364,7 +383,7 @@ def _model_settings(args: argparse.Namespace, inference: str) -> dict[str, Any]:
     """The estimator settings the fitting options give (shared by ``fit`` and ``select``)."""
     settings: dict[str, Any] = {
         "inference": inference, "n_init": args.n_init, "max_iter": args.max_iter,
-        "tol": args.tol, "random_state": args.seed,
+        "tol": args.tol, "random_state": args.seed, "missing": args.missing,
     }
     if args.hmm:
         settings["n_mix"] = args.n_mix
@@ -378,6 +397,8 @@ def _fit(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.plot:
         _check_matplotlib(args.plot)  # before the fit, not after it
     table = _read(args)
+    if args.plot:
+        _check_plotted_rows_complete(table, args.data)
     family = resolve_family(args.family)
     _check_support(family, table, args.data)
     _warn_label_like(table, [family], args.data, stderr)
@@ -467,6 +488,8 @@ def _predict(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         raise CommandError("--lengths-column marks sequences for an HMM, but the model is a Mixture")
     names = getattr(model, "feature_names_in_", None)
     table = _read(args)
+    if args.missing == "marginalize":  # the model's marginals of what is observed
+        model.set_params(missing="marginalize")
     x = table.values
     if names is not None and table.has_header:
         x = _columns_by_name(table, [str(n) for n in names], args.data, chosen=args.columns is not None)

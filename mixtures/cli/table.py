@@ -96,10 +96,23 @@ def _check_unique_names(names: Sequence[str], path: str, line: int) -> None:
         )
 
 
+#: Cells that hold no value (compared without case and surrounding spaces): the empty cell and
+#: the usual spellings of "not available"; read as NaN, a missing value, under ``missing``.
+MISSING_CELLS = frozenset({"", "na", "n/a", "nan"})
+#: How the error for a missing cell tells the user to accept them.
+MISSING_HINT = "to read empty and NA cells as missing values, pass --missing marginalize"
+
+
+def _is_missing(text: str) -> bool:
+    return text.strip().lower() in MISSING_CELLS
+
+
 def _bad_cell(text: str) -> str:
     stripped = text.strip()
     if not stripped:
-        return "empty cell"
+        return f"empty cell; {MISSING_HINT}"
+    if _is_missing(stripped):
+        return f"{stripped!r} is a missing value; {MISSING_HINT}"
     return f"{stripped!r} is not a number"
 
 
@@ -111,6 +124,7 @@ def read_table(
     sequence_column: str | None = None,
     delimiter: str = ",",
     header: bool | None = None,
+    missing: bool = False,
 ) -> Table:
     """Read the numeric columns of a delimited text file.
 
@@ -128,6 +142,9 @@ def read_table(
     header : bool or None
         Whether the first non-blank line is a header; ``None`` detects it: a header is a first
         line none of whose fields is a number.
+    missing : bool, default False
+        Whether empty cells and ``NA``, ``N/A`` or ``NaN`` cells (any case) are missing values,
+        read as NaN; otherwise they are errors.
 
     Returns
     -------
@@ -138,8 +155,8 @@ def read_table(
     DataFileError
         A missing or unreadable file, no data rows, a header that repeats a column name, an
         unknown column, or a bad row: a wrong
-        number of fields, an empty cell, a value that is not a number, NaN or infinity. The
-        message names the line (1-based) and the column.
+        number of fields, an empty cell or NaN (without ``missing``), a value that is not a
+        number, or infinity. The message names the line (1-based) and the column.
     """
     name = str(path)
     try:
@@ -147,7 +164,8 @@ def read_table(
             reader = csv.reader(handle, delimiter=delimiter, strict=True)
             rows: list[tuple[int, list[str]]] = []
             for row in reader:
-                if any(field.strip() for field in row):  # blank lines carry no data
+                # blank lines carry no data; a line of delimiters is a row of empty cells
+                if len(row) > 1 or any(field.strip() for field in row):
                     rows.append((reader.line_num, row))
     except FileNotFoundError:
         raise DataFileError(f"{name}: no such file") from None
@@ -203,8 +221,12 @@ def read_table(
         try:
             values[n] = [float(row[c]) for c in feature_indices]
         except ValueError:
-            for c in feature_indices:
-                if not _is_number(row[c]):
+            for position, c in enumerate(feature_indices):
+                if missing and _is_missing(row[c]):
+                    values[n, position] = math.nan
+                elif _is_number(row[c]):
+                    values[n, position] = float(row[c])
+                else:
                     raise DataFileError(
                         f"{name}, line {line}, {_column_label(c, names)}: {_bad_cell(row[c])}"
                     ) from None
@@ -216,11 +238,11 @@ def read_table(
                 )
             ids.append(identifier)
 
-    finite = np.isfinite(values)
-    if not finite.all():
-        n, position = (int(i) for i in np.argwhere(~finite)[0])
+    accepted = np.isfinite(values) | (np.isnan(values) if missing else False)
+    if not accepted.all():
+        n, position = (int(i) for i in np.argwhere(~accepted)[0])
         value = values[n, position]
-        problem = "NaN (missing values are not supported)" if math.isnan(value) else f"{value} is infinite"
+        problem = f"NaN; {MISSING_HINT}" if math.isnan(value) else f"{value} is infinite"
         line = data_rows[n][0]
         raise DataFileError(
             f"{name}, line {line}, {_column_label(feature_indices[position], names)}: {problem}"

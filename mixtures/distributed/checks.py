@@ -77,22 +77,28 @@ def checked_dask_weights(weights: Any, n_samples: int, name: str = "sample_weigh
 
 
 def _block_findings(
-    family: ExponentialFamily, block: Array, first_row: int, name: str
+    family: ExponentialFamily, block: Array, missing: NDArray[np.bool_] | None, first_row: int,
+    name: str,
 ) -> RowFindings:
     x = np.asarray(block, dtype=np.float64)
-    findings = finite_findings(x, first_row)
+    # missing entries hold placeholders: only the observed ones can be NaN or inf
+    findings = finite_findings(x if missing is None else np.where(missing, 0.0, x), first_row)
     if findings.nan is not None or findings.inf is not None:
         return findings
     return support_findings(family, x, first_row, name)
 
 
-def check_dask_rows(family: ExponentialFamily, x: Any, name: str = "X") -> None:
+def check_dask_rows(family: ExponentialFamily, x: Any, name: str = "X", missing: Any = None) -> None:
     """NaN, inf and ``family.validate`` on every block, where the blocks live; the first
-    problem (by global row) is raised as a ``ValueError`` naming its row."""
+    problem (by global row) is raised as a ``ValueError`` naming its row. With ``missing``, the
+    lazy mask of missing entries (``x`` holds placeholders there), only observed entries are
+    checked for NaN and inf."""
     starts = np.concatenate([[0], np.cumsum(x.chunks[0])])
+    blocks = row_blocks_of(x, x.chunks[0])
+    masks = [None] * len(blocks) if missing is None else row_blocks_of(missing, x.chunks[0])
     parts = [
-        dask.delayed(_block_findings, pure=False)(family, block, int(start), name)
-        for block, start, size in zip(row_blocks_of(x, x.chunks[0]), starts, x.chunks[0], strict=False)
+        dask.delayed(_block_findings, pure=False)(family, block, mask, int(start), name)
+        for block, mask, start, size in zip(blocks, masks, starts, x.chunks[0], strict=False)
         if size > 0
     ]
     findings: RowFindings = tree_sum(parts).compute()

@@ -22,7 +22,7 @@ from mixtures.distributed.blocks import (
 )
 from mixtures.distributed.lazy import configured_on_dask
 from mixtures.families.base import ExponentialFamily
-from mixtures.inference.data import DEFAULT_CACHE_BYTES, Chunk, make_chunk, statistics_width
+from mixtures.inference.data import DEFAULT_CACHE_BYTES, make_chunk, statistics_width
 from mixtures.inference.sequences import SequenceLayout, Sequences
 from mixtures.priors.base import ConjugatePrior
 
@@ -54,9 +54,10 @@ class DaskData:
     and kept on the worker that holds the block (while ``cache_bytes`` allows; otherwise remade
     in every pass).
 
-    With a ``layout`` the rows are concatenated sequences, and every block must hold whole
-    sequences (``rechunk_to_sequences`` makes such blocks); a ``ValueError`` names the first
-    block that cuts one.
+    With ``missing`` (a lazy boolean mask like ``x``) the rows miss values there, and ``x`` holds
+    placeholders (``DaskRows.checked``). With a ``layout`` the rows are concatenated sequences,
+    and every block must hold whole sequences (``rechunk_to_sequences`` makes such blocks); a
+    ``ValueError`` names the first block that cuts one.
     """
 
     def __init__(
@@ -68,9 +69,11 @@ class DaskData:
         layout: SequenceLayout | None = None,
         cache_bytes: int | None = None,
         labels: NDArray[Any] | None = None,
+        missing: Any = None,
     ) -> None:
         self.family = family
         self.x = x
+        self.missing = missing  # the lazy mask of missing entries (x holds placeholders there)
         self.weights = aligned_weights(weights, x)
         self.layout = layout
         self.labels = labels  # partial labels, in memory: split along the blocks
@@ -101,6 +104,7 @@ class DaskData:
         row_chunks = self.x.chunks[0]
         x_blocks = row_blocks_of(self.x, row_chunks)
         w_blocks = row_blocks_of(self.weights, row_chunks)
+        m_blocks = None if self.missing is None else row_blocks_of(self.missing, row_chunks)
         return [
             dask.delayed(make_chunk, pure=False)(
                 self.family,
@@ -110,6 +114,7 @@ class DaskData:
                 self.n_statistics,
                 None if self._sequences is None else self._sequences[index],
                 None if self.labels is None else self.labels[rows],
+                None if m_blocks is None else m_blocks[block],
             )
             for index, (block, rows) in enumerate(zip(self._occupied, self.bounds, strict=True))
         ]
@@ -124,10 +129,8 @@ class DaskData:
             return self._chunks
         return chunks
 
-    def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
-        """``function(chunk, *pieces)`` on every chunk where it lives, summed in a tree; only
-        the per-chunk results travel. ``row_arrays`` (numpy or Dask, length ``N``) are split
-        along the blocks and sent with them."""
+    def _pieces(self, row_arrays: tuple[Any, ...]) -> list[list[Any]]:
+        """Each of ``row_arrays`` (numpy or Dask, length ``N``) split along the chunks."""
         pieces: list[list[Any]] = []
         for array in row_arrays:
             if isinstance(array, da.Array):
@@ -135,6 +138,13 @@ class DaskData:
                 pieces.append([blocks[block] for block in self._occupied])
             else:
                 pieces.append([array[rows] for rows in self.bounds])
+        return pieces
+
+    def map_sum(self, function: Callable[..., V], *row_arrays: Any) -> V:
+        """``function(chunk, *pieces)`` on every chunk where it lives, summed in a tree; only
+        the per-chunk results travel. ``row_arrays`` (numpy or Dask, length ``N``) are split
+        along the blocks and sent with them."""
+        pieces = self._pieces(row_arrays)
         parts = [
             dask.delayed(function, pure=False)(chunk, *(piece[index] for piece in pieces))
             for index, chunk in enumerate(self.chunks())
@@ -142,17 +152,19 @@ class DaskData:
         return tree_sum(parts).compute()
 
     def map_rows(
-        self, function: Callable[[Chunk], Any], n_columns: int | None = None, dtype: Any = np.float64
+        self, function: Callable[..., Any], n_columns: int | None = None, dtype: Any = np.float64,
+        *row_arrays: Any,
     ) -> Any:
-        """``function(chunk)`` on every chunk where it lives, lazily: a Dask array of
-        ``(N,)`` or ``(N, n_columns)`` values, in blocks of the rows' blocks."""
+        """``function(chunk, *pieces)`` on every chunk where it lives, lazily: a Dask array of
+        ``(N,)`` or ``(N, n_columns)`` values, in blocks of the rows' blocks. ``row_arrays`` are
+        split and sent as for ``map_sum``."""
+        pieces = self._pieces(row_arrays)
         parts = []
-        for chunk, rows in zip(self.chunks(), self.bounds, strict=True):
+        for index, (chunk, rows) in enumerate(zip(self.chunks(), self.bounds, strict=True)):
             n_rows = rows.stop - rows.start
             shape = (n_rows,) if n_columns is None else (n_rows, n_columns)
-            parts.append(
-                da.from_delayed(dask.delayed(function, pure=False)(chunk), shape, dtype=dtype)
-            )
+            result = dask.delayed(function, pure=False)(chunk, *(piece[index] for piece in pieces))
+            parts.append(da.from_delayed(result, shape, dtype=dtype))
         return da.concatenate(parts)
 
     def configured_prior(self, prior: ConjugatePrior, n_components: int) -> ConjugatePrior:

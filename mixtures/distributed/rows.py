@@ -13,6 +13,7 @@ from mixtures.distributed.blocks import aligned_weights
 from mixtures.distributed.checks import check_dask_rows, checked_dask_matrix, checked_dask_weights
 from mixtures.distributed.data import DaskData
 from mixtures.distributed.lazy import configured_on_dask
+from mixtures.distributed.missing import with_placeholders
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.rows import Rows
 from mixtures.inference.sequences import SequenceLayout
@@ -28,9 +29,15 @@ class DaskRows(Rows):
     weights are Dask arrays with the rows' blocks."""
 
     @classmethod
-    def checked(cls, data: Any, name: str = "X") -> DaskRows:
-        """``data`` with its shape and type checked now (values later, by ``check``)."""
-        return cls(checked_dask_matrix(data, name), name)
+    def checked(cls, data: Any, name: str = "X", *, missing: bool = False) -> DaskRows:
+        """``data`` with its shape and type checked now (values later, by ``check``). With
+        ``missing``, NaN entries are missing values: the rows hold placeholders there and a lazy
+        mask of them (``with_placeholders``, two passes over the blocks now)."""
+        x = checked_dask_matrix(data, name)
+        if not missing:
+            return cls(x, name)
+        filled, mask = with_placeholders(x)
+        return cls(filled, name, mask)
 
     def sample_weight(self, sample_weight: Any, name: str = "sample_weight") -> Any:
         if isinstance(sample_weight, da.Array):
@@ -44,8 +51,8 @@ class DaskRows(Rows):
         return checked_dask_weights(full, self.n_samples, "sample_weight × sequence_weight")
 
     def check(self, family: ExponentialFamily) -> None:
-        """NaN, inf and the support, block by block on the workers."""
-        check_dask_rows(family, self.x, self.name)
+        """NaN (unless missing), inf and the support, block by block on the workers."""
+        check_dask_rows(family, self.x, self.name, self.missing)
 
     def configured(self, configure: Callable[[Any, Any], V], weights: Any) -> V:
         return configured_on_dask(configure, self.x, weights)
@@ -61,4 +68,7 @@ class DaskRows(Rows):
         labels: NDArray[Any] | None = None,
     ) -> DaskData:
         """The rows' own blocks are the chunks (``chunk_size`` does not apply)."""
-        return DaskData(family, self.x, weights, layout=layout, cache_bytes=cache_bytes, labels=labels)
+        return DaskData(
+            family, self.x, weights, layout=layout, cache_bytes=cache_bytes, labels=labels,
+            missing=self.missing,
+        )

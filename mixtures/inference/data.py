@@ -250,7 +250,8 @@ class RowData(Data, Protocol):
     def configured_prior(self, prior: ConjugatePrior, n_components: int) -> ConjugatePrior: ...
 
     def map_rows(
-        self, function: Callable[[Chunk], Any], n_columns: int | None = None, dtype: Any = np.float64
+        self, function: Callable[..., Any], n_columns: int | None = None, dtype: Any = np.float64,
+        *row_arrays: Any,
     ) -> Any: ...
 
 
@@ -332,14 +333,16 @@ class ChunkedData:
         return total
 
     def map_rows(
-        self, function: Callable[[Chunk], Any], n_columns: int | None = None, dtype: Any = np.float64
+        self, function: Callable[..., Any], n_columns: int | None = None, dtype: Any = np.float64,
+        *row_arrays: Any,
     ) -> Array:
-        """``function(chunk)`` (``(n,)`` or ``(n, n_columns)`` values per row) on every chunk,
-        written into one array of all rows: ``(N,)`` or ``(N, n_columns)``."""
+        """``function(chunk, *(a[chunk.rows] for a in row_arrays))`` (``(n,)`` or
+        ``(n, n_columns)`` values per row) on every chunk, written into one array of all rows:
+        ``(N,)`` or ``(N, n_columns)``."""
         shape = (self.n_samples,) if n_columns is None else (self.n_samples, n_columns)
         out = np.empty(shape, dtype=dtype)
         for chunk in self.chunks():
-            out[chunk.rows] = function(chunk)
+            out[chunk.rows] = function(chunk, *(array[chunk.rows] for array in row_arrays))
         return out
 
     def configured_prior(self, prior: ConjugatePrior, n_components: int) -> ConjugatePrior:

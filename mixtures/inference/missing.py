@@ -14,7 +14,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MissingRows", "check_observed_columns", "filled"]
+__all__ = ["MissingRows", "Nearest", "ObservedSums", "check_observed_columns", "filled"]
 
 Array = NDArray[np.float64]
 
@@ -39,24 +39,75 @@ class MissingRows:
         return cls(positions, missing[positions])
 
 
+@attrs.frozen
+class ObservedSums:
+    """Per column, how many entries are observed and their sum ``(D,)``; rows summarised apart
+    add up by ``+``."""
+
+    count: Array
+    total: Array
+
+    @classmethod
+    def of(cls, x: Array, missing: NDArray[np.bool_]) -> ObservedSums:
+        return cls((~missing).sum(0).astype(np.float64), np.where(missing, 0.0, x).sum(0))
+
+    def __add__(self, other: ObservedSums) -> ObservedSums:
+        return ObservedSums(self.count + other.count, self.total + other.total)
+
+    @property
+    def means(self) -> Array:
+        """The observed entries' mean per column (0 in a column with none)."""
+        return self.total / np.maximum(self.count, 1)
+
+
+@attrs.frozen
+class Nearest:
+    """Per column, the observed value nearest a target ``(D,)``, its distance and its row (global
+    numbers); rows searched apart combine by ``+`` into the first nearest of them all."""
+
+    distance: Array
+    row: NDArray[np.intp]
+    value: Array
+
+    @classmethod
+    def of(cls, x: Array, missing: NDArray[np.bool_], target: Array, first_row: int = 0) -> Nearest:
+        distance = np.where(missing, np.inf, np.abs(x - target))
+        row = distance.argmin(0)
+        columns = np.arange(x.shape[1])
+        return cls(distance[row, columns], row + first_row, x[row, columns])
+
+    def __add__(self, other: Nearest) -> Nearest:
+        closer = (other.distance < self.distance) | (
+            (other.distance == self.distance) & (other.row < self.row)
+        )
+        return Nearest(
+            np.where(closer, other.distance, self.distance),
+            np.where(closer, other.row, self.row),
+            np.where(closer, other.value, self.value),
+        )
+
+    def placeholders(self, sums: ObservedSums) -> Array:
+        """The value a missing entry holds: the column's observed value nearest its mean (a value
+        inside any family's support), 0 in a column with none observed."""
+        return np.where(sums.count > 0, self.value, 0.0)
+
+
 def filled(x: Array) -> tuple[Array, NDArray[np.bool_] | None]:
     """``x`` with each NaN replaced by its column's observed value nearest the column's mean
-    (a value inside any family's support; 0 in a column with none), and the mask of the NaN
-    entries (``x`` itself and ``None`` when none is missing)."""
+    (``Nearest.placeholders``), and the mask of the NaN entries (``x`` itself and ``None`` when
+    none is missing)."""
     missing = np.isnan(x)
     if not missing.any():
         return x, None
-    observed = (~missing).sum(0)
-    means = np.where(missing, 0.0, x).sum(0) / np.maximum(observed, 1)
-    distance = np.where(missing, np.inf, np.abs(x - means))
-    nearest = x[distance.argmin(0), np.arange(x.shape[1])]
-    return np.where(missing, np.where(observed > 0, nearest, 0.0), x), missing
+    sums = ObservedSums.of(x, missing)
+    placeholders = Nearest.of(x, missing, sums.means).placeholders(sums)
+    return np.where(missing, placeholders, x), missing
 
 
 def check_observed_columns(missing: NDArray[np.bool_] | None, name: str = "X") -> None:
     """Refuse rows to fit on whose column has no observed value: nothing about it can be learnt."""
     if missing is None:
         return
-    empty = np.flatnonzero(missing.all(0))
+    empty = np.flatnonzero(np.asarray(missing.all(0)))  # a lazy mask (rows on Dask) is computed
     if empty.size:
         raise ValueError(f"{name} column {int(empty[0])} has no observed value: every entry is missing")

@@ -137,19 +137,21 @@ class Rows(ABC):
     def map_rows(
         self,
         family: ExponentialFamily,
-        function: Callable[[Chunk], Any],
+        function: Callable[..., Any],
         n_columns: int | None = None,
         *,
         dtype: Any = np.float64,
         chunk_size: int | None = None,
         layout: SequenceLayout | None = None,
+        row_arrays: tuple[Any, ...] = (),
     ) -> Any:
-        """``function(chunk)`` (e.g. a fitted model's posterior) on every chunk of unit-weight
-        rows, without a statistics cache, joined into ``(N,)`` or ``(N, n_columns)`` values:
-        numpy for rows in memory, a lazy ``dask.array`` computed where the blocks live for Dask
-        rows. ``function`` must be picklable."""
+        """``function(chunk, *pieces)`` (e.g. a fitted model's posterior) on every chunk of
+        unit-weight rows, without a statistics cache, joined into ``(N,)`` or ``(N, n_columns)``
+        values: numpy for rows in memory, a lazy ``dask.array`` computed where the blocks live for
+        Dask rows. ``pieces``: the chunk's rows of each of ``row_arrays`` (numpy or Dask, length
+        ``N``). ``function`` must be picklable."""
         data = self.chunked(family, chunk_size=chunk_size, cache_bytes=0, layout=layout)
-        return data.map_rows(function, n_columns, dtype)
+        return data.map_rows(function, n_columns, dtype, *row_arrays)
 
     def map_sum(
         self,

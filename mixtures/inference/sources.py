@@ -31,7 +31,8 @@ def rows_of(data: Any, name: str = "X", *, missing: bool = False) -> Rows:
         What error messages call the data.
     missing : bool, default False
         Whether NaN (and pandas' ``NA``) are missing values (``mixtures.inference.missing``)
-        rather than errors. Rows in memory only.
+        rather than errors. On a ``dask.array`` the mask and the placeholders are made where the
+        blocks live.
 
     Returns
     -------
@@ -45,14 +46,9 @@ def rows_of(data: Any, name: str = "X", *, missing: bool = False) -> Rows:
         block sizes.
     """
     if is_dask_array(data):
-        if missing:
-            raise ValueError(
-                f"missing='marginalize' needs {name} in memory; a dask.array with missing values "
-                f"is not supported yet (compute it, or drop or impute the missing entries)"
-            )
         from mixtures.distributed import DaskRows
 
-        return DaskRows.checked(data, name)
+        return DaskRows.checked(data, name, missing=missing)
     if missing:
         x, mask = filled(as_data_matrix(data, name, missing=True))
         return MemoryRows(x, name, mask)

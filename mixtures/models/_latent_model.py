@@ -5,6 +5,7 @@ warnings of a fit, and the validation of data given to a fitted model."""
 from __future__ import annotations
 
 import abc
+import functools
 import os
 import warnings
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from mixtures._validation import (
 from mixtures.exceptions import ConvergenceWarning
 from mixtures.families.base import Components, ExponentialFamily
 from mixtures.families.held import HeldPart
-from mixtures.inference.data import Data
+from mixtures.inference.data import Chunk, Data
 from mixtures.inference.fit import Run, best_run, warn_about, warn_if_stuck
 from mixtures.inference.loop import SETTLED, StoppingRule, Trajectory
 from mixtures.inference.missing import check_observed_columns
@@ -574,19 +575,19 @@ class LatentModel(Estimator, abc.ABC):
         if not self._marginalises():
             raise ValueError("impute fills NaN entries: set missing='marginalize' on the model first")
         rows = self._validated(X)
-        completed = np.array(rows.x, dtype=np.float64, copy=True)
-        if rows.missing is None:
-            return completed
-        if len(self.components_) != self._n_labels() or self._n_labels() != getattr(self, self.size_name):
-            raise ValueError("impute is not supported for HMMs whose states emit mixtures (n_mix > 1) yet")
-        responsibilities = self.predict_proba(X, **posterior)
-        incomplete = np.flatnonzero(rows.missing.any(1))
-        mask = rows.missing[incomplete]
+        responsibilities: tuple[Any, ...] = ()
+        if rows.missing is not None:
+            n_labels = self._n_labels()
+            if len(self.components_) != n_labels or n_labels != getattr(self, self.size_name):
+                raise ValueError(
+                    "impute is not supported for HMMs whose states emit mixtures (n_mix > 1) yet"
+                )
+            responsibilities = (self.predict_proba(X, **posterior),)
         natural = self._fitted_problem().point(self._fitted_parameters()).natural
-        means = self.family_.completion(completed[incomplete], mask, natural).conditional_means()
-        expected = np.einsum("nk,nkd->nd", responsibilities[incomplete], means)
-        completed[incomplete] = np.where(mask, expected, completed[incomplete])
-        return completed
+        return rows.map_rows(
+            self.family_, functools.partial(_chunk_imputed, self.family_, natural), rows.n_features,
+            chunk_size=self.chunk_size, row_arrays=responsibilities,
+        )
 
     def _check_features(self, rows: Rows) -> None:
         if rows.n_features != self.n_features_in_:
@@ -629,6 +630,21 @@ class LatentModel(Estimator, abc.ABC):
         if writer is None:
             raise ValueError("model files need mixtures.io: import mixtures (or mixtures.io) first")
         writer(self, path)
+
+
+def _chunk_imputed(
+    family: ExponentialFamily, natural: Array, chunk: Chunk, responsibilities: Array | None = None
+) -> Array:
+    """The chunk's rows with each missing entry replaced by ``Σ_k p(k | ·) E_k[x_m | x_o]``
+    (``responsibilities``: the rows' ``p(k | ·)``, needed when some miss values)."""
+    completed = np.array(chunk.x, dtype=np.float64, copy=True)
+    if chunk.missing is None or responsibilities is None:
+        return completed
+    incomplete, mask = chunk.missing.positions, chunk.missing.mask
+    means = family.completion(completed[incomplete], mask, natural).conditional_means()
+    expected = np.einsum("nk,nkd->nd", responsibilities[incomplete], means)
+    completed[incomplete] = np.where(mask, expected, completed[incomplete])
+    return completed
 
 
 def check_fixed(fixed: Any, fixable: dict[str, tuple[str, str]], family: ExponentialFamily) -> None:

@@ -489,7 +489,9 @@ or (weights, components)
         """``log p(x_n)`` under the fitted mixture: ``(n_samples,)``.
 
         After VB this is the posterior predictive ``log Σ_k E[π_k] p(x_n | data, k)`` (for a
-        Gaussian, a mixture of Student-t densities). For a ``dask.array`` a Dask array."""
+        Gaussian, a mixture of Student-t densities). Under ``missing="marginalize"`` a row with
+        missing values gets the density of its observed entries (after VB, for priors that give
+        it: ``ConjugatePrior.log_predictive_observed``). For a ``dask.array`` a Dask array."""
         rows = self._validated(X)
         density: Any
         if hasattr(self, "posterior_"):
@@ -570,12 +572,13 @@ def _chunk_log_evidence(
 
 
 def _chunk_predictive(components: ConjugatePrior, log_weights: Array, chunk: Chunk) -> Array:
-    """``log Σ_k E[π_k] p(x | data, k)``: the posterior predictive after VB."""
-    if chunk.missing is not None:  # chunk.x holds placeholders there: never score them
-        first = chunk.rows.start + int(chunk.missing.positions[0])
-        raise ValueError(
-            f"after VB, score_samples is the posterior predictive density, which is not available "
-            f"yet for rows with missing values (row {first} has some); predict_proba and "
-            f"predict work, as do EM fits' score_samples"
-        )
-    return log_sum_exp_rows(components.log_predictive(chunk.x) + log_weights)
+    """``log Σ_k E[π_k] p(x | data, k)``: the posterior predictive after VB (of the observed
+    entries, for rows with missing values)."""
+    if chunk.missing is None:
+        return log_sum_exp_rows(components.log_predictive(chunk.x) + log_weights)
+    incomplete = chunk.missing.positions  # chunk.x holds placeholders there: never score them
+    log_densities = np.empty((chunk.n_rows, log_weights.shape[-1]))
+    log_densities[incomplete] = components.log_predictive_observed(chunk.x[incomplete], chunk.missing.mask)
+    complete = np.setdiff1d(np.arange(chunk.n_rows), incomplete)
+    log_densities[complete] = components.log_predictive(chunk.x[complete])
+    return log_sum_exp_rows(log_densities + log_weights)

@@ -104,9 +104,11 @@ def select_model(
     (BIC plus twice the entropy of the posterior assignments: it also penalises overlap) are
     minimised; the ELBO (VB fits only) is maximised.
     """
-    # checked once (a dask.array stays one); missing entries stay NaN for every fit to marginalise
+    # checked once; a dask.array stays one. With missing values each fit gets them as given
+    # (a bad ``missing`` value is named by the first fit)
     rows = rows_of(X, missing=MISSING_VALUES.get(estimator_params.get("missing", "raise"), False))
-    x = rows.x if rows.missing is None else np.where(rows.missing, np.nan, rows.x)
+    x = X if rows.missing is not None else rows.x
+    n_samples = rows.n_samples
     sizes = _sizes(sizes)
     if isinstance(families, str | ExponentialFamily):  # one family, not a sequence of letters
         families = [families]
@@ -128,9 +130,9 @@ def select_model(
                 model.fit(x, **sequence_args)
             total = model.score(x, **sequence_args)
             if estimator is Mixture:
-                total *= x.shape[0]  # Mixture.score is per row; HMM.score is the total
+                total *= n_samples  # Mixture.score is per row; HMM.score is the total
             n_parameters = model.n_parameters()
-            bic = -2 * total + n_parameters * np.log(x.shape[0])
+            bic = -2 * total + n_parameters * np.log(n_samples)
             entropy = _entropy(model.predict_proba(x, **sequence_args))
             candidates.append(
                 Candidate(
@@ -141,7 +143,7 @@ def select_model(
                     bic=float(bic),
                     aic=float(-2 * total + 2 * n_parameters),
                     icl=float(bic + 2 * entropy),
-                    elbo=float(model.lower_bound_ * x.shape[0]) if hasattr(model, "posterior_") else None,
+                    elbo=float(model.lower_bound_ * n_samples) if hasattr(model, "posterior_") else None,
                     converged=bool(model.converged_),
                     model=model,
                 )

@@ -209,6 +209,19 @@ class ConjugatePrior(abc.ABC):
         updated = self.log_normalizer_of(chi[None, :, :] + statistics[:, None, :], counts[None] + 1.0)
         return family.log_base_measure(x)[:, None] + updated - self.log_normalizer()[None, :]
 
+    def log_predictive_observed(self, x: Array, missing: NDArray[np.bool_]) -> Array:
+        """Posterior predictive of each row's observed entries, the missing ones integrated out:
+        ``log ∫ p(x_obs,n | η) q_k(η) dη``, ``(N, K)`` (0 for a row with nothing observed).
+
+        ``missing`` ``(N, D)`` marks the missing entries, where ``x`` holds placeholders. A prior
+        whose predictive has a closed-form marginal implements this (the Gaussian priors: the
+        Student-t's marginal); the others refuse, naming themselves."""
+        raise ValueError(
+            f"the posterior predictive density of rows with missing values is not available for "
+            f"a {type(self).__name__} prior (it has no log_predictive_observed); after VB, "
+            f"predict_proba and predict work on such rows, as do EM fits' score_samples"
+        )
+
     def posterior_mean_natural(self) -> Array:
         """Natural parameters of the posterior-mean point estimate reported as ``components_``:
         ``E_q[η]`` (for a Gaussian, ``E[Λ]`` and ``E[Λ]⁻¹E[Λμ]``)."""

@@ -44,6 +44,7 @@ from mixtures.families.base import ExponentialFamily
 from mixtures.families.gaussian import DiagonalGaussian, SphericalGaussian
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
 from mixtures.priors.normal_wishart import check_centred_mean
+from mixtures.priors.student_t import log_student_t
 
 __all__ = ["NormalGamma", "SphericalNormalGamma"]
 
@@ -236,6 +237,22 @@ class _NormalGammaPrior(ConjugatePrior):
             return broadcast_rows(data_mean, n_components, n_features, name), variance
         given = broadcast_rows(self.mean, n_components, n_features, name)  # the data's coordinates
         return (given - family.origin_for(n_features)) / scale, variance
+
+    def log_predictive_observed(self, x: Array, missing: NDArray[np.bool_]) -> Array:
+        """The predictive of each row's observed entries: per group of features sharing a
+        precision, a Student-t (``2·shape`` degrees of freedom, shape ``rate (β+1)/(shape β)``
+        times the identity) over the group's observed entries (``student_t``); a group with none
+        observed contributes nothing."""
+        gaussian = self._gaussian()
+        mean, beta, shape, rate = self._conventional()
+        spread = rate * (beta + 1) / (shape * beta)  # (K, G)
+        offsets = np.where(missing[:, None, :], 0.0, gaussian.standardised(x)[:, None, :] - mean)
+        dimension = self._group_sum((~missing).astype(np.float64))[:, None, :]  # (N, 1, G)
+        per_group = log_student_t(
+            self._group_sum(offsets**2) / spread, dimension * np.log(spread), dimension, 2 * shape
+        )
+        log_scale = np.log(gaussian.scale_for(x.shape[1]))
+        return np.asarray(per_group.sum(-1) - ((~missing) @ log_scale)[:, None], dtype=np.float64)
 
 
 @attrs.frozen(kw_only=True)

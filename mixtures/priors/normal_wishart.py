@@ -22,7 +22,9 @@ from mixtures._validation import as_float_values
 from mixtures.exceptions import FieldError
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.gaussian import DiagonalGaussian, Gaussian, SphericalGaussian, TiedGaussian
+from mixtures.families.gaussian_completion import ObservedPart
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
+from mixtures.priors.student_t import log_student_t
 
 __all__ = ["NormalWishart", "TiedNormalWishart", "check_centred_mean"]
 
@@ -335,6 +337,22 @@ class NormalWishart(ConjugatePrior):
                 - 0.5 * (t_dof[k] + n_features) * np.log1p(distance / t_dof[k])
             )
         return out - gaussian.log_scale(n_features)
+
+    def log_predictive_observed(self, x: Array, missing: NDArray[np.bool_]) -> Array:
+        """The Student-t predictive's marginal over each row's observed entries: the same degrees
+        of freedom, the observed sub-blocks of its location and shape (``student_t``)."""
+        gaussian = self._gaussian()
+        m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
+        n_features = m.shape[1]
+        t_dof = nu + 1 - n_features
+        precisions = (t_dof * beta / (1 + beta))[:, None, None] * self._standard_wishart_scale()
+        log_det_precision = np.linalg.slogdet(precisions)[1]
+        part = ObservedPart.of(gaussian.standardised(x), missing, m, precisions, log_det_precision)
+        observed = ~missing
+        dimension = observed.sum(1)[:, None].astype(np.float64)
+        out = log_student_t(part.quadratic, part.log_det, dimension, t_dof[None, :])
+        out[~observed.any(1)] = 0.0  # nothing observed: density 1
+        return out - (observed @ np.log(gaussian.scale_for(n_features)))[:, None]
 
 
 def _sample_wishart(scale: Array, dof: float, n_draws: int, rng: np.random.Generator) -> Array:
