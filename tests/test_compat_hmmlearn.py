@@ -119,6 +119,60 @@ def test_gmmhmm_shapes_and_sample() -> None:
     assert sampled.shape == (50, 2) and states[0] == 1
 
 
+@pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])
+def test_gmmhmm_start_and_fit_do_not_depend_on_the_order_of_the_sequences(covariance_type: str) -> None:
+    x, lengths = _regimes()
+    pieces = np.split(x, np.cumsum(lengths)[:-1])
+    fits = []
+    for order in ([0, 1, 2], [2, 0, 1], [1, 2, 0]):
+        model = compat.GMMHMM(2, n_mix=2, covariance_type=covariance_type, n_iter=20, random_state=5)
+        model.fit(np.concatenate([pieces[i] for i in order]), [lengths[i] for i in order])
+        fits.append(model)
+    for model in fits[1:]:  # the same start, so the same optimum (up to rounding)
+        np.testing.assert_allclose(model.means_, fits[0].means_, atol=1e-6)
+        np.testing.assert_allclose(model.transmat_, fits[0].transmat_, atol=1e-6)
+        assert model.score(x, lengths) == pytest.approx(fits[0].score(x, lengths), rel=1e-9)
+
+
+def test_gmmhmm_start_follows_hmmlearn() -> None:
+    x, lengths = _regimes()
+    model = compat.GMMHMM(3, n_mix=2, covariance_type="diag", n_iter=0, random_state=0, min_covar=0.01)
+    model.fit(x, lengths)
+    covariance = np.cov(x.T) + 0.01 * np.eye(2)
+    np.testing.assert_allclose(model.weights_, 0.5)
+    np.testing.assert_allclose(model.covars_, np.tile(covariance.diagonal(), (3, 2, 1)))
+    # each state's two means lie inside one of the three regimes the k-means finds
+    regime = np.array([[0, 0], [4, 0], [0, 4]])
+    nearest = ((model.means_[:, :, None, :] - regime) ** 2).sum(-1).argmin(-1)
+    assert sorted(nearest[:, 0]) == [0, 1, 2] and np.all(nearest[:, 0] == nearest[:, 1])
+    np.testing.assert_allclose(model.startprob_.sum(), 1.0)
+    np.testing.assert_allclose(model.transmat_.sum(1), 1.0)
+
+
+def test_gmmhmm_start_of_a_group_with_fewer_rows_than_components() -> None:
+    x = np.vstack([np.random.default_rng(0).normal(size=(60, 2)), [[50.0, 50.0]]])  # one far row
+    model = compat.GMMHMM(2, n_mix=3, covariance_type="full", n_iter=0, random_state=0).fit(x)
+    lonely = int(np.argmax(np.abs(model.means_).max(axis=(1, 2))))  # its group holds the far row alone
+    spread = np.linalg.eigvalsh(np.cov(x.T)).max() ** 0.5
+    centre = (x[:60].mean(0) + x[60]) / 2  # the groups' mean, around which its means are drawn
+    assert np.all(np.abs(model.means_[lonely] - centre) < 6 * spread)
+    assert len({tuple(row) for row in model.means_[lonely]}) == 3
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: compat.GaussianHMM(3, n_iter=2), lambda: compat.GMMHMM(2, n_mix=2, n_iter=2)]
+)
+def test_without_random_state_a_fit_reads_numpys_global_stream(make: object) -> None:
+    x, lengths = _regimes()
+    noise = np.random.default_rng(7).normal(size=x.shape)  # no structure: the start decides the fit
+    fits = []
+    for _ in range(2):
+        np.random.seed(11)  # noqa: NPY002 (hmmlearn's users seed the global stream)
+        fits.append(make().fit(noise, lengths))  # type: ignore[operator]
+    np.testing.assert_array_equal(fits[0].means_, fits[1].means_)
+    np.testing.assert_array_equal(fits[0].transmat_, fits[1].transmat_)
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [

@@ -11,7 +11,7 @@ import pytest
 import mixtures as mx
 from mixtures.inference.boundary import stuck_on_boundary
 from mixtures.inference.data import ChunkedData, SequenceData
-from mixtures.inference.initialization import INIT_SMOOTHING, START_METHODS
+from mixtures.inference.initialization import INIT_SMOOTHING, START_METHODS, kmeans_clustering
 from mixtures.inference.loop import iterate, observe_iterations
 from mixtures.inference.problem import ExpectationMaximisation
 from mixtures.inference.sequences import SequenceLayout
@@ -459,3 +459,41 @@ def test_a_given_posterior_is_refused_where_it_cannot_start() -> None:
         mx.HMM(mx.Gaussian(), 2, inference="vb", init=fitted.posterior_).fit(x + 1.0, lengths=lengths)
     with pytest.raises(ValueError, match="MixtureHMMPosterior"):
         mx.HMM(mx.Gaussian(), 2, n_mix=2, inference="vb", init=fitted.posterior_).fit(x, lengths=lengths)
+
+
+# --------------------------------------------------------------------------- k-means clustering
+def _three_blobs(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0], [3.0, 3.0]])
+    return rng.normal(size=(400, 2)) + centres[rng.integers(0, 4, 400)]
+
+
+def test_kmeans_clustering_does_not_depend_on_the_order_of_the_rows() -> None:
+    x = _three_blobs()
+    given = kmeans_clustering(x, 5, np.random.default_rng(3), n_init=3)
+    order = np.random.default_rng(1).permutation(len(x))
+    permuted = kmeans_clustering(x[order], 5, np.random.default_rng(3), n_init=3)
+    np.testing.assert_array_equal(permuted.centres, given.centres)
+    np.testing.assert_array_equal(permuted.labels, given.labels[order])
+    assert permuted.inertia == given.inertia
+
+
+def test_kmeans_clustering_keeps_the_best_run_and_its_labels_are_the_nearest_centres() -> None:
+    x = _three_blobs(1)
+    best = kmeans_clustering(x, 4, np.random.default_rng(0), n_init=10)
+    first = kmeans_clustering(x, 4, np.random.default_rng(0), n_init=1)  # the same draws: its first run
+    assert best.inertia <= first.inertia
+    distances = ((x[:, None, :] - best.centres[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(best.labels, distances.argmin(1))
+    assert best.inertia == pytest.approx(distances.min(1).sum())
+    for k in range(4):  # each centre is the mean of its rows (Lloyd's fixed point)
+        np.testing.assert_allclose(best.centres[k], x[best.labels == k].mean(0))
+
+
+def test_kmeans_clustering_refuses_too_few_rows_and_bad_settings() -> None:
+    with pytest.raises(ValueError, match="n_clusters=3"):
+        kmeans_clustering(np.zeros((2, 1)), 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="n_init"):
+        kmeans_clustering(np.zeros((5, 1)), 2, np.random.default_rng(0), n_init=0)
+    with pytest.raises(ValueError, match="weights"):
+        kmeans_clustering(np.zeros((5, 1)), 2, np.random.default_rng(0), weights=np.ones(4))

@@ -40,6 +40,7 @@ from mixtures.families import (
     SphericalGaussian,
     TiedGaussian,
 )
+from mixtures.inference.initialization import kmeans_clustering
 from mixtures.inference.loop import IterationRecord, observe_iterations
 from mixtures.inference.starts import PartialInit
 from mixtures.latent.chain import HMMPosterior
@@ -307,11 +308,16 @@ class _HMMDropIn(Estimator):
             raise ValueError(f"{name} must be >= 1 (MAP-EM needs a Dirichlet with a mode); got {value!r}")
         return DirichletWeights(concentration=array)
 
+    def _fit_random_state(self) -> Any:
+        """``random_state`` for ``mixtures.HMM``: ``None`` is numpy's global stream, as in
+        hmmlearn (so that ``np.random.seed`` makes a fit reproducible)."""
+        return np.random.mtrand._rand if self.random_state is None else self.random_state
+
     def _model(self, **settings: Any) -> HMM:
         """A ``mixtures.HMM`` for these settings; ``settings`` override the fit's."""
         arguments: dict[str, Any] = {
             "n_mix": self.n_mix,
-            "random_state": self.random_state,
+            "random_state": self._fit_random_state(),
             "start_prior": self._chain_prior(self.startprob_prior, "startprob_prior"),
             "transition_prior": self._chain_prior(self.transmat_prior, "transmat_prior"),
         }
@@ -347,6 +353,17 @@ class _HMMDropIn(Estimator):
         if needed:
             self._draw(X, lengths, needed)
         self._warn_if_few_data(X)
+
+    def _draw_chain(
+        self, random_state: np.random.RandomState | np.random.Generator, needed: set[str]
+    ) -> None:
+        """hmmlearn's random start of the chain: ``startprob_`` and then each row of
+        ``transmat_`` drawn from a symmetric Dirichlet with concentrations ``1 / n_components``."""
+        concentrations = np.full(self.n_components, 1.0 / self.n_components)
+        if "s" in needed:
+            self.startprob_ = random_state.dirichlet(concentrations)
+        if "t" in needed:
+            self.transmat_ = random_state.dirichlet(concentrations, size=self.n_components)
 
     def _warn_if_few_data(self, X: Array) -> None:
         """hmmlearn's warning when the data hold fewer values than the learnt free scalars."""
@@ -799,7 +816,8 @@ class GMMHMM(_HMMDropIn):
     and ``covars_weight`` must keep their defaults. ``covariance_type="tied"`` is one covariance
     per state, shared by its components (``TiedGaussian(group_size=n_mix)``). The covariance
     update is measured around the new means; hmmlearn 0.3.3 measures it around the
-    previous ones (see ``docs/compat-hmmlearn.md``), so whole fits differ from its.
+    previous ones (see ``docs/compat-hmmlearn.md``), so whole fits differ from its. The start
+    is hmmlearn's (``_draw``) and does not depend on the order of the sequences.
 
     Attributes
     ----------
@@ -910,6 +928,41 @@ class GMMHMM(_HMMDropIn):
             "covars_": covars,
             "weights_": np.array(model.mix_weights_),
         }
+
+    def _draw(self, X: Array, lengths: Any, needed: set[str]) -> None:
+        """As hmmlearn, a start that does not depend on the order of the rows or of the
+        sequences: ``startprob_`` and ``transmat_`` drawn at random (``_draw_chain``); the rows
+        clustered into ``n_components`` groups by k-means (the best of ten runs, in the data's
+        units), each group's ``n_mix`` means by k-means on its rows (a group with fewer rows
+        than ``n_mix``: means drawn around the groups' mean with the data's covariance, from
+        ``random_state`` where hmmlearn draws from numpy's global stream); equal weights, and
+        every covariance the data's covariance plus ``min_covar``."""
+        random_state = _random_state(self.random_state)
+        self._draw_chain(random_state, needed)
+        nc, nm, nf = self.n_components, self.n_mix, X.shape[1]
+        covariance = np.atleast_2d(np.cov(X.T)) + self.min_covar * np.eye(nf)
+        if "m" in needed:
+            rng = np.random.default_rng(_seed_from(random_state))
+            origin = X.mean(0)  # k-means in centred coordinates (the same clusters)
+            states = kmeans_clustering(X - origin, nc, rng)
+            means = []
+            for state in range(nc):
+                rows = X[states.labels == state] - origin
+                if len(rows) >= nm:
+                    means.append(kmeans_clustering(rows, nm, rng).centres + origin)
+                else:
+                    centre = states.centres.mean(0) + origin
+                    means.append(random_state.multivariate_normal(centre, covariance, size=nm))
+            self.means_ = np.stack(means)
+        if "w" in needed:
+            self.weights_ = np.full((nc, nm), 1.0 / nm)
+        if "c" in needed:
+            self.covars_ = {
+                "spherical": np.full((nc, nm), covariance.diagonal().mean()),
+                "diag": np.tile(covariance.diagonal(), (nc, nm, 1)),
+                "full": np.tile(covariance, (nc, nm, 1, 1)),
+                "tied": np.tile(covariance, (nc, 1, 1)),
+            }[self.covariance_type]
 
     def _given_parts(self, given: set[str]) -> dict[str, Any]:
         return {}  # the drawn emissions are replaced by the given ones attribute by attribute
@@ -1302,7 +1355,7 @@ class _VariationalDropIn(_HMMDropIn):
 
     def _model(self, **settings: Any) -> HMM:
         """A ``mixtures.HMM`` of the point attributes (for scoring, decoding, sampling)."""
-        return HMM(self._family(), self.n_components, random_state=self.random_state, **settings)
+        return HMM(self._family(), self.n_components, random_state=self._fit_random_state(), **settings)
 
     def _chain_default(self, value: Any) -> Any:
         return 1.0 / self.n_components if value is None else value
@@ -1383,7 +1436,7 @@ class _VariationalDropIn(_HMMDropIn):
         """A ``mixtures.HMM(inference="vb")`` under the priors of the prior attributes."""
         arguments: dict[str, Any] = {
             "inference": "vb",
-            "random_state": self.random_state,
+            "random_state": self._fit_random_state(),
             "prior": self._emission_distribution("prior"),
             **self._chain_priors(),
         }

@@ -48,6 +48,7 @@ from mixtures.latent.mixture import log_mixture_weights, mixture_posterior
 __all__ = [
     "START_METHODS",
     "KMeans",
+    "KMeansClustering",
     "KMeansPlusPlus",
     "MixtureResponsibilities",
     "NearestCentre",
@@ -56,6 +57,7 @@ __all__ = [
     "RandomStart",
     "StartMethod",
     "draw_tie_weights",
+    "kmeans_clustering",
     "kmeans_plusplus",
     "label_channel",
     "labelled_centres",
@@ -301,13 +303,17 @@ class ClusterSums:
         return ClusterSums(self.mass + other.mass, self.sums + other.sums)
 
 
+def _cluster_sums(features: Array, weights: Array, centres: Array, tie_weights: Array) -> ClusterSums:
+    membership = nearest_shares(features, centres, tie_weights)
+    membership *= weights[:, None]
+    return ClusterSums(membership.sum(0), membership.T @ features)
+
+
 def _chunk_cluster_sums(
     family: ExponentialFamily, centres: Array, tie_weights: Array, chunk: Chunk
 ) -> ClusterSums:
     features = np.asarray(family.init_features(chunk.x), dtype=np.float64)
-    membership = nearest_shares(features, centres, tie_weights)
-    membership *= chunk.weights[:, None]
-    return ClusterSums(membership.sum(0), membership.T @ features)
+    return _cluster_sums(features, chunk.weights, centres, tie_weights)
 
 
 def _chunk_labelled_sums(family: ExponentialFamily, n_labels: int, chunk: Chunk) -> ClusterSums:
@@ -333,10 +339,22 @@ def lloyd(
     """Lloyd's k-means from ``centres``, one pass over the data per iteration, until the
     centres (and so the assignments) stop changing; a centre that loses all its rows stays.
     Tied rows are shared by ``tie_weights`` as in ``nearest_shares``."""
+    return _lloyd_iterations(
+        lambda current: data.map_sum(
+            functools.partial(_chunk_cluster_sums, data.family, current, tie_weights)
+        ),
+        centres,
+        max_iter,
+    )
+
+
+def _lloyd_iterations(
+    cluster_sums: Callable[[Array], ClusterSums], centres: Array, max_iter: int
+) -> Array:
+    """Lloyd's iterations: each centre moved to the mean of its rows (``cluster_sums(centres)``)
+    until none moves."""
     for _ in range(max_iter):
-        sums = data.map_sum(
-            functools.partial(_chunk_cluster_sums, data.family, centres, tie_weights)
-        )
+        sums = cluster_sums(centres)
         occupied = sums.mass > 0
         updated = centres.copy()
         updated[occupied] = sums.sums[occupied] / sums.mass[occupied, None]
@@ -344,6 +362,59 @@ def lloyd(
             break
         centres = updated
     return centres
+
+
+@attrs.frozen(eq=False)
+class KMeansClustering:
+    """A k-means clustering of in-memory rows: ``centres`` ``(K, F)``, each row's nearest centre
+    ``labels`` ``(N,)`` and the weighted within-cluster sum of squares ``inertia``."""
+
+    centres: Array
+    labels: NDArray[np.intp]
+    inertia: float
+
+
+def kmeans_clustering(
+    features: Array,
+    n_clusters: int,
+    rng: np.random.Generator,
+    n_init: int = 10,
+    weights: Array | None = None,
+) -> KMeansClustering:
+    """The best by inertia of ``n_init`` k-means runs (k-means++ seeds on all the rows refined by
+    Lloyd's iterations) on ``features`` ``(N, F)``, in-memory rows in the coordinates to cluster
+    in (centred, so that the distances are computed safely). The rows are clustered in a
+    canonical order (sorted by their values, then weights), so that for the same ``rng`` the
+    result does not depend on the order in which they are given (an HMM's sequences in any
+    order). Needs at least ``n_clusters`` rows."""
+    given = np.asarray(features, dtype=np.float64)
+    if given.ndim != 2 or given.shape[0] < n_clusters:
+        raise ValueError(
+            f"features must be (N, F) with at least n_clusters={n_clusters} rows; got shape {given.shape}"
+        )
+    if n_init < 1:
+        raise ValueError(f"n_init must be >= 1; got {n_init}")
+    given_mass = np.ones(given.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
+    if given_mass.shape != given.shape[:1]:
+        raise ValueError(f"weights must have shape ({given.shape[0]},); got {given_mass.shape}")
+    order = np.lexsort((given_mass, *given.T[::-1]))
+    features, mass = given[order], given_mass[order]
+    best: KMeansClustering | None = None
+    for _ in range(n_init):
+        seeds = kmeans_plusplus(features, n_clusters, mass, rng)
+        tie_weights = draw_tie_weights(seeds, rng)
+        centres = _lloyd_iterations(
+            functools.partial(_cluster_sums, features, mass, tie_weights=tie_weights), seeds, LLOYD_MAX_ITER
+        )
+        distances = _squared_distances(features, centres)
+        labels = np.argmin(np.where(tie_weights > 0, distances, np.inf), axis=1)
+        inertia = float(mass @ distances[np.arange(features.shape[0]), labels])
+        if best is None or inertia < best.inertia:
+            best = KMeansClustering(centres, labels, inertia)
+    assert best is not None
+    labels_in_given_order = np.empty_like(best.labels)
+    labels_in_given_order[order] = best.labels
+    return KMeansClustering(best.centres, labels_in_given_order, best.inertia)
 
 
 class StartMethod(abc.ABC):
