@@ -577,8 +577,7 @@ class LatentModel(Estimator, abc.ABC):
         rows = self._validated(X)
         responsibilities: tuple[Any, ...] = ()
         if rows.missing is not None:
-            n_labels = self._n_labels()
-            if len(self.components_) != n_labels or n_labels != getattr(self, self.size_name):
+            if self._n_labels() != getattr(self, self.size_name):  # labels are (state, component) pairs
                 raise ValueError(
                     "impute is not supported for HMMs whose states emit mixtures (n_mix > 1) yet"
                 )
