@@ -304,3 +304,14 @@ def test_model_selection_marginalises_missing_values() -> None:
     chosen = next(c for c in selection.candidates if c.size == 3)
     assert chosen.log_likelihood == pytest.approx(direct.score(x) * 600, rel=1e-10)
     assert chosen.bic == pytest.approx(direct.bic(x), rel=1e-10)
+
+
+def test_impute_refuses_what_it_cannot_do_yet() -> None:
+    x = remove_at_random(clusters(300)[0], 0.2)
+    model = mx.HMM(mx.Gaussian(), 2, n_mix=2, missing="marginalize", random_state=0)
+    mixtures_of_states = quiet(model.fit, x)
+    with pytest.raises(ValueError, match="n_mix > 1"):
+        mixtures_of_states.impute(x)
+    plain = quiet(mx.Mixture(mx.Gaussian(), 2, random_state=0).fit, np.nan_to_num(x))
+    with pytest.raises(ValueError, match="missing='marginalize'"):
+        plain.impute(x)
