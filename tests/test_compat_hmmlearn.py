@@ -368,3 +368,26 @@ def test_variational_sample_draws_what_hmmlearn_draws() -> None:
     expected, drawn = theirs.sample(30, random_state=5), ours.sample(30, random_state=5)
     np.testing.assert_array_equal(drawn[1], expected[1])
     np.testing.assert_allclose(drawn[0], expected[0], rtol=1e-12)
+
+
+def test_gmmhmm_weights_prior_gives_hmmlearns_map_weights() -> None:
+    """One step from the same parameters: hmmlearn's weights (N_km + α − 1) / (N_k + M(α − 1)),
+    through HMM(mix_prior=...); with α = 1 they are the counts' own."""
+    x, lengths = _regimes()
+
+    def one_step(module: object, alpha: float) -> object:
+        model = module.GMMHMM(3, n_mix=2, covariance_type="diag", weights_prior=alpha, n_iter=1,
+                              init_params="", tol=0.0)
+        model.startprob_ = np.array([0.5, 0.3, 0.2])
+        model.transmat_ = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
+        model.weights_ = np.array([[0.3, 0.7], [0.5, 0.5], [0.9, 0.1]])
+        centres = np.stack([x.mean(0) + offset for offset in (-1.0, 0.0, 1.0)])
+        model.means_ = centres[:, None, :] + np.array([[0.0], [0.5]])
+        model.covars_ = np.full((3, 2, x.shape[1]), x.var(0))
+        return model.fit(x, lengths)
+
+    for alpha in (1.0, 4.0):
+        np.testing.assert_allclose(one_step(compat, alpha).weights_, one_step(hmm, alpha).weights_, rtol=1e-6)
+    assert not np.allclose(one_step(compat, 4.0).weights_, one_step(compat, 1.0).weights_, rtol=1e-3)
+    with pytest.raises(ValueError, match="weights_prior must be >= 1"):
+        compat.GMMHMM(2, n_mix=2, weights_prior=0.5).fit(x, lengths)

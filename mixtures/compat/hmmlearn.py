@@ -296,11 +296,12 @@ class _HMMDropIn(Estimator):
         return tuple(fixed)
 
     def _chain_prior(self, value: Any, name: str) -> DirichletWeights | None:
-        """hmmlearn's ``startprob_prior``/``transmat_prior`` (MAP-EM's Dirichlet concentrations)."""
+        """hmmlearn's ``startprob_prior``/``transmat_prior``/``weights_prior`` (MAP-EM's
+        Dirichlet concentrations; a matrix must repeat one row)."""
         array = np.asarray(value, dtype=np.float64)
-        if name == "transmat_prior" and array.ndim == 2:
+        if array.ndim == 2:
             if not np.allclose(array, array[:1]):
-                raise ValueError("transmat_prior must give every row the same concentrations")
+                raise ValueError(f"{name} must give every row the same concentrations")
             array = array[0]
         if np.all(array == 1.0):
             return None  # a flat Dirichlet: maximum likelihood
@@ -812,8 +813,9 @@ class GMMHMM(_HMMDropIn):
     """hmmlearn's ``GMMHMM`` (each state emits a mixture of ``n_mix`` Gaussians) on
     ``mixtures.HMM(n_mix=...)``.
 
-    As ``GaussianHMM``; ``weights_prior``, ``means_prior``, ``means_weight``, ``covars_prior``
-    and ``covars_weight`` must keep their defaults. ``covariance_type="tied"`` is one covariance
+    As ``GaussianHMM``; ``weights_prior`` (``>= 1``, one row for all states) gives MAP mixture
+    weights as hmmlearn's; ``means_prior``, ``means_weight``, ``covars_prior`` and
+    ``covars_weight`` must keep their defaults. ``covariance_type="tied"`` is one covariance
     per state, shared by its components (``TiedGaussian(group_size=n_mix)``). The covariance
     update is measured around the new means; hmmlearn 0.3.3 measures it around the
     previous ones (see ``docs/compat-hmmlearn.md``), so whole fits differ from its. The start
@@ -882,9 +884,14 @@ class GMMHMM(_HMMDropIn):
         super()._check_settings()
         _covariance_family(self.covariance_type)
 
+    def _model(self, **settings: Any) -> HMM:
+        """``weights_prior`` is each state's Dirichlet over its components: MAP weights
+        ``∝ N_km + α − 1`` (``HMM(mix_prior=...)``), as hmmlearn's update."""
+        settings.setdefault("mix_prior", self._chain_prior(self.weights_prior, "weights_prior"))
+        return super()._model(**settings)
+
     def _check_priors(self) -> None:
         _no_emission_prior(
-            weights_prior=(self.weights_prior, 1.0),
             means_prior=(self.means_prior, 0.0),
             means_weight=(self.means_weight, 0.0),
             covars_prior=(self.covars_prior, None),
