@@ -18,6 +18,7 @@ differences from hmmlearn are listed in ``docs/compat-hmmlearn.md``.
 
 from __future__ import annotations
 
+import abc
 import collections
 import logging
 import numbers
@@ -200,7 +201,7 @@ def _letters(value: Any, name: str, allowed: str) -> str:
     return value
 
 
-class _HMMDropIn(Estimator):
+class _HMMDropIn(Estimator, abc.ABC):
     """What the seven classes share: the letters, ``fit`` through ``mixtures.HMM``, the
     predictions from the current attributes, sampling and the information criteria."""
 
@@ -228,29 +229,29 @@ class _HMMDropIn(Estimator):
     monitor_: ConvergenceMonitor
 
     # ------------------------------------------------------------------ what each class says
+    @abc.abstractmethod
     def _family(self) -> ExponentialFamily:
         """The emission family of the current settings and attributes."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _components(self, family: ExponentialFamily) -> Components:
         """The emission attributes as components of ``family``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _emissions_of(self, model: HMM) -> dict[str, Any]:
         """The emission attributes of a fitted ``model``, by name."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _given_parts(self, given: set[str]) -> dict[str, Any]:
         """``PartialInit`` arguments for the emission letters in ``given``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _check_emissions(self) -> None:
         """Validate the emission attributes (``ValueError`` naming the attribute)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _emission_scalars(self) -> dict[str, int]:
         """Free scalars of each emission letter."""
-        raise NotImplementedError
 
     def _check_priors(self) -> None:
         """Refuse prior settings ``fit`` cannot carry (default: all carried)."""
