@@ -489,7 +489,8 @@ class _HMMDropIn(Estimator, abc.ABC):
         return int(self.n_features)
 
     def _mix_weights(self) -> Array:
-        raise NotImplementedError
+        """Each state's mixture weights (``n_mix > 1``: only ``GMMHMM`` has them)."""
+        raise TypeError(f"{type(self).__name__} has no mixture weights")
 
     def score(self, X: Any, lengths: Any = None) -> float:
         """The total log-likelihood ``Σ_s log p(x^(s))`` of the sequences."""
@@ -553,10 +554,10 @@ class _HMMDropIn(Estimator, abc.ABC):
             rows.append(self._draw_from_state(state, rs))
         return np.atleast_2d(rows), np.array(states, dtype=int)
 
+    @abc.abstractmethod
     def _draw_from_state(self, state: int, rs: np.random.RandomState | np.random.Generator) -> Any:
         """One observation of ``state`` drawn from ``rs`` as hmmlearn's
         ``_generate_sample_from_state`` draws it."""
-        raise NotImplementedError
 
     def get_stationary_distribution(self) -> Array:
         """The stationary distribution of ``transmat_`` (its left eigenvector of eigenvalue 1)."""
@@ -1332,27 +1333,27 @@ class _VariationalDropIn(_HMMDropIn):
     transmat_posterior_: Any
 
     # ------------------------------------------------------------------ what each class says
+    @abc.abstractmethod
     def _base_family(self) -> ExponentialFamily:
         """The emission family before the data configure it."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _emission_distribution(self, kind: str) -> ConjugatePrior:
         """The emission prior (``kind="prior"``) or posterior (``"posterior"``) attributes as
         an (unresolved) conjugate distribution of ``mixtures``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _set_emission_posterior(self, q: Any, letters: str) -> None:
         """Set the posterior attributes of the emission ``letters`` from ``q`` (resolved)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _set_emission_priors(self, X: Array, letters: str) -> None:
         """Set the prior attributes of the emission ``letters`` from the constructor's settings
         (hmmlearn's defaults for ``None``)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _check_emission_posteriors(self) -> None:
         """Validate the emission prior and posterior attributes (``ValueError`` naming them)."""
-        raise NotImplementedError
 
     def _set_points(self) -> None:
         """The point attributes, posterior means (as hmmlearn sets them after each update)."""
@@ -1420,11 +1421,11 @@ class _VariationalDropIn(_HMMDropIn):
         if emission:
             self._draw_emission_posteriors(X, lengths, emission, random_state)
 
+    @abc.abstractmethod
     def _draw_emission_posteriors(
         self, X: Array, lengths: Any, letters: str, random_state: np.random.RandomState | np.random.Generator
     ) -> None:
         """Set the posterior attributes of the emission ``letters`` for a start."""
-        raise NotImplementedError
 
     def _chain_priors(self) -> dict[str, DirichletWeights]:
         """The Dirichlet priors of the start and of the transition rows (one for every row)."""
