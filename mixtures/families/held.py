@@ -38,9 +38,14 @@ class HeldPart(abc.ABC):
         its value in ``previous`` (natural parameters ``(K, S)``)."""
 
     @abc.abstractmethod
-    def posterior(self, posterior: Any, previous: Any) -> Any:
-        """The conjugate ``posterior`` constrained to the part held at its value in ``previous``
-        (natural parameters ``(K, S)``, or a distribution over them, as ``posterior``)."""
+    def mode_posterior(self, posterior: Any, previous: Array) -> Any:
+        """MAP-EM: the conjugate ``posterior`` constrained to the part held at its value in the
+        point estimate ``previous`` (natural parameters ``(K, S)``); its mode is the update."""
+
+    @abc.abstractmethod
+    def variational_posterior(self, posterior: Any, previous: Any) -> Any:
+        """VB: the conjugate ``posterior`` constrained to the part held as in ``previous``, the
+        variational posterior it replaces (a distribution of the same kind)."""
 
     @abc.abstractmethod
     def n_held(self, family: Any, natural: Array) -> int:
@@ -64,10 +69,11 @@ class HeldMeans(HeldPart):
         held = family.about_means(statistics.sums, statistics.counts[:, None], means)
         return SufficientStatistics(statistics.counts, held)
 
-    def posterior(self, posterior: Any, previous: Any) -> Any:
-        if isinstance(previous, np.ndarray):  # a point estimate (MAP-EM)
-            return posterior.with_location(posterior.family.standard_means(previous))
-        return posterior.with_location(np.asarray(previous.centred_mean))  # a distribution (VB)
+    def mode_posterior(self, posterior: Any, previous: Array) -> Any:
+        return posterior.with_location(posterior.family.standard_means(previous))
+
+    def variational_posterior(self, posterior: Any, previous: Any) -> Any:
+        return posterior.with_location(np.asarray(previous.centred_mean))
 
     def n_held(self, family: Any, natural: Array) -> int:
         return int(natural.shape[0] * family.n_features_of_natural(natural))

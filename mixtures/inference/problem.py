@@ -248,7 +248,7 @@ class ExpectationMaximisation(FitProblem[P]):
         family = self.emission_family
         if self.prior is None:
             return family.maximum_likelihood(held.statistics(family, statistics, previous), previous)
-        return held.posterior(self.prior.update(statistics), previous).mode()
+        return held.mode_posterior(self.prior.update(statistics), previous).mode()
 
     def update(self, summary: Summary, parameters: Any) -> Any:
         keep_emissions = "natural" in self.frozen
@@ -318,7 +318,8 @@ class VariationalBayes(FitProblem[P]):
     def update(self, summary: Summary, parameters: Any) -> Any:
         new = self.structure.posterior(self.priors, summary)
         if self.held is not None:
-            new = attrs.evolve(new, components=self.held.posterior(new.components, parameters.components))
+            held = self.held.variational_posterior(new.components, parameters.components)
+            new = attrs.evolve(new, components=held)
         return attrs.evolve(new, **{name: getattr(parameters, name) for name in self.frozen})
 
     def start(self, summary: Summary) -> Any:
