@@ -14,6 +14,7 @@ from typing import Any
 from mixtures._version import __version__
 from mixtures.exceptions import (
     BoundaryWarning,
+    CoincidingPointsWarning,
     CollapsedFitWarning,
     ConvergenceWarning,
     DegenerateComponentError,
@@ -59,6 +60,7 @@ __all__ = [
     "Beta",
     "BoundaryWarning",
     "Categorical",
+    "CoincidingPointsWarning",
     "CollapsedFitWarning",
     "Components",
     "ConjugatePrior",

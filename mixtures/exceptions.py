@@ -8,6 +8,7 @@ from typing import TypeVar, cast
 
 __all__ = [
     "BoundaryWarning",
+    "CoincidingPointsWarning",
     "CollapsedFitWarning",
     "ConvergenceWarning",
     "DegenerateComponentError",
@@ -55,6 +56,11 @@ class ConvergenceWarning(UserWarning):
 
 class EmptyComponentWarning(UserWarning):
     """A component lost all its data; it kept its previous parameters and its weight fell to 0."""
+
+
+class CoincidingPointsWarning(UserWarning):
+    """A component's data coincide (it holds a single point, or copies of one): it has no spread
+    of its own, and its covariance is the ridge ``reg_covar`` alone."""
 
 
 class DegenerateComponentError(ValueError):

@@ -105,6 +105,22 @@ def test_gaussian_mixture_matches_the_in_memory_fit(client: Any, inference: str)
     assert_same(remote.score_samples(da.from_array(x, chunks=500)).compute(), local.score_samples(x))
 
 
+def test_far_components_gathered_about_their_points_match_the_in_memory_fit(client: Any) -> None:
+    """A tight cluster 1e7 away and an outlier: their blocks' statistics are gathered about
+    points of their own (``SufficientStatistics.reference``) and still add to the in-memory fit."""
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal(size=(2000, 2)), 1e7 + 0.01 * rng.normal(size=(500, 2)), [[5e4, -5e4]]])
+    x = x[rng.permutation(len(x))]
+    model = mx.Mixture(mx.Gaussian(), 3, max_iter=8, tol=0.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mx.CoincidingPointsWarning)
+        local, remote = fit_both(model, x, 600)
+    assert_same(remote.weights_, local.weights_)
+    assert_same(remote.components_.mean, local.components_.mean)
+    assert_same(remote.components_.covariance, local.components_.covariance)
+    assert_same(remote.lower_bounds_, local.lower_bounds_)
+
+
 @pytest.mark.parametrize("inference", ["em", "vb"])
 def test_categorical_mixture_matches_the_in_memory_fit(client: Any, inference: str) -> None:
     x = family_data("categorical", 2000)  # n_categories is read from the data on the workers

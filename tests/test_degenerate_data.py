@@ -133,22 +133,48 @@ def test_single_category_and_all_zero_bernoulli() -> None:
     assert np.all(bernoulli.components_.probs < 1e-9)
 
 
+def _diagonal_variances(model) -> np.ndarray:
+    """Each feature's variance in the data's units, for every component (or the shared one)."""
+    components = model.components_
+    if isinstance(model.family_, mx.DiagonalGaussian):
+        return components.variance
+    return np.diagonal(components.covariance, axis1=-2, axis2=-1)
+
+
 @pytest.mark.parametrize("family", GAUSSIANS)
-def test_far_apart_unit_clusters(family) -> None:
-    """Unit clusters 1e4 apart fit correctly; at 1e8 apart the variances are below float64
-    resolution around one centring origin, and the fit says so instead of returning garbage."""
+@pytest.mark.parametrize("distance", [1e4, 1e8])
+def test_far_apart_unit_clusters(family, distance) -> None:
+    """Unit clusters 1e4 and 1e8 apart (1e8: far below float64 resolution around one centring
+    origin) fit correctly from hard starting responsibilities: each component's statistics are
+    gathered about its own mean."""
     rng = np.random.default_rng(0)
     labels = np.repeat([0, 1], 500)
     noise = rng.standard_normal((1000, 2))
-    near = np.array([[0.0, 0.0], [1e4, 1e4]])[labels] + noise
-    model = mx.Mixture(family(reg_covar=0.0), 2, random_state=0).fit(near)
-    variance = (model.components_.covariance if family is not mx.DiagonalGaussian
-                else model.components_.variance)
-    assert np.all(np.abs(np.diagonal(np.atleast_2d(variance), axis1=-2, axis2=-1) - 1.0) < 0.15)
-    far = np.array([[0.0, 0.0], [1e8, 1e8]])[labels] + noise
-    singular = r"(zero to float64|singular).*fit its group separately"
-    with pytest.raises(mx.DegenerateComponentError, match=singular):
-        mx.Mixture(family(reg_covar=0.0), 2, random_state=0).fit(far)
+    x = np.array([[0.0, 0.0], [distance, distance]])[labels] + noise
+    model = mx.Mixture(family(reg_covar=0.0), 2, init=np.eye(2)[labels]).fit(x)
+    assert np.all(np.abs(_diagonal_variances(model) - 1.0) < 0.15)
+
+
+@pytest.mark.parametrize("family", [mx.DiagonalGaussian, mx.SphericalGaussian])
+def test_far_apart_unit_clusters_from_the_default_start(family) -> None:
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 500)
+    x = np.array([[0.0, 0.0], [1e8, 1e8]])[labels] + rng.standard_normal((1000, 2))
+    model = mx.Mixture(family(reg_covar=0.0), 2, random_state=0).fit(x)
+    assert np.all(np.abs(_diagonal_variances(model) - 1.0) < 0.15)
+
+
+@pytest.mark.parametrize("family", [mx.Gaussian, mx.TiedGaussian])
+def test_a_start_spanning_far_groups_without_a_relative_ridge_is_refused(family) -> None:
+    """The smoothed k-means++ start gives each component a 1% share of the other group 1e8 away:
+    a full covariance thin across and 1e8 long, which float64 cannot hold without the default
+    relative ridge. The message says what to do."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 500)
+    x = np.array([[0.0, 0.0], [1e8, 1e8]])[labels] + rng.standard_normal((1000, 2))
+    with pytest.raises(mx.DegenerateComponentError, match=r"thin across.*hard responsibilities"):
+        mx.Mixture(family(reg_covar=0.0), 2, random_state=0).fit(x)
+    assert mx.Mixture(family(), 2, random_state=0).fit(x).converged_
 
 
 @pytest.mark.parametrize("seed", [13, 17, 25])

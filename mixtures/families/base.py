@@ -339,6 +339,21 @@ class ExponentialFamily(abc.ABC):
         weighted = responsibilities if weights is None else responsibilities * weights[:, None]
         return SufficientStatistics(weighted.sum(0), weighted.T @ self.sufficient_statistics(x))
 
+    def regathered(
+        self, statistics: SufficientStatistics, x: Array, weighted_responsibilities: Array
+    ) -> SufficientStatistics:
+        """``statistics`` summed by one product over rows ``x`` ``(n, D)`` with
+        ``weighted_responsibilities`` ``(n, K)``, with any component whose sums lost precision
+        to cancellation gathered again about a point among its data (``SufficientStatistics.
+        reference``). Default: as they are (the Gaussians regather components far from the
+        data centre that are tight compared with their distance from it)."""
+        return statistics
+
+    def coinciding_components(self, statistics: SufficientStatistics) -> NDArray[np.bool_]:
+        """Components whose data in ``statistics`` coincide, so that the M-step's spread is its
+        regularisation alone (default: none; a family without a spread has nothing to report)."""
+        return np.zeros(statistics.n_components, dtype=bool)
+
     def maximum_likelihood(
         self, statistics: SufficientStatistics, previous: Array | None = None
     ) -> Array:
@@ -348,15 +363,19 @@ class ExponentialFamily(abc.ABC):
         parameters they take those of all the data pooled.
         """
         empty = empty_components(statistics)
+        occupied = ~empty
+        if empty.any() and previous is not None:
+            natural = np.array(previous, dtype=np.float64, copy=True)
+            estimated = self.mean_to_natural(self.regularize_mean(statistics.means()[occupied]))
+            natural[occupied] = statistics.placed(estimated, occupied)
+            return natural
         means = statistics.means()
-        if empty.any():
-            if previous is not None:
-                natural = np.array(previous, dtype=np.float64, copy=True)
-                occupied = ~empty
-                natural[occupied] = self.mean_to_natural(self.regularize_mean(means[occupied]))
-                return natural
+        if empty.any():  # a first M-step: the empty take all the data pooled
+            if statistics.reference is not None:  # ... stated in the family's coordinates
+                statistics = statistics.about(np.where(empty[:, None], 0.0, statistics.reference.points))
+                means = statistics.means()
             means[empty] = statistics.pooled().means()[0]
-        return self.mean_to_natural(self.regularize_mean(means))
+        return statistics.placed(self.mean_to_natural(self.regularize_mean(means)))
 
 
 def _finite_matrix(instance: Components, attribute: attrs.Attribute, value: Array) -> None:

@@ -19,6 +19,7 @@ All four share three settings:
 from __future__ import annotations
 
 import abc
+import functools
 from typing import Any, ClassVar, Self
 
 import attrs
@@ -41,7 +42,7 @@ from mixtures.families.base import EMPTY_COMPONENT_FRACTION, Components, Exponen
 from mixtures.families.completion import Completion
 from mixtures.families.gaussian_completion import GaussianCompletion
 from mixtures.families.held import HeldMeans, HeldPart
-from mixtures.families.statistics import SufficientStatistics
+from mixtures.families.statistics import ReferencePoints, SufficientStatistics
 
 __all__ = [
     "DiagonalGaussian",
@@ -61,6 +62,10 @@ PRODUCT_FORM_TOLERANCE = 1e-10
 #: A covariance whose smallest Cholesky pivot² (or variance) is below this fraction of its largest
 #: diagonal entry (or second moment) is numerically singular: float64 cannot represent it.
 CONDITION_FLOOR = 1e-13
+#: A component whose second moments about the family's origin exceed its smallest variance by
+#: more than this factor loses more than about ``eps · CANCELLATION_RATIO`` of that variance to
+#: cancellation (``E[zzᵀ] − E[z]E[z]ᵀ``): its statistics are gathered again about its own mean.
+CANCELLATION_RATIO = 1e5
 
 
 def _non_negative(instance: Any, attribute: attrs.Attribute, value: float) -> None:
@@ -152,6 +157,77 @@ class _GaussianFamily(ExponentialFamily):
     @abc.abstractmethod
     def second_statistics(self, matrices: Array) -> Array:
         """Symmetric ``(K, D, D)`` in the layout of the second-moment statistics: ``(K, S − D)``."""
+
+    @abc.abstractmethod
+    def scatter_statistics(self, offsets: Array, weights: Array) -> Array:
+        """``Σ_n w_n y_n y_nᵀ`` of rows ``offsets`` ``(n, D)`` in the layout of the second-moment
+        statistics: ``(S − D,)``."""
+
+    @abc.abstractmethod
+    def second_moment_trace(self, mean: Array) -> Array:
+        """``E[‖z‖²]`` from mean parameters ``(K, S)``: ``(K,)``."""
+
+    @abc.abstractmethod
+    def cancellation(self, mean: Array) -> Array:
+        """From mean parameters ``(K, S)``: how many times each component's second moments
+        about the origin exceed its variance (in the direction where the ratio is largest;
+        ``inf`` where the variance computed as ``E[zzᵀ] − E[z]E[z]ᵀ`` is not positive): ``(K,)``."""
+
+    def coinciding_components(self, statistics: SufficientStatistics) -> NDArray[np.bool_]:
+        """Occupied components whose variance about their point is zero to float64 precision
+        (``CONDITION_FLOOR``): their covariance is the ridge ``reg_covar`` alone."""
+        occupied = ~empty_components(statistics)
+        mean = statistics.means()
+        location = mean[:, : self.n_features_of_natural(mean)]
+        second = self.second_moment_trace(mean)
+        spread = second - np.einsum("kd,kd->k", location, location)
+        return occupied & ~(spread > CONDITION_FLOOR * second)
+
+    def shifted_statistics(self, counts: Array, sums: Array, shift: Array) -> Array:
+        """Sums of points ``y`` re-expressed as sums of ``y − δ`` (``δ = shift``, ``(K, D)``):
+        ``s₁ − N δ`` and ``S₂ − (s₁δᵀ + δs₁ᵀ) + N δδᵀ`` in the family's layout."""
+        n_features = shift.shape[1]
+        first = sums[:, :n_features]
+        cross = first[:, :, None] * shift[:, None, :]
+        root = np.sqrt(counts)[:, None] * shift
+        second = (
+            sums[:, n_features:]
+            - self.second_statistics(cross + np.swapaxes(cross, 1, 2))
+            + self.second_statistics(root[:, :, None] * root[:, None, :])
+        )
+        return np.concatenate([first - counts[:, None] * shift, second], axis=1)
+
+    def shifted_natural(self, natural: Array, points: Array) -> Array:
+        """Components stated about ``points`` ``(K, D)`` in the family's coordinates: the
+        precision is the same and ``Λμ`` gains ``Λc``."""
+        out = np.array(natural, dtype=np.float64, copy=True)
+        out[:, : points.shape[1]] += self.precision_times(natural, points)
+        return out
+
+    def regathered(
+        self, statistics: SufficientStatistics, x: Array, weighted_responsibilities: Array
+    ) -> SufficientStatistics:
+        """The components whose sums about the origin lost their spread to cancellation (tight
+        compared with their distance from the data centre, see ``CANCELLATION_RATIO``) gathered
+        again about their weighted mean in these rows: ``N·D²`` work for each such component."""
+        mean = statistics.means()
+        cancelled = (statistics.counts > 0) & ~(self.cancellation(mean) < CANCELLATION_RATIO)
+        if not cancelled.any():
+            return statistics
+        n_features = x.shape[1]
+        scale = self.scale_for(n_features)
+        points = np.zeros((statistics.n_components, n_features))
+        sums = statistics.sums.copy()
+        for k in np.flatnonzero(cancelled):  # loop over the few cancelled components
+            points[k] = mean[k, :n_features]
+            # from x itself: z = (x − origin)/scale already rounded each row by eps·|x|
+            offsets = (x - self.data_location(points[k])) / scale
+            weights = weighted_responsibilities[:, k]
+            sums[k, :n_features] = weights @ offsets
+            sums[k, n_features:] = self.scatter_statistics(offsets, weights)
+        return SufficientStatistics(
+            statistics.counts, sums, reference=ReferencePoints(self, points)
+        )
 
     def with_parts(self, natural: Array, parts: dict[str, Any]) -> Array:
         """Replace the components' ``means`` ``(K, D)`` and/or their ``covariances`` or
@@ -394,11 +470,28 @@ class Gaussian(_GaussianFamily):
     def second_statistics(self, matrices: Array) -> Array:
         return self.pack(matrices, 1.0)
 
+    def scatter_statistics(self, offsets: Array, weights: Array) -> Array:
+        return self.pack(((offsets * weights[:, None]).T @ offsets)[None], 1.0)[0]
+
+    def second_moment_trace(self, mean: Array) -> Array:
+        _, second, n_features = self._split(mean)
+        rows, cols = self._triangle(n_features)
+        return second[:, rows == cols].sum(1)
+
+    def cancellation(self, mean: Array) -> Array:
+        location, second, n_features = self._split(mean)
+        # the symmetric matrices by one gather (every chunk of every pass asks)
+        covariance = second[:, _packed_positions(n_features)]
+        size = np.diagonal(covariance, axis1=1, axis2=2).max(1)
+        covariance -= location[:, :, None] * location[:, None, :]
+        return _ratio(size, _smallest_pivots(covariance))
+
     def standard_covariances(self, natural: Array) -> Array:
         return _spd_inverse(self.precision_of(natural), self.name)[0]
 
     def precision_times(self, natural: Array, vector: Array) -> Array:
-        return np.einsum("kij,j->ki", self.precision_of(natural), vector)
+        precision = self.precision_of(natural)
+        return np.einsum("kij,kj->ki", precision, np.broadcast_to(vector, precision.shape[:2]))
 
     def precision_trace(self, natural: Array) -> Array:
         n_features = self.n_features_of(natural.shape[1])
@@ -578,7 +671,12 @@ class TiedGaussian(Gaussian):
     ) -> Array:
         empty = empty_components(statistics)
         n_features = self.n_features_of(statistics.sums.shape[1])
-        means = statistics.means()[:, :n_features]
+        points = np.zeros((statistics.n_components, n_features))
+        if statistics.reference is not None:  # the empty are estimated about no point
+            points = np.where(empty[:, None], 0.0, statistics.reference.points)
+            statistics = statistics.about(points)
+        centred = statistics.means()[:, :n_features]  # about each component's point
+        means = points + centred
         if empty.any():
             fallback = (
                 statistics.pooled().means()[:, :n_features]
@@ -587,8 +685,9 @@ class TiedGaussian(Gaussian):
             )
             means[empty] = fallback if previous is None else fallback[empty]
         counts = self.grouped(statistics.counts)
+        # scatter about each component's mean, summed over its group: S₂ − N m mᵀ about its point
         second = self.unpack(self.grouped(statistics.sums[:, n_features:]).sum(1), 1.0)
-        outer = self.grouped(np.einsum("k,ki,kj->kij", statistics.counts, means, means)).sum(1)
+        outer = self.grouped(np.einsum("k,ki,kj->kij", statistics.counts, centred, centred)).sum(1)
         totals = counts.sum(1)
         # a group without data (all the components of an HMM state empty) keeps its covariance,
         # or at a first M-step takes that of all the groups pooled
@@ -607,6 +706,10 @@ class TiedGaussian(Gaussian):
             )
         covariance = np.repeat(shared, counts.shape[1], axis=0)
         return self._natural_from_moments(means, covariance)
+
+    def coinciding_components(self, statistics: SufficientStatistics) -> NDArray[np.bool_]:
+        """None: a component of coinciding points still has its group's shared covariance."""
+        return np.zeros(statistics.n_components, dtype=bool)
 
     def n_free_parameters(self, natural: Array) -> int:
         n_features = self.n_features_of(natural.shape[1])
@@ -682,6 +785,16 @@ class DiagonalGaussian(_GaussianFamily):
 
     def second_statistics(self, matrices: Array) -> Array:
         return np.diagonal(matrices, axis1=1, axis2=2).copy()
+
+    def scatter_statistics(self, offsets: Array, weights: Array) -> Array:
+        return weights @ (offsets * offsets)
+
+    def second_moment_trace(self, mean: Array) -> Array:
+        return self._halves(mean)[1].sum(1)
+
+    def cancellation(self, mean: Array) -> Array:
+        location, second = self._halves(mean)
+        return _ratio(second, second - location * location).max(1)
 
     def standard_covariances(self, natural: Array) -> Array:
         n_features = natural.shape[1] // 2
@@ -792,6 +905,16 @@ class SphericalGaussian(_GaussianFamily):
 
     def second_statistics(self, matrices: Array) -> Array:
         return np.trace(matrices, axis1=1, axis2=2)[:, None]
+
+    def scatter_statistics(self, offsets: Array, weights: Array) -> Array:
+        return np.atleast_1d(weights @ np.einsum("nd,nd->n", offsets, offsets))
+
+    def second_moment_trace(self, mean: Array) -> Array:
+        return mean[:, -1].copy()
+
+    def cancellation(self, mean: Array) -> Array:
+        location, second = mean[:, :-1], mean[:, -1]
+        return _ratio(second, second - np.einsum("kd,kd->k", location, location))
 
     def standard_covariances(self, natural: Array) -> Array:
         variance = -0.5 / natural[:, -1]
@@ -926,22 +1049,55 @@ def _check_given(mean: Array, spread: Array, family: str) -> None:
             )
 
 
+@functools.cache
+def _packed_positions(n_features: int) -> NDArray[np.intp]:
+    """``(D, D)``: the position of entry ``(i, j)`` in a packed upper triangle (``Gaussian.pack``)."""
+    rows, cols = np.triu_indices(n_features)
+    positions = np.empty((n_features, n_features), dtype=np.intp)
+    positions[rows, cols] = np.arange(rows.size)
+    positions[cols, rows] = np.arange(rows.size)
+    return positions
+
+
+def _smallest_pivots(matrices: Array) -> Array:
+    """Each symmetric matrix's smallest squared Cholesky pivot (the variance left in its last
+    direction given the others, as ``_spd_inverse`` judges conditioning), ``-1`` where it is not
+    positive definite: ``(K,)``. One batched factorisation; eigenvalues cost fifteen times more."""
+    try:
+        factors = np.linalg.cholesky(matrices)
+    except np.linalg.LinAlgError:  # some are not: factor them one by one
+        out = np.empty(matrices.shape[0])
+        for k, matrix in enumerate(matrices):  # loop over components
+            try:
+                out[k] = float(np.diagonal(np.linalg.cholesky(matrix)).min() ** 2)
+            except np.linalg.LinAlgError:
+                out[k] = -1.0
+        return out
+    return np.asarray(np.diagonal(factors, axis1=1, axis2=2).min(1) ** 2, dtype=np.float64)
+
+
+def _ratio(size: Array, variance: Array) -> Array:
+    """``size / variance``, ``inf`` where the variance is not positive (or NaN)."""
+    positive = variance > 0
+    return np.where(positive, size / np.where(positive, variance, 1.0), np.inf)
+
+
 def _check_positive(variance: Array, second_moment: Array, family: str) -> None:
-    """Variances must be positive and not lost in the cancellation ``E[z²] − E[z]²``."""
+    """Variances must be positive and not lost in the cancellation ``E[y²] − E[y]²`` (``y``
+    about the component's reference point, ``SufficientStatistics.reference``)."""
     bad = ~(variance > CONDITION_FLOOR * np.abs(second_moment))
     if bad.any():
         position = tuple(np.argwhere(bad)[0])
-        distance = float(np.sqrt(np.abs(second_moment[position])))
         raise DegenerateComponentError(
             f"{family}: component {int(position[0])}: its variance, {float(variance[position]):.3g} "
-            f"of the data's variance at {distance:.3g} data standard deviations from the data "
-            f"centre, is zero to float64 precision. {_DEGENERATE_VARIANCE}"
+            f"(in units of the data's variance), is zero to float64 precision. {_DEGENERATE_VARIANCE}"
         )
 
 
 _DEGENERATE_VARIANCE = (
     "Either its data coincide (for example it holds a single point): with reg_covar=0 no finite "
-    "maximum-likelihood variance exists, so set reg_covar > 0; or it is far tighter than the "
-    "spread of all the data, below float64 precision around the data centre: fit its group "
-    "separately"
+    "maximum-likelihood variance exists, so set reg_covar > 0; or it is thin across a direction "
+    "in which it spans a distance over 1e6 times larger (a condition number float64 cannot hold, "
+    "e.g. a start that gives it a share of a far-away group when reg_covar=0 or the ridge is "
+    "absolute): keep the default reg_covar, or start from hard responsibilities (init=...)"
 )

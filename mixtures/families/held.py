@@ -66,8 +66,10 @@ class HeldMeans(HeldPart):
         self, family: Any, statistics: SufficientStatistics, previous: Array
     ) -> SufficientStatistics:
         means = family.standard_means(previous)
+        if statistics.reference is not None:  # the sums are about these points
+            means = means - statistics.reference.points
         held = family.about_means(statistics.sums, statistics.counts[:, None], means)
-        return SufficientStatistics(statistics.counts, held)
+        return SufficientStatistics(statistics.counts, held, reference=statistics.reference)
 
     def mode_posterior(self, posterior: Any, previous: Array) -> Any:
         return posterior.with_location(posterior.family.standard_means(previous))

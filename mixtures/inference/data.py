@@ -80,6 +80,7 @@ class Chunk:
     labels: NDArray[Any] | None = None
     missing: MissingRows | None = None
     completion: Completion | None = None
+    family: ExponentialFamily | None = None
 
     def completed(self, family: ExponentialFamily, natural: Array) -> Chunk:
         """The chunk with its incomplete rows' ``completion`` under ``natural`` (computed once
@@ -103,10 +104,9 @@ class Chunk:
     ) -> Array:
         """``log p(x_n | η_k)`` ``(n, K)``: one product (``log_partition=None`` is ``A(η)``; VB
         passes ``E_q[A(η)]``). A NaN names the family method that produced it."""
-        if log_partition is None:
-            log_partition = checked_output(
-                family, "log_partition", family.log_partition(natural), (natural.shape[0],)
-            )
+        if log_partition is None:  # checked here, but the family forms A(η) itself: a Gaussian
+            # avoids it where it would cancel (tight components far from the origin)
+            checked_output(family, "log_partition", family.log_partition(natural), (natural.shape[0],))
         with np.errstate(over="ignore", invalid="ignore"):  # a NaN is reported below, with its cause
             values = family.log_likelihood_of_statistics(
                 self.statistics, self.log_base, natural, log_partition
@@ -134,10 +134,18 @@ class Chunk:
             complete[self.missing.positions] = 0.0
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
             sums = np.ascontiguousarray((self.statistics.T @ complete).T)
+            incomplete = None
             if self.completion is not None and self.missing is not None:
-                sums += self.completion.statistics(weighted_responsibilities[self.missing.positions])
-        check_summed_statistics(sums, weighted_responsibilities, self.x, self.weights, self.rows.start)
-        return SufficientStatistics(weighted_responsibilities.sum(0), sums)
+                rows = weighted_responsibilities[self.missing.positions]
+                incomplete = SufficientStatistics(rows.sum(0), self.completion.statistics(rows))
+                sums_all = sums + incomplete.sums
+            else:
+                sums_all = sums
+        check_summed_statistics(sums_all, weighted_responsibilities, self.x, self.weights, self.rows.start)
+        statistics = SufficientStatistics(complete.sum(0), sums)
+        if self.family is not None:  # components that the one product summed imprecisely
+            statistics = self.family.regathered(statistics, self.x, complete)
+        return statistics if incomplete is None else statistics + incomplete
 
     def full_weights(self) -> Array:
         """Each row's weight times its sequence's (just the row weights outside sequences)."""
@@ -184,6 +192,7 @@ def make_chunk(
         sequences,
         labels,
         MissingRows.of(missing),
+        family=family,
     )
 
 

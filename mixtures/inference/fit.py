@@ -9,7 +9,12 @@ from typing import Any
 
 import attrs
 
-from mixtures.exceptions import BoundaryWarning, EmptyComponentWarning, UnvisitedStateWarning
+from mixtures.exceptions import (
+    BoundaryWarning,
+    CoincidingPointsWarning,
+    EmptyComponentWarning,
+    UnvisitedStateWarning,
+)
 from mixtures.inference.data import Data
 from mixtures.inference.loop import SETTLED, StoppingRule, Trajectory, iterate
 from mixtures.inference.problem import Findings, FitProblem
@@ -54,7 +59,7 @@ def run(
         return problem.update(summary, parameters)
 
     trajectory = iterate(start, evaluate, update, max_iter=max_iter, tol=tol, stop=stop)
-    return Run(start, trajectory, findings[0])
+    return Run(start, trajectory, findings[0] | problem.final_findings(trajectory.summary))
 
 
 def best_run(
@@ -88,6 +93,14 @@ def warn_about(problem: FitProblem[Any], findings: Findings, stacklevel: int) ->
             f"during the fit; they kept their previous emission parameters. Consider fewer "
             f"{unit}s",
             EmptyComponentWarning,
+            stacklevel=stacklevel + 1,
+        )
+    if findings.coinciding:
+        warnings.warn(
+            f"{unit}(s) {sorted(findings.coinciding)} of {problem.family.name} hold data that "
+            f"coincide (a single point, e.g. an outlier, or copies of one): their spread is the "
+            f"ridge reg_covar alone",
+            CoincidingPointsWarning,
             stacklevel=stacklevel + 1,
         )
 

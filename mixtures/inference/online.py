@@ -77,9 +77,7 @@ def _(old: Summary, new: Summary, rho: float) -> Summary:
 
 @blend.register
 def _(old: SufficientStatistics, new: SufficientStatistics, rho: float) -> SufficientStatistics:
-    return SufficientStatistics(
-        (1.0 - rho) * old.counts + rho * new.counts, (1.0 - rho) * old.sums + rho * new.sums
-    )
+    return old.scaled(1.0 - rho) + new.scaled(rho)
 
 
 @blend.register

@@ -98,9 +98,15 @@ class Findings:
 
     emptied: frozenset[int] = frozenset()
     never_left: frozenset[int] = frozenset()
+    #: Components whose data coincide at the end (their spread is the family's ridge alone).
+    coinciding: frozenset[int] = frozenset()
 
     def __or__(self, other: Findings) -> Findings:
-        return Findings(self.emptied | other.emptied, self.never_left | other.never_left)
+        return Findings(
+            self.emptied | other.emptied,
+            self.never_left | other.never_left,
+            self.coinciding | other.coinciding,
+        )
 
 
 class FitProblem(abc.ABC, Generic[P]):
@@ -162,6 +168,11 @@ class FitProblem(abc.ABC, Generic[P]):
 
     def findings(self, summary: Summary) -> Findings:
         """What the update from ``summary`` kept for want of data (default: nothing to report)."""
+        return Findings()
+
+    def final_findings(self, summary: Summary) -> Findings:
+        """What users should know about the fit's end, ``summary`` being its last E-step
+        (default: nothing to report)."""
         return Findings()
 
     def boundary_report(self, data: Data, parameters: P, summary: Summary, start: P) -> str | None:
@@ -282,6 +293,12 @@ class ExpectationMaximisation(FitProblem[P]):
         if self.structure.row_field not in self.frozen:
             never_left = np.flatnonzero(self.structure.never_left(summary))
         return Findings(frozenset(int(k) for k in emptied), frozenset(int(k) for k in never_left))
+
+    def final_findings(self, summary: Summary) -> Findings:
+        if self.prior is not None or "natural" in self.frozen:  # a prior gives them a spread
+            return Findings()
+        coinciding = self.emission_family.coinciding_components(summary.emissions)
+        return Findings(coinciding=frozenset(int(k) for k in np.flatnonzero(coinciding)))
 
 
 @attrs.frozen(eq=False)

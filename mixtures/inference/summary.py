@@ -44,6 +44,6 @@ class Summary:
         """``factor`` times every sum (the log-likelihood, the counts, the statistics)."""
         return Summary(
             factor * self.log_likelihood,
-            SufficientStatistics(factor * self.emissions.counts, factor * self.emissions.sums),
+            self.emissions.scaled(factor),
             tuple(factor * counts for counts in self.latent),
         )

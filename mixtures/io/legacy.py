@@ -53,4 +53,7 @@ LEGACY_VALUES: tuple[type[Upgradable], ...] = (EStep, HMMStatistics)
 
 #: Fields added to a saved class after files were written without them (by the class's
 #: registered name): an older file that lacks one is read with the field's default.
-ADDED_FIELDS: dict[str, frozenset[str]] = {"TiedGaussian": frozenset({"group_size"})}
+ADDED_FIELDS: dict[str, frozenset[str]] = {
+    "TiedGaussian": frozenset({"group_size"}),
+    "SufficientStatistics": frozenset({"reference"}),
+}

@@ -28,7 +28,7 @@ from mixtures.families import (
     TiedGaussian,
 )
 from mixtures.families.extra import Exponential, GammaKnownShape, GammaRate, NegativeBinomial, VonMises
-from mixtures.families.statistics import SufficientStatistics
+from mixtures.families.statistics import ReferencePoints, SufficientStatistics
 from mixtures.inference.online import ExactPasses, OnlineMode, OnlineState, StepwiseEM, StochasticVB
 from mixtures.inference.starts import PartialInit
 from mixtures.inference.summary import Summary
@@ -187,7 +187,7 @@ _BUILT_IN: tuple[tuple[Registry, str, tuple[type, ...]], ...] = (
     (POSTERIORS, "", (VariationalPosterior, HMMPosterior, HMMPriors, MixtureHMMPosterior)),
     (ONLINE_MODES, "", (ExactPasses, StepwiseEM, StochasticVB)),
     (ONLINE_VALUES, "", (OnlineState, MixtureParameters, HMMParameters, MixtureHMMParameters, Summary)),
-    (ONLINE_VALUES, "", (SufficientStatistics, *LEGACY_VALUES)),
+    (ONLINE_VALUES, "", (SufficientStatistics, ReferencePoints, *LEGACY_VALUES)),
     (STARTS, "", (PartialInit,)),
 )
 for _registry, _prefix, _classes in _BUILT_IN:

