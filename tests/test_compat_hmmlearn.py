@@ -178,7 +178,7 @@ def test_without_random_state_a_fit_reads_numpys_global_stream(make: object) -> 
     [
         (lambda: compat.GaussianHMM(2, params="stm"), "learns some emission parameters"),
         (lambda: compat.GaussianHMM(2, covariance_type="bad"), "covariance_type"),
-        (lambda: compat.GaussianHMM(2, covars_prior=1.0), "covars_prior"),
+        (lambda: compat.GaussianHMM(2, "full", covars_prior=1.0), "covars_prior .* positive definite"),
         (lambda: compat.GaussianHMM(2, implementation="fast"), "implementation"),
         (lambda: compat.GaussianHMM(2, transmat_prior=0.5), "transmat_prior"),
     ],

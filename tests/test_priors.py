@@ -714,7 +714,7 @@ def test_normal_gamma_blocks_sum_to_the_family_log_partition() -> None:
         (lambda: NormalGamma(rate=0.0), r"NormalGamma\.rate must be positive"),
         (lambda: NormalGamma(mean=np.inf), r"NormalGamma\.mean must be finite"),
         (lambda: SphericalNormalGamma(shape=-2.0), r"SphericalNormalGamma\.shape must be positive"),
-        (lambda: SphericalNormalGamma(mean_precision=0.0), r"SphericalNormalGamma\.mean_precision"),
+        (lambda: SphericalNormalGamma(mean_precision=-1.0), r"SphericalNormalGamma\.mean_precision must"),
     ],
 )
 def test_bad_hyperparameters_are_named(make: Callable[[], ConjugatePrior], message: str) -> None:

@@ -26,6 +26,7 @@ import sys
 import warnings
 from typing import Any, ClassVar
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
@@ -49,6 +50,7 @@ from mixtures.models import HMM, Estimator, Mixture
 from mixtures.priors import (
     ConjugatePrior,
     Dirichlet,
+    Gamma,
     NormalGamma,
     NormalWishart,
     SphericalNormalGamma,
@@ -253,8 +255,11 @@ class _HMMDropIn(Estimator, abc.ABC):
     def _emission_scalars(self) -> dict[str, int]:
         """Free scalars of each emission letter."""
 
-    def _check_priors(self) -> None:
-        """Refuse prior settings ``fit`` cannot carry (default: all carried)."""
+    def _emission_prior(self, n_features: int) -> ConjugatePrior | None:
+        """The emission prior settings as the conjugate prior of ``mixtures`` whose mode is
+        hmmlearn's update (MAP-EM), for ``n_features`` columns; ``None`` (the default): maximum
+        likelihood. A ``ValueError`` names a setting that gives no proper prior."""
+        return None
 
     def _checked_X(self, X: Any) -> Array:
         """``X`` as the model reads it (hmmlearn's ``check_array``: 2-D, finite)."""
@@ -420,12 +425,16 @@ class _HMMDropIn(Estimator, abc.ABC):
         """
         X = self._checked_X(X)
         lengths = _lengths(lengths, len(X))
-        self._check_priors()
+        prior = self._emission_prior(X.shape[1])
         self._init(X, lengths)
         self._check()
         self.monitor_._reset()
         model = self._model(
-            max_iter=self.n_iter, tol=float(self.tol) / len(X), init=self._start(), fixed=self._fixed()
+            max_iter=self.n_iter,
+            tol=float(self.tol) / len(X),
+            init=self._start(),
+            fixed=self._fixed(),
+            prior=prior,
         )
         self._run(model, X, lengths)
         self.startprob_ = model.startprob_
@@ -656,27 +665,192 @@ def _covariance_scalars(covariance_type: str, n_copies: int, n_features: int) ->
     }[covariance_type]
 
 
-def _no_emission_prior(**settings: Any) -> None:
-    """Refuse emission prior settings this translation does not carry (named)."""
-    for name, (value, default) in settings.items():
-        if not np.all(np.asarray(value, dtype=object) == default):
+# ---------------------------------------------------------------------- emission priors
+# hmmlearn's MAP updates are the modes of our conjugate priors (see docs/compat-hmmlearn.md for
+# the table): these turn its settings into those priors, or None where its update is maximum
+# likelihood. A mean with ``means_weight = 0`` has a flat prior (mean_precision 0), which brings
+# no |Λ|^½ (or λ^(d/2)) to the density; the dof and shapes below count that.
+
+
+def _broadcast(value: Any, shape: tuple[int, ...], name: str) -> Array:
+    """``value`` broadcast to ``shape`` as hmmlearn's update broadcasts it (finite)."""
+    try:
+        array = np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a number or an array that broadcasts to {shape}; got {value!r}"
+        ) from None
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite; got {value!r}")
+    return array
+
+
+def _means_weight(value: Any, shape: tuple[int, ...]) -> Array:
+    """hmmlearn's ``means_weight`` (the mean precision ``β``) broadcast to ``shape``: ``>= 0``."""
+    weight = _broadcast(value, shape, "means_weight")
+    if np.any(weight < 0):
+        raise ValueError(f"means_weight must be >= 0 (0: a flat prior on the means); got {value!r}")
+    return weight
+
+
+def _one_per_state(values: Array, name: str, where: str) -> Array:
+    """``(K, D)`` values that must not vary over the features, as ``(K,)``."""
+    if not np.all(values == values[:, :1]):
+        raise ValueError(
+            f"{name} must be one value per state {where} (a number, or a column of shape "
+            f"(n_components, 1)); it varies over the features"
+        )
+    return np.array(values[:, 0])
+
+
+def _at(value: Any, default: Any) -> bool:
+    """Whether a setting is at its default (every entry of an array)."""
+    return bool(np.all(np.asarray(value, dtype=object) == default))
+
+
+def _spd_inverses(matrices: Array, name: str, given: Any) -> Array:
+    """The inverses of ``matrices`` ``(G, D, D)`` (what hmmlearn adds to each scatter matrix:
+    the Wishart's inverse scale ``W⁻¹``), which must be symmetric positive definite."""
+    symmetric = np.allclose(matrices, np.swapaxes(matrices, 1, 2))
+    if not symmetric or np.any(np.linalg.eigvalsh(0.5 * (matrices + np.swapaxes(matrices, 1, 2))) <= 0):
+        number = " (a number is added to every entry: positive definite only for n_features = 1)"
+        raise ValueError(
+            f"{name} is added to each scatter matrix, the inverse scale of a Wishart prior, and "
+            f"must be symmetric positive definite, e.g. c * np.eye(n_features)"
+            f"{number if np.ndim(given) == 0 else ''}; got {given!r}"
+        )
+    return np.asarray(np.linalg.inv(matrices), dtype=np.float64)
+
+
+@attrs.frozen
+class _HMMLearnPrior:
+    """hmmlearn's emission prior in the terms of its update, per component (``n = K·n_mix``):
+    ``μ = (β m + Σ r x)/(β + N)`` and the spread ``(scatter + β(μ − m)(μ − m)ᵀ + Σ r (x −
+    μ)(x − μ)ᵀ) / (count + N)`` (per variance for ``"diag"``; over the features, ``N·D``, for
+    ``"spherical"``; per group of ``group_size`` components for ``"tied"``, ``N`` its total).
+
+    ``mean`` ``(n, D)``; ``beta`` ``(n, D)`` for ``"diag"``, else ``(n,)``; ``scatter`` and
+    ``count`` ``(n, D)`` diag, ``(n,)`` spherical, ``(n, D, D)`` and ``(n,)`` full, ``(G, D, D)``
+    and ``(G,)`` tied. ``scatter_name`` and ``count_name`` are the settings they come from (for
+    the errors), ``scatter_given`` the first as given.
+    """
+
+    mean: Array
+    beta: Array
+    scatter: Array
+    count: Array
+    group_size: int
+    scatter_name: str
+    count_name: str
+    scatter_given: Any
+
+    def _normal(self) -> Array:
+        """1 where a component's mean has a normal prior (``β > 0``): its ``|Λ|^½``."""
+        return (self.beta > 0).astype(np.float64)
+
+    def _rate(self) -> Array:
+        if not np.all(self.scatter > 0):
             raise ValueError(
-                f"{name}={value!r} is not supported by the mixtures.compat drop-in (only the "
-                f"default {default!r}); use mixtures.HMM(prior=...) for emission priors"
+                f"{self.scatter_name} gives a Gamma prior with rate {self.scatter.min() / 2:g}; a "
+                f"proper prior needs a positive rate (hmmlearn's update is that of an improper "
+                f"one): make {self.scatter_name} positive"
             )
+        return self.scatter / 2
+
+    def _shape(self, shape: Array) -> Array:
+        if np.any(shape <= 0):
+            raise ValueError(
+                f"{self.count_name} gives a Gamma prior with shape {shape.min():g}; a proper prior "
+                f"needs a positive shape (hmmlearn's update is that of an improper one): raise "
+                f"{self.count_name}"
+            )
+        return shape
+
+    def _dof(self, dof: Array) -> Array:
+        n_features = self.mean.shape[1]
+        if np.any(dof <= n_features - 1):
+            raise ValueError(
+                f"{self.count_name} gives a Wishart prior with dof {dof.min():g}; a proper prior "
+                f"needs dof > n_features - 1 = {n_features - 1} (hmmlearn's update is that of an "
+                f"improper one): raise {self.count_name}"
+            )
+        return dof
+
+    def diag(self) -> ConjugatePrior:
+        """``σ² = (2·rate + c)/(2·shape − 2 + [β > 0] + N)`` per feature."""
+        shape = self._shape((self.count + 2.0 - self._normal()) / 2)
+        return NormalGamma(mean=self.mean, mean_precision=self.beta, shape=shape, rate=self._rate())
+
+    def spherical(self) -> ConjugatePrior:
+        """``σ² = (2·rate + Σ_d c_d)/(2·shape − 2 + D·[β > 0] + N·D)``."""
+        n_features = self.mean.shape[1]
+        shape = self._shape(1.0 + (self.count - n_features * self._normal()) / 2)
+        return SphericalNormalGamma(mean=self.mean, mean_precision=self.beta, shape=shape, rate=self._rate())
+
+    def full(self) -> ConjugatePrior:
+        """``Σ = (W⁻¹ + c)/(ν − D − [β = 0] + N)``."""
+        n_features = self.mean.shape[1]
+        scale = _spd_inverses(self.scatter, self.scatter_name, self.scatter_given)
+        dof = self._dof(self.count + n_features + 1.0 - self._normal())
+        return NormalWishart(mean=self.mean, mean_precision=self.beta, dof=dof, scale=scale)
+
+    def tied(self) -> ConjugatePrior:
+        """``Σ = (W⁻¹ + Σ_group c)/(g' + ν − D − 1 + N)``, ``g'`` the group's members with
+        ``β > 0``."""
+        n_features = self.mean.shape[1]
+        scale = _spd_inverses(self.scatter, self.scatter_name, self.scatter_given)
+        normal_members = self._normal().reshape(-1, self.group_size).sum(1)
+        dof = self._dof(self.count + n_features + 1.0 - normal_members)
+        return TiedNormalWishart(
+            mean=self.mean,
+            mean_precision=self.beta,
+            dof=np.repeat(dof, self.group_size),
+            scale=np.repeat(scale, self.group_size, axis=0),
+        )
+
+    def prior(self, covariance_type: str) -> ConjugatePrior:
+        """The conjugate prior of ``mixtures`` whose mode is this update."""
+        builders = {"diag": self.diag, "spherical": self.spherical, "full": self.full, "tied": self.tied}
+        return builders[covariance_type]()
 
 
 class GaussianHMM(_HMMDropIn):
     """hmmlearn's ``GaussianHMM`` on ``mixtures.HMM``.
 
-    Parameters are hmmlearn 0.3.3's, with its defaults. ``min_covar`` is the ridge added to
-    every variance at every M-step (``reg_covar`` in the data's units; hmmlearn adds it once, at
-    initialisation). ``startprob_prior`` and ``transmat_prior`` are Dirichlet concentrations for
-    MAP-EM (``>= 1``; one row for all of ``transmat_prior``). ``means_prior``, ``means_weight``,
-    ``covars_prior`` and ``covars_weight`` must keep their defaults, which are not applied:
-    hmmlearn's default ``covars_prior=1e-2`` adds 0.01 to every state's scatter, the ridge does
-    the same job here. ``implementation`` accepts ``"log"`` and ``"scaling"`` (both compute in
-    log space). ``tol`` is on the total log-likelihood.
+    Parameters are hmmlearn 0.3.3's, with its defaults. ``min_covar`` is added to the data's
+    covariance for the start, as hmmlearn. ``startprob_prior`` and ``transmat_prior`` are
+    Dirichlet concentrations for MAP-EM (``>= 1``; one row for all of ``transmat_prior``).
+    ``implementation`` accepts ``"log"`` and ``"scaling"`` (both compute in log space). ``tol``
+    is on the total log-likelihood (with an emission prior, on the MAP objective).
+
+    ``means_prior``, ``means_weight``, ``covars_prior`` and ``covars_weight`` are hmmlearn's
+    emission prior. hmmlearn's update is the mode of a conjugate prior of ``mixtures``, which
+    ``fit`` gives to ``HMM(prior=...)`` (MAP-EM): per state, with ``m = means_prior``,
+    ``β = means_weight``, ``P = covars_prior``, ``w = covars_weight`` (a number), ``D`` features,
+    ``[β > 0]`` 1 where the mean has a normal prior and 0 where it is flat (``β = 0``,
+    hmmlearn's default; ``mean_precision=0``, a flat prior on the mean):
+
+    * ``"diag"``: ``NormalGamma(mean=m, mean_precision=β, shape=(max(w − 1, 0) + 2 − [β > 0])/2,
+      rate=P/2)``, per feature (``P`` and ``β`` may vary over the features);
+    * ``"spherical"``: ``SphericalNormalGamma(mean=m, mean_precision=β, shape=1 + D·(max(w − 1,
+      0) − [β > 0])/2, rate=Σ_d P_d/2)`` (hmmlearn averages the features' variances);
+    * ``"full"``: ``NormalWishart(mean=m, mean_precision=β, dof=max(w, D) + 1 − [β > 0],
+      scale=inv(P))``;
+    * ``"tied"``: ``TiedNormalWishart(mean=m, mean_precision=β, dof=max(w, D) + 1 − (the
+      number of states with β > 0), scale=inv(P))``.
+
+    Each setting broadcasts as in hmmlearn's update; ``β`` is one value per state but for
+    ``"diag"``. Settings that give no proper prior are refused (a ``ValueError`` names them):
+    ``P`` not positive (``"diag"``, ``"spherical"``) or not a positive-definite matrix
+    (``"full"``, ``"tied"``: a number is added to every entry of the scatter matrix, positive
+    definite only for one feature), a shape ``<= 0`` or a ``dof <= D − 1``. There is no prior,
+    maximum likelihood, where hmmlearn's update is maximum likelihood (``β = 0``, ``P = 0`` and
+    ``w <= 1``, or ``w <= D`` for matrices) and at the defaults, which are not applied (their
+    ``covars_prior=1e-2`` is added to every entry of a full matrix, no Wishart scale; the
+    family's ridge of 1e-6 of each feature's variance, added at every M-step, does its job).
+    With a prior the update adds no ridge and equals hmmlearn's, and ``monitor_`` follows the
+    MAP objective (log-likelihood + log prior density), which never decreases (hmmlearn
+    reports the log-likelihood alone).
 
     Attributes
     ----------
@@ -749,13 +923,47 @@ class GaussianHMM(_HMMDropIn):
         super()._check_settings()
         _covariance_family(self.covariance_type)
 
-    def _check_priors(self) -> None:
-        _no_emission_prior(
-            means_prior=(self.means_prior, 0),
-            means_weight=(self.means_weight, 0),
-            covars_prior=(self.covars_prior, 1e-2),
-            covars_weight=(self.covars_weight, 1),
+    def _emission_prior(self, n_features: int) -> ConjugatePrior | None:
+        """hmmlearn's update as a mode (the class docstring's list); ``None`` at the defaults
+        and wherever that update is maximum likelihood."""
+        kind = self.covariance_type
+        _covariance_family(kind)
+        defaults = _at(self.means_weight, 0) and _at(self.covars_prior, 1e-2) and _at(self.covars_weight, 1)
+        if defaults:
+            return None  # hmmlearn's 1e-2 on every entry is no Wishart scale: the ridge instead
+        if np.ndim(self.covars_weight) != 0 or not np.isfinite(float(self.covars_weight)):
+            raise ValueError(
+                f"covars_weight must be a number (as hmmlearn's update takes it); got {self.covars_weight!r}"
+            )
+        nc, nf = self.n_components, n_features
+        beta: Array = _means_weight(self.means_weight, (nc, nf))
+        mean = _broadcast(self.means_prior, (nc, nf), "means_prior")
+        # the pseudo-counts of hmmlearn's denominators: max(w − 1, 0) per variance, max(w − D, 0)
+        # per matrix
+        matrices = kind in ("full", "tied")
+        count = max(float(self.covars_weight) - (nf if matrices else 1), 0.0)
+        scatter: Array
+        counts: Array
+        group_size = 1
+        if kind in ("diag", "spherical"):
+            scatter = _broadcast(self.covars_prior, (nc, nf), "covars_prior")
+            counts = np.full((nc, nf), count)
+            if kind == "spherical":  # hmmlearn averages the variances over the features
+                scatter, counts = scatter.sum(1), counts.sum(1)
+                beta = _one_per_state(beta, "means_weight", "for covariance_type='spherical'")
+        else:
+            beta = _one_per_state(beta, "means_weight", f"for covariance_type={kind!r}")
+            scatter = _broadcast(self.covars_prior, (nc, nf, nf), "covars_prior")
+            counts = np.full(nc, count)
+            if kind == "tied":  # one matrix for all states, as one group
+                scatter = _broadcast(self.covars_prior, (1, nf, nf), "covars_prior")
+                counts, group_size = np.full(1, count), nc
+        if not (np.any(beta) or np.any(scatter) or np.any(counts)):
+            return None  # hmmlearn's update is maximum likelihood
+        update = _HMMLearnPrior(
+            mean, beta, scatter, counts, group_size, "covars_prior", "covars_weight", self.covars_prior
         )
+        return update.prior(kind)
 
     def _draw(self, X: Array, lengths: Any, needed: set[str]) -> None:
         """As hmmlearn: states and means drawn from the data, and covariances from the data's
@@ -816,12 +1024,35 @@ class GMMHMM(_HMMDropIn):
     ``mixtures.HMM(n_mix=...)``.
 
     As ``GaussianHMM``; ``weights_prior`` (``>= 1``, one row for all states) gives MAP mixture
-    weights as hmmlearn's; ``means_prior``, ``means_weight``, ``covars_prior`` and
-    ``covars_weight`` must keep their defaults. ``covariance_type="tied"`` is one covariance
-    per state, shared by its components (``TiedGaussian(group_size=n_mix)``). The covariance
-    update is measured around the new means; hmmlearn 0.3.3 measures it around the
-    previous ones (see ``docs/compat-hmmlearn.md``), so whole fits differ from its. The start
-    is hmmlearn's (``_draw``) and does not depend on the order of the sequences.
+    weights as hmmlearn's. ``covariance_type="tied"`` is one covariance per state, shared by
+    its components (``TiedGaussian(group_size=n_mix)``). The covariance update is measured
+    around the new means; hmmlearn 0.3.3 measures it around the previous ones (see
+    ``docs/compat-hmmlearn.md``), so whole fits differ from its. The start is hmmlearn's
+    (``_draw``) and does not depend on the order of the sequences.
+
+    ``means_prior``, ``means_weight``, ``covars_prior`` and ``covars_weight`` are hmmlearn's
+    emission prior (its Normal-inverse-Wishart and inverse-Gamma parameters, one per component
+    of each state; ``None``: hmmlearn's defaults). As for ``GaussianHMM`` the drop-in fits the
+    conjugate prior whose mode is hmmlearn's update (measured around the new means), per
+    component, with ``m = means_prior``, ``β = means_weight``, ``[β > 0]`` 1 where the mean has a
+    normal prior (0: flat, ``mean_precision=0``):
+
+    * ``"diag"`` (``α = covars_prior``, ``b = covars_weight``): ``NormalGamma(mean=m,
+      mean_precision=β, shape=α + 2.5 − [β > 0]/2, rate=b)`` per feature;
+    * ``"spherical"`` (the same): ``SphericalNormalGamma(mean=m, mean_precision=β, shape=α + 2
+      + D·(1 − [β > 0])/2, rate=b)``;
+    * ``"full"`` (``Ψ = covars_prior``, ``ν = covars_weight``): ``NormalWishart(mean=m,
+      mean_precision=β, dof=ν + 2D + 3 − [β > 0], scale=inv(Ψ))``;
+    * ``"tied"`` (per state): ``TiedNormalWishart(mean=m, mean_precision=β, dof=ν + 2D + 2 +
+      n_mix − (its components with β > 0), scale=inv(Ψ))``.
+
+    Settings that give no proper prior are refused (a ``ValueError`` names them): ``b`` not
+    positive, ``Ψ`` not positive definite, a shape ``<= 0``, a ``dof <= D − 1``; hmmlearn's
+    defaults for ``None`` (``Ψ = 0``, ``b = 0``) are such, so a means prior needs them given.
+    There is no prior, maximum likelihood, where hmmlearn's update is maximum likelihood (``β =
+    0``, ``Ψ = 0``/``b = 0`` and no pseudo-counts: ``ν = −(D + 2)``, ``−(n_mix + D + 1)`` tied,
+    ``α = −1.5`` diag, ``−(D + 2)/2`` spherical) and for the defaults (``None``), as before
+    (hmmlearn's ``"spherical"`` default divides by ``D(N + 1) − n_mix``, not ``DN``).
 
     Attributes
     ----------
@@ -892,13 +1123,60 @@ class GMMHMM(_HMMDropIn):
         settings.setdefault("mix_prior", self._chain_prior(self.weights_prior, "weights_prior"))
         return super()._model(**settings)
 
-    def _check_priors(self) -> None:
-        _no_emission_prior(
-            means_prior=(self.means_prior, 0.0),
-            means_weight=(self.means_weight, 0.0),
-            covars_prior=(self.covars_prior, None),
-            covars_weight=(self.covars_weight, None),
-        )
+    def _covars_defaults(self, n_features: int) -> tuple[float, float]:
+        """hmmlearn's ``covars_prior`` and ``covars_weight`` for ``None`` (``_init_covar_priors``)."""
+        nm = self.n_mix
+        return {
+            "full": (0.0, -(n_features + 2.0)),
+            "tied": (0.0, -(nm + n_features + 1.0)),
+            "diag": (-1.5, 0.0),
+            "spherical": (-(nm + 2.0) / 2, 0.0),
+        }[self.covariance_type]
+
+    def _emission_prior(self, n_features: int) -> ConjugatePrior | None:
+        """hmmlearn's update as a mode (the class docstring's list); ``None`` at the defaults
+        and wherever that update is maximum likelihood."""
+        kind = self.covariance_type
+        _covariance_family(kind)
+        nc, nm, nf = self.n_components, self.n_mix, n_features
+        beta = _means_weight(self.means_weight, (nc, nm))
+        if self.covars_prior is None and self.covars_weight is None and not np.any(beta):
+            return None  # hmmlearn's defaults (maximum likelihood but for "spherical")
+        default_prior, default_weight = self._covars_defaults(nf)
+        given = default_prior if self.covars_prior is None else self.covars_prior
+        weight = default_weight if self.covars_weight is None else self.covars_weight
+        mean = _broadcast(self.means_prior, (nc, nm, nf), "means_prior").reshape(nc * nm, nf)
+        group_size = 1
+        names = ("covars_prior", "covars_weight")  # what the scatter and the count come from
+        if kind == "full":
+            scatter = _broadcast(given, (nc, nm, nf, nf), "covars_prior").reshape(-1, nf, nf)
+            counts = _broadcast(weight, (nc, nm), "covars_weight").ravel() + nf + 2.0
+        elif kind == "tied":  # one matrix per state, over its n_mix components
+            scatter = _broadcast(given, (nc, nf, nf), "covars_prior")
+            counts = _broadcast(weight, (nc,), "covars_weight") + nm + nf + 1.0
+            group_size = nm
+        elif kind == "diag":  # covars_prior is the inverse Gamma's shape α, covars_weight its rate
+            scatter = 2.0 * _broadcast(weight, (nc, nm, nf), "covars_weight").reshape(-1, nf)
+            counts = 2.0 * _broadcast(given, (nc, nm, nf), "covars_prior").reshape(-1, nf) + 3.0
+            names = ("covars_weight", "covars_prior")
+        else:  # "spherical": the same, over the features (N·D)
+            scatter = 2.0 * _broadcast(weight, (nc, nm), "covars_weight").ravel()
+            counts = 2.0 * _broadcast(given, (nc, nm), "covars_prior").ravel() + nf + 2.0
+            names = ("covars_weight", "covars_prior")
+        flat_beta = beta.ravel()
+        if kind == "diag":
+            flat_beta = np.repeat(flat_beta[:, None], nf, axis=1)
+        if not (np.any(flat_beta) or np.any(scatter) or np.any(counts)):
+            return None  # hmmlearn's update is maximum likelihood
+        if getattr(self, names[0]) is None:
+            raise ValueError(
+                f"{names[0]}=None is hmmlearn's 0 for covariance_type={kind!r}: with the other "
+                f"emission prior settings given, its update is the mode of an improper prior; give "
+                f"{names[0]} ({'a positive-definite matrix' if kind in ('full', 'tied') else 'positive'})"
+            )
+        given_scatter = given if kind in ("full", "tied") else weight
+        update = _HMMLearnPrior(mean, flat_beta, scatter, counts, group_size, *names, given_scatter)
+        return update.prior(kind)
 
     def _flat(self) -> tuple[Array, Array]:
         """Means and covariances of the ``n_components · n_mix`` components, state-major (for
@@ -1016,7 +1294,14 @@ class GMMHMM(_HMMDropIn):
 class PoissonHMM(_HMMDropIn):
     """hmmlearn's ``PoissonHMM`` on ``mixtures.HMM(Poisson())``.
 
-    ``lambdas_prior`` and ``lambdas_weight`` must keep their defaults (no prior).
+    ``lambdas_prior`` and ``lambdas_weight`` (one per state: a number or a column
+    ``(n_components, 1)``) are a Gamma prior's shape and rate: ``fit`` gives
+    ``Gamma(shape=lambdas_prior, rate=lambdas_weight)`` to ``HMM(prior=...)`` (MAP-EM), whose
+    update is ``λ = (lambdas_prior + Σ r x)/(lambdas_weight + N_k)``, ``N_k`` the state's
+    expected count. hmmlearn 0.3.3 computes ``(lambdas_prior + N x̄_k)/(lambdas_weight + N)``
+    with ``N`` the number of observations of all states, which once there are two states is the
+    mode of no fixed prior: the two agree for one state. Both must be positive, or both 0 (the
+    defaults: maximum likelihood).
 
     Attributes
     ----------
@@ -1059,8 +1344,21 @@ class PoissonHMM(_HMMDropIn):
         self.implementation = implementation
         self.monitor_ = ConvergenceMonitor(tol, n_iter, verbose)
 
-    def _check_priors(self) -> None:
-        _no_emission_prior(lambdas_prior=(self.lambdas_prior, 0.0), lambdas_weight=(self.lambdas_weight, 0.0))
+    def _emission_prior(self, n_features: int) -> ConjugatePrior | None:
+        """``Gamma(shape=lambdas_prior, rate=lambdas_weight)`` (``None`` for the defaults 0, 0:
+        maximum likelihood); see the class docstring for hmmlearn's own update."""
+        shape = (self.n_components, n_features)
+        alpha = _broadcast(self.lambdas_prior, shape, "lambdas_prior")
+        rates = _broadcast(self.lambdas_weight, shape, "lambdas_weight")
+        if not (np.any(alpha) or np.any(rates)):
+            return None
+        rate = _one_per_state(rates, "lambdas_weight", "for a PoissonHMM")
+        if not (np.all(alpha > 0) and np.all(rate > 0)):
+            raise ValueError(
+                f"lambdas_prior and lambdas_weight must both be positive (a Gamma prior's shape "
+                f"and rate), or both 0 (no prior); got {self.lambdas_prior!r} and {self.lambdas_weight!r}"
+            )
+        return Gamma(shape=alpha, rate=rate)
 
     def _checked_X(self, X: Any) -> Array:
         array = super()._checked_X(X)
@@ -1368,9 +1666,6 @@ class _VariationalDropIn(_HMMDropIn):
 
     def _chain_default(self, value: Any) -> Any:
         return 1.0 / self.n_components if value is None else value
-
-    def _check_priors(self) -> None:
-        """Every prior setting is carried (as the prior attributes)."""
 
     # ------------------------------------------------------------------ fitting
     def _letter_attributes(self) -> dict[str, tuple[str, ...]]:

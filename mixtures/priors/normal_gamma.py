@@ -18,6 +18,13 @@ so the update ``ν + N`` is ``β + N`` and ``shape + N d/2``, the textbook poste
 out like the family's statistics (``(z, z²)`` per feature, or ``(z, ‖z‖²)``); the counts are
 ``(β_g…, ν_precision,g…)``, two blocks per group.
 
+``β = 0`` is a flat (improper) prior on the group's mean, independent of ``λ``, whose prior stays
+``Gamma(shape, rate)``: no ``λ^(d/2)`` from a normal on ``μ``, so ``ν_precision = 2(shape − 1)/d``
+and ``log Z`` drops the normal's ``(d/2) log(2π/β)``, which is infinite. The posterior after data
+is an ordinary Normal-Gamma (``β = N``, ``shape + (N − 1) d/2``). MAP-EM takes it (the mode is the
+Gamma's, ``λ = (shape − 1)/rate``); variational Bayes, the posterior predictive and sampling
+refuse it (``require_proper_mean``).
+
 As for ``NormalWishart``, ``mean`` is in the data's own coordinates, before and after ``for_data``;
 a resolved prior also keeps ``centred_mean``, ``m`` in standardised coordinates, which is what the
 natural coordinates use (so updates stay exact for data far from 0, in any units). A
@@ -37,13 +44,13 @@ import scipy  # scipy.special loads at first use, not with mixtures
 from numpy.typing import NDArray
 
 from mixtures._arrays import weighted_mean, weighted_variance
-from mixtures._fields import positive
-from mixtures._validation import optional_finite, optional_positive
+from mixtures._fields import positive, real_array
+from mixtures._validation import as_float_values, optional_finite, optional_positive
 from mixtures.exceptions import FieldError
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.gaussian import DiagonalGaussian, SphericalGaussian
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
-from mixtures.priors.normal_wishart import check_centred_mean
+from mixtures.priors.normal_wishart import check_centred_mean, require_proper_mean
 from mixtures.priors.student_t import log_student_t
 
 __all__ = ["NormalGamma", "SphericalNormalGamma"]
@@ -54,6 +61,23 @@ LOG_2PI = float(np.log(2 * np.pi))
 VARIANCE_FLOOR = 1e-12
 
 
+def _optional_non_negative(instance: Any, attribute: Any, value: Any) -> None:
+    """attrs validator: ``None`` (a data-derived default) or finite values all >= 0."""
+    if value is None:
+        return
+    array = as_float_values(value, f"{type(instance).__name__}.{attribute.name}")
+    if not (np.all(np.isfinite(array)) and np.all(array >= 0)):
+        raise ValueError(
+            f"{type(instance).__name__}.{attribute.name} must be >= 0 (0: a flat prior on the mean, "
+            f"for MAP-EM); got {value!r}"
+        )
+
+
+def _normal_mean(mean_precision: Array) -> Array:
+    """1 where ``β > 0`` (the normal on ``μ`` brings ``λ^(d/2)``), 0 where the mean's prior is flat."""
+    return (mean_precision > 0).astype(np.float64)
+
+
 class _NormalGammaPrior(ConjugatePrior):
     """The shared algebra; subclasses say how features group and how they store hyperparameters.
 
@@ -62,6 +86,7 @@ class _NormalGammaPrior(ConjugatePrior):
     """
 
     mean: Any
+    mean_precision: Any
     centred_mean: Any
     gaussian: Any
 
@@ -108,8 +133,8 @@ class _NormalGammaPrior(ConjugatePrior):
         n_groups = counts.shape[-1] // 2
         beta, precision_count = counts[..., :n_groups], counts[..., n_groups:]
         group_size = self._group_size(first.shape[-1])
-        mean = first / beta
-        shape = 1.0 + 0.5 * group_size * (precision_count - 1.0)
+        mean = first / np.where(beta > 0, beta, 1.0)  # β = 0: χ's mean part is 0, and so is m
+        shape = 1.0 + 0.5 * group_size * (precision_count - _normal_mean(beta))
         rate = 0.5 * (second - self._group_sum(first * mean))
         return mean, beta, shape, rate
 
@@ -118,7 +143,7 @@ class _NormalGammaPrior(ConjugatePrior):
         group_size = self._group_size(mean.shape[1])
         first = beta * mean
         second = 2.0 * rate + self._group_sum(first * mean)
-        precision_count = 1.0 + 2.0 * (shape - 1.0) / group_size
+        precision_count = _normal_mean(beta) + 2.0 * (shape - 1.0) / group_size
         return np.concatenate([first, second], axis=1), np.concatenate([beta, precision_count], axis=1)
 
     def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
@@ -136,19 +161,36 @@ class _NormalGammaPrior(ConjugatePrior):
     def log_normalizer_of(self, chi: Array, counts: Array) -> Array:
         mean, beta, shape, rate = self._conventional_of(chi, counts)
         group_size = self._group_size(mean.shape[-1])
+        normal = beta > 0  # a flat prior on the mean: its infinite normaliser is dropped
+        mean_normalizer = 0.5 * group_size * (LOG_2PI - np.log(np.where(normal, beta, 1.0)))
         per_group = (
-            scipy.special.gammaln(shape)
-            - shape * np.log(rate)
-            + 0.5 * group_size * (LOG_2PI - np.log(beta))
+            scipy.special.gammaln(shape) - shape * np.log(rate) + np.where(normal, mean_normalizer, 0.0)
         )
         return per_group.sum(-1)
 
+    def require_proper_mean(self) -> None:
+        """Raise ``ValueError`` if a ``mean_precision`` is 0 (see the module docstring): what
+        needs a normalised density (VB's expectations and KL, predictive, draws) calls this."""
+        require_proper_mean(type(self).__name__, self._conventional()[1])
+
+    def kl_divergence(self, other: ConjugatePrior) -> float:
+        self.require_proper_mean()
+        if isinstance(other, _NormalGammaPrior):
+            other.require_proper_mean()
+        return super().kl_divergence(other)
+
+    def log_predictive(self, x: Array) -> Array:
+        self.require_proper_mean()
+        return super().log_predictive(x)
+
     def expected_natural(self) -> Array:
+        self.require_proper_mean()
         mean, _, shape, rate = self._conventional()
         expected_precision = shape / rate
         return np.concatenate([mean * expected_precision, -0.5 * expected_precision], axis=1)
 
     def expected_log_partition_blocks(self) -> Array:
+        self.require_proper_mean()
         mean, beta, shape, rate = self._conventional()
         group_size = self._group_size(mean.shape[1])
         # E[λ‖μ‖²] = ‖m‖² E[λ] + d/β;  E[log λ] = ψ(shape) − log(rate)
@@ -170,14 +212,16 @@ class _NormalGammaPrior(ConjugatePrior):
 
     def mode(self) -> Array:
         """Natural parameters at the mode of the density in ``(μ, λ)``: ``μ = m`` and
-        ``λ = (shape − 1 + d/2) / rate``, which needs ``shape > 1 − d/2``."""
-        mean, _, shape, rate = self._conventional()
+        ``λ = (shape − 1 + d/2) / rate``, which needs ``shape > 1 − d/2``; with ``β = 0`` the
+        Gamma's own mode ``λ = (shape − 1) / rate``, which needs ``shape > 1``."""
+        mean, beta, shape, rate = self._conventional()
         group_size = self._group_size(mean.shape[1])
-        power = shape - 1.0 + 0.5 * group_size
+        power = shape - 1.0 + 0.5 * group_size * _normal_mean(beta)
         if not np.all(power > 0):
             raise ValueError(
-                f"{type(self).__name__}.mode needs shape > {1.0 - 0.5 * group_size:g} (otherwise the "
-                f"density in (μ, λ) peaks at λ = 0); the smallest shape is {shape.min():g}"
+                f"{type(self).__name__}.mode needs shape > {1.0 - 0.5 * group_size:g} (shape > 1 "
+                f"where mean_precision is 0; otherwise the density in (μ, λ) peaks at λ = 0); the "
+                f"smallest shape is {shape.min():g}"
             )
         precision = power / rate
         return np.concatenate([mean * precision, -0.5 * precision], axis=1)
@@ -198,6 +242,7 @@ class _NormalGammaPrior(ConjugatePrior):
 
     def posterior_mean_natural(self) -> Array:
         """Natural parameters of mean ``m`` and precision ``E[λ] = shape / rate`` (``= E[η]``)."""
+        self.require_proper_mean()
         mean, _, shape, rate = self._conventional()
         precision = shape / rate
         return np.concatenate([mean * precision, -0.5 * precision], axis=1)
@@ -207,15 +252,23 @@ class _NormalGammaPrior(ConjugatePrior):
             raise ValueError(f"a {type(self).__name__} prior is over a Gaussian family, not {family.name}")
         check_centred_mean(self, family, (n_components, n_features))
         groups = (n_components, n_features) if isinstance(self, NormalGamma) else (n_components,)
-        for name in ("mean_precision", "shape", "rate"):
+        beta = real_array(self.mean_precision, "mean_precision", shape=groups, float64=False)
+        if np.any(beta < 0):
+            raise FieldError("mean_precision", f"must be >= 0; got minimum {beta.min():g}")
+        for name in ("shape", "rate"):
             positive(getattr(self, name), name, shape=groups)
         if isinstance(self, NormalGamma):  # rate in the data's units, standard_rate in the family's
             standard = positive(self.standard_rate, "standard_rate", shape=groups)
             if not np.array_equal(self.rate, standard * family.scale_for(n_features) ** 2):
                 raise FieldError("rate", "does not equal standard_rate · feature_scale² (the data's units)")
-        super().check_resolved(family, n_components, n_features)
+        # the shared checks need a normalised density: a flat prior on a mean (β = 0) is checked
+        # with β = 1 there, its other hyperparameters being the same
+        mean, group_beta, shape, rate = self._conventional()
+        proper = self._with_conventional(mean, np.where(group_beta == 0, 1.0, group_beta), shape, rate)
+        super(_NormalGammaPrior, proper).check_resolved(family, n_components, n_features)
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
+        self.require_proper_mean()
         mean, beta, shape, rate = self._conventional()
         precision = rng.gamma(shape, 1.0 / rate, size=(n_draws, *shape.shape))
         noise = rng.standard_normal((n_draws, *mean.shape))
@@ -243,6 +296,7 @@ class _NormalGammaPrior(ConjugatePrior):
         precision, a Student-t (``2·shape`` degrees of freedom, shape ``rate (β+1)/(shape β)``
         times the identity) over the group's observed entries (``student_t``); a group with none
         observed contributes nothing."""
+        self.require_proper_mean()
         gaussian = self._gaussian()
         mean, beta, shape, rate = self._conventional()
         spread = rate * (beta + 1) / (shape * beta)  # (K, G)
@@ -264,6 +318,8 @@ class NormalGamma(_NormalGammaPrior):
     β m²)`` per feature, in the family's ``(z, z²)`` layout, ``m`` the centred mean; ``2D`` counts
     ``(β_1 … β_D, 2·shape_1 − 1 … 2·shape_D − 1)``; base measure Lebesgue in ``(μ_d, λ_d)``. The
     mode (in ``(μ, λ)``) is ``μ = mean``, ``λ = (shape − ½)/rate`` and needs ``shape > ½``.
+    ``mean_precision_d = 0`` is a flat prior on ``μ_d`` (``λ_d ~ Gamma(shape_d, rate_d)`` alone;
+    count ``2·shape_d − 2``, mode ``λ = (shape − 1)/rate``), for MAP-EM only (the module docstring).
 
     Each hyperparameter is a scalar, one value per feature ``(D,)`` or per component and feature
     ``(K, D)``; ``mean`` and ``rate`` are in the data's own units (``centred_mean`` and
@@ -275,7 +331,7 @@ class NormalGamma(_NormalGammaPrior):
     """
 
     mean: Any = attrs.field(default=None, validator=optional_finite)
-    mean_precision: Any = attrs.field(default=None, validator=optional_positive)
+    mean_precision: Any = attrs.field(default=None, validator=_optional_non_negative)
     shape: Any = attrs.field(default=None, validator=optional_positive)
     rate: Any = attrs.field(default=None, validator=optional_positive)
     centred_mean: Any = attrs.field(default=None, repr=False)
@@ -344,6 +400,8 @@ class SphericalNormalGamma(_NormalGammaPrior):
     in the family's ``(z, ‖z‖²)`` layout, ``m`` the centred mean; counts
     ``(β, 1 + 2(shape − 1)/D)``; base measure Lebesgue in ``(μ, λ)``. The mode (in ``(μ, λ)``) is
     ``μ = mean``, ``λ = (shape − 1 + D/2)/rate``, which exists whenever ``shape > 1 − D/2``.
+    ``mean_precision = 0`` is a flat prior on ``μ`` (``λ ~ Gamma(shape, rate)`` alone; count
+    ``2(shape − 1)/D``, mode ``λ = (shape − 1)/rate``), for MAP-EM only (the module docstring).
 
     ``mean`` is a scalar, ``(D,)`` or ``(K, D)`` in the data's own coordinates (``centred_mean`` is
     internal); the others are a scalar or one value per component ``(K,)``, and ``rate`` is in the
@@ -356,7 +414,7 @@ class SphericalNormalGamma(_NormalGammaPrior):
     """
 
     mean: Any = attrs.field(default=None, validator=optional_finite)
-    mean_precision: Any = attrs.field(default=None, validator=optional_positive)
+    mean_precision: Any = attrs.field(default=None, validator=_optional_non_negative)
     shape: Any = attrs.field(default=None, validator=optional_positive)
     rate: Any = attrs.field(default=None, validator=optional_positive)
     centred_mean: Any = attrs.field(default=None, repr=False)

@@ -5,6 +5,14 @@ and the Gaussian's statistics ``T = (z, packed z zᵀ)`` (``z = (x − origin) /
 hyperparameters are ``χ = (βm, packed(W⁻¹ + βmmᵀ))`` and two block counts: ``β`` for
 ``A₁ = ½μᵀΛμ`` and ``ν − D`` for ``A₂ = −½ log|Λ|``. Bishop's updates (10.60–10.63) are exactly
 ``χ + M_k`` and ``counts + N_k``.
+
+``β = 0`` is a flat (improper) prior on ``μ``, independent of ``Λ``, whose prior stays
+``Wishart(W, ν)``: the density in ``(μ, Λ)`` is the Wishart's alone, so ``χ = (0, packed W⁻¹)``
+and the counts are ``0`` and ``ν − D − 1`` (no ``|Λ|^½`` from a normal on ``μ``), and ``log Z``
+is the Wishart's (the normal's ``½D log(2π/β)`` is infinite and dropped). After data the posterior
+is an ordinary Normal-Wishart (``β = N``, ``ν + N − 1``). It has a mode, so MAP-EM takes it;
+it has no normalised density, so variational Bayes, the posterior predictive and sampling refuse
+it (``require_proper_mean``).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import scipy  # scipy.special loads at first use, not with mixtures
 from numpy.typing import NDArray
 
 from mixtures._arrays import weighted_covariance, weighted_mean
-from mixtures._fields import positive, real_array, symmetric_positive_definite
+from mixtures._fields import real_array, symmetric_positive_definite
 from mixtures._validation import as_float_values
 from mixtures.exceptions import FieldError
 from mixtures.families.base import ExponentialFamily
@@ -26,7 +34,7 @@ from mixtures.families.gaussian_completion import ObservedPart
 from mixtures.priors.base import ConjugatePrior, broadcast_rows, per_component
 from mixtures.priors.student_t import log_student_t
 
-__all__ = ["NormalWishart", "TiedNormalWishart", "check_centred_mean"]
+__all__ = ["NormalWishart", "TiedNormalWishart", "check_centred_mean", "require_proper_mean"]
 
 Array = NDArray[np.float64]
 LOG_2PI = float(np.log(2 * np.pi))
@@ -46,6 +54,13 @@ def _log_det_spd(matrices: Array, what: str) -> Array:
     if np.any(sign <= 0):
         raise ValueError(f"NormalWishart: {what} is not positive definite")
     return np.asarray(log_det, dtype=np.float64)
+
+
+def _log_mean_normalizer(beta: Array, n_features: int) -> Array:
+    """``½D log(2π/β)``, the normaliser of ``μ | Λ``; 0 where ``β = 0`` (a flat prior on the mean,
+    whose infinite normaliser is dropped: the density is the Wishart's alone)."""
+    positive = beta > 0
+    return np.where(positive, 0.5 * n_features * (LOG_2PI - np.log(np.where(positive, beta, 1.0))), 0.0)
 
 
 def _check_spd(matrices: Array, what: str) -> None:
@@ -85,6 +100,31 @@ def check_centred_mean(
         )
 
 
+def require_proper_mean(prior_name: str, mean_precision: Any) -> None:
+    """Raise ``ValueError`` if any ``mean_precision`` is 0: a flat prior on the mean has a mode
+    (MAP-EM) but no normalised density, so no variational posterior, KL divergence, posterior
+    predictive or draws."""
+    if np.any(np.asarray(mean_precision) == 0):
+        raise ValueError(
+            f"{prior_name}.mean_precision is 0 (a flat, improper prior on the mean), which only "
+            f"MAP-EM (inference='em') can use: variational Bayes, the posterior predictive and "
+            f"sampling need a proper prior on the mean; give mean_precision > 0"
+        )
+
+
+def mean_precision_values(value: Any, n_components: int, name: str) -> Array:
+    """A per-component mean precision ``β`` as ``(K,)``: ``>= 0`` (0 a flat prior on the mean)."""
+    beta = per_component(value, n_components, name)
+    if np.any(beta < 0):
+        raise ValueError(f"{name} must be >= 0 (0: a flat prior on the mean, for MAP-EM); got {value!r}")
+    return beta
+
+
+def flat_mean_count(mean_precision: Array) -> Array:
+    """1 where ``β = 0`` (the flat prior on the mean brings no ``|Λ|^½``), else 0."""
+    return (np.asarray(mean_precision) == 0).astype(np.float64)
+
+
 @attrs.frozen(kw_only=True)
 class NormalWishart(ConjugatePrior):
     """Normal-Wishart prior on each full-covariance Gaussian component.
@@ -92,7 +132,8 @@ class NormalWishart(ConjugatePrior):
     Hyperparameters (``None`` takes the data-derived default):
 
     * ``mean`` ``m`` (``(D,)`` or ``(K, D)``): default the weighted data mean;
-    * ``mean_precision`` ``β``: default 1;
+    * ``mean_precision`` ``β`` (``>= 0``): default 1; 0 is a flat prior on the mean, independent
+      of ``Λ`` (whose prior stays ``Wishart(W, ν)``), for MAP-EM only (see the module docstring);
     * ``dof`` ``ν`` (must exceed ``D − 1``): default ``D + 2``, the fewest degrees of freedom
       for which the prior has a mode (MAP-EM needs one, ``ν > D``) and a finite mean covariance;
     * ``scale`` ``W`` (``(D, D)`` or ``(K, D, D)``): default the inverse of the weighted data
@@ -162,10 +203,8 @@ class NormalWishart(ConjugatePrior):
         mean = weighted_mean(x, weights) if self.mean is None else self.mean
         mean_precision = 1.0 if self.mean_precision is None else self.mean_precision
         dof = n_features + 2.0 if self.dof is None else self.dof
-        beta = per_component(mean_precision, n_components, "NormalWishart.mean_precision")
+        beta = mean_precision_values(mean_precision, n_components, "NormalWishart.mean_precision")
         nu = per_component(dof, n_components, "NormalWishart.dof")
-        if np.any(beta <= 0):
-            raise ValueError("NormalWishart.mean_precision must be positive")
         if np.any(nu <= n_features - 1):
             raise ValueError(f"NormalWishart.dof must exceed D - 1 = {n_features - 1}; got {dof!r}")
         if self.scale is None:
@@ -199,7 +238,7 @@ class NormalWishart(ConjugatePrior):
         m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         second = self.inverse_scale + beta[:, None, None] * m[:, :, None] * m[:, None, :]
         chi = np.concatenate([beta[:, None] * m, self._gaussian().pack(second, 1.0)], axis=1)
-        counts = np.stack([beta, nu - m.shape[1]], axis=1)
+        counts = np.stack([beta, nu - m.shape[1] - flat_mean_count(beta)], axis=1)
         return chi, counts
 
     def with_location(self, centred_mean: Array) -> Self:
@@ -214,8 +253,9 @@ class NormalWishart(ConjugatePrior):
         gaussian = self._gaussian()
         n_features = gaussian.n_features_of(chi.shape[-1])
         beta = counts[..., 0]
-        nu = counts[..., 1] + n_features
-        m = chi[..., :n_features] / beta[..., None]
+        nu = counts[..., 1] + n_features + flat_mean_count(beta)
+        # β = 0: χ's mean part is 0 too, and the flat prior's location is taken as the origin
+        m = chi[..., :n_features] / np.where(beta > 0, beta, 1.0)[..., None]
         second = gaussian.unpack(chi[..., n_features:], 1.0)
         inverse_scale = second - beta[..., None, None] * m[..., :, None] * m[..., None, :]
         return m, beta, nu, inverse_scale
@@ -228,7 +268,7 @@ class NormalWishart(ConjugatePrior):
         m, beta, nu, inverse_scale = self._unpack(chi, counts)
         n_features = m.shape[-1]
         return (
-            0.5 * n_features * (LOG_2PI - np.log(beta))
+            _log_mean_normalizer(beta, n_features)
             + 0.5 * nu * n_features * LOG_2
             - 0.5 * nu * _log_det_spd(inverse_scale, "W⁻¹")
             + scipy.special.multigammaln(0.5 * nu, n_features)
@@ -251,12 +291,25 @@ class NormalWishart(ConjugatePrior):
             - _log_det_spd(self.inverse_scale, "W⁻¹")
         )
 
+    def require_proper_mean(self) -> None:
+        """Raise ``ValueError`` if a component's ``mean_precision`` is 0 (see the module docstring):
+        what needs a normalised density (VB's expectations and KL, predictive, draws) calls this."""
+        require_proper_mean(type(self).__name__, self.mean_precision)
+
+    def kl_divergence(self, other: ConjugatePrior) -> float:
+        self.require_proper_mean()
+        if isinstance(other, NormalWishart):
+            other.require_proper_mean()
+        return super().kl_divergence(other)
+
     def expected_natural(self) -> Array:
+        self.require_proper_mean()
         precision = self._standard_expected_precision()
         first = np.einsum("kij,kj->ki", precision, self._centred_mean())
         return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
 
     def expected_log_partition_blocks(self) -> Array:
+        self.require_proper_mean()
         m, beta = self._centred_mean(), np.asarray(self.mean_precision)
         quadratic = np.einsum("ki,kij,kj->k", m, self._standard_expected_precision(), m)
         first = 0.5 * (m.shape[1] / beta + quadratic)
@@ -271,14 +324,18 @@ class NormalWishart(ConjugatePrior):
         return np.stack([quadratic, -0.5 * log_det_precision], axis=1)
 
     def mode(self) -> Array:
-        """``μ = m``, ``Λ = (ν − D) W``: the mode in ``(μ, Λ)`` (requires ``ν > D``)."""
+        """``μ = m``, ``Λ = (ν − D) W``: the mode in ``(μ, Λ)`` (requires ``ν > D``); with
+        ``β = 0`` the Wishart's own mode ``Λ = (ν − D − 1) W`` (requires ``ν > D + 1``) and, the
+        density being flat in ``μ``, ``μ = m``."""
         nu = np.asarray(self.dof)
         n_features = self.inverse_scale.shape[-1]
-        if np.any(nu <= n_features):
+        count = nu - n_features - flat_mean_count(self.mean_precision)
+        if np.any(count <= 0):
             raise ValueError(
-                f"NormalWishart has no mode with dof <= D = {n_features}; raise the prior dof"
+                f"NormalWishart has no mode with dof <= D = {n_features} (dof <= D + 1 where "
+                f"mean_precision is 0); raise the prior dof"
             )
-        precision = (nu - n_features)[:, None, None] * self._standard_wishart_scale()
+        precision = count[:, None, None] * self._standard_wishart_scale()
         first = np.einsum("kij,kj->ki", precision, self._centred_mean())
         return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
 
@@ -287,7 +344,9 @@ class NormalWishart(ConjugatePrior):
             raise ValueError(f"a {type(self).__name__} prior is over a Gaussian family, not {family.name}")
         matrices = (n_components, n_features, n_features)
         check_centred_mean(self, family, (n_components, n_features))
-        positive(self.mean_precision, "mean_precision", shape=(n_components,))
+        beta = real_array(self.mean_precision, "mean_precision", shape=(n_components,), float64=False)
+        if np.any(beta < 0):
+            raise FieldError("mean_precision", f"must be >= 0; got minimum {beta.min():g}")
         dof = real_array(self.dof, "dof", shape=(n_components,), float64=False)
         if np.any(dof <= n_features - 1):
             raise FieldError("dof", f"must exceed D - 1 = {n_features - 1}; got minimum {dof.min():g}")
@@ -298,9 +357,13 @@ class NormalWishart(ConjugatePrior):
         product = np.einsum("kij,kjl->kil", standard_scale, inverse)
         if not np.allclose(product, np.eye(n_features), rtol=0.0, atol=INVERSE_TOLERANCE):
             raise FieldError("scale", "is not the inverse of inverse_scale")
-        super().check_resolved(family, n_components, n_features)
+        # the shared checks need a normalised density: a flat prior on a mean (β = 0) is checked
+        # with β = 1 there, its other hyperparameters being the same
+        proper = attrs.evolve(self, mean_precision=np.where(beta == 0, 1.0, beta))
+        super(NormalWishart, proper).check_resolved(family, n_components, n_features)
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
+        self.require_proper_mean()
         gaussian = self._gaussian()
         m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         scale = self._standard_wishart_scale()
@@ -317,6 +380,7 @@ class NormalWishart(ConjugatePrior):
 
     def log_predictive(self, x: Array) -> Array:
         """The multivariate Student-t posterior predictive (Bishop 10.81), in centred form."""
+        self.require_proper_mean()
         gaussian = self._gaussian()
         z = gaussian.standardised(x)
         scale = self._standard_wishart_scale()
@@ -341,6 +405,7 @@ class NormalWishart(ConjugatePrior):
     def log_predictive_observed(self, x: Array, missing: NDArray[np.bool_]) -> Array:
         """The Student-t predictive's marginal over each row's observed entries: the same degrees
         of freedom, the observed sub-blocks of its location and shape (``student_t``)."""
+        self.require_proper_mean()
         gaussian = self._gaussian()
         m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         n_features = m.shape[1]
@@ -382,7 +447,8 @@ class TiedNormalWishart(NormalWishart):
     own share adds the group's total to its shared scale (the tied update). ``log_normalizer``
     gives each component ``1/g`` of its group's joint normaliser. Defaults as for
     ``NormalWishart``; a ``dof`` or ``scale`` given per component must be the same within each
-    group.
+    group. A component with ``mean_precision`` 0 has a flat prior on its mean, bringing no
+    ``|Λ|^½`` (and no normaliser) to its group's joint density (``NormalWishart``).
     """
 
     def for_data(
@@ -411,9 +477,17 @@ class TiedNormalWishart(NormalWishart):
         assert isinstance(family, TiedGaussian)
         return family
 
-    def _shared_count(self, dof: Array, group_size: int, n_features: int) -> Array:
-        """Total exponent count of ``½ log|Λ|`` in a group's joint density: ``g + ν − D − 1``."""
-        return group_size + dof - n_features - 1.0
+    def _normal_members(self, mean_precision: Array) -> Array:
+        """How many members of each component's group have a normal prior on their mean
+        (``β > 0``), per component: ``(K,)``."""
+        tied = self._tied()
+        size = self._group_size(mean_precision.shape[0])
+        return np.repeat(tied.grouped((mean_precision > 0).astype(np.float64)).sum(1), size)
+
+    def _shared_count(self, dof: Array, normal_members: Array, n_features: int) -> Array:
+        """Total exponent count of ``½ log|Λ|`` in a group's joint density: ``g' + ν − D − 1``,
+        ``g'`` the members with ``β > 0`` (each of whose normals brings ``|Λ|^½``)."""
+        return normal_members + dof - n_features - 1.0
 
     def _group_size(self, n_components: int) -> int:
         return n_components // self._tied().n_groups(n_components)
@@ -424,7 +498,7 @@ class TiedNormalWishart(NormalWishart):
         size = self._group_size(n_components)
         second = self.inverse_scale / size + beta[:, None, None] * m[:, :, None] * m[:, None, :]
         chi = np.concatenate([beta[:, None] * m, self._gaussian().pack(second, 1.0)], axis=1)
-        share = self._shared_count(nu, size, n_features) / size
+        share = self._shared_count(nu, self._normal_members(beta), n_features) / size
         return chi, np.stack([beta, share], axis=1)
 
     def _pooled(self, chi: Array, counts: Array) -> tuple[Array, Array, Array, Array]:
@@ -433,10 +507,11 @@ class TiedNormalWishart(NormalWishart):
         n_features = tied.n_features_of(chi.shape[1])
         size = self._group_size(chi.shape[0])
         beta = counts[:, 0]
-        m = chi[:, :n_features] / beta[:, None]
+        m = chi[:, :n_features] / np.where(beta > 0, beta, 1.0)[:, None]  # β = 0: the origin
         second = tied.unpack(tied.grouped(chi[:, n_features:]).sum(1), 1.0)
         inverse_scale = second - tied.grouped(np.einsum("k,ki,kj->kij", beta, m, m)).sum(1)
-        nu = tied.grouped(counts[:, 1]).sum(1) - size + n_features + 1.0
+        normal_members = self._normal_members(beta)[::size]
+        nu = tied.grouped(counts[:, 1]).sum(1) - normal_members + n_features + 1.0
         return m, beta, nu, 0.5 * (inverse_scale + np.swapaxes(inverse_scale, 1, 2))
 
     def with_natural_hyperparameters(self, chi: Array, counts: Array) -> Self:
@@ -453,7 +528,7 @@ class TiedNormalWishart(NormalWishart):
         n_features = m.shape[1]
         size = self._group_size(chi.shape[0])
         joint = (
-            0.5 * n_features * (size * LOG_2PI - np.log(self._tied().grouped(beta)).sum(1))
+            self._tied().grouped(_log_mean_normalizer(beta, n_features)).sum(1)
             + 0.5 * nu * n_features * LOG_2
             - 0.5 * nu * _log_det_spd(inverse_scale, "W⁻¹")
             + scipy.special.multigammaln(0.5 * nu, n_features)
@@ -461,12 +536,16 @@ class TiedNormalWishart(NormalWishart):
         return np.repeat(joint / size, size)
 
     def mode(self) -> Array:
-        """``μ_k = m_k``, ``Λ = (g + ν − D − 1) W`` per group: the joint mode in ``(μ, Λ)``."""
+        """``μ_k = m_k``, ``Λ = (g + ν − D − 1) W`` per group: the joint mode in ``(μ, Λ)`` (``g``
+        counting the members with ``mean_precision > 0``)."""
         m, nu = self._centred_mean(), np.asarray(self.dof)
-        n_components, n_features = m.shape
-        count = self._shared_count(nu, self._group_size(n_components), n_features)
+        n_features = m.shape[1]
+        count = self._shared_count(nu, self._normal_members(np.asarray(self.mean_precision)), n_features)
         if np.any(count <= 0):
-            raise ValueError("TiedNormalWishart has no mode: g + dof − D − 1 must be positive")
+            raise ValueError(
+                "TiedNormalWishart has no mode: g + dof − D − 1 must be positive (g: the members "
+                "of a group with mean_precision > 0)"
+            )
         precision = count[:, None, None] * self._standard_wishart_scale()
         first = np.einsum("kij,kj->ki", precision, m)
         return np.concatenate([first, self._gaussian().pack(-0.5 * precision, 2.0)], axis=1)
@@ -481,6 +560,7 @@ class TiedNormalWishart(NormalWishart):
             )
 
     def sample_natural(self, n_draws: int, rng: np.random.Generator) -> Array:
+        self.require_proper_mean()
         tied = self._tied()
         m, beta, nu = self._centred_mean(), np.asarray(self.mean_precision), np.asarray(self.dof)
         n_components, n_features = m.shape
