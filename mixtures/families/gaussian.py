@@ -41,7 +41,9 @@ from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import EMPTY_COMPONENT_FRACTION, Components, ExponentialFamily, empty_components
 from mixtures.families.completion import Completion
 from mixtures.families.gaussian_completion import GaussianCompletion
+from mixtures.families.gaussian_rows import GaussianRows, RowKernels
 from mixtures.families.held import HeldMeans, HeldPart
+from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import ReferencePoints, SufficientStatistics
 
 __all__ = [
@@ -166,6 +168,7 @@ class _GaussianFamily(ExponentialFamily):
     @abc.abstractmethod
     def second_moment_trace(self, mean: Array) -> Array:
         """``E[‖z‖²]`` from mean parameters ``(K, S)``: ``(K,)``."""
+
 
     @abc.abstractmethod
     def cancellation(self, mean: Array) -> Array:
@@ -312,7 +315,20 @@ class _GaussianFamily(ExponentialFamily):
         )
 
     def log_base_measure(self, x: Array) -> Array:
-        return np.full(x.shape[0], -0.5 * x.shape[1] * LOG_2PI - self.log_scale(x.shape[1]))
+        return np.full(x.shape[0], self.log_base_constant(x.shape[1]))
+
+    def log_base_constant(self, n_features: int) -> float:
+        """``log h(x)``, the same for every row: ``−D/2 log 2π − Σ_d log scale_d``."""
+        return -0.5 * n_features * LOG_2PI - self.log_scale(n_features)
+
+    def row_statistics(self, x: Array) -> RowStatistics:
+        """The rows as the E-step reads them: ``x`` itself, whose statistics compiled kernels
+        form block by block in the cache, never for all rows at once (``GaussianRows``)."""
+        return GaussianRows.of(self, x)
+
+    @abc.abstractmethod
+    def row_kernels(self) -> RowKernels:
+        """The compiled kernels of this family's statistics layout (``gaussian_kernels``)."""
 
     # The product form ``T(z) ηᵀ − A(η)`` cancels terms of size ``‖z‖² tr Λ``; where that exceeds
     # ``1/(eps · PRODUCT_FORM_TOLERANCE)`` (tight components far from the origin), the column is
@@ -328,16 +344,28 @@ class _GaussianFamily(ExponentialFamily):
         n_features = self.n_features_of_natural(natural)
         z = statistics[:, :n_features]
         radius = float(np.einsum("nd,nd->n", z, z).max())
-        bound = np.finfo(np.float64).eps * radius * self.precision_trace(natural)
-        for k in np.flatnonzero(bound > PRODUCT_FORM_TOLERANCE):  # loop over components
-            location, log_det_precision = self.location_and_log_det(natural[k : k + 1])
-            column = log_base - 0.5 * self.quadratic_form(z - location[0], natural[k])
-            if log_partition is None:
-                column += 0.5 * log_det_precision[0]
-            else:
-                column += 0.5 * location[0] @ natural[k, :n_features] - log_partition[k]
-            out[:, k] = column
+        for k in self.cancelling_components(radius, natural):  # loop over components
+            out[:, k] = self.centred_column(z, int(k), log_base, natural, log_partition)
         return out
+
+    def cancelling_components(self, largest_squared_norm: float, natural: Array) -> NDArray[np.intp]:
+        """The components whose log-densities in product form would carry a rounding error above
+        ``PRODUCT_FORM_TOLERANCE`` on rows with ``‖z‖²`` up to ``largest_squared_norm``."""
+        bound = np.finfo(np.float64).eps * largest_squared_norm * self.precision_trace(natural)
+        return np.flatnonzero(bound > PRODUCT_FORM_TOLERANCE)
+
+    def centred_column(
+        self, z: Array, k: int, log_base: Any, natural: Array, log_partition: Array | None
+    ) -> Array:
+        """Component ``k``'s log-densities of rows ``z`` (standardised) in centred form
+        ``log h − ½ (z − μ)ᵀ Λ (z − μ) + ½ log|Λ|`` (with ``log_partition``: VB's
+        ``½ μᵀ E[Λμ] − E[A]`` in place of the log-determinant term)."""
+        n_features = z.shape[1]
+        location, log_det_precision = self.location_and_log_det(natural[k : k + 1])
+        column = log_base - 0.5 * self.quadratic_form(z - location[0], natural[k])
+        if log_partition is None:
+            return column + 0.5 * log_det_precision[0]
+        return column + (0.5 * location[0] @ natural[k, :n_features] - log_partition[k])
 
     def natural_of(self, components: Components) -> Array:
         # Moving the origin by δ keeps Λ and shifts the centred mean by −δ: η₁ ← η₁ − Λδ; then
@@ -514,6 +542,11 @@ class Gaussian(_GaussianFamily):
         return np.einsum("nd,nd->n", whitened, whitened)
 
     # ------------------------------------------------------------- primitives
+    def row_kernels(self) -> RowKernels:
+        from mixtures.families import gaussian_kernels as kernels
+
+        return RowKernels(kernels.full_log_densities, kernels.full_weighted_sums)
+
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
         z = np.asfortranarray(self.standardised(x))  # column-major: each product is one contiguous run
@@ -770,6 +803,11 @@ class DiagonalGaussian(_GaussianFamily):
     spread_view: ClassVar[str] = "variance"
     spread_is_matrix: ClassVar[bool] = False
 
+    def row_kernels(self) -> RowKernels:
+        from mixtures.families import gaussian_kernels as kernels
+
+        return RowKernels(kernels.diagonal_log_densities, kernels.diagonal_weighted_sums)
+
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
         z = self.standardised(x)
@@ -894,6 +932,11 @@ class SphericalGaussian(_GaussianFamily):
 
     spread_view: ClassVar[str] = "variance"
     spread_is_matrix: ClassVar[bool] = False
+
+    def row_kernels(self) -> RowKernels:
+        from mixtures.families import gaussian_kernels as kernels
+
+        return RowKernels(kernels.spherical_log_densities, kernels.spherical_weighted_sums)
 
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
