@@ -169,12 +169,45 @@ class _GaussianFamily(ExponentialFamily):
     def second_moment_trace(self, mean: Array) -> Array:
         """``E[‖z‖²]`` from mean parameters ``(K, S)``: ``(K,)``."""
 
+    @abc.abstractmethod
+    def feature_variances(self, mean: Array) -> Array:
+        """Each feature's variance ``E[z_d²] − E[z_d]²`` from mean parameters ``(K, S)`` (a
+        spherical component's one variance in every column): ``(K, D)``."""
 
     @abc.abstractmethod
     def cancellation(self, mean: Array) -> Array:
         """From mean parameters ``(K, S)``: how many times each component's second moments
         about the origin exceed its variance (in the direction where the ratio is largest;
         ``inf`` where the variance computed as ``E[zzᵀ] − E[z]E[z]ᵀ`` is not positive): ``(K,)``."""
+
+    def maximum_likelihood(
+        self, statistics: SufficientStatistics, previous: Array | None = None
+    ) -> Array:
+        self._check_resolved(statistics)
+        return super().maximum_likelihood(statistics, previous)
+
+    def _check_resolved(self, statistics: SufficientStatistics) -> None:
+        """Raise ``DegenerateComponentError`` for an occupied component whose spread, ridge
+        included, is below what float64 resolves at its location: a standard deviation under one
+        rounding step of its coordinates, ``eps · |x|``. Its points coincide (a single point,
+        other rows holding it by vanishing responsibilities), so with ``reg_covar=0`` no finite
+        maximum-likelihood variance exists: gathered about its own point its variance is
+        computed exactly, however small, and its precision would overflow the log-densities."""
+        occupied = ~empty_components(statistics)
+        mean = statistics.means()
+        n_features = self.n_features_of_natural(mean)
+        offset = mean[:, :n_features]
+        variance = self.feature_variances(mean)
+        points = 0.0 if statistics.reference is None else statistics.reference.points
+        step = np.finfo(np.float64).eps * np.abs(self.data_location(points + offset))
+        resolution = (step / self.scale_for(n_features)) ** 2
+        bad = occupied[:, None] & ~(variance + self.reg_covar > resolution)
+        if bad.any():
+            k, d = (int(i) for i in np.argwhere(bad)[0])
+            raise DegenerateComponentError(
+                f"{self.name}: component {k}: its variance, {float(variance[k, d]):.3g} (in units "
+                f"of the data's variance), is zero to float64 precision. {_DEGENERATE_VARIANCE}"
+            )
 
     def coinciding_components(self, statistics: SufficientStatistics) -> NDArray[np.bool_]:
         """Occupied components whose variance about their point is zero to float64 precision
@@ -506,6 +539,11 @@ class Gaussian(_GaussianFamily):
         rows, cols = self._triangle(n_features)
         return second[:, rows == cols].sum(1)
 
+    def feature_variances(self, mean: Array) -> Array:
+        location, second, n_features = self._split(mean)
+        rows, cols = self._triangle(n_features)
+        return second[:, rows == cols] - location * location
+
     def cancellation(self, mean: Array) -> Array:
         location, second, n_features = self._split(mean)
         # the symmetric matrices by one gather (every chunk of every pass asks)
@@ -830,6 +868,10 @@ class DiagonalGaussian(_GaussianFamily):
     def second_moment_trace(self, mean: Array) -> Array:
         return self._halves(mean)[1].sum(1)
 
+    def feature_variances(self, mean: Array) -> Array:
+        location, second = self._halves(mean)
+        return second - location * location
+
     def cancellation(self, mean: Array) -> Array:
         location, second = self._halves(mean)
         return _ratio(second, second - location * location).max(1)
@@ -954,6 +996,11 @@ class SphericalGaussian(_GaussianFamily):
 
     def second_moment_trace(self, mean: Array) -> Array:
         return mean[:, -1].copy()
+
+    def feature_variances(self, mean: Array) -> Array:
+        location, second = mean[:, :-1], mean[:, -1]
+        variance = (second - np.einsum("kd,kd->k", location, location)) / location.shape[1]
+        return np.repeat(variance[:, None], location.shape[1], axis=1)
 
     def cancellation(self, mean: Array) -> Array:
         location, second = mean[:, :-1], mean[:, -1]
