@@ -41,7 +41,7 @@ from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import EMPTY_COMPONENT_FRACTION, Components, ExponentialFamily, empty_components
 from mixtures.families.completion import Completion
 from mixtures.families.gaussian_completion import GaussianCompletion
-from mixtures.families.gaussian_rows import GaussianRows, RowKernels
+from mixtures.families.gaussian_rows import GaussianRows, RowKernels, TiedGaussianRows
 from mixtures.families.held import HeldMeans, HeldPart
 from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import ReferencePoints, SufficientStatistics
@@ -720,6 +720,11 @@ class TiedGaussian(Gaussian):
     @property
     def component_multiple(self) -> int:
         return 1 if self.group_size is None else int(self.group_size)
+
+    def row_statistics(self, x: Array) -> RowStatistics:
+        """As ``Gaussian``'s, with log-densities that form each group's shared quadratic term
+        once (``TiedGaussianRows``)."""
+        return TiedGaussianRows.of(self, x, group_size=self.group_size or 0)
 
     def n_groups(self, n_components: int) -> int:
         """How many groups ``n_components`` components form (``ValueError`` unless they split

@@ -36,6 +36,7 @@ __all__ = [
     "largest_squared_norm",
     "spherical_log_densities",
     "spherical_weighted_sums",
+    "tied_log_densities",
 ]
 
 Array = NDArray[np.float64]
@@ -224,6 +225,32 @@ def spherical_weighted_sums(
         m = min(stop - first, rows_per_block)
         _spherical_block(x, first, m, origin, inverse_scale, block)
         _add_weighted_sums(block, m, responsibilities, first, product, sums)
+
+
+@numba.njit(cache=True, nogil=True)
+def tied_log_densities(
+    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
+    shared: Array, coefficients: Array, out: Array,
+) -> None:
+    """Log-densities of rows ``start:stop`` for components that share their precision within
+    groups: the quadratic term ``−½ zᵀΛ_g z`` once per group (``shared``: the second half of each
+    group's natural parameters, ``(G, P)``), then ``(z, q_1 … q_G, 1) · coefficients`` with
+    ``coefficients`` ``(D + G + 1, K)``: ``Λμ_k``, 1 in its group's row, ``log h − A``."""
+    n_features = x.shape[1]
+    n_groups, n_second = shared.shape
+    block = _new_block(n_features + n_second, rows_per_block)
+    reduced = _new_block(n_features + n_groups, rows_per_block)
+    quadratic = np.empty((n_groups, rows_per_block))
+    for first in range(start, stop, rows_per_block):
+        m = min(stop - first, rows_per_block)
+        _full_block(x, first, m, origin, inverse_scale, block)
+        np.dot(shared, block[n_features : n_features + n_second], quadratic)
+        for j in range(m):
+            for d in range(n_features):
+                reduced[d, j] = block[d, j]
+            for g in range(n_groups):
+                reduced[n_features + g, j] = quadratic[g, j]
+        _write_log_densities(reduced, m, coefficients, out, first)
 
 
 @numba.njit(cache=True, nogil=True)

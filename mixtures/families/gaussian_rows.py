@@ -24,7 +24,7 @@ from mixtures.families.checks import checked_output
 from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import SufficientStatistics
 
-__all__ = ["GaussianRows", "RowKernels"]
+__all__ = ["GaussianRows", "RowKernels", "TiedGaussianRows"]
 
 Array = NDArray[np.float64]
 V = TypeVar("V")
@@ -137,6 +137,44 @@ class GaussianRows(RowStatistics):
         parts = _run_kernel(kernel, run, self.n_rows, rows_per_block)
         total = functools.reduce(np.add, parts, np.zeros((n_components, width)))
         return SufficientStatistics(total[:, -1], np.ascontiguousarray(total[:, :-1]))
+
+
+@attrs.frozen(eq=False)
+class TiedGaussianRows(GaussianRows):
+    """``GaussianRows`` of a ``TiedGaussian``, whose components share their precision within
+    groups: the quadratic term ``−½ zᵀΛz`` of a row is the same for every component of a group,
+    so the log-densities form it once per group (``tied_log_densities``), which takes
+    ``2·(P·G + (D + G + 1)·K)`` operations per row instead of ``2·(S + 1)·K``. Parameters whose
+    precisions differ within a group (never after a tied update) take the general kernel."""
+
+    #: Components per group (0: one group of all components).
+    group_size: int = 0
+
+    def write_log_densities(self, natural: Array, coefficients: Array, out: Array) -> None:
+        from mixtures.families.gaussian_kernels import tied_log_densities
+
+        n_components, n_statistics = natural.shape
+        n_features = self.x.shape[1]
+        size = self.group_size or n_components
+        second = natural[:, n_features:]
+        shared = np.ascontiguousarray(second[::size])
+        if not np.array_equal(np.repeat(shared, size, axis=0), second):
+            super().write_log_densities(natural, coefficients, out)
+            return
+        n_groups = shared.shape[0]
+        reduced = np.zeros((n_features + n_groups + 1, n_components))  # (ηᵀ of z; groups; log h − A)
+        reduced[:n_features] = coefficients[:n_features]
+        reduced[n_features + np.arange(n_components) // size, np.arange(n_components)] = 1.0
+        reduced[-1] = coefficients[-1]
+        origin, inverse_scale = _coordinates(self.family, n_features)
+        rows_per_block = _rows_per_block(n_statistics, n_components)
+
+        def run(start: int, stop: int) -> None:
+            tied_log_densities(
+                self.x, start, stop, origin, inverse_scale, rows_per_block, shared, reduced, out
+            )
+
+        _run_kernel(tied_log_densities, run, self.n_rows, rows_per_block)
 
 
 def _coordinates(family: Any, n_features: int) -> tuple[Array, Array]:
