@@ -66,7 +66,7 @@ class GaussianRows(RowStatistics):
         x = np.ascontiguousarray(x, dtype=np.float64)
         n_features = x.shape[1]
         origin, inverse_scale = _coordinates(family, n_features)
-        n_statistics = int(np.shape(family.sufficient_statistics(x[:1]))[1]) if x.shape[0] else 0
+        n_statistics = int(np.shape(family.sufficient_statistics(np.zeros((1, n_features))))[1])
         with compile_notice(largest_squared_norm):
             radius = float(largest_squared_norm(x, origin, inverse_scale))
         held = 0 if np.may_share_memory(x, given) else int(x.nbytes)
