@@ -2,7 +2,7 @@
 rows N, of features D and of components K: ``mixtures.Mixture(Gaussian(), K)`` against
 scikit-learn's ``GaussianMixture(covariance_type="full")``.
 
-    python benchmarks/scaling.py                  # the three sweeps (about 10 minutes on 2 cores)
+    python benchmarks/scaling.py                  # the three sweeps (about 10 minutes on 2 shared cores)
     python benchmarks/scaling.py --quick          # tiny sizes: a smoke run (seconds)
     python benchmarks/scaling.py --sweeps D K     # some sweeps only
     python benchmarks/scaling.py --output-dir /tmp/scaling --threads 1
@@ -293,10 +293,14 @@ def table(sweep: Sweep, results: dict[tuple[int, int, int], Result]) -> str:
     return harness.markdown_table(header, rows)
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("s" if count != 1 else "")
+
+
 def schedule(sweep: Sweep) -> str:
     """How many iterations and repeats each point of ``sweep`` had, the exceptions named."""
     def describe(point: Point) -> str:
-        return (f"{point.iterations} iterations × {point.repeats} repeat{'s' * (point.repeats > 1)}"
+        return (f"{plural(point.iterations, 'iteration')} × {plural(point.repeats, 'repeat')}"
                 + ("" if point.warm_up else ", no warm-up fit"))
 
     usual = describe(sweep.points[0])
@@ -329,8 +333,8 @@ def report(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result
         " below 1, ours is faster. GFLOP/s: our dense products per iteration (4·N·S·K with"
         " S = D + D(D+1)/2, plus N·D(D+1)/2 to form T(x) where it is not cached) over our time.",
         "",
-        f"- Machine: {machine['cpu']}, {machine['cores']} cores; {machine['threads']} threads for BLAS,"
-        f" OpenMP and numba, for both libraries (BLAS: {machine['blas']}).",
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores; {plural(machine['threads'], 'thread')}"
+        f" for BLAS, OpenMP and numba, for both libraries (BLAS: {machine['blas']}).",
         f"- Versions: Python {machine['python']}, {versions}.",
     ]
     if context.get("dgemm_gflops") is not None:
@@ -352,13 +356,15 @@ def report(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result
     return "\n".join(lines)
 
 
-def plot(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result], path: Path) -> None:
+def plot(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result], path: Path,
+         threads: int) -> None:
     """One log-log panel per sweep: ms per iteration of both libraries; bounded-memory points of
     ours hollow; a dotted guide of the cost growing in proportion (∝ N, ∝ D², ∝ K)."""
     import matplotlib
 
     matplotlib.use("Agg")  # a file only: never needs a display
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullLocator
 
     guide_power = {"N": 1, "D": 2, "K": 1}
     figure, axes = plt.subplots(1, len(chosen), figsize=(4.2 * len(chosen), 3.8), squeeze=False)
@@ -384,10 +390,14 @@ def plot(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result],
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel(sweep.title)
+        if sweep.parameter != "N":  # few values: label each one
+            axis.set_xticks(sizes, [str(size) for size in sizes])
+            axis.xaxis.set_minor_locator(NullLocator())
         axis.set_ylabel("ms per EM iteration")
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize="small")
-    figure.suptitle("Full-covariance GMM, one EM iteration: mixtures vs scikit-learn")
+    figure.suptitle("Full-covariance GMM, one EM iteration: mixtures vs scikit-learn"
+                    f" ({plural(threads, 'thread')} each)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -438,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "scaling.md").write_text(text + "\n")
-    plot(chosen, results, args.output_dir / "scaling.png")
+    plot(chosen, results, args.output_dir / "scaling.png", args.threads)
     minutes = context["seconds"] / 60
     run.progress(f"wrote scaling.md and scaling.png to {args.output_dir} in {minutes:.1f} min")
     return 0
