@@ -276,6 +276,11 @@ def measure(point: Point, ours: Contender, theirs: Contender, directory: Path) -
 BOUNDED_MARK = "†"
 
 
+def gflop_rate(gflops: float) -> str:
+    """One decimal, or two significant digits below 1 GFLOP/s (the tiny sizes of ``--quick``)."""
+    return f"{gflops:.1f}" if gflops >= 1 else f"{gflops:.2g}"
+
+
 def table(sweep: Sweep, results: dict[tuple[int, int, int], Result]) -> str:
     """The Markdown table of one sweep: a row per point."""
     import harness
@@ -288,7 +293,7 @@ def table(sweep: Sweep, results: dict[tuple[int, int, int], Result]) -> str:
         sklearn = (harness.milliseconds(result.sklearn_seconds) if result.sklearn_seconds is not None
                    else result.sklearn_status)
         ratio = "—" if result.ratio is None else f"{result.ratio:.2f}"
-        gflops = "—" if result.ours_gflops is None else f"{result.ours_gflops:.2g}"
+        gflops = "—" if result.ours_gflops is None else gflop_rate(result.ours_gflops)
         rows.append([size, harness.milliseconds(result.ours_seconds), sklearn, ratio, gflops])
     return harness.markdown_table(header, rows)
 
