@@ -2,7 +2,7 @@
 rows N, of features D and of components K: ``mixtures.Mixture(Gaussian(), K)`` against
 scikit-learn's ``GaussianMixture(covariance_type="full")``.
 
-    python benchmarks/scaling.py                  # the three sweeps (about 10 minutes on 2 shared cores)
+    python benchmarks/scaling.py                  # the three sweeps (6–8 minutes on 2 shared cores)
     python benchmarks/scaling.py --quick          # tiny sizes: a smoke run (seconds)
     python benchmarks/scaling.py --sweeps D K     # some sweeps only
     python benchmarks/scaling.py --output-dir /tmp/scaling --threads 1
