@@ -8,7 +8,9 @@ first needs it.
 
 Forward–backward exponentiates the log-likelihoods (relative to each row's maximum) with numpy
 before the recursion: numpy's exp is vectorised, numba's is a call per value and used to take a
-third of the time.
+third of the time. Large inputs are split between threads (``NUMBA_NUM_THREADS``, at most one per
+``_ROWS_PER_THREAD`` rows): the rows to exponentiate evenly, the sequences in groups of about
+equal rows (one long sequence stays on one thread).
 
 Compile time matters as much as run time here: a user's first HMM fit waits for it (the kernels
 are cached on disk afterwards). So the kernels are written in explicit loops over scalars, the
@@ -20,7 +22,11 @@ compilation announces itself first (``compile_notice``).
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import numba
@@ -166,20 +172,31 @@ def scaled_posterior(
     trusted = np.empty(n_sequences, dtype=np.bool_)
     scaled_likelihood = np.empty((n_rows, n_states))
     row_maxima = np.empty(n_rows)
-    with compile_notice(_relative_log_likelihood), compile_notice(_forward_backward_kernel):
-        _relative_log_likelihood(log_likelihood, row_maxima, scaled_likelihood)
-        np.exp(scaled_likelihood, out=scaled_likelihood)
+    parameters = chain.kernel_arguments()
+
+    def scale(rows: slice) -> None:
+        _relative_log_likelihood(log_likelihood[rows], row_maxima[rows], scaled_likelihood[rows])
+        np.exp(scaled_likelihood[rows], out=scaled_likelihood[rows])
+
+    def recurse(rows: slice, sequences: slice) -> None:
         _forward_backward_kernel(
-            log_likelihood,
-            lengths,
-            scaled_likelihood,
-            row_maxima,
-            *chain.kernel_arguments(),
-            marginals,
-            transition_counts,
-            log_evidence,
-            trusted,
+            log_likelihood[rows],
+            lengths[sequences],
+            scaled_likelihood[rows],
+            row_maxima[rows],
+            *parameters,
+            marginals[rows],
+            transition_counts[sequences],
+            log_evidence[sequences],
+            trusted[sequences],
         )
+
+    kernels = (_relative_log_likelihood, _forward_backward_kernel)
+    # The first call compiles (or loads from the cache) on this thread, where its notice shows.
+    threads = _threads_for(n_rows) if all(kernel.signatures for kernel in kernels) else 1
+    with compile_notice(kernels[0]), compile_notice(kernels[1]):
+        _run_together([(scale, (rows,)) for rows in _even_parts(n_rows, threads)])
+        _run_together([(recurse, part) for part in _sequence_groups(lengths, threads)])
     return marginals, transition_counts, log_evidence + chain.evidence_shifts(lengths), trusted
 
 
@@ -235,6 +252,59 @@ def _sequences_of(arrays: Arrays, which: NDArray[np.intp]) -> tuple[NDArray[np.i
     starts = np.cumsum(lengths) - lengths
     rows = np.concatenate([np.arange(starts[s], starts[s] + lengths[s]) for s in which])
     return rows, (log_likelihood[rows], lengths[which], log_initial, log_transition)
+
+
+# Fewer rows than this per thread would cost more in hand-over than the thread saves.
+_ROWS_PER_THREAD = 10_000
+_pool: ThreadPoolExecutor | None = None
+_pool_owner = 0  # the process that started the pool's threads (a forked child has none of them)
+
+
+def _threads_for(n_rows: int) -> int:
+    """How many threads to share ``n_rows`` between (the kernels release the GIL)."""
+    return max(1, min(_numba_threads(), n_rows // _ROWS_PER_THREAD))
+
+
+def _numba_threads() -> int:
+    """numba's thread count (``NUMBA_NUM_THREADS``, else the cores), read without starting its
+    thread pool, which these kernels do not use."""
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set at import
+
+
+def _run_together(calls: list[tuple[Callable[..., None], tuple[object, ...]]]) -> None:
+    """Runs ``function(*arguments)`` for each call, the first on this thread and the others on
+    worker threads meanwhile; returns when all are done (raising the first error)."""
+    global _pool, _pool_owner
+    (function, arguments), others = calls[0], calls[1:]
+    if others and (_pool is None or _pool_owner != os.getpid()):
+        _pool = ThreadPoolExecutor(max(1, _numba_threads() - 1), thread_name_prefix="mixtures-markov")
+        _pool_owner = os.getpid()
+    pending = [_pool.submit(other, *rest) for other, rest in others] if _pool is not None else []
+    function(*arguments)
+    for future in pending:
+        future.result()
+
+
+def _even_parts(n_rows: int, n_parts: int) -> list[slice]:
+    """``n_parts`` consecutive row slices of about equal size covering ``n_rows``."""
+    bounds = np.linspace(0, n_rows, n_parts + 1).astype(np.int64).tolist()
+    return [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
+
+
+def _sequence_groups(lengths: NDArray[np.int64], n_groups: int) -> list[tuple[slice, slice]]:
+    """At most ``n_groups`` runs of consecutive whole sequences, of about equal rows, as (rows,
+    sequences) slices covering everything (one run when there are no sequences)."""
+    stops = np.cumsum(lengths)
+    n_rows = int(stops[-1]) if stops.size else 0
+    # a run ends with the sequence that reaches its share of the rows
+    shares = np.linspace(0, n_rows, n_groups + 1)[1:]
+    lasts = np.unique(np.searchsorted(stops, shares, side="left")).tolist() if stops.size else [-1]
+    groups, first, start = [], 0, 0
+    for last in lasts:
+        stop = int(stops[last]) if stops.size else 0
+        groups.append((slice(start, stop), slice(first, last + 1)))
+        first, start = last + 1, stop
+    return groups
 
 
 # ---------------------------------------------------------------------------------------------
