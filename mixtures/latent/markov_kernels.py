@@ -8,9 +8,9 @@ first needs it.
 
 Forward–backward exponentiates the log-likelihoods (relative to each row's maximum) with numpy
 before the recursion: numpy's exp is vectorised, numba's is a call per value and used to take a
-third of the time. Large inputs are split between threads (``NUMBA_NUM_THREADS``, at most one per
-``_ROWS_PER_THREAD`` rows): the rows to exponentiate evenly, the sequences in groups of about
-equal rows (one long sequence stays on one thread).
+third of the time. Large inputs are shared between threads (``NUMBA_NUM_THREADS``, at most one
+per ``_ROWS_PER_THREAD`` rows), in parts that they take in turn: the rows to exponentiate evenly,
+the sequences in runs of about equal rows (one long sequence stays on one thread).
 
 Compile time matters as much as run time here: a user's first HMM fit waits for it (the kernels
 are cached on disk afterwards). So the kernels are written in explicit loops over scalars, the
@@ -22,10 +22,12 @@ compilation announces itself first (``compile_notice``).
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
 import os
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 
 import attrs
@@ -194,9 +196,10 @@ def scaled_posterior(
     kernels = (_relative_log_likelihood, _forward_backward_kernel)
     # The first call compiles (or loads from the cache) on this thread, where its notice shows.
     threads = _threads_for(n_rows) if all(kernel.signatures for kernel in kernels) else 1
+    parts = 1 if threads == 1 else threads * _PARTS_PER_THREAD
     with compile_notice(kernels[0]), compile_notice(kernels[1]):
-        _run_together([(scale, (rows,)) for rows in _even_parts(n_rows, threads)])
-        _run_together([(recurse, part) for part in _sequence_groups(lengths, threads)])
+        _run_shared([(scale, (rows,)) for rows in _even_parts(n_rows, parts)], threads)
+        _run_shared([(recurse, part) for part in _sequence_groups(lengths, parts)], threads)
     return marginals, transition_counts, log_evidence + chain.evidence_shifts(lengths), trusted
 
 
@@ -256,6 +259,9 @@ def _sequences_of(arrays: Arrays, which: NDArray[np.intp]) -> tuple[NDArray[np.i
 
 # Fewer rows than this per thread would cost more in hand-over than the thread saves.
 _ROWS_PER_THREAD = 10_000
+# The work comes in this many parts per thread, taken in turn: a thread slowed by other work on
+# the machine takes fewer of them.
+_PARTS_PER_THREAD = 4
 _pool: ThreadPoolExecutor | None = None
 _pool_owner = 0  # the process that started the pool's threads (a forked child has none of them)
 
@@ -271,18 +277,36 @@ def _numba_threads() -> int:
     return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set at import
 
 
-def _run_together(calls: list[tuple[Callable[..., None], tuple[object, ...]]]) -> None:
-    """Runs ``function(*arguments)`` for each call, the first on this thread and the others on
-    worker threads meanwhile; returns when all are done (raising the first error)."""
+def _run_shared(calls: list[tuple[Callable[..., None], tuple[object, ...]]], threads: int) -> None:
+    """Runs every ``function(*arguments)`` of ``calls`` on this thread and ``threads − 1`` worker
+    threads, each taking the next call when done with one; returns when all are done (raising
+    the first error)."""
+    waiting = collections.deque(calls)
+
+    def take_turns() -> None:
+        while waiting:
+            try:
+                function, arguments = waiting.popleft()
+            except IndexError:  # another thread took the last one
+                return
+            function(*arguments)
+
+    helpers = [_workers().submit(take_turns) for _ in range(min(threads, len(calls)) - 1)]
+    try:
+        take_turns()
+    finally:
+        futures.wait(helpers)  # none still writes into the outputs, whatever happened here
+    for helper in helpers:
+        helper.result()
+
+
+def _workers() -> ThreadPoolExecutor:
+    """The worker threads, started on first use (again in a forked child)."""
     global _pool, _pool_owner
-    (function, arguments), others = calls[0], calls[1:]
-    if others and (_pool is None or _pool_owner != os.getpid()):
+    if _pool is None or _pool_owner != os.getpid():
         _pool = ThreadPoolExecutor(max(1, _numba_threads() - 1), thread_name_prefix="mixtures-markov")
         _pool_owner = os.getpid()
-    pending = [_pool.submit(other, *rest) for other, rest in others] if _pool is not None else []
-    function(*arguments)
-    for future in pending:
-        future.result()
+    return _pool
 
 
 def _even_parts(n_rows: int, n_parts: int) -> list[slice]:
