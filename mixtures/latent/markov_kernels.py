@@ -26,8 +26,8 @@ import collections
 import itertools
 import math
 import os
+import threading
 from collections.abc import Callable
-from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 
 import attrs
@@ -180,7 +180,9 @@ def scaled_posterior(
         _relative_log_likelihood(log_likelihood[rows], row_maxima[rows], scaled_likelihood[rows])
         np.exp(scaled_likelihood[rows], out=scaled_likelihood[rows])
 
-    def recurse(rows: slice, sequences: slice) -> None:
+    def recurse(rows: slice, sequences: slice, scaled: bool = True) -> None:
+        if not scaled:
+            scale(rows)
         _forward_backward_kernel(
             log_likelihood[rows],
             lengths[sequences],
@@ -196,10 +198,14 @@ def scaled_posterior(
     kernels = (_relative_log_likelihood, _forward_backward_kernel)
     # The first call compiles (or loads from the cache) on this thread, where its notice shows.
     threads = _threads_for(n_rows) if all(kernel.signatures for kernel in kernels) else 1
-    parts = 1 if threads == 1 else threads * _PARTS_PER_THREAD
+    groups = _sequence_groups(lengths, 1 if threads == 1 else threads * _PARTS_PER_THREAD)
     with compile_notice(kernels[0]), compile_notice(kernels[1]):
-        _run_shared([(scale, (rows,)) for rows in _even_parts(n_rows, parts)], threads)
-        _run_shared([(recurse, part) for part in _sequence_groups(lengths, parts)], threads)
+        if len(groups) > 1:  # each part exponentiates its own rows: no waiting between the steps
+            _run_shared([(recurse, (rows, sequences, False)) for rows, sequences in groups], threads)
+        else:  # one sequence, or one run: only its exponentials are shared
+            parts = _even_parts(n_rows, 1 if threads == 1 else threads * _PARTS_PER_THREAD)
+            _run_shared([(scale, (rows,)) for rows in parts], threads)
+            recurse(*groups[0])
     return marginals, transition_counts, log_evidence + chain.evidence_shifts(lengths), trusted
 
 
@@ -279,25 +285,39 @@ def _numba_threads() -> int:
 
 def _run_shared(calls: list[tuple[Callable[..., None], tuple[object, ...]]], threads: int) -> None:
     """Runs every ``function(*arguments)`` of ``calls`` on this thread and ``threads − 1`` worker
-    threads, each taking the next call when done with one; returns when all are done (raising
-    the first error)."""
+    threads, each taking the next call when done with one. Returns when every call taken is done,
+    without waiting for a worker that found none left (on a busy machine it may not even have
+    started yet); after an error no further call starts, and the first error is raised."""
     waiting = collections.deque(calls)
+    lock = threading.Lock()
+    taken = 0
+    finished = threading.Semaphore(0)
+    errors: list[BaseException] = []
 
     def take_turns() -> None:
-        while waiting:
-            try:
+        nonlocal taken
+        while True:
+            with lock:
+                if not waiting:
+                    return
                 function, arguments = waiting.popleft()
-            except IndexError:  # another thread took the last one
-                return
-            function(*arguments)
+                taken += 1
+            try:
+                function(*arguments)
+            except BaseException as error:  # raised on the calling thread below
+                errors.append(error)
+                with lock:
+                    waiting.clear()
+            finally:
+                finished.release()
 
-    helpers = [_workers().submit(take_turns) for _ in range(min(threads, len(calls)) - 1)]
-    try:
-        take_turns()
-    finally:
-        futures.wait(helpers)  # none still writes into the outputs, whatever happened here
-    for helper in helpers:
-        helper.result()
+    for _ in range(min(threads, len(calls)) - 1):
+        _workers().submit(take_turns)
+    take_turns()  # returns once none is left to take: ``taken`` is final
+    for _ in range(taken):
+        finished.acquire()
+    if errors:
+        raise errors[0]
 
 
 def _workers() -> ThreadPoolExecutor:
