@@ -289,10 +289,10 @@ def test_harmless_underflow_keeps_the_fast_path() -> None:
 
 @pytest.mark.parametrize("n_states", [3, 8])
 def test_large_inputs_shared_between_threads_give_each_sequence_its_own_result(n_states: int) -> None:
-    """Tens of thousands of rows are split between threads (the rows to exponentiate evenly, the
-    sequences in groups): every sequence's result is exactly the one it gets alone, with one long
-    sequence among short ones, likelihoods dropped below the reliable range, and an impossible
-    sequence (redone in log space)."""
+    """Tens of thousands of rows are shared between threads (runs of whole sequences): every
+    sequence's result is exactly the one it gets alone, with one long sequence among short ones,
+    likelihoods dropped below the reliable range, and an impossible sequence (redone in log
+    space)."""
     rng = np.random.default_rng(2)
     lengths = np.concatenate([rng.integers(1, 300, size=150), [25_000], rng.integers(1, 50, size=200)])
     log_likelihood = -30.0 * rng.random((lengths.sum(), n_states)) ** 2

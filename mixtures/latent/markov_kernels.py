@@ -8,9 +8,10 @@ first needs it.
 
 Forward–backward exponentiates the log-likelihoods (relative to each row's maximum) with numpy
 before the recursion: numpy's exp is vectorised, numba's is a call per value and used to take a
-third of the time. Large inputs are shared between threads (``NUMBA_NUM_THREADS``, at most one
-per ``_ROWS_PER_THREAD`` rows), in parts that they take in turn: the rows to exponentiate evenly,
-the sequences in runs of about equal rows (one long sequence stays on one thread).
+third of the time. Many sequences are shared between threads (``NUMBA_NUM_THREADS``, at most one
+per ``_ROWS_PER_THREAD`` rows) in runs of about equal rows that they take in turn. One long
+sequence stays on one thread: sharing only its exponentials saved a twentieth of the time on an
+idle machine and cost more on a busy one, where the other thread may wait for a core.
 
 Compile time matters as much as run time here: a user's first HMM fit waits for it (the kernels
 are cached on disk afterwards). So the kernels are written in explicit loops over scalars, the
@@ -23,7 +24,6 @@ compilation announces itself first (``compile_notice``).
 from __future__ import annotations
 
 import collections
-import itertools
 import math
 import os
 import threading
@@ -176,13 +176,9 @@ def scaled_posterior(
     row_maxima = np.empty(n_rows)
     parameters = chain.kernel_arguments()
 
-    def scale(rows: slice) -> None:
+    def forward_backward_of(rows: slice, sequences: slice) -> None:
         _relative_log_likelihood(log_likelihood[rows], row_maxima[rows], scaled_likelihood[rows])
         np.exp(scaled_likelihood[rows], out=scaled_likelihood[rows])
-
-    def recurse(rows: slice, sequences: slice, scaled: bool = True) -> None:
-        if not scaled:
-            scale(rows)
         _forward_backward_kernel(
             log_likelihood[rows],
             lengths[sequences],
@@ -200,12 +196,7 @@ def scaled_posterior(
     threads = _threads_for(n_rows) if all(kernel.signatures for kernel in kernels) else 1
     groups = _sequence_groups(lengths, 1 if threads == 1 else threads * _PARTS_PER_THREAD)
     with compile_notice(kernels[0]), compile_notice(kernels[1]):
-        if len(groups) > 1:  # each part exponentiates its own rows: no waiting between the steps
-            _run_shared([(recurse, (rows, sequences, False)) for rows, sequences in groups], threads)
-        else:  # one sequence, or one run: only its exponentials are shared
-            parts = _even_parts(n_rows, 1 if threads == 1 else threads * _PARTS_PER_THREAD)
-            _run_shared([(scale, (rows,)) for rows in parts], threads)
-            recurse(*groups[0])
+        _run_shared([(forward_backward_of, group) for group in groups], threads)
     return marginals, transition_counts, log_evidence + chain.evidence_shifts(lengths), trusted
 
 
@@ -327,12 +318,6 @@ def _workers() -> ThreadPoolExecutor:
         _pool = ThreadPoolExecutor(max(1, _numba_threads() - 1), thread_name_prefix="mixtures-markov")
         _pool_owner = os.getpid()
     return _pool
-
-
-def _even_parts(n_rows: int, n_parts: int) -> list[slice]:
-    """``n_parts`` consecutive row slices of about equal size covering ``n_rows``."""
-    bounds = np.linspace(0, n_rows, n_parts + 1).astype(np.int64).tolist()
-    return [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
 
 
 def _sequence_groups(lengths: NDArray[np.int64], n_groups: int) -> list[tuple[slice, slice]]:
