@@ -3,6 +3,7 @@ extreme values, the i.i.d. special case, and hmmlearn on the same log-likelihood
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 
 import numpy as np
@@ -312,6 +313,24 @@ def test_large_inputs_shared_between_threads_give_each_sequence_its_own_result(n
         np.testing.assert_array_equal(together.log_evidence[s], alone.log_evidence[0])
     assert together.log_evidence[7] == NEG_INF and np.isfinite(np.delete(together.log_evidence, 7)).all()
     np.testing.assert_allclose(evidence, together.log_evidence, rtol=1e-12)
+
+
+def test_calls_from_several_threads_at_once_keep_apart() -> None:
+    """The work space kept between calls goes to one call at a time; the others get their own."""
+    rng = np.random.default_rng(3)
+    chains = [
+        (-20.0 * rng.random((n_rows, 4)) ** 2, [n_rows // 100] * 100, np.log(np.full(4, 0.25)),
+         np.log(rng.dirichlet(np.ones(4), size=4)))
+        for n_rows in (30_000, 20_000, 40_000, 5_000)
+    ]
+    expected = [forward_backward(*chain) for chain in chains]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            results = list(pool.map(lambda chain: forward_backward(*chain), chains))
+            for result, wanted in zip(results, expected, strict=True):
+                np.testing.assert_array_equal(result.marginals, wanted.marginals)
+                np.testing.assert_array_equal(result.transition_counts, wanted.transition_counts)
+                np.testing.assert_array_equal(result.log_evidence, wanted.log_evidence)
 
 
 # --------------------------------------------------------------------------- i.i.d. special case
