@@ -583,12 +583,12 @@ WORKLOADS: tuple[Workload, ...] = (
              (hmmlearn_fit("Categorical"),), None, iterations=5, repeats=3),
     Workload("fb-long", "forward–backward", Sizes(100_000, 1, 8), Sizes(2_000, 1, 3),
              forward_backward_problem, ours_forward_backward(),
-             (hmmlearn_forward_backward("log"), hmmlearn_forward_backward("scaling")), 1.0,
-             iterations=5, repeats=5),
+             (hmmlearn_forward_backward("log"), hmmlearn_forward_backward("scaling")), 0.35,
+             iterations=5, repeats=11),
     Workload("fb-many", "forward–backward", Sizes(100_000, 1, 8, 1_000), Sizes(2_000, 1, 3, 20),
              forward_backward_problem, ours_forward_backward(),
-             (hmmlearn_forward_backward("log"), hmmlearn_forward_backward("scaling")), 1.0,
-             iterations=5, repeats=5),
+             (hmmlearn_forward_backward("log"), hmmlearn_forward_backward("scaling")), 0.35,
+             iterations=5, repeats=11),
 )
 
 
