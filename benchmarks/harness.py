@@ -164,18 +164,20 @@ class Stamps:
 
 
 def per_iteration_pair(
-    ours: Run, theirs: Run | None, iterations: int, repeats: int
+    ours: Run, theirs: Run | None, iterations: int, repeats: int, warm_up: bool = True
 ) -> tuple[float, float | None]:
     """Median seconds per iteration of ``ours`` and ``theirs`` over ``repeats`` fits each.
 
     Ours and theirs alternate within every repeat, so a change in the machine's load hits both
-    alike; a warm-up fit of each comes first (compilation, caches, BLAS threads).
+    alike; a warm-up fit of each comes first (compilation, caches, BLAS threads) unless
+    ``warm_up`` is False: for fits so long that the warm-up would dominate, in a process that
+    earlier, smaller fits of the same contenders have warmed.
     """
     samples: dict[str, list[float]] = {"ours": [], "theirs": []}
     runs = {"ours": ours} if theirs is None else {"ours": ours, "theirs": theirs}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence warnings of fixed-iteration fits
-        for run in runs.values():
+        for run in runs.values() if warm_up else ():
             run(1)
         for _ in range(repeats):
             for side, run in runs.items():

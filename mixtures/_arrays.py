@@ -120,6 +120,68 @@ def weighted_spread(x: Any, weights: Any) -> Any:
     return spread  # an ndarray, or lazy Dask rows' reduction
 
 
+#: A value more than this many standard deviations of its column's bulk from the bulk's mean is an
+#: outlier: it does not set the column's scale (``bulk_moments``).
+OUTLIER_SPREADS = 10.0
+#: Passes of ``bulk_moments`` at most (each one pass over the rows; usually two settle it).
+BULK_PASSES = 6
+
+
+def bulk_moments(x: Any, weights: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each column's weighted mean and standard deviation over its bulk: the values within
+    ``OUTLIER_SPREADS`` standard deviations of the mean, found by passes that drop the values
+    outside and recompute both until the kept values settle.
+
+    One reading of 1e8 among 2000 values near 0 puts the plain standard deviation at 2e6 (the
+    outlier lies 45 of those from the mean); set by it, the relative ridge and the start would
+    flatten every component in that feature. A column whose bulk is constant (a rare value among
+    many equal ones, as in a sparse 0/1 feature) keeps its plain moments. Overflow-free for data
+    of any magnitude, in row blocks (lazy Dask rows: computed reductions, two per pass)."""
+    weights = relative_weights(weights)
+    mean = np.asarray(weighted_mean(x, weights), dtype=np.float64)
+    spread = np.asarray(weighted_spread(x, weights), dtype=np.float64)
+    kept_before: NDArray[np.float64] | None = None
+    for _ in range(BULK_PASSES):
+        varies = np.isfinite(spread) & (spread > 0)
+        unit = np.where(varies, spread, 1.0)  # sums of x / unit never overflow
+        # the kept values' mean, then their deviation about it (a second reduction: the
+        # difference of moments would cancel when the bulk is tight compared with the outlier)
+        kept, first = _kept_sums(x, weights, mean, unit, None)
+        centre = unit * first / np.where(kept > 0, kept, 1.0)
+        _, second = _kept_sums(x, weights, mean, unit, centre)
+        deviation = unit * np.sqrt(second / np.where(kept > 0, kept, 1.0))
+        bulk = varies & (kept > 0) & ~constant_features(deviation, centre)
+        mean = np.where(bulk, centre, mean)  # else the plain moments stand
+        spread = np.where(bulk, deviation, spread)
+        if kept_before is not None and np.array_equal(kept, kept_before):
+            break  # the same values twice: the last update was about their own moments
+        kept_before = kept
+    return mean, spread
+
+
+def _kept_sums(
+    x: Any, weights: Any, mean: NDArray[np.float64], unit: NDArray[np.float64],
+    centre: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per column, over the values within ``OUTLIER_SPREADS · unit`` of ``mean``: ``Σ w`` and
+    ``Σ w x / unit`` (``centre=None``) or ``Σ w ((x − centre) / unit)²``."""
+    if not isinstance(x, np.ndarray):  # lazy rows
+        w = (abs(x - mean) <= OUTLIER_SPREADS * unit) * (1.0 if weights is None else weights[:, None])
+        summed = w * x / unit if centre is None else w * ((x - centre) / unit) ** 2
+        kept_weight, total = (np.asarray(value, dtype=np.float64) for value in (w.sum(0), summed.sum(0)))
+        return kept_weight, total
+    row_weights = _weights_of(x, weights)
+    kept_weight, total = np.zeros(x.shape[1]), np.zeros(x.shape[1])
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite value is never kept
+        # blocks an eighth of the usual: each makes about six temporaries of its size
+        for rows in row_blocks(x.shape[0], 8 * x.shape[1]):
+            w = (np.abs(x[rows] - mean) <= OUTLIER_SPREADS * unit) * row_weights[rows, None]
+            values = x[rows] / unit if centre is None else ((x[rows] - centre) / unit) ** 2
+            kept_weight += w.sum(0)
+            total += (w * np.where(w > 0, values, 0.0)).sum(0)
+    return kept_weight, total
+
+
 def constant_feature_scale(origin: NDArray[np.float64]) -> NDArray[np.float64]:
     """The scale ``feature_spread`` gives a constant feature at ``origin``: its magnitude, or 1 at
     zero, so that it still scales with the data."""

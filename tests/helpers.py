@@ -95,3 +95,18 @@ def quiet(fit, *args, **kwargs):  # type: ignore[no-untyped-def]
         warnings.simplefilter("ignore", mx.EmptyComponentWarning)
         warnings.simplefilter("ignore", mx.UnvisitedStateWarning)
         return fit(*args, **kwargs)
+
+
+#: A three-state, two-feature Gaussian HMM start in hmmlearn's attribute layout: means and unit
+#: covariances (per covariance type), for the drop-in tests.
+THREE_STATE_MEANS = np.array([[0.5, 0.5], [3.0, 0.5], [0.5, 3.0]])
+
+
+def unit_covars(covariance_type: str) -> np.ndarray:
+    """Unit covariances of three states and two features in hmmlearn's ``covars_`` shape."""
+    return {
+        "full": np.tile(np.eye(2), (3, 1, 1)),
+        "diag": np.ones((3, 2)),
+        "spherical": np.ones(3),
+        "tied": np.eye(2),
+    }[covariance_type]

@@ -217,3 +217,34 @@ def test_quality_checks_judge_the_issue_thresholds() -> None:
     starts = {"model": "m", "data": "d", "seeds": [0, 1], "status": ["ok", "ok"]}
     assert checks([], [], [{**starts, "n_iter": [3, 40]}])[0]["passed"] is True
     assert checks([], [], [{**starts, "n_iter": [2, 40]}])[0]["passed"] is False
+
+
+# --------------------------------------------------------------------------- scaling.py
+def test_scaling_quick_run_writes_table_and_plot(tmp_path: Path) -> None:
+    """``scaling.py --quick`` in its own process (it pins thread pools through the environment):
+    a table per sweep with both libraries' times, and the plot, in the directory it is given."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "scaling.py"), "--quick", "--output-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCHMARKS.parent),
+                                                                       os.environ.get("PYTHONPATH")]))},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = (tmp_path / "scaling.md").read_text()
+    assert table.strip() == done.stdout.strip()  # what is printed is what is written
+    for sweep in ("## rows N", "## features D", "## components K"):
+        assert sweep in table
+    assert table.count("| ours ms/it | scikit-learn ms/it | ratio | ours GFLOP/s |") == 3
+    rows = [line for line in table.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(rows) == 9
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert len(cells) == 5
+        ours, theirs, ratio = (float(cell.replace(",", "")) for cell in cells[1:4])
+        assert ours > 0 and theirs > 0 and ratio == pytest.approx(ours / theirs, rel=0.2, abs=0.02)
+    assert "memmap" in table  # the largest N was read from a memory-mapped file
+    assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -7,6 +7,8 @@ import pytest
 
 from mixtures.compat import hmmlearn as compat
 
+from helpers import THREE_STATE_MEANS, unit_covars
+
 hmm = pytest.importorskip("hmmlearn.hmm")
 
 
@@ -20,13 +22,8 @@ def _regimes(seed: int = 0) -> tuple[np.ndarray, list[int]]:
 def _set_start(model: object, covariance_type: str) -> None:
     model.startprob_ = np.array([0.5, 0.3, 0.2])
     model.transmat_ = np.full((3, 3), 0.1) + 0.7 * np.eye(3)
-    model.means_ = np.array([[0.5, 0.5], [3.0, 0.5], [0.5, 3.0]])
-    model.covars_ = {
-        "full": np.tile(np.eye(2), (3, 1, 1)),
-        "diag": np.ones((3, 2)),
-        "spherical": np.ones(3),
-        "tied": np.eye(2),
-    }[covariance_type]
+    model.means_ = THREE_STATE_MEANS
+    model.covars_ = unit_covars(covariance_type)
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "diag", "spherical", "tied"])

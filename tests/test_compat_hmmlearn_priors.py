@@ -20,6 +20,8 @@ import scipy.special
 import mixtures as mx
 from mixtures.compat import hmmlearn as compat
 
+from helpers import THREE_STATE_MEANS, unit_covars
+
 hmm = pytest.importorskip("hmmlearn.hmm")
 
 N_ITER = 5
@@ -63,13 +65,8 @@ GAUSSIAN_PRIORS = {
 
 def _gaussian_start(model: Any, covariance_type: str) -> None:
     _chain_start(model)
-    model.means_ = np.array([[0.5, 0.5], [3.0, 0.5], [0.5, 3.0]])
-    model.covars_ = {
-        "full": np.tile(np.eye(2), (3, 1, 1)),
-        "diag": np.ones((3, 2)),
-        "spherical": np.ones(3),
-        "tied": np.eye(2),
-    }[covariance_type]
+    model.means_ = THREE_STATE_MEANS
+    model.covars_ = unit_covars(covariance_type)
 
 
 GAUSSIAN_CASES = [

@@ -287,3 +287,81 @@ def test_running_statistics_about_reference_points_survive_a_model_file(tmp_path
     loaded = mx.load(path).online_state_.statistics.emissions
     np.testing.assert_array_equal(loaded.reference.points, running.reference.points)
     np.testing.assert_array_equal(loaded.sums, running.sums)
+
+
+# ---------------------------------------------------------------------- the bulk sets the scale
+def test_the_issue_example_matches_scikit_learn_at_any_distance() -> None:
+    """One reading of 10**a among 2000 values near 0: the bulk's variance and the outlier's
+    ridge are scikit-learn's (its reg_covar is absolute, ours relative to the bulk's spread)."""
+    sklearn_mixture = pytest.importorskip("sklearn.mixture")
+    for exponent in (2, 4, 6, 8):
+        x = np.random.default_rng(0).normal(size=(2000, 1))
+        x[1000] = 10.0**exponent
+        ours = quiet(mx.Mixture(mx.Gaussian(), 2, random_state=0).fit, x)
+        theirs = sklearn_mixture.GaussianMixture(2, random_state=0).fit(x)
+        order = np.argsort(ours.weights_)[::-1]
+        expected = np.argsort(theirs.weights_)[::-1]
+        np.testing.assert_allclose(ours.weights_[order], theirs.weights_[expected], rtol=1e-6)
+        np.testing.assert_allclose(
+            ours.components_.covariance[order[0]], theirs.covariances_[expected[0]], rtol=1e-6
+        )
+        ridge = ours.family_.reg_covar * ours.family_.feature_scale**2
+        np.testing.assert_allclose(ours.components_.covariance[order[1]].ravel(), ridge, rtol=1e-6)
+        assert abs(ours.score(x) - theirs.score(x)) < 1e-6
+
+
+def test_bulk_moments_leave_out_outliers_and_only_them() -> None:
+    from mixtures._arrays import bulk_moments, weighted_spread
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5000, 3)) * [1.0, 10.0, 1e-3] + [0.0, 5.0, 1e6]
+    mean, spread = bulk_moments(x, None)
+    np.testing.assert_allclose(mean, x.mean(0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(spread, x.std(0), rtol=1e-12)  # nothing beyond 10 deviations
+    glitched = x.copy()
+    glitched[7] = [1e8, -1e9, 1e12]
+    mean, spread = bulk_moments(glitched, None)
+    np.testing.assert_allclose(mean, x.mean(0) + (x.mean(0) - x[7]) / 4999, rtol=1e-9)
+    np.testing.assert_allclose(spread, np.delete(x, 7, axis=0).std(0), rtol=1e-9)
+    sparse = (rng.uniform(size=(5000, 1)) < 0.002).astype(float)  # a rare value among equal ones
+    np.testing.assert_allclose(bulk_moments(sparse, None)[1], weighted_spread(sparse, None), rtol=1e-12)
+    huge = 1e200 * glitched[:, :1]
+    np.testing.assert_allclose(bulk_moments(huge, None)[1], 1e200 * spread[:1], rtol=1e-9)
+    weights = rng.uniform(0.5, 2.0, size=5000)
+    weights[7] = 50.0
+    mean, spread = bulk_moments(glitched, weights)
+    kept = np.delete(x, 7, axis=0)
+    np.testing.assert_allclose(mean, np.average(kept, axis=0, weights=np.delete(weights, 7)), rtol=1e-9)
+
+
+def test_bulk_moments_of_lazy_rows_equal_the_in_memory_ones() -> None:
+    da = pytest.importorskip("dask.array")
+    from mixtures._arrays import bulk_moments
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3000, 2))
+    x[10] = [1e7, -1e7]
+    weights = rng.uniform(0.5, 2.0, size=3000)
+    in_memory = bulk_moments(x, weights)
+    lazy = bulk_moments(da.from_array(x, chunks=(700, 2)), da.from_array(weights, chunks=700))
+    for a, b in zip(lazy, in_memory, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+@pytest.mark.parametrize("family", GAUSSIANS)
+def test_the_default_start_never_shares_a_far_outlier(family) -> None:
+    """The smoothed k-means++ start shares rows only between seeds within SHARE_REACH: with an
+    absolute ridge (scikit-learn's units) the outlier's component starts alone, not as a
+    covariance spanning it and the bulk that float64 cannot hold."""
+    from mixtures.inference.initialization import SHARE_REACH, within_reach
+
+    channel = np.full((3, 3), 0.1) + 0.7 * np.eye(3)
+    centres = np.array([[0.0], [1.0], [10 * SHARE_REACH]])
+    local = within_reach(channel, centres)
+    np.testing.assert_allclose(local.sum(1), 1.0)
+    assert local[2, :2].sum() == 0 and local[:2, 2].sum() == 0
+    np.testing.assert_allclose(local[:2, :2], channel[:2, :2] / channel[:2, :2].sum(1, keepdims=True))
+    x = np.random.default_rng(0).normal(size=(2000, 2))
+    x[1000] = [1e8, -1e8]
+    model = quiet(mx.Mixture(family(feature_scale=1.0), 2, random_state=0).fit, x)
+    assert np.isclose(model.weights_.min(), 1 / 2000)

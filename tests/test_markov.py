@@ -3,6 +3,7 @@ extreme values, the i.i.d. special case, and hmmlearn on the same log-likelihood
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 
 import numpy as np
@@ -285,6 +286,51 @@ def test_harmless_underflow_keeps_the_fast_path() -> None:
     assert scaled_pass_is_trusted(log_likelihood, log_initial, log_transition)
     chain = (log_likelihood, np.array([300]), log_initial, log_transition)
     assert_posteriors_close(forward_backward(*chain), forward_backward_reference(*chain), 1e-10)
+
+
+@pytest.mark.parametrize("n_states", [3, 8])
+def test_large_inputs_shared_between_threads_give_each_sequence_its_own_result(n_states: int) -> None:
+    """Tens of thousands of rows are shared between threads (runs of whole sequences): every
+    sequence's result is exactly the one it gets alone, with one long sequence among short ones,
+    likelihoods dropped below the reliable range, and an impossible sequence (redone in log
+    space)."""
+    rng = np.random.default_rng(2)
+    lengths = np.concatenate([rng.integers(1, 300, size=150), [25_000], rng.integers(1, 50, size=200)])
+    log_likelihood = -30.0 * rng.random((lengths.sum(), n_states)) ** 2
+    log_transition = np.log(rng.dirichlet(np.ones(n_states), size=n_states))
+    log_initial = np.log(rng.dirichlet(np.ones(n_states)))
+    starts = np.cumsum(lengths) - lengths
+    log_likelihood[starts[3] + 1] = -800.0  # a row far below the others: still fine
+    log_likelihood[starts[5] : starts[5] + 2] = [[0.0] + [-800.0] * (n_states - 1)] * 2  # dropped
+    log_likelihood[starts[7] + 1] = NEG_INF  # no state can emit this row
+    chain = (log_likelihood, lengths, log_initial, log_transition)
+    together = forward_backward(*chain)
+    evidence = log_evidence(*chain)
+    for s, rows in enumerate(sequence_slices(lengths)):
+        alone = forward_backward(log_likelihood[rows], [lengths[s]], log_initial, log_transition)
+        np.testing.assert_array_equal(together.marginals[rows], alone.marginals)
+        np.testing.assert_array_equal(together.transition_counts[s], alone.transition_counts[0])
+        np.testing.assert_array_equal(together.log_evidence[s], alone.log_evidence[0])
+    assert together.log_evidence[7] == NEG_INF and np.isfinite(np.delete(together.log_evidence, 7)).all()
+    np.testing.assert_allclose(evidence, together.log_evidence, rtol=1e-12)
+
+
+def test_calls_from_several_threads_at_once_keep_apart() -> None:
+    """The work space kept between calls goes to one call at a time; the others get their own."""
+    rng = np.random.default_rng(3)
+    chains = [
+        (-20.0 * rng.random((n_rows, 4)) ** 2, [n_rows // 100] * 100, np.log(np.full(4, 0.25)),
+         np.log(rng.dirichlet(np.ones(4), size=4)))
+        for n_rows in (30_000, 20_000, 40_000, 5_000)
+    ]
+    expected = [forward_backward(*chain) for chain in chains]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            results = list(pool.map(lambda chain: forward_backward(*chain), chains))
+            for result, wanted in zip(results, expected, strict=True):
+                np.testing.assert_array_equal(result.marginals, wanted.marginals)
+                np.testing.assert_array_equal(result.transition_counts, wanted.transition_counts)
+                np.testing.assert_array_equal(result.log_evidence, wanted.log_evidence)
 
 
 # --------------------------------------------------------------------------- i.i.d. special case

@@ -5,7 +5,9 @@ All four share three settings:
 * ``origin`` and ``scale``: statistics are formed on standardised coordinates
   ``z = (x − origin) / scale`` (per feature), and the natural parameters refer to ``z``.
   ``for_data`` sets ``origin`` to the weighted data mean and, unless it was given, ``scale`` to each
-  feature's weighted standard deviation. Centring keeps second moments from cancelling for offset
+  feature's weighted standard deviation, both over each feature's bulk (``bulk_moments``: values
+  more than 10 standard deviations out set neither, so one outlier cannot inflate the ridge of
+  every component). Centring keeps second moments from cancelling for offset
   data; scaling makes a fit independent of the units of each feature: the ridge, the k-means++
   start and the default priors all live in ``z``. The conventional views (``mean``,
   ``covariance``, ``variance``) are in the data's own units. ``scale=1.0`` states the model in the
@@ -28,9 +30,10 @@ import scipy  # scipy.linalg loads at first use, not with mixtures
 from numpy.typing import NDArray
 
 from mixtures._arrays import (
+    bulk_moments,
     column_magnitude,
+    constant_feature_scale,
     constant_features,
-    feature_spread,
     float_array,
     relative_weights,
     weighted_mean,
@@ -314,7 +317,7 @@ class _GaussianFamily(ExponentialFamily):
         return float(np.log(self.scale_for(n_features)).sum())
 
     def for_data(self, x: Array, weights: Array) -> Self:
-        origin = weighted_mean(x, relative_weights(weights))
+        origin, spread = bulk_moments(x, weights)  # outliers set neither
         if not np.all(np.isfinite(origin)):
             raise ValueError(
                 f"X is too large for {self.name}: its weighted mean overflows float64 (largest "
@@ -322,7 +325,7 @@ class _GaussianFamily(ExponentialFamily):
             )
         scale = self.feature_scale
         if scale is None:
-            scale = feature_spread(x, weights, origin)
+            scale = np.where(constant_features(spread, origin), constant_feature_scale(origin), spread)
         elif scale.shape[0] not in (1, x.shape[1]):
             raise ValueError(
                 f"{self.name}.feature_scale has {scale.shape[0]} entries but X has {x.shape[1]} "

@@ -68,6 +68,7 @@ __all__ = [
     "seed_centres",
     "seed_sample_rows",
     "smoothed",
+    "within_reach",
 ]
 
 Array = NDArray[np.float64]
@@ -157,6 +158,24 @@ def label_channel(n_components: int, rng: np.random.Generator) -> Array:
     and half a uniform random point of the simplex, so every entry is at least ``ε / (2K)``."""
     spread = 0.5 / n_components + 0.5 * rng.dirichlet(np.ones(n_components), size=n_components)
     return (1.0 - INIT_SMOOTHING) * np.eye(n_components) + INIT_SMOOTHING * spread
+
+
+#: A start shares a row only among components seeded within this distance of its own seed (in
+#: ``init_features`` units: standard deviations of the bulk for a Gaussian): a share of a far
+#: group (one outlier 1e8 away) would start a component that spans both while thin across, a
+#: covariance float64 cannot hold (condition number about the distance squared).
+SHARE_REACH = 1e4
+
+
+def within_reach(channel: Array, centres: Array) -> Array:
+    """``channel`` (``label_channel``) with the shares between seeds farther apart than
+    ``SHARE_REACH`` removed, rows renormalised (a seed always keeps its own share)."""
+    distance = np.sqrt(((centres[:, None, :] - centres[None, :, :]) ** 2).sum(-1))
+    near = (distance <= SHARE_REACH) | np.eye(len(centres), dtype=bool)
+    if near.all():
+        return channel
+    local = np.where(near, channel, 0.0)
+    return local / local.sum(1, keepdims=True)
 
 
 def smoothed(responsibilities: Array, channel: Array) -> Array:
@@ -330,7 +349,8 @@ def labelled_centres(data: Data, n_labels: int, rng: np.random.Generator) -> Nea
     label. The data must carry labels (``Chunk.labels``)."""
     sums = data.map_sum(functools.partial(_chunk_labelled_sums, data.family, n_labels))
     centres = sums.sums / sums.mass[:, None]
-    return NearestCentre(data.family, centres, label_channel(n_labels, rng), np.ones(n_labels))
+    channel = within_reach(label_channel(n_labels, rng), centres)
+    return NearestCentre(data.family, centres, channel, np.ones(n_labels))
 
 
 def lloyd(
@@ -459,7 +479,7 @@ class KMeansPlusPlus(StartMethod):
         refined = self.centres(data, centres, tie_weights)
         if refined is not centres:
             centres, tie_weights = refined, draw_tie_weights(refined, rng)
-        channel = label_channel(n_components, rng)
+        channel = within_reach(label_channel(n_components, rng), centres)
         duplicate = tie_weights == 0  # no rows of their own: they start empty, not as copies
         if duplicate.any():
             channel[:, duplicate] = 0.0

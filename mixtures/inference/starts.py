@@ -30,6 +30,7 @@ from mixtures.inference.initialization import (
     sample_rows,
     seed_sample_rows,
     smoothed,
+    within_reach,
 )
 from mixtures.inference.problem import ExpectationMaximisation, FitProblem
 from mixtures.latent.mixing import Mixing
@@ -285,7 +286,7 @@ class SplitStates(StartMethod):
             centres = kmeans_plusplus(features, self.n_mix, mass, rng)
             seeds.append(centres)
             ties.append(draw_tie_weights(centres, rng))
-            channels.append(label_channel(self.n_mix, rng))
+            channels.append(within_reach(label_channel(self.n_mix, rng), centres))
         return NearestSplit(data.family, states, np.stack(seeds), np.stack(ties), np.stack(channels))
 
 

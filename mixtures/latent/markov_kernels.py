@@ -3,8 +3,15 @@
 Each public function takes the chain's checked arrays (``markov.checked_chain_arrays``) and runs
 one kernel over all sequences. Forward–backward and the log-evidence use the scaled recursion and
 redo, in log space, the sequences where scaling cannot be trusted (see
-``_scaled_forward_backward``); that fallback is a kernel of its own, compiled only when a sequence
+``_forward_backward_kernel``); that fallback is a kernel of its own, compiled only when a sequence
 first needs it.
+
+Forward–backward exponentiates the log-likelihoods (relative to each row's maximum) with numpy
+before the recursion: numpy's exp is vectorised, numba's is a call per value and used to take a
+third of the time. Many sequences are shared between threads (``NUMBA_NUM_THREADS``, at most one
+per ``_ROWS_PER_THREAD`` rows) in runs of about equal rows that they take in turn. One long
+sequence stays on one thread: sharing only its exponentials saved a twentieth of the time on an
+idle machine and cost more on a busy one, where the other thread may wait for a core.
 
 Compile time matters as much as run time here: a user's first HMM fit waits for it (the kernels
 are cached on disk afterwards). So the kernels are written in explicit loops over scalars, the
@@ -16,7 +23,13 @@ compilation announces itself first (``compile_notice``).
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import math
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import numba
@@ -64,13 +77,15 @@ class ScaledChain:
     log-evidence. Weights too small to be carried reliably through products are 0 here; the
     backward pass adds them back from their logarithms: ``weak_*`` lists the allowed transitions
     below the reliable range (from, to, shifted log-weight), and ``weak_parameters`` says whether
-    any parameter is there.
+    any parameter is there. ``transition_weights_into`` is the transpose (row ``j``: the weights
+    into ``j``), contiguous for the backward pass.
     """
 
     shifted_log_initial: Array
     initial_weights: Array
     initial_shift: float
     transition_weights: Array
+    transition_weights_into: Array
     transition_shift: float
     weak_origins: NDArray[np.int64]
     weak_destinations: NDArray[np.int64]
@@ -89,6 +104,7 @@ class ScaledChain:
             initial_weights,
             initial_shift,
             transition_weights,
+            np.ascontiguousarray(transition_weights.T),
             transition_shift,
             np.asarray(origins, dtype=np.int64),
             np.asarray(destinations, dtype=np.int64),
@@ -96,12 +112,15 @@ class ScaledChain:
             bool(origins.size or weak_initial.any()),
         )
 
-    def kernel_arguments(self) -> tuple[Array, Array, Array, NDArray[np.int64], NDArray[np.int64], Array]:
-        """The parameters as the scaled kernels take them, after the rows and lengths."""
+    def kernel_arguments(
+        self,
+    ) -> tuple[Array, Array, Array, Array, NDArray[np.int64], NDArray[np.int64], Array]:
+        """The parameters as ``_forward_backward_kernel`` takes them."""
         return (
             self.shifted_log_initial,
             self.initial_weights,
             self.transition_weights,
+            self.transition_weights_into,
             self.weak_origins,
             self.weak_destinations,
             self.weak_log_weights,
@@ -147,12 +166,38 @@ def scaled_posterior(
     """The scaled recursion alone: marginals, transition counts, log-evidence, and whether each
     sequence's results can be trusted (the others are garbage)."""
     n_rows, n_states = log_likelihood.shape
+    n_sequences = lengths.shape[0]
     marginals = np.empty((n_rows, n_states))
-    transition_counts = np.zeros((lengths.shape[0], n_states, n_states))
-    with compile_notice(_forward_backward_kernel):
-        log_evidence, trusted = _forward_backward_kernel(
-            log_likelihood, lengths, *chain.kernel_arguments(), marginals, transition_counts
-        )
+    transition_counts = np.zeros((n_sequences, n_states, n_states))
+    log_evidence = np.empty(n_sequences)
+    trusted = np.empty(n_sequences, dtype=np.bool_)
+    parameters = chain.kernel_arguments()
+    kernels = (_relative_log_likelihood, _forward_backward_kernel)
+    # The first call compiles (or loads from the cache) on this thread, where its notice shows.
+    threads = _threads_for(n_rows) if all(kernel.signatures for kernel in kernels) else 1
+    groups = _sequence_groups(lengths, 1 if threads == 1 else threads * _PARTS_PER_THREAD)
+    with _work_space(n_rows * (n_states + 2)) as work:
+        scaled_likelihood = work[: n_rows * n_states].reshape(n_rows, n_states)
+        row_maxima, normalisers = work[n_rows * n_states :].reshape(2, n_rows)
+
+        def forward_backward_of(rows: slice, sequences: slice) -> None:
+            _relative_log_likelihood(log_likelihood[rows], row_maxima[rows], scaled_likelihood[rows])
+            np.exp(scaled_likelihood[rows], out=scaled_likelihood[rows])
+            _forward_backward_kernel(
+                log_likelihood[rows],
+                lengths[sequences],
+                scaled_likelihood[rows],
+                row_maxima[rows],
+                *parameters,
+                normalisers[rows],
+                marginals[rows],
+                transition_counts[sequences],
+                log_evidence[sequences],
+                trusted[sequences],
+            )
+
+        with compile_notice(kernels[0]), compile_notice(kernels[1]):
+            _run_shared([(forward_backward_of, group) for group in groups], threads)
     return marginals, transition_counts, log_evidence + chain.evidence_shifts(lengths), trusted
 
 
@@ -162,11 +207,20 @@ def evidence(
     """The log-evidence of every sequence (``markov.log_evidence``)."""
     arrays = (log_likelihood, lengths, log_initial, log_transition)
     chain = ScaledChain.of(log_initial, log_transition)
-    with compile_notice(_forward_kernel):
-        result, trusted = _forward_kernel(
-            log_likelihood, lengths, *chain.kernel_arguments(), chain.weak_parameters
-        )
-    result += chain.evidence_shifts(lengths)
+    if chain.weak_parameters:  # only the backward pass can tell whether the weak weights matter
+        result, trusted = scaled_posterior(log_likelihood, lengths, chain)[2:]
+    else:
+        with compile_notice(_forward_kernel):
+            result, trusted, maybe_lost = _forward_kernel(
+                log_likelihood, lengths, chain.initial_weights, chain.transition_weights
+            )
+        result += chain.evidence_shifts(lengths)
+        # Whether the lost mass mattered only the backward pass can tell: the full recursion on
+        # those sequences (O(length · K) memory, as forward_backward).
+        check = np.flatnonzero(trusted & maybe_lost)
+        if check.size:
+            checked = scaled_posterior(*_sequences_of(arrays, check)[1][:2], chain)
+            result[check], trusted[check] = checked[2], checked[3]
     redo = np.flatnonzero(~trusted)
     if redo.size:
         with compile_notice(log_space_kernel):
@@ -201,95 +255,379 @@ def _sequences_of(arrays: Arrays, which: NDArray[np.intp]) -> tuple[NDArray[np.i
     return rows, (log_likelihood[rows], lengths[which], log_initial, log_transition)
 
 
+# Work space up to this size is kept for the next call: fresh memory costs a page fault per 4 KiB
+# when first written (about 2 ms per 100,000 rows of 8 states, a sixth of forward–backward's
+# time), and an HMM's E-steps ask for the same size every iteration.
+_KEPT_WORK_SPACE_BYTES = 32 * 1024**2
+_kept_work_space: Array | None = None
+_kept_work_space_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _work_space(n_values: int) -> Iterator[Array]:
+    """A float64 array of ``n_values``: the kept one when it is free and large enough (then, if
+    small enough, one kept for next time), else a new one."""
+    global _kept_work_space
+    if not _kept_work_space_lock.acquire(blocking=False):  # another thread's call holds it
+        yield np.empty(n_values)
+        return
+    try:
+        if _kept_work_space is None or _kept_work_space.size < n_values:
+            fresh = np.empty(n_values)
+            if fresh.nbytes <= _KEPT_WORK_SPACE_BYTES:
+                _kept_work_space = fresh
+            else:
+                yield fresh
+                return
+        yield _kept_work_space[:n_values]
+    finally:
+        _kept_work_space_lock.release()
+
+
+# Fewer rows than this per thread would cost more in hand-over than the thread saves.
+_ROWS_PER_THREAD = 10_000
+# The work comes in this many parts per thread, taken in turn: a thread slowed by other work on
+# the machine takes fewer of them.
+_PARTS_PER_THREAD = 4
+_pool: ThreadPoolExecutor | None = None
+_pool_owner = 0  # the process that started the pool's threads (a forked child has none of them)
+
+
+def _threads_for(n_rows: int) -> int:
+    """How many threads to share ``n_rows`` between (the kernels release the GIL)."""
+    return max(1, min(_numba_threads(), n_rows // _ROWS_PER_THREAD))
+
+
+def _numba_threads() -> int:
+    """numba's thread count (``NUMBA_NUM_THREADS``, else the cores), read without starting its
+    thread pool, which these kernels do not use."""
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set at import
+
+
+def _run_shared(calls: list[tuple[Callable[..., None], tuple[object, ...]]], threads: int) -> None:
+    """Runs every ``function(*arguments)`` of ``calls`` on this thread and ``threads − 1`` worker
+    threads, each taking the next call when done with one. Returns when every call taken is done,
+    without waiting for a worker that found none left (on a busy machine it may not even have
+    started yet); after an error no further call starts, and the first error is raised."""
+    waiting = collections.deque(calls)
+    lock = threading.Lock()
+    taken = 0
+    finished = threading.Semaphore(0)
+    errors: list[BaseException] = []
+
+    def take_turns() -> None:
+        nonlocal taken
+        while True:
+            with lock:
+                if not waiting:
+                    return
+                function, arguments = waiting.popleft()
+                taken += 1
+            try:
+                function(*arguments)
+            except BaseException as error:  # raised on the calling thread below
+                errors.append(error)
+                with lock:
+                    waiting.clear()
+            finally:
+                finished.release()
+
+    for _ in range(min(threads, len(calls)) - 1):
+        _workers().submit(take_turns)
+    take_turns()  # returns once none is left to take: ``taken`` is final
+    for _ in range(taken):
+        finished.acquire()
+    if errors:
+        raise errors[0]
+
+
+def _workers() -> ThreadPoolExecutor:
+    """The worker threads, started on first use (again in a forked child)."""
+    global _pool, _pool_owner
+    if _pool is None or _pool_owner != os.getpid():
+        _pool = ThreadPoolExecutor(max(1, _numba_threads() - 1), thread_name_prefix="mixtures-markov")
+        _pool_owner = os.getpid()
+    return _pool
+
+
+def _sequence_groups(lengths: NDArray[np.int64], n_groups: int) -> list[tuple[slice, slice]]:
+    """At most ``n_groups`` runs of consecutive whole sequences, of about equal rows, as (rows,
+    sequences) slices covering everything (one run when there are no sequences)."""
+    stops = np.cumsum(lengths)
+    n_rows = int(stops[-1]) if stops.size else 0
+    # a run ends with the sequence that reaches its share of the rows
+    shares = np.linspace(0, n_rows, n_groups + 1)[1:]
+    lasts = np.unique(np.searchsorted(stops, shares, side="left")).tolist() if stops.size else [-1]
+    groups, first, start = [], 0, 0
+    for last in lasts:
+        stop = int(stops[last]) if stops.size else 0
+        groups.append((slice(start, stop), slice(first, last + 1)))
+        first, start = last + 1, stop
+    return groups
+
+
 # ---------------------------------------------------------------------------------------------
 # Compiled kernels. Loops are explicit so that numba keeps everything in registers and cache;
 # each sequence is processed in one pass forward and one backward with O(K) extra state besides
 # the (T, K) output and one (T, K) buffer of scaled likelihoods.
+#
+# The K × K products dominate: they run over blocks of four columns whose sums stay in scalar
+# accumulators (registers: an array of K sums would go through memory at every term).
 # ---------------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
+def _relative_log_likelihood(log_likelihood: Array, row_maxima: Array, relative: Array) -> None:
+    """Fills ``row_maxima`` with each row's maximum and ``relative`` with the row minus it, or −inf
+    where that is below the reliable range (its exponential is then an exact 0: subnormal
+    arithmetic would cost ~100 cycles per operation, and the backward pass rebuilds what
+    matters from the logarithms). A row no state can emit (maximum −inf) is all −inf."""
+    n_rows, n_states = log_likelihood.shape
+    for t in range(n_rows):
+        row_max = -np.inf
+        for k in range(n_states):
+            row_max = max(row_max, log_likelihood[t, k])
+        row_maxima[t] = row_max
+        for k in range(n_states):
+            difference = log_likelihood[t, k] - row_max  # NaN when row_max is ±inf: −inf below
+            relative[t, k] = difference if difference >= _LOG_SMALLEST_RELIABLE else -np.inf
+
+
+@numba.njit(cache=True, nogil=True)
 def _forward_backward_kernel(
     log_likelihood: Array,
     lengths: NDArray[np.int64],
+    scaled_likelihood: Array,
+    row_maxima: Array,
     shifted_log_initial: Array,
     initial_weights: Array,
     transition_weights: Array,
+    transition_weights_into: Array,
     weak_origins: NDArray[np.int64],
     weak_destinations: NDArray[np.int64],
     weak_log_weights: Array,
+    normalisers: Array,
     marginals: Array,
     transition_counts: Array,
-) -> tuple[Array, NDArray[np.bool_]]:
-    """The scaled recursion over every sequence (parameters of a ``ScaledChain``): fills
-    ``marginals`` and adds to ``transition_counts`` (zeros); returns the log-evidence without the
-    shifts and whether each sequence's result can be trusted (the caller redoes the others with
-    ``log_space_kernel``)."""
-    n_rows, n_states = log_likelihood.shape
-    n_sequences = lengths.shape[0]
-    scaled_likelihood = np.empty((n_rows, n_states))
-    row_maxima = np.empty(n_rows)
-    normalisers = np.empty(n_rows)
-    log_evidence = np.empty(n_sequences)
-    trusted = np.empty(n_sequences, dtype=np.bool_)
-    start = 0
-    for sequence in range(n_sequences):
-        stop = start + lengths[sequence]
-        log_evidence[sequence], trusted[sequence] = _scaled_forward_backward(
-            log_likelihood[start:stop],
-            shifted_log_initial,
-            initial_weights,
-            transition_weights,
-            weak_origins,
-            weak_destinations,
-            weak_log_weights,
-            marginals[start:stop],
-            scaled_likelihood[start:stop],
-            row_maxima[start:stop],
-            normalisers[start:stop],
-            transition_counts[sequence],
-        )
-        start = stop
-    return log_evidence, trusted
+    log_evidence: Array,
+    trusted: NDArray[np.bool_],
+) -> None:
+    """The scaled recursion over every sequence (parameters of a ``ScaledChain``; the rows'
+    maxima and ``exp(log_likelihood − maximum)`` from ``_relative_log_likelihood``; ``normalisers``
+    is work space of a value per row): fills ``marginals``, adds to ``transition_counts`` (zeros),
+    and fills the log-evidence without the shifts and whether each sequence's result can be
+    trusted (the others are garbage: the caller redoes them with ``log_space_kernel``).
+
+    The forward pass leaves ``p(z_t | x_{≤t})`` in ``marginals`` and the step normalisers; the
+    backward pass overwrites them, row by row from the end, with the smoothed marginals.
+    ``beta_t(k) = p(x_{>t} | z_t = k) / p(x_{>t} | x_{≤t})`` needs only two vectors (the rows of
+    ``betas``, by the parity of t). Both passes are written out here rather than called: a call
+    per sequence cost a reference count per array argument, about a microsecond (a dozen rows).
+
+    Why the result can be trusted: Σ_k alpha_t(k) beta_t(k) = 1 at every t in exact arithmetic.
+    The forward pass may lose mass that underflows (a likelihood far below its row's maximum, a
+    tiny parameter, a tiny product); such mass can dominate later only through a large beta. The
+    backward pass rebuilds from logarithms every term with an unreliable factor that a large beta
+    could make count, so lost forward mass shows up as Σ_k alpha_t(k) beta_t(k) exceeding 1 (or
+    as inf/NaN if beta overflows). Mass the backward pass itself loses to underflow is below
+    e^−700 of the total (the filtered probabilities it multiplies are at most 1): harmless.
+    """
+    n_states = log_likelihood.shape[1]
+    blocked = n_states - n_states % 4
+    # a sequence's transition counts, transposed: the backward pass adds to four origins at once
+    counts_transposed = np.empty((n_states, n_states))
+    betas = np.empty((2, n_states))
+    weighted_future = np.empty(n_states)
+    stop = 0
+    for sequence in range(lengths.shape[0]):
+        first = stop
+        stop = first + lengths[sequence]
+        log_evidence[sequence] = -np.inf
+        trusted[sequence] = False
+
+        # Forward: marginals[t] = p(z_t | x_{≤t}) and the normalisers.
+        evidence = 0.0
+        possible = True
+        for t in range(first, stop):
+            if row_maxima[t] == -np.inf:  # no state can emit this row: impossible (log space confirms)
+                possible = False
+                break
+            normaliser = 0.0
+            if t == first:
+                for k in range(n_states):
+                    marginals[t, k] = initial_weights[k] * scaled_likelihood[t, k]
+                    normaliser += marginals[t, k]
+            else:
+                for j in range(0, blocked, 4):
+                    predicted0 = predicted1 = predicted2 = predicted3 = 0.0
+                    for i in range(n_states):
+                        previous = marginals[t - 1, i]
+                        predicted0 += previous * transition_weights[i, j]
+                        predicted1 += previous * transition_weights[i, j + 1]
+                        predicted2 += previous * transition_weights[i, j + 2]
+                        predicted3 += previous * transition_weights[i, j + 3]
+                    value0 = predicted0 * scaled_likelihood[t, j]
+                    value1 = predicted1 * scaled_likelihood[t, j + 1]
+                    value2 = predicted2 * scaled_likelihood[t, j + 2]
+                    value3 = predicted3 * scaled_likelihood[t, j + 3]
+                    marginals[t, j] = value0
+                    marginals[t, j + 1] = value1
+                    marginals[t, j + 2] = value2
+                    marginals[t, j + 3] = value3
+                    normaliser += (value0 + value1) + (value2 + value3)
+                for j in range(blocked, n_states):
+                    predicted = 0.0
+                    for i in range(n_states):
+                        predicted += marginals[t - 1, i] * transition_weights[i, j]
+                    marginals[t, j] = predicted * scaled_likelihood[t, j]
+                    normaliser += marginals[t, j]
+            if not normaliser >= _SMALLEST_TRUSTED_NORMALISER:
+                possible = False
+                break
+            inverse = 1.0 / normaliser
+            for k in range(n_states):
+                marginals[t, k] *= inverse
+            normalisers[t] = normaliser
+            evidence += np.log(normaliser) + row_maxima[t]
+        if not possible:
+            continue
+
+        # Backward: smoothed marginals, transition counts, and the check of every step.
+        for i in range(n_states):
+            for j in range(n_states):
+                counts_transposed[i, j] = 0.0
+        for k in range(n_states):
+            betas[(stop - 1) & 1, k] = 1.0
+        consistent = True
+        for t in range(stop - 1, first - 1, -1):
+            now = t & 1  # the row of beta_t; beta_{t−1} goes to the other (no views: refcounts)
+            total = 0.0
+            for k in range(n_states):
+                smoothed = marginals[t, k] * betas[now, k]
+                marginals[t, k] = smoothed
+                total += smoothed
+            if not abs(total - 1.0) <= _CONSISTENCY_TOLERANCE:  # NaN-safe: catches 0 · inf too
+                consistent = False
+                break
+            inverse = 1.0 / total
+            for k in range(n_states):
+                marginals[t, k] *= inverse
+            if t == first:
+                break
+            inverse_normaliser = 1.0 / normalisers[t]
+            rebuild = False
+            for j in range(n_states):
+                # beta last: the product of the other two waits for nothing
+                weighted_future[j] = betas[now, j] * (scaled_likelihood[t, j] * inverse_normaliser)
+                amplification = betas[now, j] * inverse_normaliser
+                rebuild |= scaled_likelihood[t, j] == 0.0 and amplification > _NEGLIGIBLE_UNLESS_AMPLIFIED_BY
+            if rebuild:  # rare: a dropped likelihood that a large beta could make count
+                for j in range(n_states):
+                    amplification = betas[now, j] * inverse_normaliser
+                    if scaled_likelihood[t, j] == 0.0 and amplification > _NEGLIGIBLE_UNLESS_AMPLIFIED_BY:
+                        weighted_future[j] = np.exp(
+                            log_likelihood[t, j]
+                            - row_maxima[t]
+                            + np.log(betas[now, j])
+                            - np.log(normalisers[t])
+                        )
+            before = now ^ 1
+            # beta_{t−1}(i) = Σ_j A[i, j] weighted_future(j), each term also weighted by the
+            # filtered probability of i into the transition counts; four origins i at a time
+            for i in range(0, blocked, 4):
+                filtered0 = marginals[t - 1, i]  # row t − 1 still holds the filtered distribution
+                filtered1 = marginals[t - 1, i + 1]
+                filtered2 = marginals[t - 1, i + 2]
+                filtered3 = marginals[t - 1, i + 3]
+                beta0 = beta1 = beta2 = beta3 = 0.0
+                for j in range(n_states):
+                    future = weighted_future[j]
+                    term0 = transition_weights_into[j, i] * future
+                    term1 = transition_weights_into[j, i + 1] * future
+                    term2 = transition_weights_into[j, i + 2] * future
+                    term3 = transition_weights_into[j, i + 3] * future
+                    beta0 += term0
+                    beta1 += term1
+                    beta2 += term2
+                    beta3 += term3
+                    counts_transposed[j, i] += filtered0 * term0
+                    counts_transposed[j, i + 1] += filtered1 * term1
+                    counts_transposed[j, i + 2] += filtered2 * term2
+                    counts_transposed[j, i + 3] += filtered3 * term3
+                betas[before, i] = beta0
+                betas[before, i + 1] = beta1
+                betas[before, i + 2] = beta2
+                betas[before, i + 3] = beta3
+            for i in range(blocked, n_states):
+                filtered_before = marginals[t - 1, i]
+                accumulated = 0.0
+                for j in range(n_states):
+                    term = transition_weights_into[j, i] * weighted_future[j]
+                    accumulated += term
+                    counts_transposed[j, i] += filtered_before * term
+                betas[before, i] = accumulated
+            for weak in range(weak_log_weights.shape[0]):
+                destination = weak_destinations[weak]
+                if weighted_future[destination] > _NEGLIGIBLE_UNLESS_AMPLIFIED_BY:
+                    origin = weak_origins[weak]
+                    term = np.exp(weak_log_weights[weak] + np.log(weighted_future[destination]))
+                    betas[before, origin] += term
+                    transition_counts[sequence, origin, destination] += marginals[t - 1, origin] * term
+        if not consistent:
+            continue
+        for i in range(n_states):
+            for j in range(n_states):
+                transition_counts[sequence, i, j] += counts_transposed[j, i]
+        # The same sum one step before the start, with the initial weights rebuilt exactly: it
+        # exceeds 1 by the first row's lost mass.
+        start = first & 1  # the row of betas holding beta at the sequence's first row
+        before_start = 0.0
+        for k in range(n_states):
+            if initial_weights[k] > 0.0 and scaled_likelihood[first, k] > 0.0:
+                before_start += initial_weights[k] * (
+                    scaled_likelihood[first, k] * betas[start, k] / normalisers[first]
+                )
+            else:
+                before_start += np.exp(
+                    shifted_log_initial[k]
+                    + log_likelihood[first, k]
+                    - row_maxima[first]
+                    + np.log(betas[start, k])
+                    - np.log(normalisers[first])
+                )
+        if abs(before_start - 1.0) <= _CONSISTENCY_TOLERANCE:
+            log_evidence[sequence] = evidence
+            trusted[sequence] = True
 
 
 @inner_kernel
-def _scaled_forward(
+def _evidence_forward(
     log_likelihood: Array,
     initial_weights: Array,
     transition_weights: Array,
     filtered: Array,
     scaled_likelihood: Array,
-    row_maxima: Array,
-    normalisers: Array,
 ) -> tuple[float, bool, bool]:
-    """Scaled forward pass over one sequence: ``filtered[t] = p(z_t | x_{≤t})``.
-
-    ``scaled_likelihood[t] = exp(log_likelihood[t] − row_maxima[t])`` and the step normalisers are
-    kept for the backward pass. Buffers of two rows (instead of one per step) make it keep only
-    the latest steps, for the log-evidence alone. Returns the log-evidence (without the
+    """The forward pass of ``_forward_backward_kernel`` for the log-evidence alone, exponentiating
+    as it goes into two-row buffers ``(2, K)`` (O(K) memory). Returns the log-evidence (without the
     parameters' shifts), whether every normaliser was large enough to trust, and whether mass may
     have been lost to underflow (some filtered probability of a state able to emit its row fell
     below the reliable range: a structural zero, or a truncated value only the backward pass can
     judge).
     """
     n_steps, n_states = log_likelihood.shape
-    keep_all = filtered.shape[0] == n_steps
     log_evidence = 0.0
     maybe_lost = False
     for t in range(n_steps):
-        row = t if keep_all else t & 1
-        previous_row = t - 1 if keep_all else row ^ 1
+        row = t & 1
+        previous_row = row ^ 1
         row_max = -np.inf
         for k in range(n_states):
             row_max = max(row_max, log_likelihood[t, k])
         if row_max == -np.inf:  # no state can emit this row: impossible (log space confirms)
             return -np.inf, False, True
-        row_maxima[row] = row_max
         for k in range(n_states):
-            # Unreliable values become exact zeros (the backward pass rebuilds what matters):
-            # subnormal arithmetic would cost ~100 cycles per operation.
-            relative = log_likelihood[t, k] - row_max
+            relative = log_likelihood[t, k] - row_max  # as _relative_log_likelihood
             scaled_likelihood[row, k] = np.exp(relative) if relative >= _LOG_SMALLEST_RELIABLE else 0.0
         if t == 0:
             for k in range(n_states):
@@ -313,115 +651,8 @@ def _scaled_forward(
             filtered[row, k] *= inverse
             if filtered[row, k] < _SMALLEST_RELIABLE and log_likelihood[t, k] > -np.inf:
                 maybe_lost = True
-        normalisers[row] = normaliser
         log_evidence += np.log(normaliser) + row_max
     return log_evidence, True, maybe_lost
-
-
-@inner_kernel
-def _scaled_forward_backward(
-    log_likelihood: Array,
-    shifted_log_initial: Array,
-    initial_weights: Array,
-    transition_weights: Array,
-    weak_origins: NDArray[np.int64],
-    weak_destinations: NDArray[np.int64],
-    weak_log_weights: Array,
-    marginals: Array,
-    scaled_likelihood: Array,
-    row_maxima: Array,
-    normalisers: Array,
-    counts: Array,
-) -> tuple[float, bool]:
-    """Scaled forward–backward over one sequence, accumulating transition counts into ``counts``.
-
-    ``marginals`` holds the filtered distributions after the forward pass and is overwritten, row
-    by row from the end, with the smoothed ones. ``beta_t(k) = p(x_{>t} | z_t = k) / p(x_{>t} | x_{≤t})``
-    needs only two vectors.
-
-    Why the result can be trusted: Σ_k alpha_t(k) beta_t(k) = 1 at every t in exact arithmetic.
-    The forward pass may lose mass that underflows (a likelihood far below its row's maximum, a
-    tiny parameter, a tiny product); such mass can dominate later only through a large beta. The
-    backward pass rebuilds from logarithms every term with an unreliable factor that a large beta
-    could make count, so lost forward mass shows up as Σ_k alpha_t(k) beta_t(k) exceeding 1 (or
-    as inf/NaN if beta overflows). Mass the backward pass itself loses to underflow is below
-    e^−700 of the total (the filtered probabilities it multiplies are at most 1): harmless.
-
-    Returns ``(log_evidence, trusted)``; when not trusted the outputs are garbage and the caller
-    redoes the sequence in log space.
-    """
-    log_evidence, trusted, _ = _scaled_forward(
-        log_likelihood,
-        initial_weights,
-        transition_weights,
-        marginals,
-        scaled_likelihood,
-        row_maxima,
-        normalisers,
-    )
-    if not trusted:
-        return log_evidence, False
-    n_steps, n_states = log_likelihood.shape
-    beta = np.empty(n_states)
-    for k in range(n_states):
-        beta[k] = 1.0
-    previous_beta = np.empty(n_states)
-    weighted_future = np.empty(n_states)
-    for t in range(n_steps - 1, -1, -1):
-        total = 0.0
-        for k in range(n_states):
-            smoothed = marginals[t, k] * beta[k]
-            marginals[t, k] = smoothed
-            total += smoothed
-        if not abs(total - 1.0) <= _CONSISTENCY_TOLERANCE:  # NaN-safe: catches 0 · inf too
-            return -np.inf, False
-        inverse = 1.0 / total
-        for k in range(n_states):
-            marginals[t, k] *= inverse
-        if t == 0:
-            break
-        inverse_normaliser = 1.0 / normalisers[t]
-        for j in range(n_states):
-            amplification = beta[j] * inverse_normaliser
-            if scaled_likelihood[t, j] > 0.0 or not amplification > _NEGLIGIBLE_UNLESS_AMPLIFIED_BY:
-                weighted_future[j] = scaled_likelihood[t, j] * amplification
-            else:
-                weighted_future[j] = np.exp(
-                    log_likelihood[t, j] - row_maxima[t] + np.log(beta[j]) - np.log(normalisers[t])
-                )
-        for i in range(n_states):
-            filtered_before = marginals[t - 1, i]  # row t − 1 still holds the filtered distribution
-            accumulated = 0.0
-            for j in range(n_states):
-                term = transition_weights[i, j] * weighted_future[j]
-                accumulated += term
-                counts[i, j] += filtered_before * term
-            previous_beta[i] = accumulated
-        for weak in range(weak_log_weights.shape[0]):
-            destination = weak_destinations[weak]
-            if weighted_future[destination] > _NEGLIGIBLE_UNLESS_AMPLIFIED_BY:
-                origin = weak_origins[weak]
-                term = np.exp(weak_log_weights[weak] + np.log(weighted_future[destination]))
-                previous_beta[origin] += term
-                counts[origin, destination] += marginals[t - 1, origin] * term
-        beta, previous_beta = previous_beta, beta
-    # The same sum one step before the start, with the initial weights rebuilt exactly: it exceeds
-    # 1 by the first row's lost mass.
-    before_start = 0.0
-    for k in range(n_states):
-        if initial_weights[k] > 0.0 and scaled_likelihood[0, k] > 0.0:
-            before_start += initial_weights[k] * (scaled_likelihood[0, k] * beta[k] / normalisers[0])
-        else:
-            before_start += np.exp(
-                shifted_log_initial[k]
-                + log_likelihood[0, k]
-                - row_maxima[0]
-                + np.log(beta[k])
-                - np.log(normalisers[0])
-            )
-    if not abs(before_start - 1.0) <= _CONSISTENCY_TOLERANCE:
-        return -np.inf, False
-    return log_evidence, True
 
 
 @inner_kernel
@@ -531,61 +762,30 @@ def log_space_kernel(
 
 @numba.njit(cache=True)
 def _forward_kernel(
-    log_likelihood: Array,
-    lengths: NDArray[np.int64],
-    shifted_log_initial: Array,
-    initial_weights: Array,
-    transition_weights: Array,
-    weak_origins: NDArray[np.int64],
-    weak_destinations: NDArray[np.int64],
-    weak_log_weights: Array,
-    weak_parameters: bool,
-) -> tuple[Array, NDArray[np.bool_]]:
-    """The log-evidence of every sequence without the shifts (parameters of a ``ScaledChain``),
-    and whether it can be trusted (the caller redoes the others with ``log_space_kernel``)."""
+    log_likelihood: Array, lengths: NDArray[np.int64], initial_weights: Array, transition_weights: Array
+) -> tuple[Array, NDArray[np.bool_], NDArray[np.bool_]]:
+    """The log-evidence of every sequence without the shifts (weights of a ``ScaledChain``),
+    whether it can be trusted (the caller redoes the others with ``log_space_kernel``) and
+    whether mass may have been lost (the caller checks those with the backward pass)."""
     n_states = log_likelihood.shape[1]
     n_sequences = lengths.shape[0]
     latest_filtered = np.empty((2, n_states))
     latest_scaled_likelihood = np.empty((2, n_states))
-    latest_row_maxima = np.empty(2)
-    latest_normalisers = np.empty(2)
-    discarded_counts = np.empty((n_states, n_states))
     log_evidence = np.empty(n_sequences)
-    sequence_trusted = np.empty(n_sequences, dtype=np.bool_)
+    trusted = np.empty(n_sequences, dtype=np.bool_)
+    maybe_lost = np.empty(n_sequences, dtype=np.bool_)
     start = 0
     for sequence in range(n_sequences):
         stop = start + lengths[sequence]
-        n_steps = stop - start
-        evidence, trusted, maybe_lost = _scaled_forward(
+        log_evidence[sequence], trusted[sequence], maybe_lost[sequence] = _evidence_forward(
             log_likelihood[start:stop],
             initial_weights,
             transition_weights,
             latest_filtered,
             latest_scaled_likelihood,
-            latest_row_maxima,
-            latest_normalisers,
         )
-        if trusted and (maybe_lost or weak_parameters):
-            # Whether the lost mass mattered only the backward pass can tell: run the full
-            # recursion on this sequence (O(length · K) memory, as forward_backward).
-            evidence, trusted = _scaled_forward_backward(
-                log_likelihood[start:stop],
-                shifted_log_initial,
-                initial_weights,
-                transition_weights,
-                weak_origins,
-                weak_destinations,
-                weak_log_weights,
-                np.empty((n_steps, n_states)),
-                np.empty((n_steps, n_states)),
-                np.empty(n_steps),
-                np.empty(n_steps),
-                discarded_counts,  # summed into, never read: no need to zero
-            )
-        log_evidence[sequence] = evidence
-        sequence_trusted[sequence] = trusted
         start = stop
-    return log_evidence, sequence_trusted
+    return log_evidence, trusted, maybe_lost
 
 
 @numba.njit(cache=True)
