@@ -225,6 +225,30 @@ class NumpyScalarCodec(ValueCodec):
         return array[()]
 
 
+class DtypeCodec(ValueCodec):
+    """A floating-point numpy type or dtype (a setting such as ``product_dtype``), by name."""
+
+    kind = "dtype"
+    keys = frozenset({"name"})
+    NAMES: ClassVar[frozenset[str]] = frozenset({"float64", "float32"})
+
+    def handles(self, value: Any) -> bool:
+        is_type = isinstance(value, type) and issubclass(value, np.generic)
+        return isinstance(value, np.dtype) or is_type
+
+    def encode(self, value: Any, path: str, writer: ArrayWriter) -> dict[str, Any]:
+        name = np.dtype(value).name
+        if name not in self.NAMES:
+            raise ModelFileError(path, f"the dtype {name} cannot be saved; known: {sorted(self.NAMES)}")
+        return {"name": name}
+
+    def decode(self, node: dict[str, Any], path: str, reader: ArrayReader) -> Any:
+        name = node["name"]
+        if name not in self.NAMES:
+            raise ModelFileError(path, f"unknown dtype {name!r}; known: {sorted(self.NAMES)}")
+        return np.dtype(name)
+
+
 class SequenceCodec(ValueCodec):
     keys = frozenset({"items"})
 
@@ -387,6 +411,7 @@ class GeneratorCodec(ValueCodec):
 #: In order: the first codec that handles a value writes it.
 CODECS: tuple[ValueCodec, ...] = (
     NumpyScalarCodec(),
+    DtypeCodec(),
     ArrayCodec(),
     SequenceCodec(tuple),
     SequenceCodec(list),
