@@ -64,7 +64,8 @@ class Contender:
     ``prepare(problem)`` returns ``run(n)``; it may do one-off conversions (e.g. to a torch
     tensor) that are not timed. ``requires`` names the modules that must import for it to run.
     ``flops(problem)``, if given, counts the floating-point operations of one of its iterations
-    (its own algorithm's dense products).
+    (its own algorithm's dense products); ``least_bytes(problem)``, the bytes any iteration must
+    move through memory (for a memory-bound workload).
     """
 
     library: str
@@ -72,6 +73,7 @@ class Contender:
     prepare: Callable[[Problem], Run]
     requires: tuple[str, ...] = ()
     flops: Callable[[Problem], float] | None = None
+    least_bytes: Callable[[Problem], float] | None = None
 
     def available(self) -> bool:
         return all(importlib.util.find_spec(module) is not None for module in self.requires)
@@ -198,6 +200,23 @@ def dgemm_gflops(size: int = 4000, repeats: int = 3) -> float:
 def _timed_matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> float:
     start = time.perf_counter()
     np.matmul(a, b, out=out)
+    return time.perf_counter() - start
+
+
+def copy_bandwidth(size: int = 256 * 1024**2, repeats: int = 3) -> float:
+    """This machine's memory bandwidth as one numpy copy sees it (best of ``repeats``), GB/s:
+    ``size`` bytes read and as many written, between arrays touched beforehand (no page faults),
+    far larger than the caches."""
+    source = np.ones(size // 8)
+    target = np.zeros_like(source)
+    np.copyto(target, source)  # warm-up
+    best = min(_timed_copy(source, target) for _ in range(repeats))
+    return 2.0 * size / best / 1e9
+
+
+def _timed_copy(source: np.ndarray, target: np.ndarray) -> float:
+    start = time.perf_counter()
+    np.copyto(target, source)
     return time.perf_counter() - start
 
 

@@ -1,6 +1,6 @@
 """The benchmark suite: this library against its peers on the same data, in one run.
 
-    python benchmarks/run.py                     # everything (about 15 minutes on 2 cores)
+    python benchmarks/run.py                     # everything (about 12–20 minutes on 2 cores)
     python benchmarks/run.py --quick             # tiny sizes, one repeat: a smoke run
     python benchmarks/run.py --only 'gmm-*,fb-*' # some workloads (names or glob patterns)
     python benchmarks/run.py --list              # the workloads and their peers
@@ -25,6 +25,9 @@ What is measured, per workload and contender:
   fit on tiny data, minus the resident set before), printed next to the size of the data.
 * **DGEMM speed** of this machine (a 4000×4000 float64 product, best of 3) and the GFLOP/s that
   each full-covariance EM iteration achieves, as a fraction of it.
+* **memory bandwidth** (a 256 MiB numpy copy, best of 3) and, for the memory-bound diagonal and
+  spherical workloads, the time the bytes an iteration must move take at it, as a fraction of
+  our time per iteration.
 * a **memory-bound fit**: a full-covariance GMM on 5,000,000 × 20 (beyond the statistics cache),
   its peak resident set against the data's own size.
 
@@ -57,7 +60,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="repeats per contender (default per workload)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="BLAS/OpenMP threads")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
-    parser.add_argument("--no-dgemm", action="store_true", help="skip the DGEMM speed measurement")
+    parser.add_argument("--no-dgemm", action="store_true",
+                        help="skip the DGEMM speed and memory bandwidth measurements")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     parser.add_argument("--memory-child", nargs=2, metavar=("WORKLOAD", "CONTENDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -103,13 +107,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     report: dict[str, Any] = {"machine": machine_description(harness), "rows": [], "flops": [],
-                              "memory": []}
+                              "bandwidth": [], "memory": []}
     if not args.no_dgemm:
-        progress("measuring DGEMM speed")
+        progress("measuring DGEMM speed and memory bandwidth")
         report["machine"]["dgemm_gflops"] = harness.dgemm_gflops(1000 if args.quick else 4000)
+        report["machine"]["copy_gbps"] = harness.copy_bandwidth(2**24 if args.quick else 2**28)
     for workload in chosen:
         report["rows"] += run_workload(harness, workload, args)
     report["flops"] = flop_rows(report["rows"], report["machine"].get("dgemm_gflops"))
+    report["bandwidth"] = bandwidth_rows(report["rows"], report["machine"].get("copy_gbps"))
     if not args.no_memory:
         for workload in memory_chosen:
             report["memory"] += memory_rows(harness, workload, args)
@@ -194,6 +200,7 @@ def run_workload(harness: Any, workload: Any, args: argparse.Namespace) -> list[
             "data_bytes": float(problem.x.nbytes), "ours_peak_bytes": memory.get("ours"),
             "ours_flops": workload.ours.flops(problem) if workload.ours.flops else None,
             "peer_flops": peer.flops(problem) if peer.flops else None,
+            "least_bytes": workload.ours.least_bytes(problem) if workload.ours.least_bytes else None,
         }
         if not peer.available():
             progress(f"  {peer.library} {peer.label}: peer not installed")
@@ -248,6 +255,23 @@ def flop_rows(rows: list[dict[str, Any]], dgemm: float | None) -> list[dict[str,
     return out
 
 
+def bandwidth_rows(rows: list[dict[str, Any]], copy_gbps: float | None) -> list[dict[str, Any]]:
+    """For each memory-bound workload: the bytes an iteration must move, the time they take at the
+    copy bandwidth, and that time as a fraction of ours (1: at the memory-bound limit)."""
+    out = []
+    seen = set()
+    for row in rows:
+        least, seconds = row.get("least_bytes"), row["ours_seconds"]
+        if least is None or seconds is None or row["workload"] in seen or seconds <= 0:
+            continue
+        seen.add(row["workload"])
+        limit = None if copy_gbps is None else least / (copy_gbps * 1e9)
+        out.append({"workload": row["workload"], "sizes": row["sizes"], "least_bytes": least,
+                    "limit_seconds": limit, "seconds": seconds,
+                    "fraction_of_limit": None if limit is None else limit / seconds})
+    return out
+
+
 def memory_rows(harness: Any, workload: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
     sizes = workload.sizes_for(args.quick)
     rows = []
@@ -282,6 +306,9 @@ def render(harness: Any, report: dict[str, Any], args: argparse.Namespace) -> st
     ]
     if "dgemm_gflops" in machine:
         lines.append(f"- DGEMM (float64 matrix product): {machine['dgemm_gflops']:.1f} GFLOP/s.")
+    if "copy_gbps" in machine:
+        lines.append(f"- Memory bandwidth (a 256 MiB numpy copy, read + write, one thread):"
+                     f" {machine['copy_gbps']:.1f} GB/s.")
     lines += ["- Time per iteration: the n iterations of a fit (E-step + M-step each; set-up and"
               " initialisation not timed), median over repeats; same data, same start, float64."
               " Ratio = ours / peer: below 1 is faster.",
@@ -315,9 +342,23 @@ def render(harness: Any, report: dict[str, Any], args: argparse.Namespace) -> st
                   "—" if row["fraction_of_dgemm"] is None else f"{100 * row['fraction_of_dgemm']:.1f}%"]
                  for row in report["flops"]]
         lines += ["## Full-covariance EM iteration: achieved GFLOP/s", "",
-                  "Each library's own dense products per iteration: ours 2·N·S·K for T ηᵀ and again "
-                  "for rᵀT (S = D + D(D+1)/2); scikit-learn 2·N·D²·K for X·chol(Λ_k) and again for "
-                  "the covariances, plus 6·N·D·K.", "", harness.markdown_table(header, table), ""]
+                  "Each library's own dense products per iteration: ours 2·N·(S+1)·K for the "
+                  "log-densities (T, 1)·(ηᵀ; c) and again for the sums rᵀ(T, 1) (S = D + D(D+1)/2; "
+                  "T formed in the cache, block by block); scikit-learn 2·N·D²·K for X·chol(Λ_k) and "
+                  "again for the covariances, plus 6·N·D·K.", "", harness.markdown_table(header, table),
+                  ""]
+    if report["bandwidth"]:
+        header = ["workload", "size", "MB/it that must move", "limit ms/it", "ours ms/it", "of limit"]
+        table = [[row["workload"], row["sizes"], harness.megabytes(row["least_bytes"]),
+                  "—" if row["limit_seconds"] is None else harness.milliseconds(row["limit_seconds"]),
+                  harness.milliseconds(row["seconds"]),
+                  "—" if row["fraction_of_limit"] is None else f"{100 * row['fraction_of_limit']:.1f}%"]
+                 for row in report["bandwidth"]]
+        lines += ["## Diagonal and spherical EM iteration: the memory-bound limit", "",
+                  "An iteration must read X twice (the E-step's log-densities, the M-step's sums): "
+                  "2·8·N·D bytes. At the copy bandwidth above that takes the limit's time; 'of limit' "
+                  "is that time over ours (100%: as fast as memory allows).", "",
+                  harness.markdown_table(header, table), ""]
     if report["memory"]:
         header = ["workload", "size", "contender", "data MB", "RSS before MB", "peak RSS MB",
                   "peak − before MB", "× data", "fit s"]

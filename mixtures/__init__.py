@@ -5,7 +5,8 @@
 
 The submodules that need more than the core (``testing``: hypothesis; ``plotting``: matplotlib;
 ``compat``: the drop-in classes) are attributes loaded at first use, so that ``import mixtures``
-stays light; so are numba (at the first HMM call) and Dask (at the first Dask array).
+stays light; so are numba (at the first fit, which runs compiled kernels) and Dask (at the first
+Dask array).
 """
 
 import importlib

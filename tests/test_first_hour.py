@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import mixtures as mx
-from mixtures.latent import compilation
-from mixtures.latent.compilation import COMPILE_NOTICE, compile_notice
+from mixtures import compilation
+from mixtures.compilation import COMPILE_NOTICE, compile_notice
 from mixtures.models.summary import summary
 from mixtures.plotting import plot_gaussian_components
 from mixtures.testing import check_family

@@ -1,9 +1,9 @@
 """Fitting needs the data plus a working set set by the chunk size, not by the number of rows.
 
 numpy reports its allocations to ``tracemalloc``, so the peak it traces during ``fit`` is the
-memory the fit allocated beyond the data it was given. The statistics cache (which by design
-holds ``T(x)`` of all rows while they fit in its budget) is switched off here, as it is for data
-beyond the budget.
+memory the fit allocated beyond the data it was given. The cache of chunks (which by design
+holds ``T(x)`` of all rows for a family that forms it, while it fits in its budget) is switched
+off here, as it is for data beyond the budget; a Gaussian's chunks hold no ``T(x)`` at all.
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ def _clustered(n_samples: int) -> np.ndarray:
     )
 
 
-def _peak_extra_bytes(x: np.ndarray, **settings: object) -> int:
+def _peak_extra_bytes(x: np.ndarray, family: object = None, **settings: object) -> int:
     """The peak of memory allocated during ``Mixture.fit(x)`` (the data were allocated before)."""
     model = mx.Mixture(
-        mx.Gaussian(), N_COMPONENTS, max_iter=2, tol=0.0, random_state=0, chunk_size=CHUNK_ROWS,
-        **settings,  # type: ignore[arg-type]
+        family or mx.Gaussian(), N_COMPONENTS, max_iter=2, tol=0.0, random_state=0,  # type: ignore[arg-type]
+        chunk_size=CHUNK_ROWS, **settings,  # type: ignore[arg-type]
     )
     tracemalloc.start()
     try:
@@ -52,8 +52,19 @@ def no_statistics_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(data_module, "DEFAULT_CACHE_BYTES", 0)
 
 
+@pytest.fixture
+def chunk_sized_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passes over all rows (checks, the data's moments) in blocks of a chunk, not of 8 MiB: so
+    that both sizes compared are beyond them, as they are beyond the chunks."""
+    import mixtures._arrays as arrays_module
+
+    monkeypatch.setattr(arrays_module, "BLOCK_BYTES", 8 * N_FEATURES * CHUNK_ROWS)
+
+
 @pytest.mark.parametrize("init", ["kmeans++", "kmeans", "random"])
-def test_peak_memory_is_set_by_the_chunk_not_by_n(no_statistics_cache: None, init: str) -> None:
+def test_peak_memory_is_set_by_the_chunk_not_by_n(
+    no_statistics_cache: None, chunk_sized_blocks: None, init: str
+) -> None:
     # both above the k-means++ sample (about 36,000 rows here), which is bounded too
     small, large = _clustered(40_000), _clustered(80_000)
     peak_small = _peak_extra_bytes(small, init=init)
@@ -66,13 +77,24 @@ def test_peak_memory_is_set_by_the_chunk_not_by_n(no_statistics_cache: None, ini
     assert peak_large - peak_small < 3 * 8 * added_rows, (peak_small, peak_large)
 
 
-def test_the_statistics_cache_is_the_only_extra_that_grows_with_n() -> None:
-    x = _clustered(40_000)
-    cache = 8 * x.shape[0] * (N_STATISTICS + 1)
-    assert cache <= data_module.DEFAULT_CACHE_BYTES  # so the default keeps T(x) of all rows
-    peak = _peak_extra_bytes(x)
+def test_a_gaussian_keeps_its_chunks_for_nothing(chunk_sized_blocks: None) -> None:
+    """A Gaussian's chunks are views of ``x`` (their statistics are formed in the cache, block
+    by block), so keeping them between iterations adds nothing that grows with N."""
+    small, large = _clustered(40_000), _clustered(80_000)
+    peak_small, peak_large = _peak_extra_bytes(small), _peak_extra_bytes(large)
     chunk_bytes = 8 * CHUNK_ROWS * (N_STATISTICS + N_COMPONENTS + N_FEATURES + 1)
-    assert cache <= peak < cache + 6 * chunk_bytes
+    assert peak_small < 6 * chunk_bytes, (peak_small, chunk_bytes)
+    assert peak_large - peak_small < 3 * 8 * (large.shape[0] - small.shape[0]), (peak_small, peak_large)
+
+
+def test_the_statistics_cache_is_the_only_extra_that_grows_with_n(chunk_sized_blocks: None) -> None:
+    """A family that forms ``T(x)`` (any family of your own) keeps it for all rows in the cache."""
+    x = np.random.default_rng(0).poisson(3.0, size=(40_000, N_FEATURES)).astype(np.float64)
+    cache = 8 * x.shape[0] * (N_FEATURES + 1)  # T(x) = x, and log h(x)
+    assert cache <= data_module.DEFAULT_CACHE_BYTES  # so the default keeps T(x) of all rows
+    peak = _peak_extra_bytes(x, mx.Poisson())
+    chunk_bytes = 8 * CHUNK_ROWS * (N_STATISTICS + N_COMPONENTS + N_FEATURES + 1)
+    assert cache <= peak < cache + 6 * chunk_bytes, (cache, peak)
 
 
 def test_checks_of_large_input_make_no_copy_of_it(no_statistics_cache: None) -> None:

@@ -81,10 +81,12 @@ class DaskData:
         self._sequences: list[Sequences] | None = None
         if layout is not None:
             self._sequences = layout.in_blocks(self.bounds)
-        self.n_statistics = statistics_width(family, np.asarray(x[:1].compute(), dtype=np.float64))
+        one_row = np.asarray(x[:1].compute(), dtype=np.float64)
+        self.n_statistics = statistics_width(family, one_row)
         budget = _cache_budget() if cache_bytes is None else cache_bytes
-        n_features = x.shape[1]
-        self.cached = 8 * x.shape[0] * (self.n_statistics + 1 + n_features) <= budget
+        # a kept chunk holds its block of x and what the family formed from it
+        per_row = family.row_statistics(one_row).nbytes + one_row.nbytes
+        self.cached = 0 < budget and per_row * x.shape[0] <= budget
         self._chunks: list[Delayed] | None = None
 
     @property

@@ -20,6 +20,7 @@ from mixtures._arrays import float_array
 from mixtures.families.completion import CannotMarginalise, Completion
 from mixtures.families.held import HeldPart
 from mixtures.families.newton import finite_difference_hessian, newton_mean_to_natural
+from mixtures.families.row_statistics import RowStatistics, StatisticsMatrix
 from mixtures.families.separable import FeatureCompletion
 from mixtures.families.statistics import SufficientStatistics
 
@@ -93,8 +94,9 @@ class ExponentialFamily(abc.ABC):
     (fix data-dependent settings such as a centring point before fitting),
     ``init_features(x)`` (coordinates for k-means++
     initialisation), ``feature_columns(n_features)`` (the density is a product over the
-    features: missing values are then marginalised for free) and a ``components_type`` that
-    names the conventional parameters.
+    features: missing values are then marginalised for free), ``row_statistics(x)`` (how the
+    E-step reads rows, by default ``T(x)`` formed once) and a ``components_type`` that names the
+    conventional parameters.
     """
 
     #: The view returned by ``components``; subclasses name their conventional parameters there.
@@ -311,6 +313,14 @@ class ExponentialFamily(abc.ABC):
         return self.log_likelihood_of_statistics(
             self.sufficient_statistics(x), self.log_base_measure(x), natural
         )
+
+    def row_statistics(self, x: Array) -> RowStatistics:
+        """Rows ``x`` as the E-step reads them (``mixtures.families.row_statistics``).
+
+        Default: ``T(x)`` and ``log h(x)`` formed once as matrices (``StatisticsMatrix``), whose
+        log-densities and weighted sums are one matrix product each. Override it when both can
+        be computed without holding ``T(x)`` of every row (the Gaussians read ``x`` itself)."""
+        return StatisticsMatrix.of(self, x)
 
     def log_likelihood_of_statistics(
         self,

@@ -44,7 +44,9 @@ from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import EMPTY_COMPONENT_FRACTION, Components, ExponentialFamily, empty_components
 from mixtures.families.completion import Completion
 from mixtures.families.gaussian_completion import GaussianCompletion
+from mixtures.families.gaussian_rows import GaussianRows, RowKernels, TiedGaussianRows
 from mixtures.families.held import HeldMeans, HeldPart
+from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import ReferencePoints, SufficientStatistics
 
 __all__ = [
@@ -171,10 +173,44 @@ class _GaussianFamily(ExponentialFamily):
         """``E[‖z‖²]`` from mean parameters ``(K, S)``: ``(K,)``."""
 
     @abc.abstractmethod
+    def feature_variances(self, mean: Array) -> Array:
+        """Each feature's variance ``E[z_d²] − E[z_d]²`` from mean parameters ``(K, S)`` (a
+        spherical component's one variance in every column): ``(K, D)``."""
+
+    @abc.abstractmethod
     def cancellation(self, mean: Array) -> Array:
         """From mean parameters ``(K, S)``: how many times each component's second moments
         about the origin exceed its variance (in the direction where the ratio is largest;
         ``inf`` where the variance computed as ``E[zzᵀ] − E[z]E[z]ᵀ`` is not positive): ``(K,)``."""
+
+    def maximum_likelihood(
+        self, statistics: SufficientStatistics, previous: Array | None = None
+    ) -> Array:
+        self._check_resolved(statistics)
+        return super().maximum_likelihood(statistics, previous)
+
+    def _check_resolved(self, statistics: SufficientStatistics) -> None:
+        """Raise ``DegenerateComponentError`` for an occupied component whose spread, ridge
+        included, is below what float64 resolves at its location: a standard deviation under one
+        rounding step of its coordinates, ``eps · |x|``. Its points coincide (a single point,
+        other rows holding it by vanishing responsibilities), so with ``reg_covar=0`` no finite
+        maximum-likelihood variance exists: gathered about its own point its variance is
+        computed exactly, however small, and its precision would overflow the log-densities."""
+        occupied = ~empty_components(statistics)
+        mean = statistics.means()
+        n_features = self.n_features_of_natural(mean)
+        offset = mean[:, :n_features]
+        variance = self.feature_variances(mean)
+        points = 0.0 if statistics.reference is None else statistics.reference.points
+        step = np.finfo(np.float64).eps * np.abs(self.data_location(points + offset))
+        resolution = (step / self.scale_for(n_features)) ** 2
+        bad = occupied[:, None] & ~(variance + self.reg_covar > resolution)
+        if bad.any():
+            k, d = (int(i) for i in np.argwhere(bad)[0])
+            raise DegenerateComponentError(
+                f"{self.name}: component {k}: its variance, {float(variance[k, d]):.3g} (in units "
+                f"of the data's variance), is zero to float64 precision. {_DEGENERATE_VARIANCE}"
+            )
 
     def coinciding_components(self, statistics: SufficientStatistics) -> NDArray[np.bool_]:
         """Occupied components whose variance about their point is zero to float64 precision
@@ -315,7 +351,20 @@ class _GaussianFamily(ExponentialFamily):
         )
 
     def log_base_measure(self, x: Array) -> Array:
-        return np.full(x.shape[0], -0.5 * x.shape[1] * LOG_2PI - self.log_scale(x.shape[1]))
+        return np.full(x.shape[0], self.log_base_constant(x.shape[1]))
+
+    def log_base_constant(self, n_features: int) -> float:
+        """``log h(x)``, the same for every row: ``−D/2 log 2π − Σ_d log scale_d``."""
+        return -0.5 * n_features * LOG_2PI - self.log_scale(n_features)
+
+    def row_statistics(self, x: Array) -> RowStatistics:
+        """The rows as the E-step reads them: ``x`` itself, whose statistics compiled kernels
+        form block by block in the cache, never for all rows at once (``GaussianRows``)."""
+        return GaussianRows.of(self, x)
+
+    @abc.abstractmethod
+    def row_kernels(self) -> RowKernels:
+        """The compiled kernels of this family's statistics layout (``gaussian_kernels``)."""
 
     # The product form ``T(z) ηᵀ − A(η)`` cancels terms of size ``‖z‖² tr Λ``; where that exceeds
     # ``1/(eps · PRODUCT_FORM_TOLERANCE)`` (tight components far from the origin), the column is
@@ -331,16 +380,28 @@ class _GaussianFamily(ExponentialFamily):
         n_features = self.n_features_of_natural(natural)
         z = statistics[:, :n_features]
         radius = float(np.einsum("nd,nd->n", z, z).max())
-        bound = np.finfo(np.float64).eps * radius * self.precision_trace(natural)
-        for k in np.flatnonzero(bound > PRODUCT_FORM_TOLERANCE):  # loop over components
-            location, log_det_precision = self.location_and_log_det(natural[k : k + 1])
-            column = log_base - 0.5 * self.quadratic_form(z - location[0], natural[k])
-            if log_partition is None:
-                column += 0.5 * log_det_precision[0]
-            else:
-                column += 0.5 * location[0] @ natural[k, :n_features] - log_partition[k]
-            out[:, k] = column
+        for k in self.cancelling_components(radius, natural):  # loop over components
+            out[:, k] = self.centred_column(z, int(k), log_base, natural, log_partition)
         return out
+
+    def cancelling_components(self, largest_squared_norm: float, natural: Array) -> NDArray[np.intp]:
+        """The components whose log-densities in product form would carry a rounding error above
+        ``PRODUCT_FORM_TOLERANCE`` on rows with ``‖z‖²`` up to ``largest_squared_norm``."""
+        bound = np.finfo(np.float64).eps * largest_squared_norm * self.precision_trace(natural)
+        return np.flatnonzero(bound > PRODUCT_FORM_TOLERANCE)
+
+    def centred_column(
+        self, z: Array, k: int, log_base: Any, natural: Array, log_partition: Array | None
+    ) -> Array:
+        """Component ``k``'s log-densities of rows ``z`` (standardised) in centred form
+        ``log h − ½ (z − μ)ᵀ Λ (z − μ) + ½ log|Λ|`` (with ``log_partition``: VB's
+        ``½ μᵀ E[Λμ] − E[A]`` in place of the log-determinant term)."""
+        n_features = z.shape[1]
+        location, log_det_precision = self.location_and_log_det(natural[k : k + 1])
+        column = log_base - 0.5 * self.quadratic_form(z - location[0], natural[k])
+        if log_partition is None:
+            return column + 0.5 * log_det_precision[0]
+        return column + (0.5 * location[0] @ natural[k, :n_features] - log_partition[k])
 
     def natural_of(self, components: Components) -> Array:
         # Moving the origin by δ keeps Λ and shifts the centred mean by −δ: η₁ ← η₁ − Λδ; then
@@ -481,6 +542,11 @@ class Gaussian(_GaussianFamily):
         rows, cols = self._triangle(n_features)
         return second[:, rows == cols].sum(1)
 
+    def feature_variances(self, mean: Array) -> Array:
+        location, second, n_features = self._split(mean)
+        rows, cols = self._triangle(n_features)
+        return second[:, rows == cols] - location * location
+
     def cancellation(self, mean: Array) -> Array:
         location, second, n_features = self._split(mean)
         # the symmetric matrices by one gather (every chunk of every pass asks)
@@ -517,6 +583,11 @@ class Gaussian(_GaussianFamily):
         return np.einsum("nd,nd->n", whitened, whitened)
 
     # ------------------------------------------------------------- primitives
+    def row_kernels(self) -> RowKernels:
+        from mixtures.families import gaussian_kernels as kernels
+
+        return RowKernels(kernels.full_log_densities, kernels.full_weighted_sums)
+
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
         z = np.asfortranarray(self.standardised(x))  # column-major: each product is one contiguous run
@@ -653,6 +724,11 @@ class TiedGaussian(Gaussian):
     def component_multiple(self) -> int:
         return 1 if self.group_size is None else int(self.group_size)
 
+    def row_statistics(self, x: Array) -> RowStatistics:
+        """As ``Gaussian``'s, with log-densities that form each group's shared quadratic term
+        once (``TiedGaussianRows``)."""
+        return TiedGaussianRows.of(self, x, group_size=self.group_size or 0)
+
     def n_groups(self, n_components: int) -> int:
         """How many groups ``n_components`` components form (``ValueError`` unless they split
         into whole groups)."""
@@ -773,6 +849,11 @@ class DiagonalGaussian(_GaussianFamily):
     spread_view: ClassVar[str] = "variance"
     spread_is_matrix: ClassVar[bool] = False
 
+    def row_kernels(self) -> RowKernels:
+        from mixtures.families import gaussian_kernels as kernels
+
+        return RowKernels(kernels.diagonal_log_densities, kernels.diagonal_weighted_sums)
+
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
         z = self.standardised(x)
@@ -794,6 +875,10 @@ class DiagonalGaussian(_GaussianFamily):
 
     def second_moment_trace(self, mean: Array) -> Array:
         return self._halves(mean)[1].sum(1)
+
+    def feature_variances(self, mean: Array) -> Array:
+        location, second = self._halves(mean)
+        return second - location * location
 
     def cancellation(self, mean: Array) -> Array:
         location, second = self._halves(mean)
@@ -898,6 +983,11 @@ class SphericalGaussian(_GaussianFamily):
     spread_view: ClassVar[str] = "variance"
     spread_is_matrix: ClassVar[bool] = False
 
+    def row_kernels(self) -> RowKernels:
+        from mixtures.families import gaussian_kernels as kernels
+
+        return RowKernels(kernels.spherical_log_densities, kernels.spherical_weighted_sums)
+
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
         z = self.standardised(x)
@@ -914,6 +1004,11 @@ class SphericalGaussian(_GaussianFamily):
 
     def second_moment_trace(self, mean: Array) -> Array:
         return mean[:, -1].copy()
+
+    def feature_variances(self, mean: Array) -> Array:
+        location, second = mean[:, :-1], mean[:, -1]
+        variance = (second - np.einsum("kd,kd->k", location, location)) / location.shape[1]
+        return np.repeat(variance[:, None], location.shape[1], axis=1)
 
     def cancellation(self, mean: Array) -> Array:
         location, second = mean[:, :-1], mean[:, -1]

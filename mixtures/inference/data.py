@@ -7,10 +7,12 @@ row chunks of a numpy array (or memory map); ``mixtures.distributed.DaskData`` d
 Dask workers that hold the blocks of a ``dask.array``, so that only the summed values travel.
 Predictions go the same way with ``map_rows``, which joins per-row results instead of adding.
 
-Each chunk is seen as a ``Chunk``: its rows of ``x`` with their ``T(x)``, ``log h(x)`` and
-weights, and for an HMM the whole sequences it holds (``SequenceData`` wraps such data). When
-the statistics of all chunks fit in ``cache_bytes`` they are formed once and kept across
-iterations; otherwise they are formed again in every pass, and memory stays bounded by one chunk.
+Each chunk is seen as a ``Chunk``: its rows of ``x`` as the family's E-step reads them
+(``ExponentialFamily.row_statistics``: ``T(x)`` and ``log h(x)`` formed once, or for the
+Gaussians the rows themselves), their weights, and for an HMM the whole sequences it holds
+(``SequenceData`` wraps such data). When what the chunks hold fits in ``cache_bytes`` they are
+made once and kept across iterations; otherwise they are made again in every pass, and memory
+stays bounded by one chunk.
 
 These objects are made by a ``Rows`` value (``mixtures.inference.rows``), which checks the
 input once and knows whether it lives in memory or on Dask.
@@ -29,6 +31,7 @@ from numpy.typing import NDArray
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.checks import check_summed_statistics, checked_output
 from mixtures.families.completion import Completion
+from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.labels import label_log_prior
 from mixtures.inference.missing import MissingRows
@@ -53,27 +56,29 @@ __all__ = [
 Array = NDArray[np.float64]
 V = TypeVar("V")
 
-#: Statistics of all chunks are kept between iterations when they need at most this many bytes.
+#: The chunks are kept between iterations when what they hold needs at most this many bytes.
 DEFAULT_CACHE_BYTES = 2 * 1024**3
-#: Target size of one chunk's statistics matrix (rows × S doubles).
+#: Target size of what the E-step works through at once in a chunk (rows × numbers per row,
+#: ``RowStatistics.numbers_per_row``: ``T(x)`` for most families, ``x`` for the Gaussians).
 TARGET_CHUNK_BYTES = 32 * 1024**2
 
 
-def default_chunk_size(n_statistics: int) -> int:
-    """Rows per chunk so that one chunk's ``T(x)`` takes about ``TARGET_CHUNK_BYTES``."""
-    return max(1024, TARGET_CHUNK_BYTES // (8 * max(n_statistics, 1)))
+def default_chunk_size(numbers_per_row: int) -> int:
+    """Rows per chunk so that a chunk's ``numbers_per_row`` doubles per row take about
+    ``TARGET_CHUNK_BYTES``."""
+    return max(1024, TARGET_CHUNK_BYTES // (8 * max(numbers_per_row, 1)))
 
 
 # ----------------------------------------------------------------------------- chunks
 @attrs.frozen(eq=False)
 class Chunk:
-    """Rows ``rows`` (global row numbers) of the data as inference sees them: ``T(x)``,
-    ``log h(x)``, the row weights, the rows ``x`` themselves and, for sequence data, the whole
+    """Rows ``rows`` (global row numbers) of the data as inference sees them: their
+    ``statistics`` as the family reads them (``RowStatistics``: log-densities and weighted
+    sums), the row weights, the rows ``x`` themselves and, for sequence data, the whole
     sequences they hold."""
 
     rows: slice
-    statistics: Array
-    log_base: Array
+    statistics: RowStatistics
     weights: Array
     x: Array
     sequences: Sequences | None = None
@@ -97,20 +102,15 @@ class Chunk:
 
     @property
     def n_rows(self) -> int:
-        return int(self.statistics.shape[0])
+        return int(self.weights.shape[0])
 
     def log_likelihood(
         self, family: ExponentialFamily, natural: Array, log_partition: Array | None = None
     ) -> Array:
-        """``log p(x_n | η_k)`` ``(n, K)``: one product (``log_partition=None`` is ``A(η)``; VB
-        passes ``E_q[A(η)]``). A NaN names the family method that produced it."""
-        if log_partition is None:  # checked here, but the family forms A(η) itself: a Gaussian
-            # avoids it where it would cancel (tight components far from the origin)
-            checked_output(family, "log_partition", family.log_partition(natural), (natural.shape[0],))
+        """``log p(x_n | η_k)`` ``(n, K)``: ``log h + T ηᵀ − A`` (``log_partition=None`` is
+        ``A(η)``; VB passes ``E_q[A(η)]``). A NaN names the family method that produced it."""
         with np.errstate(over="ignore", invalid="ignore"):  # a NaN is reported below, with its cause
-            values = family.log_likelihood_of_statistics(
-                self.statistics, self.log_base, natural, log_partition
-            )
+            values = self.statistics.log_likelihood(natural, log_partition)
         if self.missing is not None:  # the marginal of the observed entries
             completion = self.completion or self.completed(family, natural).completion
             assert completion is not None
@@ -118,7 +118,8 @@ class Chunk:
             if log_partition is not None:  # VB: natural is E_q[η]; see docs/missing.md
                 marginal = marginal + (family.log_partition(natural) - log_partition)
             values[self.missing.positions] = marginal
-        if np.isnan(values).any():
+        # one sum finds a NaN (or +inf and −inf together), without a mask of every entry
+        if np.isnan(np.sum(values)) and np.isnan(values).any():
             checked_output(family, "log-density (log_likelihood_of_statistics)", values,
                            values.shape, allow_minus_inf=True, data=self.x, first_row=self.rows.start)
         return values
@@ -126,23 +127,21 @@ class Chunk:
     def statistics_of(self, weighted_responsibilities: Array) -> SufficientStatistics:
         """``Σ_n r̃_nk`` and ``Σ_n r̃_nk T(x_n)`` for responsibilities already multiplied by the
         rows' weights: ``(n, K)``."""
-        # Tᵀ r̃ (S, n)·(n, K), transposed: BLAS runs this shape many times faster than r̃ᵀ T
         complete = weighted_responsibilities
         if self.completion is not None:  # incomplete rows: their expected statistics instead
             assert self.missing is not None
             complete = complete.copy()
             complete[self.missing.positions] = 0.0
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below
-            sums = np.ascontiguousarray((self.statistics.T @ complete).T)
+            statistics = self.statistics.summed(complete)
             incomplete = None
             if self.completion is not None and self.missing is not None:
                 rows = weighted_responsibilities[self.missing.positions]
                 incomplete = SufficientStatistics(rows.sum(0), self.completion.statistics(rows))
-                sums_all = sums + incomplete.sums
+                sums_all = statistics.sums + incomplete.sums
             else:
-                sums_all = sums
+                sums_all = statistics.sums
         check_summed_statistics(sums_all, weighted_responsibilities, self.x, self.weights, self.rows.start)
-        statistics = SufficientStatistics(complete.sum(0), sums)
         if self.family is not None:  # components that the one product summed imprecisely
             statistics = self.family.regathered(statistics, self.x, complete)
         return statistics if incomplete is None else statistics + incomplete
@@ -170,23 +169,14 @@ def make_chunk(
     labels: NDArray[Any] | None = None,
     missing: NDArray[np.bool_] | None = None,
 ) -> Chunk:
-    """The ``Chunk`` of rows ``x`` (global rows ``rows``): ``T(x)`` and ``log h(x)`` computed
-    now, checked for the shapes and finiteness the family promised; ``labels``: the rows' partial
-    labels, if any; ``missing``: the mask of missing entries, if any (``x`` holds placeholders
-    there, ``mixtures.inference.missing``)."""
-    n_rows = x.shape[0]
-    with np.errstate(over="ignore", invalid="ignore"):  # non-finite results are reported below
-        statistics, log_base = family.sufficient_statistics(x), family.log_base_measure(x)
+    """The ``Chunk`` of rows ``x`` (global rows ``rows``): their statistics as the family reads
+    them (``row_statistics``), checked for the shapes and finiteness the family promised;
+    ``labels``: the rows' partial labels, if any; ``missing``: the mask of missing entries, if
+    any (``x`` holds placeholders there, ``mixtures.inference.missing``)."""
+    statistics = family.row_statistics(x).checked(n_statistics, rows.start)
     return Chunk(
         rows,
-        checked_output(
-            family, "sufficient_statistics", statistics, (n_rows, n_statistics),
-            data=x, first_row=rows.start,
-        ),
-        checked_output(
-            family, "log_base_measure", log_base, (n_rows,), allow_minus_inf=True,
-            data=x, first_row=rows.start,
-        ),
+        statistics,
         weights,
         x,
         sequences,
@@ -288,7 +278,8 @@ class ChunkedData:
         self.labels = labels
         self.missing = missing
         self.n_statistics = statistics_width(family, x[:1])
-        size = chunk_size or default_chunk_size(self.n_statistics)
+        probe = family.row_statistics(x[:1])  # what a chunk holds and works through, per row
+        size = chunk_size or default_chunk_size(probe.numbers_per_row)
         self._sequences: list[Sequences] | None = None
         if layout is None:
             starts = range(0, x.shape[0], size)
@@ -299,9 +290,9 @@ class ChunkedData:
         self.total_weight = float(self.full_weights.sum())
         # read at call time, so that the budget can be lowered for a whole session or a test
         budget = DEFAULT_CACHE_BYTES if cache_bytes is None else cache_bytes
-        needed = 8 * x.shape[0] * (self.n_statistics + 1)
+        needed = probe.nbytes * x.shape[0]
         self._cache: list[Chunk] | None = None
-        if needed <= budget:
+        if 0 < budget and needed <= budget:  # a budget of 0 keeps nothing
             self._cache = [self._make(i) for i in range(len(self.bounds))]
 
     @property

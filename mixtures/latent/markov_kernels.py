@@ -36,7 +36,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures.latent.compilation import compile_notice
+from mixtures.compilation import compile_notice, inner_kernel
 
 __all__ = [
     "ScaledChain",
@@ -51,8 +51,6 @@ __all__ = [
 Array = NDArray[np.float64]
 States = NDArray[np.intp]
 Arrays = tuple[Array, NDArray[np.int64], Array, Array]
-#: Compiles a kernel called only from other kernels: without the wrappers to call it from Python.
-inner_kernel = numba.njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)  # type: ignore[call-overload]
 
 # Factors below this (≈ e^−640) may lose digits in products or underflow: the forward pass drops
 # them and the backward pass rebuilds the terms they enter from logarithms where that can matter.

@@ -62,10 +62,12 @@ class VariationalPosterior:
     weights: WeightPrior
 
 
-def chunk_posterior(chunk: Chunk, log_likelihood: Array, log_weights: Array) -> tuple[Array, Array]:
-    """Responsibilities ``(n, K)`` and ``log p(x_n)`` ``(n,)`` of one chunk's rows, from their
-    component log-likelihoods (overwritten)."""
-    posterior = mixture_posterior(log_likelihood, log_weights, overwrite=True)
+def chunk_posterior(
+    chunk: Chunk, log_likelihood: Array, log_weights: Array, row_weights: Array | None = None
+) -> tuple[Array, Array]:
+    """Responsibilities ``(n, K)`` (times ``row_weights``, if given) and ``log p(x_n)`` ``(n,)``
+    of one chunk's rows, from their component log-likelihoods (overwritten)."""
+    posterior = mixture_posterior(log_likelihood, log_weights, overwrite=True, row_weights=row_weights)
     return posterior.responsibilities, posterior.log_evidence
 
 
@@ -76,15 +78,18 @@ class Mixing(LatentStructure[MixtureParameters, VariationalPosterior]):
     unit: ClassVar[str] = "component"
 
     def chunk_summary(self, chunk: Chunk, log_likelihood: Array, logs: LatentLogs) -> Summary:
-        responsibilities, log_evidence = chunk_posterior(chunk, log_likelihood, logs[0])
+        # responsibilities times the row weights: what the statistics sum
+        responsibilities, log_evidence = chunk_posterior(chunk, log_likelihood, logs[0], chunk.weights)
         counted = chunk.weights > 0
-        if not np.all(np.isfinite(log_evidence[counted])):
+        every_row = bool(counted.all())
+        evidence = log_evidence if every_row else log_evidence[counted]
+        if not np.all(np.isfinite(evidence)):
             row = chunk.rows.start + int(np.argwhere(~np.isfinite(log_evidence) & counted)[0][0])
             raise ValueError(
                 f"sample {row} has zero likelihood under every component (that its label allows)"
             )
-        responsibilities *= chunk.weights[:, None]
-        log_evidence_total = float(chunk.weights[counted] @ log_evidence[counted])
+        weights = chunk.weights if every_row else chunk.weights[counted]
+        log_evidence_total = float(weights @ evidence)
         return Summary(log_evidence_total, chunk.statistics_of(responsibilities))
 
     def summary_of(self, chunk: Chunk, responsibilities: Array) -> Summary:

@@ -7,6 +7,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
+from mixtures._row_tasks import map_row_ranges
 
 __all__ = ["MixturePosterior", "log_mixture_weights", "mixture_posterior", "mixture_weights"]
 
@@ -24,28 +25,46 @@ class MixturePosterior:
     log_evidence: Array = attrs.field(converter=float_array)
 
 
+#: Rows per range of the softmax's passes (``mixtures._row_tasks``): an (n, K) block in the cache.
+ROWS_PER_RANGE = 16_384
+
+
 def mixture_posterior(
-    log_likelihood: Array, log_weights: Array, *, overwrite: bool = False
+    log_likelihood: Array,
+    log_weights: Array,
+    *,
+    overwrite: bool = False,
+    row_weights: Array | None = None,
 ) -> MixturePosterior:
     """Softmax of ``log_likelihood + log_weights`` over components, and its log-normaliser.
 
     ``log_likelihood`` is ``(N, K)``, ``log_weights`` ``(K,)`` (``E_q[log π]`` under VB). With
-    ``overwrite`` the input matrix is reused as the responsibilities' storage. Rows that are
-    impossible under every component get ``log_evidence = −inf`` and uniform responsibilities.
+    ``overwrite`` the input matrix is reused as the responsibilities' storage when it is
+    C-ordered. ``row_weights`` ``(N,)``, if given, multiply each row's responsibilities (the
+    weighted responsibilities the statistics sum). Rows that are impossible under every
+    component get ``log_evidence = −inf`` and uniform responsibilities.
     """
-    joint = log_likelihood if overwrite else log_likelihood.copy()
-    joint += log_weights[None, :]
-    top = joint.max(axis=1)
-    impossible = ~np.isfinite(top)
-    if impossible.any():
-        joint[impossible] = 0.0
-        top[impossible] = 0.0
-    joint -= top[:, None]
-    np.exp(joint, out=joint)
-    total = joint.sum(axis=1)
-    joint /= total[:, None]
-    log_evidence = np.log(total) + top
-    log_evidence[impossible] = -np.inf
+    from mixtures.compilation import compile_notice
+    from mixtures.latent.mixture_kernels import normalise_rows, shift_rows
+
+    given = np.asarray(log_likelihood, dtype=np.float64)
+    joint = np.ascontiguousarray(given) if overwrite else np.array(given, order="C", copy=True)
+    n_rows = joint.shape[0]
+    weights = np.ones(n_rows) if row_weights is None else np.ascontiguousarray(row_weights, dtype=np.float64)
+    shifts = np.ascontiguousarray(log_weights, dtype=np.float64)
+    top = np.empty(n_rows)
+    log_evidence = np.empty(n_rows)
+
+    def softmax(start: int, stop: int) -> None:
+        rows = slice(start, stop)
+        shift_rows(joint, start, stop, shifts, top)
+        np.exp(joint[rows], out=joint[rows])
+        normalise_rows(joint, start, stop, weights, log_evidence)  # the sums, first
+        np.log(log_evidence[rows], out=log_evidence[rows])
+        log_evidence[rows] += top[rows]  # −inf for an impossible row
+
+    with compile_notice(shift_rows), compile_notice(normalise_rows):
+        map_row_ranges(softmax, n_rows, ROWS_PER_RANGE)
     return MixturePosterior(joint, log_evidence)
 
 

@@ -1,9 +1,13 @@
-"""A one-line notice before numba compiles a kernel that its cache does not hold.
+"""The library's compiled kernels (numba): how they are declared, and a one-line notice before
+numba compiles one that its cache does not hold.
 
 The first call of a compiled kernel on a machine (or after an upgrade) compiles it, which takes
 seconds; later processes load it from numba's cache. A user who meets that pause unannounced
 thinks the fit hangs, so the first compilation in a process logs one line (a ``WARNING`` of the
-``mixtures`` logger: shown on ``sys.stderr`` unless logging is configured otherwise).
+``mixtures`` logger: shown on ``sys.stderr`` unless logging is configured otherwise). The
+kernels are the Gaussian families' E-step (``families.gaussian_kernels``), the mixture's softmax
+(``latent.mixture_kernels``) and the hidden Markov recursions (``latent.markov_kernels``); each
+module is imported at first use, so that ``import mixtures`` does not import numba.
 """
 
 from __future__ import annotations
@@ -12,14 +16,18 @@ import contextlib
 import logging
 from typing import Any
 
+import numba
 from numba.core import event
 
-__all__ = ["COMPILE_NOTICE", "compile_notice"]
+__all__ = ["COMPILE_NOTICE", "compile_notice", "inner_kernel"]
 
 COMPILE_NOTICE = (
-    "mixtures: compiling the hidden Markov kernels with numba (a few seconds, once: later runs "
-    "load them from numba's cache)"
+    "mixtures: compiling its kernels with numba (a few seconds, once: later runs load them from "
+    "numba's cache)"
 )
+
+#: Compiles a kernel called only from other kernels: without the wrappers to call it from Python.
+inner_kernel = numba.njit(cache=True, no_cpython_wrapper=True, no_cfunc_wrapper=True)  # type: ignore[call-overload]
 
 logger = logging.getLogger("mixtures")
 

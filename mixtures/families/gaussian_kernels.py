@@ -1,0 +1,266 @@
+"""The compiled loops behind the Gaussian families' E-step (numba; imported at first use).
+
+The E-step reads the statistics ``T(z)`` of every row twice: in the log-densities ``T(z) ηᵀ``
+and in the weighted sums ``rᵀ T(z)``. Formed for all rows, ``T(z)`` of a full Gaussian takes
+``S/D = (D + 3)/2`` times the data's memory (11.5 times at ``D = 20``), and each product then
+streams it from main memory. These kernels form it instead from the rows ``x`` themselves, a
+block of a few hundred rows at a time: the block, standardised and expanded into the family's
+statistics (one contiguous run per statistic), stays in the core's cache while one small matrix
+product (BLAS, through numba's ``np.dot``) consumes it. A block holds at most
+``BLAS_SINGLE_THREAD`` multiply-adds, the size below which BLAS runs a product on the calling
+thread, so that row ranges can run on several threads at once (``mixtures._row_tasks``).
+
+Every kernel takes the rows ``x`` ``(n, D)``, a range ``start:stop`` of them, the family's
+``origin`` and ``1/feature_scale`` ``(D,)``, and the rows per block; the statistics' layouts are
+those of ``sufficient_statistics`` (``z`` first; then the packed upper triangle of ``z zᵀ`` row
+by row, ``z²``, or ``‖z‖²``), followed by a statistic that is 1 for every row: the
+log-densities' coefficients end with the constant ``log h − A(η)`` of each component, and the
+weighted sums end with the counts ``Σ_n r_nk``, so that neither needs a pass of its own.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from mixtures.compilation import inner_kernel
+
+__all__ = [
+    "BLAS_SINGLE_THREAD",
+    "block_rows",
+    "diagonal_log_densities",
+    "diagonal_weighted_sums",
+    "full_log_densities",
+    "full_weighted_sums",
+    "largest_squared_norm",
+    "spherical_log_densities",
+    "spherical_weighted_sums",
+    "tied_log_densities",
+]
+
+Array = NDArray[np.float64]
+
+#: Multiply-adds of one product below which BLAS (OpenBLAS: rows × columns × depth under
+#: 4 · 65536) runs it on the calling thread.
+BLAS_SINGLE_THREAD = 262_144
+#: Bounds on the rows of a block: enough for an efficient product, few enough for the cache.
+FEWEST_BLOCK_ROWS, MOST_BLOCK_ROWS = 32, 2048
+#: A block takes at most this many bytes (a share of a core's L2 cache).
+BLOCK_BYTES = 256 * 1024
+
+
+def block_rows(n_statistics: int, n_components: int) -> int:
+    """Rows per block: a multiple of 8 within ``FEWEST_BLOCK_ROWS``–``MOST_BLOCK_ROWS`` whose
+    ``S + 1`` statistics fit ``BLOCK_BYTES`` and whose product with ``n_components`` stays
+    below ``BLAS_SINGLE_THREAD`` multiply-adds."""
+    width = n_statistics + 1
+    rows = min(BLAS_SINGLE_THREAD // max(1, width * n_components), BLOCK_BYTES // (8 * width))
+    return int(min(MOST_BLOCK_ROWS, max(FEWEST_BLOCK_ROWS, rows // 8 * 8)))
+
+
+# ---------------------------------------------------------------------------------- blocks
+# Loops are explicit: numba compiles them fastest, and each array expression would cost it a
+# compilation of its own (a user's first fit waits for them; the disk cache serves later ones).
+@inner_kernel
+def _new_block(n_statistics: int, rows_per_block: int) -> Array:
+    """An empty block of ``S + 1`` rows of ``rows_per_block`` columns, its last row all ones."""
+    block = np.empty((n_statistics + 1, rows_per_block))
+    for j in range(rows_per_block):
+        block[n_statistics, j] = 1.0
+    return block
+
+
+# Each fills block[:S, :m] with T(z) of rows first:first+m, one column per row.
+@inner_kernel
+def _standardised_block(
+    x: Array, first: int, m: int, origin: Array, inverse_scale: Array, block: Array
+) -> None:
+    n_features = x.shape[1]
+    for j in range(m):
+        for d in range(n_features):
+            block[d, j] = (x[first + j, d] - origin[d]) * inverse_scale[d]
+
+
+@inner_kernel
+def _full_block(x: Array, first: int, m: int, origin: Array, inverse_scale: Array, block: Array) -> None:
+    _standardised_block(x, first, m, origin, inverse_scale, block)
+    n_features = x.shape[1]
+    row = n_features
+    for a in range(n_features):  # row a of the upper triangle: z_a z_b for b >= a
+        for b in range(a, n_features):
+            for j in range(m):
+                block[row, j] = block[a, j] * block[b, j]
+            row += 1
+
+
+@inner_kernel
+def _diagonal_block(
+    x: Array, first: int, m: int, origin: Array, inverse_scale: Array, block: Array
+) -> None:
+    _standardised_block(x, first, m, origin, inverse_scale, block)
+    n_features = x.shape[1]
+    for d in range(n_features):
+        for j in range(m):
+            block[n_features + d, j] = block[d, j] * block[d, j]
+
+
+@inner_kernel
+def _spherical_block(
+    x: Array, first: int, m: int, origin: Array, inverse_scale: Array, block: Array
+) -> None:
+    _standardised_block(x, first, m, origin, inverse_scale, block)
+    n_features = x.shape[1]
+    for j in range(m):
+        block[n_features, j] = 0.0
+    for d in range(n_features):
+        for j in range(m):
+            block[n_features, j] += block[d, j] * block[d, j]
+
+
+# ---------------------------------------------------------------------------------- products
+@inner_kernel
+def _used(block: Array, m: int) -> Array:
+    """The block's first ``m`` columns as a contiguous matrix (itself when it is full)."""
+    return block if m == block.shape[1] else np.ascontiguousarray(block[:, :m])
+
+
+@inner_kernel
+def _write_log_densities(block: Array, m: int, coefficients: Array, out: Array, first: int) -> None:
+    """out[first:first+m] = (T_j, 1) · coefficients for the block's m rows: ``(m, K)``."""
+    np.dot(_used(block, m).T, coefficients, out[first : first + m])
+
+
+@inner_kernel
+def _add_weighted_sums(
+    block: Array, m: int, responsibilities: Array, first: int, product: Array, sums: Array
+) -> None:
+    """sums[k] += Σ_j r[first + j, k] (T_j, 1) over the block's m rows (``product``: room for
+    one block's ``(K, S + 1)``)."""
+    np.dot(responsibilities[first : first + m].T, _used(block, m).T, product)
+    for k in range(sums.shape[0]):
+        for s in range(sums.shape[1]):
+            sums[k, s] += product[k, s]
+
+
+# ---------------------------------------------------------------------------------- kernels
+# log-densities: out[n] = (T(z_n), 1) · coefficients, coefficients = (ηᵀ; log h − A) (S + 1, K)
+# weighted sums: sums += Σ_n r_n (T(z_n), 1), sums (K, S + 1): the sums, then the counts
+@numba.njit(cache=True, nogil=True)
+def full_log_densities(
+    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
+    coefficients: Array, out: Array,
+) -> None:
+    """Log-densities of rows ``start:stop`` in the full-covariance layout."""
+    block = _new_block(coefficients.shape[0] - 1, rows_per_block)
+    for first in range(start, stop, rows_per_block):
+        m = min(stop - first, rows_per_block)
+        _full_block(x, first, m, origin, inverse_scale, block)
+        _write_log_densities(block, m, coefficients, out, first)
+
+
+@numba.njit(cache=True, nogil=True)
+def full_weighted_sums(
+    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
+    responsibilities: Array, sums: Array,
+) -> None:
+    """Weighted sums of rows ``start:stop`` in the full-covariance layout."""
+    block = _new_block(sums.shape[1] - 1, rows_per_block)
+    product = np.empty(sums.shape)
+    for first in range(start, stop, rows_per_block):
+        m = min(stop - first, rows_per_block)
+        _full_block(x, first, m, origin, inverse_scale, block)
+        _add_weighted_sums(block, m, responsibilities, first, product, sums)
+
+
+@numba.njit(cache=True, nogil=True)
+def diagonal_log_densities(
+    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
+    coefficients: Array, out: Array,
+) -> None:
+    """Log-densities of rows ``start:stop`` in the diagonal layout ``(z, z²)``."""
+    block = _new_block(coefficients.shape[0] - 1, rows_per_block)
+    for first in range(start, stop, rows_per_block):
+        m = min(stop - first, rows_per_block)
+        _diagonal_block(x, first, m, origin, inverse_scale, block)
+        _write_log_densities(block, m, coefficients, out, first)
+
+
+@numba.njit(cache=True, nogil=True)
+def diagonal_weighted_sums(
+    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
+    responsibilities: Array, sums: Array,
+) -> None:
+    """Weighted sums of rows ``start:stop`` in the diagonal layout ``(z, z²)``."""
+    block = _new_block(sums.shape[1] - 1, rows_per_block)
+    product = np.empty(sums.shape)
+    for first in range(start, stop, rows_per_block):
+        m = min(stop - first, rows_per_block)
+        _diagonal_block(x, first, m, origin, inverse_scale, block)
+        _add_weighted_sums(block, m, responsibilities, first, product, sums)
+
+
+@numba.njit(cache=True, nogil=True)
+def spherical_log_densities(
+    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
+    coefficients: Array, out: Array,
+) -> None:
+    """Log-densities of rows ``start:stop`` in the spherical layout ``(z, ‖z‖²)``."""
+    block = _new_block(coefficients.shape[0] - 1, rows_per_block)
+    for first in range(start, stop, rows_per_block):
+        m = min(stop - first, rows_per_block)
+        _spherical_block(x, first, m, origin, inverse_scale, block)
+        _write_log_densities(block, m, coefficients, out, first)
+
+
+@numba.njit(cache=True, nogil=True)
+def spherical_weighted_sums(
+    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
+    responsibilities: Array, sums: Array,
+) -> None:
+    """Weighted sums of rows ``start:stop`` in the spherical layout ``(z, ‖z‖²)``."""
+    block = _new_block(sums.shape[1] - 1, rows_per_block)
+    product = np.empty(sums.shape)
+    for first in range(start, stop, rows_per_block):
+        m = min(stop - first, rows_per_block)
+        _spherical_block(x, first, m, origin, inverse_scale, block)
+        _add_weighted_sums(block, m, responsibilities, first, product, sums)
+
+
+@numba.njit(cache=True, nogil=True)
+def tied_log_densities(
+    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
+    shared: Array, coefficients: Array, out: Array,
+) -> None:
+    """Log-densities of rows ``start:stop`` for components that share their precision within
+    groups: the quadratic term ``−½ zᵀΛ_g z`` once per group (``shared``: the second half of each
+    group's natural parameters, ``(G, P)``), then ``(z, q_1 … q_G, 1) · coefficients`` with
+    ``coefficients`` ``(D + G + 1, K)``: ``Λμ_k``, 1 in its group's row, ``log h − A``."""
+    n_features = x.shape[1]
+    n_groups, n_second = shared.shape
+    block = _new_block(n_features + n_second, rows_per_block)
+    reduced = _new_block(n_features + n_groups, rows_per_block)
+    quadratic = np.empty((n_groups, rows_per_block))
+    for first in range(start, stop, rows_per_block):
+        m = min(stop - first, rows_per_block)
+        _full_block(x, first, m, origin, inverse_scale, block)
+        np.dot(shared, block[n_features : n_features + n_second], quadratic)
+        for j in range(m):
+            for d in range(n_features):
+                reduced[d, j] = block[d, j]
+            for g in range(n_groups):
+                reduced[n_features + g, j] = quadratic[g, j]
+        _write_log_densities(reduced, m, coefficients, out, first)
+
+
+@numba.njit(cache=True, nogil=True)
+def largest_squared_norm(x: Array, origin: Array, inverse_scale: Array) -> float:
+    """``max_n ‖z_n‖²`` of the rows (0 for none): the size of the product form's terms."""
+    largest = 0.0
+    for i in range(x.shape[0]):
+        total = 0.0
+        for d in range(x.shape[1]):
+            value = (x[i, d] - origin[d]) * inverse_scale[d]
+            total += value * value
+        largest = max(largest, total)
+    return largest

@@ -1,0 +1,201 @@
+"""A Gaussian family's rows as the E-step reads them: ``x`` itself, never ``T(x)``.
+
+Both products of the E-step, the log-densities ``T(z) ηᵀ`` and the sums ``rᵀ T(z)``, run in the
+compiled kernels of ``mixtures.families.gaussian_kernels``, which form ``T(z)`` from ``x`` a
+cache-sized block at a time, on row ranges spread over threads (``mixtures._row_tasks``). A
+chunk therefore holds nothing but a view of its rows and one number, the largest ``‖z‖²``
+among them, which bounds the rounding of the product form (``PRODUCT_FORM_TOLERANCE``): a
+component that would lose too much to it gets its column in centred form, as in
+``log_likelihood_of_statistics``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Self, TypeVar
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from mixtures._row_tasks import map_row_ranges
+from mixtures.families.checks import checked_output
+from mixtures.families.row_statistics import RowStatistics
+from mixtures.families.statistics import SufficientStatistics
+
+__all__ = ["GaussianRows", "RowKernels", "TiedGaussianRows"]
+
+Array = NDArray[np.float64]
+V = TypeVar("V")
+#: Rows per range handed to a thread (a multiple of the rows per block, about this many).
+ROWS_PER_RANGE = 16_384
+#: Log-densities per row counted in a chunk's size besides the row itself: the E-step passes an
+#: ``(n, K)`` matrix between its stages (log-densities, posterior, sums), which stays in the
+#: processor's last-level cache when a chunk is tens of thousands of rows, not hundreds.
+LOG_DENSITIES_PER_ROW = 48
+
+
+@attrs.frozen
+class RowKernels:
+    """A Gaussian layout's two kernels (``gaussian_kernels``): log-densities and weighted sums."""
+
+    log_densities: Callable[..., None]
+    weighted_sums: Callable[..., None]
+
+
+@attrs.frozen(eq=False)
+class GaussianRows(RowStatistics):
+    """Rows ``x`` ``(n, D)`` (C-ordered float64) of a Gaussian ``family``, with ``S`` statistics
+    per row and the largest squared norm of their standardised coordinates."""
+
+    family: Any
+    x: Array
+    n_statistics: int
+    largest_squared_norm: float
+    #: Bytes of ``x`` held for these rows: 0 when ``x`` is a view of the given rows.
+    held_bytes: int = 0
+
+    @classmethod
+    def of(cls, family: Any, x: Array, **settings: Any) -> Self:
+        """The rows ``x`` of ``family`` (``settings``: a subclass's own fields)."""
+        from mixtures.compilation import compile_notice
+        from mixtures.families.gaussian_kernels import largest_squared_norm
+
+        given = x
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        n_features = x.shape[1]
+        origin, inverse_scale = _coordinates(family, n_features)
+        n_statistics = int(np.shape(family.sufficient_statistics(np.zeros((1, n_features))))[1])
+        with compile_notice(largest_squared_norm):
+            radius = float(largest_squared_norm(x, origin, inverse_scale))
+        held = 0 if np.may_share_memory(x, given) else int(x.nbytes)
+        return cls(family, x, n_statistics, radius, held, **settings)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        return self.held_bytes
+
+    @property
+    def numbers_per_row(self) -> int:
+        return int(self.x.shape[1]) + LOG_DENSITIES_PER_ROW
+
+    def log_likelihood(self, natural: Array, log_partition: Array | None = None) -> Array:
+        family = self.family
+        n_components, n_statistics = natural.shape
+        n_features = self.x.shape[1]
+        log_base = family.log_base_constant(n_features)
+        partition = log_partition
+        if partition is None:  # checked, as every family's is
+            partition = checked_output(
+                family, "log_partition", family.log_partition(natural), (n_components,)
+            )
+        coefficients = np.empty((n_statistics + 1, n_components))  # (ηᵀ; log h − A)
+        coefficients[:n_statistics] = natural.T
+        coefficients[n_statistics] = log_base - np.asarray(partition, dtype=np.float64)
+        out = np.empty((self.n_rows, n_components))
+        self.write_log_densities(natural, coefficients, out)
+        cancelling = family.cancelling_components(self.largest_squared_norm, natural)
+        if cancelling.size:
+            z = family.standardised(self.x)
+            for k in cancelling:  # loop over the few components the product form fails
+                out[:, k] = family.centred_column(z, int(k), log_base, natural, log_partition)
+        return out
+
+    def write_log_densities(self, natural: Array, coefficients: Array, out: Array) -> None:
+        """``out = (T(z), 1) · coefficients`` for every row, ``coefficients`` ``(S + 1, K)``:
+        ``(ηᵀ; log h − A)``."""
+        n_components, n_statistics = natural.shape
+        origin, inverse_scale = _coordinates(self.family, self.x.shape[1])
+        kernel = self.family.row_kernels().log_densities
+        rows_per_block = _rows_per_block(n_statistics, n_components)
+
+        def run(start: int, stop: int) -> None:
+            kernel(self.x, start, stop, origin, inverse_scale, rows_per_block, coefficients, out)
+
+        _run_kernel(kernel, run, self.n_rows, rows_per_block)
+
+    def summed(self, weighted_responsibilities: Array) -> SufficientStatistics:
+        family = self.family
+        n_features = self.x.shape[1]
+        responsibilities = np.ascontiguousarray(weighted_responsibilities, dtype=np.float64)
+        n_components = responsibilities.shape[1]
+        origin, inverse_scale = _coordinates(family, n_features)
+        kernel = family.row_kernels().weighted_sums
+        rows_per_block = _rows_per_block(self.n_statistics, n_components)
+        width = self.n_statistics + 1  # the statistics, then the counts
+
+        def run(start: int, stop: int) -> Array:
+            sums = np.zeros((n_components, width))
+            kernel(self.x, start, stop, origin, inverse_scale, rows_per_block, responsibilities, sums)
+            return sums
+
+        parts = _run_kernel(kernel, run, self.n_rows, rows_per_block)
+        total = functools.reduce(np.add, parts, np.zeros((n_components, width)))
+        return SufficientStatistics(total[:, -1], np.ascontiguousarray(total[:, :-1]))
+
+
+@attrs.frozen(eq=False)
+class TiedGaussianRows(GaussianRows):
+    """``GaussianRows`` of a ``TiedGaussian``, whose components share their precision within
+    groups: the quadratic term ``−½ zᵀΛz`` of a row is the same for every component of a group,
+    so the log-densities form it once per group (``tied_log_densities``), which takes
+    ``2·(P·G + (D + G + 1)·K)`` operations per row instead of ``2·(S + 1)·K``. Parameters whose
+    precisions differ within a group (never after a tied update) take the general kernel."""
+
+    #: Components per group (0: one group of all components).
+    group_size: int = 0
+
+    def write_log_densities(self, natural: Array, coefficients: Array, out: Array) -> None:
+        from mixtures.families.gaussian_kernels import tied_log_densities
+
+        n_components, n_statistics = natural.shape
+        n_features = self.x.shape[1]
+        size = self.group_size or n_components
+        second = natural[:, n_features:]
+        shared = np.ascontiguousarray(second[::size])
+        if not np.array_equal(np.repeat(shared, size, axis=0), second):
+            super().write_log_densities(natural, coefficients, out)
+            return
+        n_groups = shared.shape[0]
+        reduced = np.zeros((n_features + n_groups + 1, n_components))  # (ηᵀ of z; groups; log h − A)
+        reduced[:n_features] = coefficients[:n_features]
+        reduced[n_features + np.arange(n_components) // size, np.arange(n_components)] = 1.0
+        reduced[-1] = coefficients[-1]
+        origin, inverse_scale = _coordinates(self.family, n_features)
+        rows_per_block = _rows_per_block(n_statistics, n_components)
+
+        def run(start: int, stop: int) -> None:
+            tied_log_densities(
+                self.x, start, stop, origin, inverse_scale, rows_per_block, shared, reduced, out
+            )
+
+        _run_kernel(tied_log_densities, run, self.n_rows, rows_per_block)
+
+
+def _coordinates(family: Any, n_features: int) -> tuple[Array, Array]:
+    """The family's ``origin`` and ``1 / feature_scale``, ``(D,)`` each, contiguous."""
+    origin = np.ascontiguousarray(family.origin_for(n_features), dtype=np.float64)
+    inverse_scale = np.ascontiguousarray(1.0 / family.scale_for(n_features), dtype=np.float64)
+    return origin, inverse_scale
+
+
+def _rows_per_block(n_statistics: int, n_components: int) -> int:
+    from mixtures.families.gaussian_kernels import block_rows
+
+    return block_rows(n_statistics, n_components)
+
+
+def _run_kernel(
+    kernel: Callable[..., None], run: Callable[[int, int], V], n_rows: int, rows_per_block: int
+) -> list[V]:
+    """``run`` over ranges of a multiple of ``rows_per_block`` rows (about ``ROWS_PER_RANGE``)
+    on the kernels' threads, announcing a first compilation of ``kernel``."""
+    from mixtures.compilation import compile_notice
+
+    with compile_notice(kernel):
+        return map_row_ranges(run, n_rows, rows_per_block * max(1, ROWS_PER_RANGE // rows_per_block))
