@@ -17,7 +17,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._arrays import float_array
+from mixtures._arrays import float_array, weighted_total
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.boundary import BOUNDARY_STEP
 from mixtures.inference.data import Chunk, Sequences
@@ -183,7 +183,7 @@ class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
     def chunk_summary(self, chunk: Chunk, log_likelihood: Array, logs: LatentLogs) -> Summary:
         posterior, latent = self.chunk_posterior(chunk, log_likelihood, logs)
         weighted = posterior.marginals * chunk.full_weights()[:, None]
-        return Summary(float(_sequences(chunk).weights @ posterior.log_evidence),
+        return Summary(weighted_total(_sequences(chunk).weights, posterior.log_evidence),
                        chunk.statistics_of(weighted), latent)
 
     def chunk_posterior(
@@ -204,7 +204,7 @@ class MarkovChain(LatentStructure[HMMParameters, HMMPosterior]):
                 f"forbidden by a structural zero in transmat, or an impossible emission)"
             )
         return posterior, (
-            sequences.weights @ posterior.initial_counts,
+            np.einsum("s,sk->k", sequences.weights, posterior.initial_counts),  # not BLAS (weighted_total)
             np.einsum("s,sij->ij", sequences.weights, posterior.transition_counts),
         )
 

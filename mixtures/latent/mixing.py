@@ -13,7 +13,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._arrays import float_array
+from mixtures._arrays import float_array, weighted_total
 from mixtures.families.statistics import SufficientStatistics
 from mixtures.inference.data import Chunk
 from mixtures.inference.summary import Summary
@@ -89,7 +89,7 @@ class Mixing(LatentStructure[MixtureParameters, VariationalPosterior]):
                 f"sample {row} has zero likelihood under every component (that its label allows)"
             )
         weights = chunk.weights if every_row else chunk.weights[counted]
-        log_evidence_total = float(weights @ evidence)
+        log_evidence_total = weighted_total(weights, evidence)
         return Summary(log_evidence_total, chunk.statistics_of(responsibilities))
 
     def summary_of(self, chunk: Chunk, responsibilities: Array) -> Summary:
