@@ -157,3 +157,16 @@ def test_families_without_a_single_precision_path_refuse_it() -> None:
     with pytest.raises(ValueError, match=r"product_dtype=float32: .*float64 only"):
         mx.Mixture(mx.Poisson(), 2, product_dtype=np.float32).fit(counts)
     mx.Mixture(mx.Poisson(), 2, product_dtype="float64", random_state=0).fit(counts)
+
+
+def test_a_model_file_names_its_dtype_and_refuses_others() -> None:
+    from mixtures.io.errors import ModelFileError
+    from mixtures.io.values import ArrayReader, ArrayWriter, decode_value, encode_value
+
+    for value in (np.float32, np.float64, np.dtype("float32")):
+        node = encode_value(value, "params.product_dtype", ArrayWriter())
+        assert decode_value(node, "params.product_dtype", ArrayReader({})) == value
+    for node in ({"kind": "dtype", "name": "float16", "of": "type"},
+                 {"kind": "dtype", "name": "float32", "of": "class"}):
+        with pytest.raises(ModelFileError, match=r"params\.product_dtype"):
+            decode_value(node, "params.product_dtype", ArrayReader({}))

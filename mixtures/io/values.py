@@ -226,10 +226,11 @@ class NumpyScalarCodec(ValueCodec):
 
 
 class DtypeCodec(ValueCodec):
-    """A floating-point numpy type or dtype (a setting such as ``product_dtype``), by name."""
+    """A floating-point numpy type (``np.float32``) or dtype (a setting such as
+    ``product_dtype``), by name, read back as the same kind of value."""
 
     kind = "dtype"
-    keys = frozenset({"name"})
+    keys = frozenset({"name", "of"})
     NAMES: ClassVar[frozenset[str]] = frozenset({"float64", "float32"})
 
     def handles(self, value: Any) -> bool:
@@ -240,13 +241,15 @@ class DtypeCodec(ValueCodec):
         name = np.dtype(value).name
         if name not in self.NAMES:
             raise ModelFileError(path, f"the dtype {name} cannot be saved; known: {sorted(self.NAMES)}")
-        return {"name": name}
+        return {"name": name, "of": "dtype" if isinstance(value, np.dtype) else "type"}
 
     def decode(self, node: dict[str, Any], path: str, reader: ArrayReader) -> Any:
-        name = node["name"]
-        if name not in self.NAMES:
-            raise ModelFileError(path, f"unknown dtype {name!r}; known: {sorted(self.NAMES)}")
-        return np.dtype(name)
+        name, of = node["name"], node["of"]
+        if name not in self.NAMES or of not in ("dtype", "type"):
+            raise ModelFileError(
+                path, f"unknown dtype {name!r} ({of!r}); known: {sorted(self.NAMES)}, as a dtype or type"
+            )
+        return np.dtype(name) if of == "dtype" else np.dtype(name).type
 
 
 class SequenceCodec(ValueCodec):
