@@ -240,10 +240,12 @@ def timed_iterations(fit: Callable[[], object], iterations: int) -> float:
 
 
 def ours_em(
-    start: FamilyStart, init: str | None = None, least_bytes: Callable[[Problem], float] | None = None
+    start: FamilyStart, init: str | None = None, least_bytes: Callable[[Problem], float] | None = None,
+    product_dtype: str = "float64", fitted: Callable[[mx.Mixture], None] | None = None,
 ) -> Contender:
     """``Mixture(family).fit`` from the common start, or initialised by ``init`` (e.g. k-means++);
-    ``least_bytes``: what an iteration must move, for a memory-bound family."""
+    ``least_bytes``: what an iteration must move, for a memory-bound family; ``product_dtype``:
+    the E-step products' dtype; ``fitted``: called with each fitted model."""
 
     def prepare(problem: Problem) -> Run:
         family, components = start(problem)
@@ -251,12 +253,16 @@ def ours_em(
 
         def run(n: int) -> float:
             model = mx.Mixture(family, problem.sizes.n_components, init=given if init is None else init,
-                               max_iter=n, tol=0.0, random_state=0)
-            return timed_iterations(lambda: model.fit(problem.x), n)
+                               max_iter=n, tol=0.0, random_state=0, product_dtype=product_dtype)
+            seconds = timed_iterations(lambda: model.fit(problem.x), n)
+            if fitted is not None:
+                fitted(model)
+            return seconds
 
         return run
 
     label = "Mixture" if init is None else f"Mixture, {init} init"
+    label += "" if product_dtype == "float64" else f", {product_dtype}"
     flops = _our_flops if start is full_start else None
     return Contender("mixtures", label, prepare, flops=flops, least_bytes=least_bytes)
 

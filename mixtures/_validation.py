@@ -359,6 +359,20 @@ def check_int(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
+def check_product_dtype(value: Any, name: str = "product_dtype") -> np.dtype[Any]:
+    """``value`` as the dtype of the E-step's products: float64 or float32, given as a numpy
+    type, dtype or name; anything else raises a ``ValueError`` naming ``name``."""
+    try:  # np.dtype(None) is float64, and a dtype compares equal to None: both kept out
+        dtype = None if value is None else np.dtype(value)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.name not in ("float64", "float32"):
+        raise ValueError(
+            f"{name} must be float64 or float32 (np.float64, np.float32 or their names); got {value!r}"
+        )
+    return dtype
+
+
 def is_real_number(value: Any) -> bool:
     """A finite real number, not a bool (``True`` is an int to Python, never a setting here)."""
     return not isinstance(value, bool) and isinstance(value, numbers.Real) and bool(np.isfinite(float(value)))

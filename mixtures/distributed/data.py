@@ -70,8 +70,10 @@ class DaskData:
         cache_bytes: int | None = None,
         labels: NDArray[Any] | None = None,
         missing: Any = None,
+        product_dtype: Any = np.float64,
     ) -> None:
         self.family = family
+        self.product_dtype = product_dtype
         self.x = x
         self.missing = missing  # the lazy mask of missing entries (x holds placeholders there)
         self.weights = aligned_weights(weights, x)
@@ -85,7 +87,7 @@ class DaskData:
         self.n_statistics = statistics_width(family, one_row)
         budget = _cache_budget() if cache_bytes is None else cache_bytes
         # a kept chunk holds its block of x and what the family formed from it
-        per_row = family.row_statistics(one_row).nbytes + one_row.nbytes
+        per_row = family.row_statistics(one_row, product_dtype).nbytes + one_row.nbytes
         self.cached = 0 < budget and per_row * x.shape[0] <= budget
         self._chunks: list[Delayed] | None = None
 
@@ -117,6 +119,7 @@ class DaskData:
                 None if self._sequences is None else self._sequences[index],
                 None if self.labels is None else self.labels[rows],
                 None if m_blocks is None else m_blocks[block],
+                self.product_dtype,
             )
             for index, (block, rows) in enumerate(zip(self._occupied, self.bounds, strict=True))
         ]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import dask.array as da
+import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._validation import as_sample_weight
@@ -66,9 +67,10 @@ class DaskRows(Rows):
         cache_bytes: int | None = None,
         layout: SequenceLayout | None = None,
         labels: NDArray[Any] | None = None,
+        product_dtype: Any = np.float64,
     ) -> DaskData:
         """The rows' own blocks are the chunks (``chunk_size`` does not apply)."""
         return DaskData(
             family, self.x, weights, layout=layout, cache_bytes=cache_bytes, labels=labels,
-            missing=self.missing,
+            missing=self.missing, product_dtype=product_dtype,
         )

@@ -314,12 +314,20 @@ class ExponentialFamily(abc.ABC):
             self.sufficient_statistics(x), self.log_base_measure(x), natural
         )
 
-    def row_statistics(self, x: Array) -> RowStatistics:
-        """Rows ``x`` as the E-step reads them (``mixtures.families.row_statistics``).
+    def row_statistics(self, x: Array, product_dtype: Any = np.float64) -> RowStatistics:
+        """Rows ``x`` as the E-step reads them (``mixtures.families.row_statistics``), with
+        products in ``product_dtype``.
 
         Default: ``T(x)`` and ``log h(x)`` formed once as matrices (``StatisticsMatrix``), whose
-        log-densities and weighted sums are one matrix product each. Override it when both can
-        be computed without holding ``T(x)`` of every row (the Gaussians read ``x`` itself)."""
+        log-densities and weighted sums are one matrix product each, in float64 only: a
+        ``ValueError`` refuses float32. Override it when both can be computed without holding
+        ``T(x)`` of every row (the Gaussians read ``x`` itself, in either precision)."""
+        if np.dtype(product_dtype) != np.float64:
+            raise ValueError(
+                f"product_dtype={np.dtype(product_dtype).name}: {self.name} computes its E-step in "
+                f"float64 only; single precision is offered by the Gaussian families (Gaussian, "
+                f"DiagonalGaussian, SphericalGaussian, TiedGaussian); leave product_dtype at float64"
+            )
         return StatisticsMatrix.of(self, x)
 
     def log_likelihood_of_statistics(

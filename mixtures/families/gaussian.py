@@ -64,6 +64,9 @@ Array = NDArray[np.float64]
 LOG_2PI = float(np.log(2 * np.pi))
 #: Accepted rounding error of one log-density entry computed in product form.
 PRODUCT_FORM_TOLERANCE = 1e-10
+#: The same, for products in single precision (``product_dtype=float32``): the error the user
+#: accepts there, about 1e5 of float32's rounding steps, as 1e-10 is about 1e5 of float64's.
+SINGLE_PRODUCT_FORM_TOLERANCE = 1e-2
 #: A covariance whose smallest Cholesky pivot² (or variance) is below this fraction of its largest
 #: diagonal entry (or second moment) is numerically singular: float64 cannot represent it.
 CONDITION_FLOOR = 1e-13
@@ -357,10 +360,11 @@ class _GaussianFamily(ExponentialFamily):
         """``log h(x)``, the same for every row: ``−D/2 log 2π − Σ_d log scale_d``."""
         return -0.5 * n_features * LOG_2PI - self.log_scale(n_features)
 
-    def row_statistics(self, x: Array) -> RowStatistics:
+    def row_statistics(self, x: Array, product_dtype: Any = np.float64) -> RowStatistics:
         """The rows as the E-step reads them: ``x`` itself, whose statistics compiled kernels
-        form block by block in the cache, never for all rows at once (``GaussianRows``)."""
-        return GaussianRows.of(self, x)
+        form block by block in the cache, never for all rows at once (``GaussianRows``), in
+        products of ``product_dtype`` (float64 or float32)."""
+        return GaussianRows.of(self, x, product_dtype=np.dtype(product_dtype))
 
     @abc.abstractmethod
     def row_kernels(self) -> RowKernels:
@@ -384,11 +388,18 @@ class _GaussianFamily(ExponentialFamily):
             out[:, k] = self.centred_column(z, int(k), log_base, natural, log_partition)
         return out
 
-    def cancelling_components(self, largest_squared_norm: float, natural: Array) -> NDArray[np.intp]:
-        """The components whose log-densities in product form would carry a rounding error above
-        ``PRODUCT_FORM_TOLERANCE`` on rows with ``‖z‖²`` up to ``largest_squared_norm``."""
-        bound = np.finfo(np.float64).eps * largest_squared_norm * self.precision_trace(natural)
-        return np.flatnonzero(bound > PRODUCT_FORM_TOLERANCE)
+    def cancelling_components(
+        self, largest_squared_norm: float, natural: Array, product_dtype: Any = np.float64
+    ) -> NDArray[np.intp]:
+        """The components whose log-densities in product form, computed in ``product_dtype``,
+        would carry a rounding error above ``PRODUCT_FORM_TOLERANCE`` (float64) or
+        ``SINGLE_PRODUCT_FORM_TOLERANCE`` (float32) on rows with ``‖z‖²`` up to
+        ``largest_squared_norm``."""
+        single = np.dtype(product_dtype) == np.float32
+        tolerance = SINGLE_PRODUCT_FORM_TOLERANCE if single else PRODUCT_FORM_TOLERANCE
+        eps = np.finfo(product_dtype).eps
+        bound = eps * largest_squared_norm * self.precision_trace(natural)
+        return np.flatnonzero(bound > tolerance)
 
     def centred_column(
         self, z: Array, k: int, log_base: Any, natural: Array, log_partition: Array | None
@@ -724,10 +735,12 @@ class TiedGaussian(Gaussian):
     def component_multiple(self) -> int:
         return 1 if self.group_size is None else int(self.group_size)
 
-    def row_statistics(self, x: Array) -> RowStatistics:
+    def row_statistics(self, x: Array, product_dtype: Any = np.float64) -> RowStatistics:
         """As ``Gaussian``'s, with log-densities that form each group's shared quadratic term
         once (``TiedGaussianRows``)."""
-        return TiedGaussianRows.of(self, x, group_size=self.group_size or 0)
+        return TiedGaussianRows.of(
+            self, x, group_size=self.group_size or 0, product_dtype=np.dtype(product_dtype)
+        )
 
     def n_groups(self, n_components: int) -> int:
         """How many groups ``n_components`` components form (``ValueError`` unless they split

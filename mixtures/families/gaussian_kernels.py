@@ -11,17 +11,24 @@ product (BLAS, through numba's ``np.dot``) consumes it. A block holds at most
 thread, so that row ranges can run on several threads at once (``mixtures._row_tasks``).
 
 Every kernel takes the rows ``x`` ``(n, D)``, a range ``start:stop`` of them, the family's
-``origin`` and ``1/feature_scale`` ``(D,)``, and the rows per block; the statistics' layouts are
+``origin`` and ``1/feature_scale`` ``(D,)``, and the rows per block (the weighted sums also an
+array ``like`` of the products' dtype); the statistics' layouts are
 those of ``sufficient_statistics`` (``z`` first; then the packed upper triangle of ``z zᵀ`` row
 by row, ``z²``, or ``‖z‖²``), followed by a statistic that is 1 for every row: the
 log-densities' coefficients end with the constant ``log h − A(η)`` of each component, and the
 weighted sums end with the counts ``Σ_n r_nk``, so that neither needs a pass of its own.
+
+The products run in the coefficients' dtype: float64, or float32 when a fit asks for single
+precision (``product_dtype``). The rows are standardised in float64 either way, and what the
+products return is written to float64 (log-densities) or added into float64 (the sums, block by
+block), through a block-sized scratch of the product's dtype.
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+from numba.extending import overload
 from numpy.typing import NDArray
 
 from mixtures.compilation import inner_kernel
@@ -63,9 +70,10 @@ def block_rows(n_statistics: int, n_components: int) -> int:
 # Loops are explicit: numba compiles them fastest, and each array expression would cost it a
 # compilation of its own (a user's first fit waits for them; the disk cache serves later ones).
 @inner_kernel
-def _new_block(n_statistics: int, rows_per_block: int) -> Array:
-    """An empty block of ``S + 1`` rows of ``rows_per_block`` columns, its last row all ones."""
-    block = np.empty((n_statistics + 1, rows_per_block))
+def _new_block(n_statistics: int, rows_per_block: int, like: Array) -> Array:
+    """An empty block of ``S + 1`` rows of ``rows_per_block`` columns in the dtype of ``like``,
+    its last row all ones."""
+    block = np.empty((n_statistics + 1, rows_per_block), like.dtype)
     for j in range(rows_per_block):
         block[n_statistics, j] = 1.0
     return block
@@ -125,22 +133,93 @@ def _used(block: Array, m: int) -> Array:
     return block if m == block.shape[1] else np.ascontiguousarray(block[:, :m])
 
 
+def _product_into(a: Array, b: Array, out: Array, scratch: Array) -> None:
+    """``out[:] = a · b``; when ``out`` is float64 and the product float32, through ``scratch``
+    (at least ``out``'s rows, and its columns). Compiled per dtype (``_product_into_kernel``)."""
+    raise NotImplementedError("called from compiled kernels only")
+
+
+@overload(_product_into)
+def _product_into_kernel(a, b, out, scratch):
+    if a.dtype == out.dtype:
+
+        def direct(a, b, out, scratch):
+            np.dot(a, b, out)
+
+        return direct
+
+    def through_scratch(a, b, out, scratch):
+        rows, columns = out.shape
+        product = scratch[:rows]  # a contiguous view (numba's product needs one)
+        np.dot(a, b, product)
+        for i in range(rows):
+            for j in range(columns):
+                out[i, j] = product[i, j]
+
+    return through_scratch
+
+
+def _rows_as(values: Array, first: int, m: int, scratch: Array) -> tuple[Array, float]:
+    """Rows ``first:first+m`` of ``values`` in ``scratch``'s dtype and the factor that restores
+    them: a view and 1 when the dtype is theirs. Else they are divided by their largest entry
+    and copied into ``scratch``, entries below ``SINGLE_SMALLEST`` of it set to zero, with that
+    entry as the factor. Compiled per dtype (``_rows_as_kernel``)."""
+    raise NotImplementedError("called from compiled kernels only")
+
+
+#: A float32 responsibility below this fraction of its block's largest is zero: smaller ones
+#: would be subnormal numbers, which slow a product many times over, and together they add
+#: less than 1e-14 of the total weight (at most ``MOST_BLOCK_ROWS`` of them per block).
+SINGLE_SMALLEST = 2.0**-60
+
+
+@overload(_rows_as)
+def _rows_as_kernel(values, first, m, scratch):
+    if values.dtype == scratch.dtype:
+
+        def view(values, first, m, scratch):
+            return values[first : first + m], 1.0
+
+        return view
+
+    def scaled_copy(values, first, m, scratch):
+        n_columns = values.shape[1]
+        largest = 0.0
+        for i in range(first, first + m):
+            for k in range(n_columns):
+                largest = max(largest, values[i, k])
+        rows = scratch[:m]
+        inverse = 1.0 / largest if largest > 0.0 else 0.0
+        for i in range(m):
+            for k in range(n_columns):
+                value = values[first + i, k] * inverse
+                rows[i, k] = value if value >= SINGLE_SMALLEST else 0.0
+        return rows, largest
+
+    return scaled_copy
+
+
 @inner_kernel
-def _write_log_densities(block: Array, m: int, coefficients: Array, out: Array, first: int) -> None:
+def _write_log_densities(
+    block: Array, m: int, coefficients: Array, out: Array, first: int, scratch: Array
+) -> None:
     """out[first:first+m] = (T_j, 1) · coefficients for the block's m rows: ``(m, K)``."""
-    np.dot(_used(block, m).T, coefficients, out[first : first + m])
+    _product_into(_used(block, m).T, coefficients, out[first : first + m], scratch)
 
 
 @inner_kernel
 def _add_weighted_sums(
-    block: Array, m: int, responsibilities: Array, first: int, product: Array, sums: Array
+    block: Array, m: int, responsibilities: Array, first: int, scratch: Array, product: Array,
+    sums: Array,
 ) -> None:
-    """sums[k] += Σ_j r[first + j, k] (T_j, 1) over the block's m rows (``product``: room for
-    one block's ``(K, S + 1)``)."""
-    np.dot(responsibilities[first : first + m].T, _used(block, m).T, product)
+    """sums[k] += Σ_j r[first + j, k] (T_j, 1) over the block's m rows (``scratch``: room for
+    one block's responsibilities, ``product``: for one block's ``(K, S + 1)``, both in the
+    block's dtype)."""
+    rows, factor = _rows_as(responsibilities, first, m, scratch)
+    np.dot(rows.T, _used(block, m).T, product)
     for k in range(sums.shape[0]):
         for s in range(sums.shape[1]):
-            sums[k, s] += product[k, s]
+            sums[k, s] += factor * product[k, s]
 
 
 # ---------------------------------------------------------------------------------- kernels
@@ -152,25 +231,27 @@ def full_log_densities(
     coefficients: Array, out: Array,
 ) -> None:
     """Log-densities of rows ``start:stop`` in the full-covariance layout."""
-    block = _new_block(coefficients.shape[0] - 1, rows_per_block)
+    block = _new_block(coefficients.shape[0] - 1, rows_per_block, coefficients)
+    scratch = np.empty((rows_per_block, coefficients.shape[1]), coefficients.dtype)
     for first in range(start, stop, rows_per_block):
         m = min(stop - first, rows_per_block)
         _full_block(x, first, m, origin, inverse_scale, block)
-        _write_log_densities(block, m, coefficients, out, first)
+        _write_log_densities(block, m, coefficients, out, first, scratch)
 
 
 @numba.njit(cache=True, nogil=True)
 def full_weighted_sums(
     x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
-    responsibilities: Array, sums: Array,
+    responsibilities: Array, sums: Array, like: Array,
 ) -> None:
     """Weighted sums of rows ``start:stop`` in the full-covariance layout."""
-    block = _new_block(sums.shape[1] - 1, rows_per_block)
-    product = np.empty(sums.shape)
+    block = _new_block(sums.shape[1] - 1, rows_per_block, like)
+    scratch = np.empty((rows_per_block, sums.shape[0]), like.dtype)
+    product = np.empty(sums.shape, like.dtype)
     for first in range(start, stop, rows_per_block):
         m = min(stop - first, rows_per_block)
         _full_block(x, first, m, origin, inverse_scale, block)
-        _add_weighted_sums(block, m, responsibilities, first, product, sums)
+        _add_weighted_sums(block, m, responsibilities, first, scratch, product, sums)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -179,25 +260,27 @@ def diagonal_log_densities(
     coefficients: Array, out: Array,
 ) -> None:
     """Log-densities of rows ``start:stop`` in the diagonal layout ``(z, z²)``."""
-    block = _new_block(coefficients.shape[0] - 1, rows_per_block)
+    block = _new_block(coefficients.shape[0] - 1, rows_per_block, coefficients)
+    scratch = np.empty((rows_per_block, coefficients.shape[1]), coefficients.dtype)
     for first in range(start, stop, rows_per_block):
         m = min(stop - first, rows_per_block)
         _diagonal_block(x, first, m, origin, inverse_scale, block)
-        _write_log_densities(block, m, coefficients, out, first)
+        _write_log_densities(block, m, coefficients, out, first, scratch)
 
 
 @numba.njit(cache=True, nogil=True)
 def diagonal_weighted_sums(
     x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
-    responsibilities: Array, sums: Array,
+    responsibilities: Array, sums: Array, like: Array,
 ) -> None:
     """Weighted sums of rows ``start:stop`` in the diagonal layout ``(z, z²)``."""
-    block = _new_block(sums.shape[1] - 1, rows_per_block)
-    product = np.empty(sums.shape)
+    block = _new_block(sums.shape[1] - 1, rows_per_block, like)
+    scratch = np.empty((rows_per_block, sums.shape[0]), like.dtype)
+    product = np.empty(sums.shape, like.dtype)
     for first in range(start, stop, rows_per_block):
         m = min(stop - first, rows_per_block)
         _diagonal_block(x, first, m, origin, inverse_scale, block)
-        _add_weighted_sums(block, m, responsibilities, first, product, sums)
+        _add_weighted_sums(block, m, responsibilities, first, scratch, product, sums)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -206,25 +289,27 @@ def spherical_log_densities(
     coefficients: Array, out: Array,
 ) -> None:
     """Log-densities of rows ``start:stop`` in the spherical layout ``(z, ‖z‖²)``."""
-    block = _new_block(coefficients.shape[0] - 1, rows_per_block)
+    block = _new_block(coefficients.shape[0] - 1, rows_per_block, coefficients)
+    scratch = np.empty((rows_per_block, coefficients.shape[1]), coefficients.dtype)
     for first in range(start, stop, rows_per_block):
         m = min(stop - first, rows_per_block)
         _spherical_block(x, first, m, origin, inverse_scale, block)
-        _write_log_densities(block, m, coefficients, out, first)
+        _write_log_densities(block, m, coefficients, out, first, scratch)
 
 
 @numba.njit(cache=True, nogil=True)
 def spherical_weighted_sums(
     x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
-    responsibilities: Array, sums: Array,
+    responsibilities: Array, sums: Array, like: Array,
 ) -> None:
     """Weighted sums of rows ``start:stop`` in the spherical layout ``(z, ‖z‖²)``."""
-    block = _new_block(sums.shape[1] - 1, rows_per_block)
-    product = np.empty(sums.shape)
+    block = _new_block(sums.shape[1] - 1, rows_per_block, like)
+    scratch = np.empty((rows_per_block, sums.shape[0]), like.dtype)
+    product = np.empty(sums.shape, like.dtype)
     for first in range(start, stop, rows_per_block):
         m = min(stop - first, rows_per_block)
         _spherical_block(x, first, m, origin, inverse_scale, block)
-        _add_weighted_sums(block, m, responsibilities, first, product, sums)
+        _add_weighted_sums(block, m, responsibilities, first, scratch, product, sums)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -238,9 +323,10 @@ def tied_log_densities(
     ``coefficients`` ``(D + G + 1, K)``: ``Λμ_k``, 1 in its group's row, ``log h − A``."""
     n_features = x.shape[1]
     n_groups, n_second = shared.shape
-    block = _new_block(n_features + n_second, rows_per_block)
-    reduced = _new_block(n_features + n_groups, rows_per_block)
-    quadratic = np.empty((n_groups, rows_per_block))
+    block = _new_block(n_features + n_second, rows_per_block, coefficients)
+    reduced = _new_block(n_features + n_groups, rows_per_block, coefficients)
+    quadratic = np.empty((n_groups, rows_per_block), coefficients.dtype)
+    scratch = np.empty((rows_per_block, coefficients.shape[1]), coefficients.dtype)
     for first in range(start, stop, rows_per_block):
         m = min(stop - first, rows_per_block)
         _full_block(x, first, m, origin, inverse_scale, block)
@@ -250,7 +336,7 @@ def tied_log_densities(
                 reduced[d, j] = block[d, j]
             for g in range(n_groups):
                 reduced[n_features + g, j] = quadratic[g, j]
-        _write_log_densities(reduced, m, coefficients, out, first)
+        _write_log_densities(reduced, m, coefficients, out, first, scratch)
 
 
 @numba.njit(cache=True, nogil=True)

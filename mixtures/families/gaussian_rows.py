@@ -55,6 +55,8 @@ class GaussianRows(RowStatistics):
     largest_squared_norm: float
     #: Bytes of ``x`` held for these rows: 0 when ``x`` is a view of the given rows.
     held_bytes: int = 0
+    #: The dtype of the products (float64, or float32 for single precision): ``product_dtype``.
+    product_dtype: np.dtype[Any] = attrs.field(default=np.dtype(np.float64), kw_only=True)
 
     @classmethod
     def of(cls, family: Any, x: Array, **settings: Any) -> Self:
@@ -94,12 +96,14 @@ class GaussianRows(RowStatistics):
             partition = checked_output(
                 family, "log_partition", family.log_partition(natural), (n_components,)
             )
-        coefficients = np.empty((n_statistics + 1, n_components))  # (ηᵀ; log h − A)
-        coefficients[:n_statistics] = natural.T
+        coefficients = np.empty((n_statistics + 1, n_components), self.product_dtype)
+        coefficients[:n_statistics] = natural.T  # (ηᵀ; log h − A)
         coefficients[n_statistics] = log_base - np.asarray(partition, dtype=np.float64)
         out = np.empty((self.n_rows, n_components))
         self.write_log_densities(natural, coefficients, out)
-        cancelling = family.cancelling_components(self.largest_squared_norm, natural)
+        cancelling = family.cancelling_components(
+            self.largest_squared_norm, natural, self.product_dtype
+        )
         if cancelling.size:
             z = family.standardised(self.x)
             for k in cancelling:  # loop over the few components the product form fails
@@ -128,10 +132,14 @@ class GaussianRows(RowStatistics):
         kernel = family.row_kernels().weighted_sums
         rows_per_block = _rows_per_block(self.n_statistics, n_components)
         width = self.n_statistics + 1  # the statistics, then the counts
+        like = np.empty(0, self.product_dtype)
 
         def run(start: int, stop: int) -> Array:
             sums = np.zeros((n_components, width))
-            kernel(self.x, start, stop, origin, inverse_scale, rows_per_block, responsibilities, sums)
+            kernel(
+                self.x, start, stop, origin, inverse_scale, rows_per_block, responsibilities, sums,
+                like,
+            )
             return sums
 
         parts = _run_kernel(kernel, run, self.n_rows, rows_per_block)
@@ -157,12 +165,14 @@ class TiedGaussianRows(GaussianRows):
         n_features = self.x.shape[1]
         size = self.group_size or n_components
         second = natural[:, n_features:]
-        shared = np.ascontiguousarray(second[::size])
+        shared = second[::size]
         if not np.array_equal(np.repeat(shared, size, axis=0), second):
             super().write_log_densities(natural, coefficients, out)
             return
+        shared = np.ascontiguousarray(shared, dtype=self.product_dtype)
         n_groups = shared.shape[0]
-        reduced = np.zeros((n_features + n_groups + 1, n_components))  # (ηᵀ of z; groups; log h − A)
+        # (ηᵀ of z; groups; log h − A)
+        reduced = np.zeros((n_features + n_groups + 1, n_components), self.product_dtype)
         reduced[:n_features] = coefficients[:n_features]
         reduced[n_features + np.arange(n_components) // size, np.arange(n_components)] = 1.0
         reduced[-1] = coefficients[-1]

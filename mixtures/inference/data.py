@@ -168,12 +168,14 @@ def make_chunk(
     sequences: Sequences | None = None,
     labels: NDArray[Any] | None = None,
     missing: NDArray[np.bool_] | None = None,
+    product_dtype: Any = np.float64,
 ) -> Chunk:
     """The ``Chunk`` of rows ``x`` (global rows ``rows``): their statistics as the family reads
-    them (``row_statistics``), checked for the shapes and finiteness the family promised;
-    ``labels``: the rows' partial labels, if any; ``missing``: the mask of missing entries, if
-    any (``x`` holds placeholders there, ``mixtures.inference.missing``)."""
-    statistics = family.row_statistics(x).checked(n_statistics, rows.start)
+    them (``row_statistics``, with products in ``product_dtype``), checked for the shapes and
+    finiteness the family promised; ``labels``: the rows' partial labels, if any; ``missing``:
+    the mask of missing entries, if any (``x`` holds placeholders there,
+    ``mixtures.inference.missing``)."""
+    statistics = family.row_statistics(x, product_dtype).checked(n_statistics, rows.start)
     return Chunk(
         rows,
         statistics,
@@ -270,6 +272,7 @@ class ChunkedData:
         layout: SequenceLayout | None = None,
         labels: NDArray[Any] | None = None,
         missing: NDArray[np.bool_] | None = None,
+        product_dtype: Any = np.float64,
     ) -> None:
         self.family = family
         self.x = x
@@ -277,8 +280,10 @@ class ChunkedData:
         self.layout = layout
         self.labels = labels
         self.missing = missing
+        self.product_dtype = product_dtype
         self.n_statistics = statistics_width(family, x[:1])
-        probe = family.row_statistics(x[:1])  # what a chunk holds and works through, per row
+        # what a chunk holds and works through, per row (a ValueError for a refused dtype)
+        probe = family.row_statistics(x[:1], product_dtype)
         size = chunk_size or default_chunk_size(probe.numbers_per_row)
         self._sequences: list[Sequences] | None = None
         if layout is None:
@@ -315,6 +320,7 @@ class ChunkedData:
             None if self._sequences is None else self._sequences[index],
             None if self.labels is None else self.labels[rows],
             None if self.missing is None else self.missing[rows],
+            self.product_dtype,
         )
 
     def chunks(self) -> Iterator[Chunk]:

@@ -116,11 +116,13 @@ class Rows(ABC):
         cache_bytes: int | None = None,
         layout: SequenceLayout | None = None,
         labels: NDArray[Any] | None = None,
+        product_dtype: Any = np.float64,
     ) -> RowData:
         """The rows seen through ``family``'s statistics, as a fit maps over them: chunks of
         ``chunk_size`` rows (or the rows' own blocks), of whole sequences with a ``layout``, with
-        the rows' partial ``labels`` (``mixtures.inference.labels``). ``weights=None`` weighs
-        every row 1."""
+        the rows' partial ``labels`` (``mixtures.inference.labels``), with the E-step's products
+        in ``product_dtype`` (float64, or float32 where the family offers it). ``weights=None``
+        weighs every row 1."""
 
     def configured_family(self, family: ExponentialFamily, weights: Any) -> ExponentialFamily:
         """``family.for_data(x, weights)``: the family with its data-dependent settings fixed."""
@@ -198,6 +200,7 @@ class MemoryRows(Rows):
         cache_bytes: int | None = None,
         layout: SequenceLayout | None = None,
         labels: NDArray[Any] | None = None,
+        product_dtype: Any = np.float64,
     ) -> ChunkedData:
         return ChunkedData(
             family,
@@ -208,4 +211,5 @@ class MemoryRows(Rows):
             layout=layout,
             labels=labels,
             missing=self.missing,
+            product_dtype=product_dtype,
         )

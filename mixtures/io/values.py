@@ -225,6 +225,33 @@ class NumpyScalarCodec(ValueCodec):
         return array[()]
 
 
+class DtypeCodec(ValueCodec):
+    """A floating-point numpy type (``np.float32``) or dtype (a setting such as
+    ``product_dtype``), by name, read back as the same kind of value."""
+
+    kind = "dtype"
+    keys = frozenset({"name", "of"})
+    NAMES: ClassVar[frozenset[str]] = frozenset({"float64", "float32"})
+
+    def handles(self, value: Any) -> bool:
+        is_type = isinstance(value, type) and issubclass(value, np.generic)
+        return isinstance(value, np.dtype) or is_type
+
+    def encode(self, value: Any, path: str, writer: ArrayWriter) -> dict[str, Any]:
+        name = np.dtype(value).name
+        if name not in self.NAMES:
+            raise ModelFileError(path, f"the dtype {name} cannot be saved; known: {sorted(self.NAMES)}")
+        return {"name": name, "of": "dtype" if isinstance(value, np.dtype) else "type"}
+
+    def decode(self, node: dict[str, Any], path: str, reader: ArrayReader) -> Any:
+        name, of = node["name"], node["of"]
+        if name not in self.NAMES or of not in ("dtype", "type"):
+            raise ModelFileError(
+                path, f"unknown dtype {name!r} ({of!r}); known: {sorted(self.NAMES)}, as a dtype or type"
+            )
+        return np.dtype(name) if of == "dtype" else np.dtype(name).type
+
+
 class SequenceCodec(ValueCodec):
     keys = frozenset({"items"})
 
@@ -387,6 +414,7 @@ class GeneratorCodec(ValueCodec):
 #: In order: the first codec that handles a value writes it.
 CODECS: tuple[ValueCodec, ...] = (
     NumpyScalarCodec(),
+    DtypeCodec(),
     ArrayCodec(),
     SequenceCodec(tuple),
     SequenceCodec(list),

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from mixtures._validation import (
     check_int,
+    check_product_dtype,
     check_random_state,
     check_real,
     column_names,
@@ -101,6 +102,7 @@ class LatentModel(Estimator, abc.ABC):
     inference: str
     warm_start: bool
     chunk_size: int | None
+    product_dtype: Any
     prior: ConjugatePrior | None
     online: OnlineMode | None
     fixed: tuple[str, ...]
@@ -282,12 +284,17 @@ class LatentModel(Estimator, abc.ABC):
             check_real(tol, "tol", 0.0)
         if chunk_size is not None:
             check_int(chunk_size, "chunk_size", 1)
+        self._product_dtype()
         self._marginalises()
         self._inference()
         prior = self.prior
         if prior is not None and not isinstance(prior, ConjugatePrior):
             raise ValueError(f"prior must be a ConjugatePrior (e.g. NormalWishart()); got {prior!r}")
         return family
+
+    def _product_dtype(self) -> np.dtype[Any]:
+        """``product_dtype`` as a dtype (checked: a ``ValueError`` names it)."""
+        return check_product_dtype(self.product_dtype)
 
     def _rng(self) -> np.random.Generator:
         """The random generator of ``random_state`` (checked: a ``ValueError`` names it)."""

@@ -81,7 +81,7 @@ class HMM(LatentModel):
         ``"em"``: Baum-Welch (maximum likelihood, or MAP with ``prior``); ``"vb"``: variational
         Bayes with Dirichlet priors on the initial distribution and every transition row and the
         family's conjugate prior on the emissions.
-    max_iter, tol, n_init, random_state, warm_start, chunk_size, prior : as for ``Mixture``.
+    max_iter, tol, n_init, random_state, warm_start, chunk_size, product_dtype, prior : as for ``Mixture``.
         ``tol=None`` means 1e-6, the change of the objective per observation (the log-likelihood
         for EM, the ELBO for VB). A warm start refuses a changed ``n_states``, ``inference``,
         family, ``prior``, ``start_prior`` or ``transition_prior`` (a ``ValueError`` naming it;
@@ -131,7 +131,9 @@ class HMM(LatentModel):
     size_name = "n_states"
     fixable = FIXABLE
     peer_names = HMM_NAMES
-    added_settings = frozenset({"n_mix", "mix_prior", "missing", "verbose", "verbose_interval"})
+    added_settings = frozenset(
+        {"n_mix", "mix_prior", "missing", "verbose", "verbose_interval", "product_dtype"}
+    )
     # Baum-Welch creeps along flat ridges of the likelihood: tighter than the mixture's default
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-6, "vb": 1e-6}
     fit_specific_state = (
@@ -159,6 +161,7 @@ class HMM(LatentModel):
         random_state: int | np.random.Generator | None = None,
         warm_start: bool = False,
         chunk_size: int | None = None,
+        product_dtype: Any = np.float64,
         prior: ConjugatePrior | None = None,
         start_prior: DirichletWeights | None = None,
         transition_prior: DirichletWeights | None = None,
@@ -181,6 +184,7 @@ class HMM(LatentModel):
         self.random_state = random_state
         self.warm_start = warm_start
         self.chunk_size = chunk_size
+        self.product_dtype = product_dtype
         self.prior = prior
         self.start_prior = start_prior
         self.transition_prior = transition_prior
@@ -253,7 +257,10 @@ class HMM(LatentModel):
         # data-derived settings see each row with its full weight (row × sequence)
         family, continued = self._start_fit(family, rows, rows.full_weights(row_weights, layout))
         data = SequenceData(
-            rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout, labels=checked)
+            rows.chunked(
+                family, row_weights, chunk_size=self.chunk_size, layout=layout, labels=checked,
+                product_dtype=self._product_dtype(),
+            )
         )
         self._fit_data(X, rows, data, continued)
         return self
@@ -302,7 +309,10 @@ class HMM(LatentModel):
         if state is None and start is None:
             family = self._first_batch_family(family, rows, rows.full_weights(row_weights, layout))
         data = SequenceData(
-            rows.chunked(family, row_weights, chunk_size=self.chunk_size, layout=layout, labels=checked)
+            rows.chunked(
+                family, row_weights, chunk_size=self.chunk_size, layout=layout, labels=checked,
+                product_dtype=self._product_dtype(),
+            )
         )
         self._partial_fit_data(X, rows, data, mode, state, start)
         return self

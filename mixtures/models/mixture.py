@@ -122,6 +122,14 @@ or (weights, components)
         set ``warm_start=False`` to fit afresh. A fit on a DataFrame finds its columns by name.
     chunk_size : int or None
         Rows per E-step chunk; ``None`` chooses about 32 MB of statistics per chunk.
+    product_dtype : {np.float64, np.float32} (or their names), default np.float64
+        The floating-point type of the fit's E-step products (log-densities and weighted sums).
+        ``np.float32`` runs them in single precision where the family offers it (the Gaussian
+        families; others raise a ``ValueError``): faster, at a rounding error of about 1e-7
+        relative per product. Rows are standardised in float64, sums and the objective are
+        accumulated in float64 and the parameters stay float64; a component whose log-densities
+        would lose more than 1e-2 nats to float32 rounding takes the exact float64 form.
+        Predictions and ``score`` use float64. See ``docs/scale.md``.
     prior : ConjugatePrior or None
         Prior on each component's parameters (e.g. ``NormalWishart(dof=5)``); unset
         hyperparameters take weakly-informative defaults from the data. ``None``: no prior for
@@ -174,7 +182,9 @@ or (weights, components)
     size_name = "n_components"
     fixable = FIXABLE
     peer_names = MIXTURE_NAMES
-    added_settings = frozenset({"fixed", "convergence", "missing", "verbose", "verbose_interval"})
+    added_settings = frozenset(
+        {"fixed", "convergence", "missing", "verbose", "verbose_interval", "product_dtype"}
+    )
     default_tolerance: ClassVar[dict[str, float]] = {"em": 1e-3, "vb": 1e-6}
     fit_specific_state = (  # set by VB or MAP fits only, or by partial_fit
         "posterior_", "prior_", "weight_prior_", "effective_components_", "n_effective_components_",
@@ -202,6 +212,7 @@ or (weights, components)
         random_state: int | np.random.Generator | None = None,
         warm_start: bool = False,
         chunk_size: int | None = None,
+        product_dtype: Any = np.float64,
         prior: ConjugatePrior | None = None,
         weight_prior: WeightPrior | None = None,
         fixed: tuple[str, ...] = (),
@@ -221,6 +232,7 @@ or (weights, components)
         self.random_state = random_state
         self.warm_start = warm_start
         self.chunk_size = chunk_size
+        self.product_dtype = product_dtype
         self.prior = prior
         self.weight_prior = weight_prior
         self.fixed = fixed
@@ -276,7 +288,10 @@ or (weights, components)
         weights = rows.sample_weight(sample_weight)
         checked = checked_labels(labels, rows.n_samples, self.n_components)
         family, continued = self._start_fit(family, rows, weights)
-        data = rows.chunked(family, weights, chunk_size=self.chunk_size, labels=checked)
+        data = rows.chunked(
+            family, weights, chunk_size=self.chunk_size, labels=checked,
+            product_dtype=self._product_dtype(),
+        )
         self._fit_data(X, rows, data, continued)
         return self
 
@@ -317,7 +332,10 @@ or (weights, components)
         checked = checked_labels(labels, rows.n_samples, self.n_components)
         if state is None and start is None:
             family = self._first_batch_family(family, rows, weights)
-        data = rows.chunked(family, weights, chunk_size=self.chunk_size, labels=checked)
+        data = rows.chunked(
+            family, weights, chunk_size=self.chunk_size, labels=checked,
+            product_dtype=self._product_dtype(),
+        )
         self._partial_fit_data(X, rows, data, mode, state, start)
         return self
 
