@@ -44,7 +44,7 @@ from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import EMPTY_COMPONENT_FRACTION, Components, ExponentialFamily, empty_components
 from mixtures.families.completion import Completion
 from mixtures.families.gaussian_completion import GaussianCompletion
-from mixtures.families.gaussian_rows import GaussianRows, RowKernels, TiedGaussianRows
+from mixtures.families.gaussian_rows import GaussianRows, StatisticsLayout, TiedGaussianRows
 from mixtures.families.held import HeldMeans, HeldPart
 from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import ReferencePoints, SufficientStatistics
@@ -123,6 +123,8 @@ class _GaussianFamily(ExponentialFamily):
     #: "variance"), and whether it is a matrix (its precision is then its inverse).
     spread_view: ClassVar[str] = "covariance"
     spread_is_matrix: ClassVar[bool] = True
+    #: How ``sufficient_statistics`` lays out ``T(z)``, for the E-step's compiled kernels.
+    statistics_layout: ClassVar[StatisticsLayout] = StatisticsLayout.FULL
 
     def held_part(self, parts: frozenset[str]) -> HeldPart:
         if set(parts) != {"means"}:
@@ -366,10 +368,6 @@ class _GaussianFamily(ExponentialFamily):
         products of ``product_dtype`` (float64 or float32)."""
         return GaussianRows.of(self, x, product_dtype=np.dtype(product_dtype))
 
-    @abc.abstractmethod
-    def row_kernels(self) -> RowKernels:
-        """The compiled kernels of this family's statistics layout (``gaussian_kernels``)."""
-
     # The product form ``T(z) ηᵀ − A(η)`` cancels terms of size ``‖z‖² tr Λ``; where that exceeds
     # ``1/(eps · PRODUCT_FORM_TOLERANCE)`` (tight components far from the origin), the column is
     # recomputed in centred form ``−½ (z − μ)ᵀ Λ (z − μ) + ½ log|Λ|``, which never forms A(η).
@@ -594,11 +592,6 @@ class Gaussian(_GaussianFamily):
         return np.einsum("nd,nd->n", whitened, whitened)
 
     # ------------------------------------------------------------- primitives
-    def row_kernels(self) -> RowKernels:
-        from mixtures.families import gaussian_kernels as kernels
-
-        return RowKernels(kernels.full_log_densities, kernels.full_weighted_sums)
-
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
         z = np.asfortranarray(self.standardised(x))  # column-major: each product is one contiguous run
@@ -861,11 +854,7 @@ class DiagonalGaussian(_GaussianFamily):
 
     spread_view: ClassVar[str] = "variance"
     spread_is_matrix: ClassVar[bool] = False
-
-    def row_kernels(self) -> RowKernels:
-        from mixtures.families import gaussian_kernels as kernels
-
-        return RowKernels(kernels.diagonal_log_densities, kernels.diagonal_weighted_sums)
+    statistics_layout: ClassVar[StatisticsLayout] = StatisticsLayout.DIAGONAL
 
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)
@@ -995,11 +984,7 @@ class SphericalGaussian(_GaussianFamily):
 
     spread_view: ClassVar[str] = "variance"
     spread_is_matrix: ClassVar[bool] = False
-
-    def row_kernels(self) -> RowKernels:
-        from mixtures.families import gaussian_kernels as kernels
-
-        return RowKernels(kernels.spherical_log_densities, kernels.spherical_weighted_sums)
+    statistics_layout: ClassVar[StatisticsLayout] = StatisticsLayout.SPHERICAL
 
     def sufficient_statistics(self, x: Array) -> Array:
         self._check_origin(x)

@@ -32,18 +32,15 @@ from numba.extending import overload
 from numpy.typing import NDArray
 
 from mixtures.compilation import inner_kernel
+from mixtures.families.gaussian_rows import StatisticsLayout
 
 __all__ = [
     "BLAS_SINGLE_THREAD",
     "block_rows",
-    "diagonal_log_densities",
-    "diagonal_weighted_sums",
-    "full_log_densities",
-    "full_weighted_sums",
     "largest_squared_norm",
-    "spherical_log_densities",
-    "spherical_weighted_sums",
+    "log_densities",
     "tied_log_densities",
+    "weighted_sums",
 ]
 
 Array = NDArray[np.float64]
@@ -223,92 +220,51 @@ def _add_weighted_sums(
 
 
 # ---------------------------------------------------------------------------------- kernels
-# log-densities: out[n] = (T(z_n), 1) · coefficients, coefficients = (ηᵀ; log h − A) (S + 1, K)
-# weighted sums: sums += Σ_n r_n (T(z_n), 1), sums (K, S + 1): the sums, then the counts
-@numba.njit(cache=True, nogil=True)
-def full_log_densities(
-    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
-    coefficients: Array, out: Array,
+# The statistics' layouts (``gaussian_rows.StatisticsLayout``), as the kernels compare them.
+FULL, DIAGONAL, SPHERICAL = (int(layout) for layout in StatisticsLayout)
+
+
+@inner_kernel
+def _statistics_block(
+    layout: int, x: Array, first: int, m: int, origin: Array, inverse_scale: Array, block: Array
 ) -> None:
-    """Log-densities of rows ``start:stop`` in the full-covariance layout."""
-    block = _new_block(coefficients.shape[0] - 1, rows_per_block, coefficients)
-    scratch = np.empty((rows_per_block, coefficients.shape[1]), coefficients.dtype)
-    for first in range(start, stop, rows_per_block):
-        m = min(stop - first, rows_per_block)
+    """block[:S, :m] = T(z) of rows first:first+m in ``layout``, one column per row."""
+    if layout == FULL:
         _full_block(x, first, m, origin, inverse_scale, block)
-        _write_log_densities(block, m, coefficients, out, first, scratch)
+    elif layout == DIAGONAL:
+        _diagonal_block(x, first, m, origin, inverse_scale, block)
+    else:
+        _spherical_block(x, first, m, origin, inverse_scale, block)
 
 
 @numba.njit(cache=True, nogil=True)
-def full_weighted_sums(
-    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
-    responsibilities: Array, sums: Array, like: Array,
+def log_densities(
+    layout: int, x: Array, start: int, stop: int, origin: Array, inverse_scale: Array,
+    rows_per_block: int, coefficients: Array, out: Array,
 ) -> None:
-    """Weighted sums of rows ``start:stop`` in the full-covariance layout."""
-    block = _new_block(sums.shape[1] - 1, rows_per_block, like)
-    scratch = np.empty((rows_per_block, sums.shape[0]), like.dtype)
-    product = np.empty(sums.shape, like.dtype)
-    for first in range(start, stop, rows_per_block):
-        m = min(stop - first, rows_per_block)
-        _full_block(x, first, m, origin, inverse_scale, block)
-        _add_weighted_sums(block, m, responsibilities, first, scratch, product, sums)
-
-
-@numba.njit(cache=True, nogil=True)
-def diagonal_log_densities(
-    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
-    coefficients: Array, out: Array,
-) -> None:
-    """Log-densities of rows ``start:stop`` in the diagonal layout ``(z, z²)``."""
+    """``out[n] = (T(z_n), 1) · coefficients`` for rows ``start:stop`` in ``layout``, with
+    ``coefficients = (ηᵀ; log h − A)`` ``(S + 1, K)``."""
     block = _new_block(coefficients.shape[0] - 1, rows_per_block, coefficients)
     scratch = np.empty((rows_per_block, coefficients.shape[1]), coefficients.dtype)
     for first in range(start, stop, rows_per_block):
         m = min(stop - first, rows_per_block)
-        _diagonal_block(x, first, m, origin, inverse_scale, block)
+        _statistics_block(layout, x, first, m, origin, inverse_scale, block)
         _write_log_densities(block, m, coefficients, out, first, scratch)
 
 
 @numba.njit(cache=True, nogil=True)
-def diagonal_weighted_sums(
-    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
-    responsibilities: Array, sums: Array, like: Array,
+def weighted_sums(
+    layout: int, x: Array, start: int, stop: int, origin: Array, inverse_scale: Array,
+    rows_per_block: int, responsibilities: Array, sums: Array, like: Array,
 ) -> None:
-    """Weighted sums of rows ``start:stop`` in the diagonal layout ``(z, z²)``."""
+    """``sums += Σ_n r_n (T(z_n), 1)`` over rows ``start:stop`` in ``layout``: ``sums``
+    ``(K, S + 1)`` holds the sums, then the counts."""
     block = _new_block(sums.shape[1] - 1, rows_per_block, like)
     scratch = np.empty((rows_per_block, sums.shape[0]), like.dtype)
     product = np.empty(sums.shape, like.dtype)
     for first in range(start, stop, rows_per_block):
         m = min(stop - first, rows_per_block)
-        _diagonal_block(x, first, m, origin, inverse_scale, block)
-        _add_weighted_sums(block, m, responsibilities, first, scratch, product, sums)
-
-
-@numba.njit(cache=True, nogil=True)
-def spherical_log_densities(
-    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
-    coefficients: Array, out: Array,
-) -> None:
-    """Log-densities of rows ``start:stop`` in the spherical layout ``(z, ‖z‖²)``."""
-    block = _new_block(coefficients.shape[0] - 1, rows_per_block, coefficients)
-    scratch = np.empty((rows_per_block, coefficients.shape[1]), coefficients.dtype)
-    for first in range(start, stop, rows_per_block):
-        m = min(stop - first, rows_per_block)
-        _spherical_block(x, first, m, origin, inverse_scale, block)
-        _write_log_densities(block, m, coefficients, out, first, scratch)
-
-
-@numba.njit(cache=True, nogil=True)
-def spherical_weighted_sums(
-    x: Array, start: int, stop: int, origin: Array, inverse_scale: Array, rows_per_block: int,
-    responsibilities: Array, sums: Array, like: Array,
-) -> None:
-    """Weighted sums of rows ``start:stop`` in the spherical layout ``(z, ‖z‖²)``."""
-    block = _new_block(sums.shape[1] - 1, rows_per_block, like)
-    scratch = np.empty((rows_per_block, sums.shape[0]), like.dtype)
-    product = np.empty(sums.shape, like.dtype)
-    for first in range(start, stop, rows_per_block):
-        m = min(stop - first, rows_per_block)
-        _spherical_block(x, first, m, origin, inverse_scale, block)
+        _statistics_block(layout, x, first, m, origin, inverse_scale, block)
         _add_weighted_sums(block, m, responsibilities, first, scratch, product, sums)
 
 

@@ -11,6 +11,7 @@ component that would lose too much to it gets its column in centred form, as in
 
 from __future__ import annotations
 
+import enum
 import functools
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
@@ -24,7 +25,7 @@ from mixtures.families.checks import checked_output
 from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import SufficientStatistics
 
-__all__ = ["GaussianRows", "RowKernels", "TiedGaussianRows"]
+__all__ = ["GaussianRows", "StatisticsLayout", "TiedGaussianRows"]
 
 Array = NDArray[np.float64]
 V = TypeVar("V")
@@ -36,12 +37,14 @@ ROWS_PER_RANGE = 16_384
 LOG_DENSITIES_PER_ROW = 48
 
 
-@attrs.frozen
-class RowKernels:
-    """A Gaussian layout's two kernels (``gaussian_kernels``): log-densities and weighted sums."""
+class StatisticsLayout(enum.IntEnum):
+    """How a Gaussian family lays out ``T(z)`` (``sufficient_statistics``), as the compiled
+    kernels read it: ``z`` first, then the packed upper triangle of ``z zᵀ`` row by row (FULL),
+    ``z²`` (DIAGONAL) or ``‖z‖²`` (SPHERICAL)."""
 
-    log_densities: Callable[..., None]
-    weighted_sums: Callable[..., None]
+    FULL = 0
+    DIAGONAL = 1
+    SPHERICAL = 2
 
 
 @attrs.frozen(eq=False)
@@ -115,13 +118,17 @@ class GaussianRows(RowStatistics):
         ``(ηᵀ; log h − A)``."""
         n_components, n_statistics = natural.shape
         origin, inverse_scale = _coordinates(self.family, self.x.shape[1])
-        kernel = self.family.row_kernels().log_densities
+        from mixtures.families.gaussian_kernels import log_densities
+
+        layout = int(self.family.statistics_layout)
         rows_per_block = _rows_per_block(n_statistics, n_components)
 
         def run(start: int, stop: int) -> None:
-            kernel(self.x, start, stop, origin, inverse_scale, rows_per_block, coefficients, out)
+            log_densities(
+                layout, self.x, start, stop, origin, inverse_scale, rows_per_block, coefficients, out
+            )
 
-        _run_kernel(kernel, run, self.n_rows, rows_per_block)
+        _run_kernel(log_densities, run, self.n_rows, rows_per_block)
 
     def summed(self, weighted_responsibilities: Array) -> SufficientStatistics:
         family = self.family
@@ -129,20 +136,22 @@ class GaussianRows(RowStatistics):
         responsibilities = np.ascontiguousarray(weighted_responsibilities, dtype=np.float64)
         n_components = responsibilities.shape[1]
         origin, inverse_scale = _coordinates(family, n_features)
-        kernel = family.row_kernels().weighted_sums
+        from mixtures.families.gaussian_kernels import weighted_sums
+
+        layout = int(family.statistics_layout)
         rows_per_block = _rows_per_block(self.n_statistics, n_components)
         width = self.n_statistics + 1  # the statistics, then the counts
         like = np.empty(0, self.product_dtype)
 
         def run(start: int, stop: int) -> Array:
             sums = np.zeros((n_components, width))
-            kernel(
-                self.x, start, stop, origin, inverse_scale, rows_per_block, responsibilities, sums,
-                like,
+            weighted_sums(
+                layout, self.x, start, stop, origin, inverse_scale, rows_per_block,
+                responsibilities, sums, like,
             )
             return sums
 
-        parts = _run_kernel(kernel, run, self.n_rows, rows_per_block)
+        parts = _run_kernel(weighted_sums, run, self.n_rows, rows_per_block)
         total = functools.reduce(np.add, parts, np.zeros((n_components, width)))
         return SufficientStatistics(total[:, -1], np.ascontiguousarray(total[:, :-1]))
 
