@@ -26,7 +26,6 @@ from typing import Any, ClassVar, Self
 
 import attrs
 import numpy as np
-import scipy  # scipy.linalg loads at first use, not with mixtures
 from numpy.typing import NDArray
 
 from mixtures._arrays import (
@@ -463,29 +462,39 @@ class _GaussianFamily(ExponentialFamily):
 
 
 def _spd_inverse(matrices: Array, family: str) -> tuple[Array, Array]:
-    """Inverse and log-determinant of each symmetric positive-definite matrix in ``(K, D, D)``."""
-    inverse = np.empty_like(matrices)
-    log_det = np.empty(matrices.shape[0])
-    identity = np.eye(matrices.shape[1])
-    for k, matrix in enumerate(matrices):  # loop over components, never over samples
-        try:
-            factor = scipy.linalg.cho_factor(matrix, lower=True, check_finite=False)
-        except np.linalg.LinAlgError:
-            raise DegenerateComponentError(
-                f"{family}: covariance of component {k} is not positive definite. "
-                f"{_DEGENERATE_VARIANCE}"
-            ) from None
-        diagonal = np.diag(factor[0])
-        well_conditioned = diagonal.min() ** 2 >= CONDITION_FLOOR * np.diag(matrix).max()
-        if not (np.all(np.isfinite(diagonal)) and well_conditioned):
-            raise DegenerateComponentError(
-                f"{family}: covariance of component {k} is numerically singular. "
-                f"{_DEGENERATE_VARIANCE}"
-            )
-        inverse[k] = scipy.linalg.cho_solve(factor, identity, check_finite=False)
-        log_det[k] = 2.0 * np.log(diagonal).sum()
+    """Inverse and log-determinant of each symmetric positive-definite matrix in ``(K, D, D)``,
+    from one batched Cholesky factorisation: every E-step asks for them (``log_partition``), so
+    a loop of per-matrix calls would cost more than the small matrices' arithmetic."""
+    try:
+        factor = np.linalg.cholesky(matrices)
+    except np.linalg.LinAlgError:
+        factor = None
+    if factor is None or not np.all(np.isfinite(factor)):
+        k = next((k for k, matrix in enumerate(matrices) if not _has_cholesky(matrix)), 0)
+        raise DegenerateComponentError(
+            f"{family}: covariance of component {k} is not positive definite. "
+            f"{_DEGENERATE_VARIANCE}"
+        )
+    diagonal = np.diagonal(factor, axis1=1, axis2=2)
+    largest = np.diagonal(matrices, axis1=1, axis2=2).max(1)
+    singular = ~(diagonal.min(1) ** 2 >= CONDITION_FLOOR * largest)
+    if singular.any():
+        raise DegenerateComponentError(
+            f"{family}: covariance of component {int(np.argmax(singular))} is numerically "
+            f"singular. {_DEGENERATE_VARIANCE}"
+        )
+    inverse_factor = np.linalg.solve(factor, np.broadcast_to(np.eye(matrices.shape[1]), matrices.shape))
+    inverse = np.swapaxes(inverse_factor, 1, 2) @ inverse_factor  # Σ⁻¹ = L⁻ᵀ L⁻¹
     inverse = 0.5 * (inverse + np.swapaxes(inverse, 1, 2))
-    return inverse, log_det
+    return inverse, 2.0 * np.log(diagonal).sum(1)
+
+
+def _has_cholesky(matrix: Array) -> bool:
+    """Whether ``matrix`` has a finite Cholesky factor (it is numerically positive definite)."""
+    try:
+        return bool(np.all(np.isfinite(np.linalg.cholesky(matrix))))
+    except np.linalg.LinAlgError:
+        return False
 
 
 @attrs.frozen(kw_only=True)

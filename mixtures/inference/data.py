@@ -69,6 +69,13 @@ def default_chunk_size(numbers_per_row: int) -> int:
     return max(1024, TARGET_CHUNK_BYTES // (8 * max(numbers_per_row, 1)))
 
 
+def balanced(size: int, n_rows: int) -> int:
+    """Rows per chunk at most ``size`` that cut ``n_rows`` into chunks of nearly equal length:
+    a short last chunk would leave the E-step's threads idle for a whole chunk's overhead."""
+    n_chunks = -(-n_rows // max(size, 1))
+    return max(1, -(-n_rows // max(n_chunks, 1)))
+
+
 # ----------------------------------------------------------------------------- chunks
 @attrs.frozen(eq=False)
 class Chunk:
@@ -284,7 +291,7 @@ class ChunkedData:
         self.n_statistics = statistics_width(family, x[:1])
         # what a chunk holds and works through, per row (a ValueError for a refused dtype)
         probe = family.row_statistics(x[:1], product_dtype)
-        size = chunk_size or default_chunk_size(probe.numbers_per_row)
+        size = chunk_size or balanced(default_chunk_size(probe.numbers_per_row), x.shape[0])
         self._sequences: list[Sequences] | None = None
         if layout is None:
             starts = range(0, x.shape[0], size)
