@@ -248,3 +248,26 @@ def test_scaling_quick_run_writes_table_and_plot(tmp_path: Path) -> None:
         assert ours > 0 and theirs > 0 and ratio == pytest.approx(ours / theirs, rel=0.2, abs=0.02)
     assert "memmap" in table  # the largest N was read from a memory-mapped file
     assert (tmp_path / "scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --------------------------------------------------------------------------- single_precision.py
+def test_single_precision_quick_run_reports_times_and_differences() -> None:
+    """``single_precision.py --quick`` in its own process: one row per workload asked for, both
+    precisions timed, and parameter differences small but not zero (the products did round)."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "single_precision.py"), "--quick", "--only", "gmm-full,gmm-diag"],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCHMARKS.parent),
+                                                                       os.environ.get("PYTHONPATH")]))},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| gmm-")]
+    assert [row.split("|")[1].strip() for row in rows] == ["gmm-full", "gmm-diag"]
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        double, single, ratio = (float(cell) for cell in cells[2:5])
+        assert double > 0 and single > 0 and ratio == pytest.approx(single / double, rel=0.2, abs=0.05)
+        differences = [float(cell) for cell in cells[5:8]]
+        assert all(0 < value < 1e-3 for value in differences)
