@@ -43,7 +43,8 @@ from mixtures.exceptions import DegenerateComponentError
 from mixtures.families.base import EMPTY_COMPONENT_FRACTION, Components, ExponentialFamily, empty_components
 from mixtures.families.completion import Completion
 from mixtures.families.gaussian_completion import GaussianCompletion
-from mixtures.families.gaussian_rows import GaussianRows, StatisticsLayout, TiedGaussianRows
+from mixtures.families.gaussian_layout import StatisticsLayout
+from mixtures.families.gaussian_rows import GaussianRows, TiedGaussianRows
 from mixtures.families.held import HeldMeans, HeldPart
 from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import ReferencePoints, SufficientStatistics

@@ -32,7 +32,7 @@ from numba.extending import overload
 from numpy.typing import NDArray
 
 from mixtures.compilation import inner_kernel
-from mixtures.families.gaussian_rows import StatisticsLayout
+from mixtures.families.gaussian_layout import StatisticsLayout
 
 __all__ = [
     "BLAS_SINGLE_THREAD",
@@ -220,7 +220,7 @@ def _add_weighted_sums(
 
 
 # ---------------------------------------------------------------------------------- kernels
-# The statistics' layouts (``gaussian_rows.StatisticsLayout``), as the kernels compare them.
+# The statistics' layouts (``gaussian_layout.StatisticsLayout``), as the kernels compare them.
 FULL, DIAGONAL, SPHERICAL = (int(layout) for layout in StatisticsLayout)
 
 

@@ -11,7 +11,6 @@ component that would lose too much to it gets its column in centred form, as in
 
 from __future__ import annotations
 
-import enum
 import functools
 from collections.abc import Callable
 from typing import Any, Self, TypeVar
@@ -25,7 +24,7 @@ from mixtures.families.checks import checked_output
 from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import SufficientStatistics
 
-__all__ = ["GaussianRows", "StatisticsLayout", "TiedGaussianRows"]
+__all__ = ["GaussianRows", "TiedGaussianRows"]
 
 Array = NDArray[np.float64]
 V = TypeVar("V")
@@ -37,16 +36,6 @@ ROWS_PER_RANGE = 16_384
 #: partition, checks, thread hand-offs). 16 gives 160,000 rows at D = 10 and 115,000 at D = 20:
 #: measured 15–20% faster at 200,000 × 10 than 48 (72,000 rows), and equal at 1,000,000 × 20.
 LOG_DENSITIES_PER_ROW = 16
-
-
-class StatisticsLayout(enum.IntEnum):
-    """How a Gaussian family lays out ``T(z)`` (``sufficient_statistics``), as the compiled
-    kernels read it: ``z`` first, then the packed upper triangle of ``z zᵀ`` row by row (FULL),
-    ``z²`` (DIAGONAL) or ``‖z‖²`` (SPHERICAL)."""
-
-    FULL = 0
-    DIAGONAL = 1
-    SPHERICAL = 2
 
 
 @attrs.frozen(eq=False)
