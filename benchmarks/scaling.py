@@ -10,11 +10,10 @@ scikit-learn's ``GaussianMixture(covariance_type="full")``.
 Sweeps (one parameter varies, the others stay at N=100,000, D=10, K=8):
 
 * N = 10⁴, 10⁵, 10⁶, 10⁷ rows. At 10⁷ the data (800 MB) are written once to a temporary file
-  and both libraries read them through a read-only ``np.memmap``; our statistics would need
-  ``8·N·(S+1)`` bytes = 4.9 GiB there, beyond the 2 GiB cache, so our fit takes its
-  bounded-memory path (each pass forms every chunk's ``T(x)`` again). scikit-learn runs there only
-  if the memory it would need (several ``(N, D)`` and ``(N, K)`` arrays) is available, else its
-  cell says why not.
+  and both libraries read them through a read-only ``np.memmap``. Our fit holds no ``T(x)`` at any
+  size (the Gaussians form it block by block in the cache), so its memory is the data's plus a
+  chunk's. scikit-learn runs there only if the memory it would need (several ``(N, D)`` and
+  ``(N, K)`` arrays) is available, else its cell says why not.
 * D = 2, 5, 10, 20, 50, 100 features.
 * K = 2, 8, 32, 128 components.
 
@@ -145,19 +144,6 @@ def sklearn_skip_reason(point: Point) -> str | None:
     return f"skipped: needs ~{needed / 2**30:.1f} GiB, {available / 2**30:.1f} GiB available"
 
 
-def our_statistics_bytes(point: Point) -> int:
-    """What our fit would cache: ``T(x)`` and ``log h(x)`` of every row, ``8·N·(S+1)`` bytes."""
-    n_statistics = point.n_features + point.n_features * (point.n_features + 1) // 2
-    return 8 * point.n_samples * (n_statistics + 1)
-
-
-def bounded_memory(point: Point) -> bool:
-    """Whether our fit forms ``T(x)`` again in every pass (statistics beyond the cache budget)."""
-    from mixtures.inference.data import DEFAULT_CACHE_BYTES
-
-    return our_statistics_bytes(point) > DEFAULT_CACHE_BYTES
-
-
 def recording_peak(run_fit: Run, growths: list[float]) -> Run:
     """``run_fit`` that also appends the growth of the resident set during each call: the
     high-water mark is reset before the fit (outside its timed iterations), read after it."""
@@ -215,7 +201,6 @@ class Result:
     sklearn_seconds: float | None
     sklearn_status: str
     ours_gflops: float | None
-    bounded: bool
     ours_growth_bytes: float | None = None
     sklearn_growth_bytes: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -261,7 +246,7 @@ def measure(point: Point, ours: Contender, theirs: Contender, directory: Path) -
                                              warm_up=point.warm_up)
     flops = ours.flops(problem) if ours.flops is not None else None
     result = Result(
-        point, mine, other, status, None if flops is None else flops / mine / 1e9, bounded_memory(point),
+        point, mine, other, status, None if flops is None else flops / mine / 1e9,
         # the last fit of each side: after the warm-up, when a memory map's pages are resident
         ours_growth_bytes=growths["ours"][-1] if growths["ours"] else None,
         sklearn_growth_bytes=growths["theirs"][-1] if growths["theirs"] else None,
@@ -273,9 +258,6 @@ def measure(point: Point, ours: Contender, theirs: Contender, directory: Path) -
 
 
 # ----------------------------------------------------------------------------- output
-BOUNDED_MARK = "†"
-
-
 def gflop_rate(gflops: float) -> str:
     """One decimal, or two significant digits below 1 GFLOP/s (the tiny sizes of ``--quick``)."""
     return f"{gflops:.1f}" if gflops >= 1 else f"{gflops:.2g}"
@@ -289,7 +271,7 @@ def table(sweep: Sweep, results: dict[tuple[int, int, int], Result]) -> str:
     rows = []
     for point in sweep.points:
         result = results[point.key]
-        size = f"{sweep.value(point):,}" + (f" {BOUNDED_MARK}" if result.bounded else "")
+        size = f"{sweep.value(point):,}"
         sklearn = (harness.milliseconds(result.sklearn_seconds) if result.sklearn_seconds is not None
                    else result.sklearn_status)
         ratio = "—" if result.ratio is None else f"{result.ratio:.2f}"
@@ -335,8 +317,8 @@ def report(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result
         " float64. Time per iteration: only the EM iterations of a fit are timed (set-up and"
         " initialisation excluded), ours and scikit-learn alternating within every repeat, median over"
         " the repeats (`benchmarks/README.md`, \"What is measured\"). Ratio = ours / scikit-learn:"
-        " below 1, ours is faster. GFLOP/s: our dense products per iteration (4·N·S·K with"
-        " S = D + D(D+1)/2, plus N·D(D+1)/2 to form T(x) where it is not cached) over our time.",
+        " below 1, ours is faster. GFLOP/s: our dense products per iteration (4·N·(S+1)·K with"
+        " S = D + D(D+1)/2, on blocks of T(x) formed in the cache) over our time.",
         "",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores; {plural(machine['threads'], 'thread')}"
         f" for BLAS, OpenMP and numba, for both libraries (BLAS: {machine['blas']}).",
@@ -348,8 +330,6 @@ def report(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result
     lines += [
         f"- CPU used by other processes during the run: {load}.",
         f"- Whole run: {context['seconds'] / 60:.1f} minutes.",
-        f"- {BOUNDED_MARK}: our statistics `T(x)` would need more than the 2 GiB cache, so every pass"
-        " forms them again chunk by chunk (the bounded-memory path).",
         "",
     ]
     shared = {point.key for sweep in chosen for point in sweep.points}
@@ -363,8 +343,8 @@ def report(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result
 
 def plot(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result], path: Path,
          threads: int) -> None:
-    """One log-log panel per sweep: ms per iteration of both libraries; bounded-memory points of
-    ours hollow; a dotted guide of the cost growing in proportion (∝ N, ∝ D², ∝ K)."""
+    """One log-log panel per sweep: ms per iteration of both libraries; a dotted guide of the cost
+    growing in proportion (∝ N, ∝ D², ∝ K)."""
     import matplotlib
 
     matplotlib.use("Agg")  # a file only: never needs a display
@@ -377,11 +357,6 @@ def plot(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result],
         sizes = [sweep.value(point) for point in sweep.points]
         ours = [1e3 * results[point.key].ours_seconds for point in sweep.points]
         axis.plot(sizes, ours, "o-", color="C0", label="mixtures")
-        bounded = [(size, ms) for size, ms, point in zip(sizes, ours, sweep.points, strict=True)
-                   if results[point.key].bounded]
-        if bounded:
-            axis.plot(*zip(*bounded, strict=True), "o", color="C0", markerfacecolor="white", markersize=9,
-                      label="mixtures, T(x) not cached")
         theirs = []
         for size, point in zip(sizes, sweep.points, strict=True):
             seconds = results[point.key].sklearn_seconds
@@ -466,9 +441,7 @@ def annotate(result: Result) -> None:
         return
     data_mb = 8 * point.n_samples * point.n_features / 2**20
     note = (f"N={point.n_samples:,}: the data ({data_mb:,.0f} MiB) were read by both libraries from a"
-            f" read-only `np.memmap` of a temporary file. Our statistics would take"
-            f" {our_statistics_bytes(point) / 2**30:.1f} GiB, so "
-            + ("our fit took the bounded-memory path" if result.bounded else "ours cached them"))
+            f" read-only `np.memmap` of a temporary file")
     if result.ours_growth_bytes is not None:
         note += f"; resident set growth during one of our fits: {result.ours_growth_bytes / 2**20:,.0f} MiB"
     if result.sklearn_growth_bytes is not None:
