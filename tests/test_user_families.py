@@ -236,3 +236,34 @@ def test_mistakes_in_a_family_are_named(family, message: str) -> None:
     if not isinstance(family, LostRow):
         with pytest.raises(ValueError, match=message):
             mx.HMM(family, 2, random_state=0).fit(x)
+
+
+@attrs.frozen
+class _NaNAtOneRow(mx.Poisson):
+    """A family whose log-densities come out NaN at one row and component (a bug in a user's
+    ``log_likelihood_of_statistics``)."""
+
+    def log_likelihood_of_statistics(
+        self, statistics: Any, log_base: Any, natural: Any, log_partition: Any = None
+    ) -> Any:
+        out = super().log_likelihood_of_statistics(statistics, log_base, natural, log_partition)
+        out[3, 1] = np.nan
+        return out
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        mx.Mixture(_NaNAtOneRow(), 2, random_state=0),
+        mx.Mixture(_NaNAtOneRow(), 2, random_state=0, inference="vb"),
+        mx.HMM(_NaNAtOneRow(), 2, random_state=0),
+    ],
+    ids=["mixture-em", "mixture-vb", "hmm"],
+)
+def test_a_nan_log_density_is_refused_naming_the_method_and_row(model: Any) -> None:
+    """No structure may absorb a NaN log-density silently (an HMM's recursions would): the fit
+    stops with the family method, the entry and the row."""
+    x = np.random.default_rng(0).poisson(3.0, size=(300, 2)).astype(float)
+    message = r"log_likelihood_of_statistics\) returned nan at index \(3, 1\) \(for row 3"
+    with pytest.raises(ValueError, match=message):
+        model.fit(x)
