@@ -79,11 +79,9 @@ def measure(name: str, quick: bool) -> dict[str, Any]:
     workload = workloads.find(name)
     sizes = workload.sizes_for(quick)
     problem = workload.make_problem(sizes)
-    start = workloads.full_start
-    for candidate in (workloads.full_start, workloads.diag_start, workloads.spherical_start,
-                      workloads.tied_start):
-        if name.startswith(f"gmm-{candidate.__name__.split('_')[0]}"):
-            start = candidate
+    starts = {"full": workloads.full_start, "diag": workloads.diag_start,
+              "spherical": workloads.spherical_start, "tied": workloads.tied_start}
+    start = starts[name.split("-")[1]]  # gmm-<covariance type>[-big]
     models: dict[str, Any] = {}
     runs = {
         dtype: workloads.ours_em(start, product_dtype=dtype,

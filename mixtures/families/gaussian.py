@@ -382,8 +382,8 @@ class _GaussianFamily(ExponentialFamily):
         n_features = self.n_features_of_natural(natural)
         z = statistics[:, :n_features]
         radius = float(np.einsum("nd,nd->n", z, z).max())
-        for k in self.cancelling_components(radius, natural):  # loop over components
-            out[:, k] = self.centred_column(z, int(k), log_base, natural, log_partition)
+        cancelling = self.cancelling_components(radius, natural)
+        self.write_centred_columns(out, z, cancelling, log_base, natural, log_partition)
         return out
 
     def cancelling_components(
@@ -399,18 +399,26 @@ class _GaussianFamily(ExponentialFamily):
         bound = eps * largest_squared_norm * self.precision_trace(natural)
         return np.flatnonzero(bound > tolerance)
 
-    def centred_column(
-        self, z: Array, k: int, log_base: Any, natural: Array, log_partition: Array | None
-    ) -> Array:
-        """Component ``k``'s log-densities of rows ``z`` (standardised) in centred form
-        ``log h − ½ (z − μ)ᵀ Λ (z − μ) + ½ log|Λ|`` (with ``log_partition``: VB's
-        ``½ μᵀ E[Λμ] − E[A]`` in place of the log-determinant term)."""
+    def write_centred_columns(
+        self,
+        out: Array,
+        z: Array,
+        components: NDArray[np.intp],
+        log_base: Any,
+        natural: Array,
+        log_partition: Array | None,
+    ) -> None:
+        """``out[:, k]`` for each of ``components``: their log-densities of rows ``z``
+        (standardised) in centred form ``log h − ½ (z − μ)ᵀ Λ (z − μ) + ½ log|Λ|`` (with
+        ``log_partition``: VB's ``½ μᵀ E[Λμ] − E[A]`` in place of the log-determinant term)."""
         n_features = z.shape[1]
-        location, log_det_precision = self.location_and_log_det(natural[k : k + 1])
-        column = log_base - 0.5 * self.quadratic_form(z - location[0], natural[k])
-        if log_partition is None:
-            return column + 0.5 * log_det_precision[0]
-        return column + (0.5 * location[0] @ natural[k, :n_features] - log_partition[k])
+        for k in components:  # loop over the few components the product form fails
+            location, log_det_precision = self.location_and_log_det(natural[k : k + 1])
+            column = log_base - 0.5 * self.quadratic_form(z - location[0], natural[k])
+            if log_partition is None:
+                out[:, k] = column + 0.5 * log_det_precision[0]
+            else:
+                out[:, k] = column + (0.5 * location[0] @ natural[k, :n_features] - log_partition[k])
 
     def natural_of(self, components: Components) -> Array:
         # Moving the origin by δ keeps Λ and shifts the centred mean by −δ: η₁ ← η₁ − Λδ; then

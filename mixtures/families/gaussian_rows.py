@@ -98,10 +98,9 @@ class GaussianRows(RowStatistics):
         cancelling = family.cancelling_components(
             self.largest_squared_norm, natural, self.product_dtype
         )
-        if cancelling.size:
+        if cancelling.size:  # z of every row, only when a component needs it
             z = family.standardised(self.x)
-            for k in cancelling:  # loop over the few components the product form fails
-                out[:, k] = family.centred_column(z, int(k), log_base, natural, log_partition)
+            family.write_centred_columns(out, z, cancelling, log_base, natural, log_partition)
         return out
 
     def write_log_densities(self, natural: Array, coefficients: Array, out: Array) -> None:

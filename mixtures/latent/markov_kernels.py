@@ -23,19 +23,17 @@ compilation announces itself first (``compile_notice``).
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import math
-import os
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 
 import attrs
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from mixtures._row_tasks import map_shared, thread_count
 from mixtures.compilation import compile_notice, inner_kernel
 
 __all__ = [
@@ -197,7 +195,7 @@ def scaled_posterior(
             )
 
         with compile_notice(kernels[0]), compile_notice(kernels[1]):
-            _run_shared([(forward_backward_of, group) for group in groups], threads)
+            map_shared(lambda group: forward_backward_of(*group), groups, threads)
     return marginals, transition_counts, log_evidence + chain.evidence_shifts(lengths), trusted
 
 
@@ -289,65 +287,11 @@ _ROWS_PER_THREAD = 10_000
 # The work comes in this many parts per thread, taken in turn: a thread slowed by other work on
 # the machine takes fewer of them.
 _PARTS_PER_THREAD = 4
-_pool: ThreadPoolExecutor | None = None
-_pool_owner = 0  # the process that started the pool's threads (a forked child has none of them)
 
 
 def _threads_for(n_rows: int) -> int:
     """How many threads to share ``n_rows`` between (the kernels release the GIL)."""
-    return max(1, min(_numba_threads(), n_rows // _ROWS_PER_THREAD))
-
-
-def _numba_threads() -> int:
-    """numba's thread count (``NUMBA_NUM_THREADS``, else the cores), read without starting its
-    thread pool, which these kernels do not use."""
-    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set at import
-
-
-def _run_shared(calls: list[tuple[Callable[..., None], tuple[object, ...]]], threads: int) -> None:
-    """Runs every ``function(*arguments)`` of ``calls`` on this thread and ``threads − 1`` worker
-    threads, each taking the next call when done with one. Returns when every call taken is done,
-    without waiting for a worker that found none left (on a busy machine it may not even have
-    started yet); after an error no further call starts, and the first error is raised."""
-    waiting = collections.deque(calls)
-    lock = threading.Lock()
-    taken = 0
-    finished = threading.Semaphore(0)
-    errors: list[BaseException] = []
-
-    def take_turns() -> None:
-        nonlocal taken
-        while True:
-            with lock:
-                if not waiting:
-                    return
-                function, arguments = waiting.popleft()
-                taken += 1
-            try:
-                function(*arguments)
-            except BaseException as error:  # raised on the calling thread below
-                errors.append(error)
-                with lock:
-                    waiting.clear()
-            finally:
-                finished.release()
-
-    for _ in range(min(threads, len(calls)) - 1):
-        _workers().submit(take_turns)
-    take_turns()  # returns once none is left to take: ``taken`` is final
-    for _ in range(taken):
-        finished.acquire()
-    if errors:
-        raise errors[0]
-
-
-def _workers() -> ThreadPoolExecutor:
-    """The worker threads, started on first use (again in a forked child)."""
-    global _pool, _pool_owner
-    if _pool is None or _pool_owner != os.getpid():
-        _pool = ThreadPoolExecutor(max(1, _numba_threads() - 1), thread_name_prefix="mixtures-markov")
-        _pool_owner = os.getpid()
-    return _pool
+    return max(1, min(thread_count(), n_rows // _ROWS_PER_THREAD))
 
 
 def _sequence_groups(lengths: NDArray[np.int64], n_groups: int) -> list[tuple[slice, slice]]:
