@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.special
 from hypothesis import given
 from hypothesis import strategies as st
@@ -43,6 +44,24 @@ def test_zero_weight_and_impossible_rows() -> None:
     assert posterior.log_evidence[0] == -1.0
     assert posterior.log_evidence[1] == -np.inf
     np.testing.assert_allclose(posterior.responsibilities[1], [0.5, 0.5])
+
+
+def test_a_row_with_nan_or_plus_inf_is_impossible_and_leaves_the_others_alone() -> None:
+    # the softmax finds such rows by the NaN their shifted entries make in the row's sum
+    values = np.array([[0.0, 1.0, 2.0], [np.nan, 0.0, 1.0], [np.inf, 0.0, 1.0],
+                       [-np.inf, -np.inf, -np.inf], [3.0, -np.inf, 1.0]])
+    log_weights = np.log([0.2, 0.3, 0.5])
+    row_weights = np.array([1.0, 2.0, 3.0, 4.0, 0.5])
+    with np.errstate(all="raise"):  # no warning from the impossible rows
+        posterior = mixture_posterior(values, log_weights, row_weights=row_weights)
+    np.testing.assert_array_equal(posterior.log_evidence[1:4], -np.inf)
+    for row in (1, 2, 3):
+        np.testing.assert_allclose(posterior.responsibilities[row], row_weights[row] / 3)
+    for row in (0, 4):
+        joint = values[row] + log_weights
+        assert posterior.log_evidence[row] == pytest.approx(scipy.special.logsumexp(joint), abs=1e-12)
+        np.testing.assert_allclose(posterior.responsibilities[row],
+                                   row_weights[row] * scipy.special.softmax(joint), atol=1e-12)
 
 
 def test_weights_update_normalises_counts() -> None:

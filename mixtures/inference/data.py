@@ -28,6 +28,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from mixtures._row_tasks import map_row_ranges
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.checks import check_summed_statistics, checked_output
 from mixtures.families.completion import Completion
@@ -77,6 +78,18 @@ def balanced(size: int, n_rows: int) -> int:
 
 
 # ----------------------------------------------------------------------------- chunks
+#: Rows per range of ``may_hold_nan``: a range's entries stay in a core's cache.
+NAN_CHECK_ROWS = 16_384
+
+
+def may_hold_nan(values: Array) -> bool:
+    """Whether the sum of ``values`` ``(n, K)`` is NaN: always when they hold a NaN, and also
+    when they hold ``+inf`` and ``−inf`` together. One sum per range of rows, on the kernels'
+    threads, finds that without a mask of every entry."""
+    sums = map_row_ranges(lambda start, stop: float(np.sum(values[start:stop])), len(values), NAN_CHECK_ROWS)
+    return bool(np.isnan(sum(sums)))
+
+
 @attrs.frozen(eq=False)
 class Chunk:
     """Rows ``rows`` (global row numbers) of the data as inference sees them: their
@@ -125,8 +138,7 @@ class Chunk:
             if log_partition is not None:  # VB: natural is E_q[η]; see docs/missing.md
                 marginal = marginal + (family.log_partition(natural) - log_partition)
             values[self.missing.positions] = marginal
-        # one sum finds a NaN (or +inf and −inf together), without a mask of every entry
-        if np.isnan(np.sum(values)) and np.isnan(values).any():
+        if may_hold_nan(values) and np.isnan(values).any():
             checked_output(family, "log-density (log_likelihood_of_statistics)", values,
                            values.shape, allow_minus_inf=True, data=self.x, first_row=self.rows.start)
         return values

@@ -59,7 +59,7 @@ def mixture_posterior(
         rows = slice(start, stop)
         shift_rows(joint, start, stop, shifts, top)
         np.exp(joint[rows], out=joint[rows])
-        normalise_rows(joint, start, stop, weights, log_evidence)  # the sums, first
+        normalise_rows(joint, start, stop, weights, log_evidence, top)  # the sums, first
         np.log(log_evidence[rows], out=log_evidence[rows])
         log_evidence[rows] += top[rows]  # −inf for an impossible row
 
