@@ -6,7 +6,7 @@ seconds; later processes load it from numba's cache. A user who meets that pause
 thinks the fit hangs, so the first compilation in a process logs one line (a ``WARNING`` of the
 ``mixtures`` logger: shown on ``sys.stderr`` unless logging is configured otherwise). The
 kernels are the Gaussian families' E-step (``families.gaussian_kernels``), the mixture's softmax
-(``latent.mixture_kernels``) and the hidden Markov recursions (``latent.markov_kernels``); each
+(``_softmax``) and the hidden Markov recursions (``latent.markov_kernels``); each
 module is imported at first use, so that ``import mixtures`` does not import numba.
 """
 

@@ -248,16 +248,22 @@ class _GaussianFamily(ExponentialFamily):
         out[:, : points.shape[1]] += self.precision_times(natural, points)
         return out
 
+    def cancelled_components(self, statistics: SufficientStatistics) -> NDArray[np.bool_]:
+        """``(K,)``: the occupied components whose sums about the origin lost their spread to
+        cancellation (``regathered`` gathers them again)."""
+        ratio = self.cancellation(statistics.means())
+        return (statistics.counts > 0) & ~(ratio < CANCELLATION_RATIO)
+
     def regathered(
         self, statistics: SufficientStatistics, x: Array, weighted_responsibilities: Array
     ) -> SufficientStatistics:
         """The components whose sums about the origin lost their spread to cancellation (tight
         compared with their distance from the data centre, see ``CANCELLATION_RATIO``) gathered
         again about their weighted mean in these rows: ``N·D²`` work for each such component."""
-        mean = statistics.means()
-        cancelled = (statistics.counts > 0) & ~(self.cancellation(mean) < CANCELLATION_RATIO)
+        cancelled = self.cancelled_components(statistics)
         if not cancelled.any():
             return statistics
+        mean = statistics.means()
         n_features = x.shape[1]
         scale = self.scale_for(n_features)
         points = np.zeros((statistics.n_components, n_features))

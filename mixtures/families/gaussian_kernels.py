@@ -31,6 +31,7 @@ import numpy as np
 from numba.extending import overload
 from numpy.typing import NDArray
 
+from mixtures._softmax import exp_of_nonpositive, normalise_rows, shift_rows
 from mixtures.compilation import inner_kernel
 from mixtures.families.gaussian_layout import StatisticsLayout
 
@@ -39,6 +40,7 @@ __all__ = [
     "block_rows",
     "largest_squared_norm",
     "log_densities",
+    "softmax_sums",
     "tied_log_densities",
     "weighted_sums",
 ]
@@ -278,6 +280,37 @@ def weighted_sums(
         m = min(stop - first, rows_per_block)
         _statistics_block(layout, x, first, m, origin, inverse_scale, block)
         _add_weighted_sums(block, m, responsibilities, first, scratch, product, sums)
+
+
+@numba.njit(cache=True, nogil=True)
+def softmax_sums(
+    layout: int, x: Array, start: int, stop: int, origin: Array, inverse_scale: Array,
+    rows_per_block: int, coefficients: Array, shifts: Array, row_weights: Array, top: Array,
+    totals: Array, sums: Array,
+) -> None:
+    """The E-step of independent rows ``start:stop`` in one pass, a block at a time: the block's
+    log-densities ``(T(z), 1) · coefficients`` (as ``log_densities``), their softmax after adding
+    ``shifts`` ``(K,)`` (times ``row_weights``: the weighted responsibilities), and the sums of
+    the block's statistics with them (into ``sums``, as ``weighted_sums``). ``T(z)`` is formed once
+    and the ``(rows, K)`` log-densities never leave the cache. ``top`` and ``totals`` ``(n,)``
+    take each row's largest shifted log-density and the sum of the exps (``log p(x_n) = top +
+    log totals``); an impossible row (see ``_softmax``) gets ``top = −inf``."""
+    n_components = coefficients.shape[1]
+    block = _new_block(coefficients.shape[0] - 1, rows_per_block, coefficients)
+    posterior = np.empty((rows_per_block, n_components))
+    entries = posterior.reshape(rows_per_block * n_components)  # a view: exp runs on it flat
+    exp_scratch = np.empty(rows_per_block * n_components)
+    scratch = np.empty((rows_per_block, n_components), coefficients.dtype)
+    product = np.empty(sums.shape, coefficients.dtype)
+    for first in range(start, stop, rows_per_block):
+        m = min(stop - first, rows_per_block)
+        rows = slice(first, first + m)
+        _statistics_block(layout, x, first, m, origin, inverse_scale, block)
+        _write_log_densities(block, m, coefficients, posterior, 0, scratch)
+        shift_rows(posterior, 0, m, shifts, top[rows])
+        exp_of_nonpositive(entries[: m * n_components], exp_scratch)
+        normalise_rows(posterior, 0, m, row_weights[rows], totals[rows], top[rows])
+        _add_weighted_sums(block, m, posterior, 0, scratch, product, sums)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -82,26 +82,37 @@ class GaussianRows(RowStatistics):
 
     def log_likelihood(self, natural: Array, log_partition: Array | None = None) -> Array:
         family = self.family
+        out = np.empty((self.n_rows, natural.shape[0]))
+        self.write_log_densities(natural, self.coefficients(natural, log_partition), out)
+        cancelling = self.cancelling_components(natural)
+        if cancelling.size:  # z of every row, only when a component needs it
+            z = family.standardised(self.x)
+            log_base = family.log_base_constant(self.x.shape[1])
+            family.write_centred_columns(out, z, cancelling, log_base, natural, log_partition)
+        return out
+
+    def coefficients(self, natural: Array, log_partition: Array | None) -> Array:
+        """``(ηᵀ; log h − A)`` ``(S + 1, K)`` in the products' dtype: the log-densities are
+        ``(T(z), 1)`` times these (``log_partition=None``: ``A(η)``, checked as every family's is)."""
+        family = self.family
         n_components, n_statistics = natural.shape
-        n_features = self.x.shape[1]
-        log_base = family.log_base_constant(n_features)
         partition = log_partition
-        if partition is None:  # checked, as every family's is
+        if partition is None:
             partition = checked_output(
                 family, "log_partition", family.log_partition(natural), (n_components,)
             )
         coefficients = np.empty((n_statistics + 1, n_components), self.product_dtype)
-        coefficients[:n_statistics] = natural.T  # (ηᵀ; log h − A)
+        coefficients[:n_statistics] = natural.T
+        log_base = family.log_base_constant(self.x.shape[1])
         coefficients[n_statistics] = log_base - np.asarray(partition, dtype=np.float64)
-        out = np.empty((self.n_rows, n_components))
-        self.write_log_densities(natural, coefficients, out)
-        cancelling = family.cancelling_components(
+        return coefficients
+
+    def cancelling_components(self, natural: Array) -> NDArray[np.intp]:
+        """The components whose log-densities the product form would round too coarsely for
+        these rows (``PRODUCT_FORM_TOLERANCE``): their columns are computed in centred form."""
+        return np.asarray(self.family.cancelling_components(
             self.largest_squared_norm, natural, self.product_dtype
-        )
-        if cancelling.size:  # z of every row, only when a component needs it
-            z = family.standardised(self.x)
-            family.write_centred_columns(out, z, cancelling, log_base, natural, log_partition)
-        return out
+        ))
 
     def write_log_densities(self, natural: Array, coefficients: Array, out: Array) -> None:
         """``out = (T(z), 1) · coefficients`` for every row, ``coefficients`` ``(S + 1, K)``:
@@ -144,6 +155,39 @@ class GaussianRows(RowStatistics):
         parts = _run_kernel(weighted_sums, run, self.n_rows, rows_per_block)
         total = functools.reduce(np.add, parts, np.zeros((n_components, width)))
         return SufficientStatistics(total[:, -1], np.ascontiguousarray(total[:, :-1]))
+
+    def softmax_summed(
+        self, natural: Array, log_partition: Array | None, shifts: Array, row_weights: Array
+    ) -> tuple[Array, SufficientStatistics] | None:
+        # one kernel (softmax_sums): T(z) formed once per block, the posterior in the cache
+        family = self.family
+        if self.cancelling_components(natural).size:
+            return None  # those columns need every row's z: the passes one at a time
+        from mixtures.families.gaussian_kernels import softmax_sums
+
+        coefficients = self.coefficients(natural, log_partition)
+        n_components, n_statistics = natural.shape
+        origin, inverse_scale = _coordinates(family, self.x.shape[1])
+        layout = int(family.statistics_layout)
+        rows_per_block = _rows_per_block(n_statistics, n_components)
+        shifts = np.ascontiguousarray(shifts, dtype=np.float64)
+        weights = np.ascontiguousarray(row_weights, dtype=np.float64)
+        top, totals = np.empty(self.n_rows), np.empty(self.n_rows)
+
+        def run(start: int, stop: int) -> Array:
+            sums = np.zeros((n_components, n_statistics + 1))
+            softmax_sums(
+                layout, self.x, start, stop, origin, inverse_scale, rows_per_block,
+                coefficients, shifts, weights, top, totals, sums,
+            )
+            return sums
+
+        parts = _run_kernel(softmax_sums, run, self.n_rows, rows_per_block)
+        total = functools.reduce(np.add, parts, np.zeros((n_components, n_statistics + 1)))
+        statistics = SufficientStatistics(total[:, -1], np.ascontiguousarray(total[:, :-1]))
+        if family.cancelled_components(statistics).any():
+            return None  # regathering them needs the responsibilities of every row
+        return np.log(totals) + top, statistics
 
 
 @attrs.frozen(eq=False)

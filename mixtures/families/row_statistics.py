@@ -58,6 +58,19 @@ class RowStatistics(abc.ABC):
         """``Σ_n r_nk`` and ``Σ_n r_nk T(x_n)`` for responsibilities already multiplied by the
         rows' weights ``(n, K)`` (about the family's coordinates)."""
 
+    def softmax_summed(
+        self, natural: Array, log_partition: Array | None, shifts: Array, row_weights: Array
+    ) -> tuple[Array, SufficientStatistics] | None:
+        """The E-step of independent rows in one pass, for rows whose posterior is the softmax
+        of their log-likelihoods plus ``shifts`` ``(K,)`` (a mixture's log-weights): ``log p(x_n)``
+        ``(n,)`` (``−inf`` for a row impossible under every component) and the statistics summed
+        with the softmax times ``row_weights`` ``(n,)``, the same as ``log_likelihood``, the
+        softmax and ``summed`` give, without the ``(n, K)`` matrices between them.
+
+        ``None`` when these rows cannot (the default, and whenever a result would need the
+        passes one at a time): the E-step then takes them one at a time."""
+        return None
+
     def checked(self, n_statistics: int, first_row: int) -> RowStatistics:
         """These rows after checking what the family formed for them (global rows from
         ``first_row``): a ``ValueError`` names the family's method when it has the wrong shape

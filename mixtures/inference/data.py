@@ -143,6 +143,25 @@ class Chunk:
                            values.shape, allow_minus_inf=True, data=self.x, first_row=self.rows.start)
         return values
 
+    def softmax_summary(
+        self, natural: Array, log_partition: Array | None, shifts: Array
+    ) -> tuple[Array, SufficientStatistics] | None:
+        """``log p(x_n)`` ``(n,)`` and the statistics of the rows' responsibilities (times their
+        weights) when each row's posterior is the softmax of its log-likelihoods plus ``shifts``
+        ``(K,)``, in one pass over the rows (``RowStatistics.softmax_summed``). ``None`` when the
+        rows cannot, or when the passes one at a time are needed to say what went wrong: missing
+        values, an impossible row, a NaN, sums out of range."""
+        if self.missing is not None:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):  # a NaN means: the passes, one at a time
+            found = self.statistics.softmax_summed(natural, log_partition, shifts, self.weights)
+        if found is None:
+            return None
+        log_evidence, statistics = found
+        if not (np.isfinite(log_evidence).all() and np.isfinite(statistics.sums).all()):
+            return None
+        return log_evidence, statistics
+
     def statistics_of(self, weighted_responsibilities: Array) -> SufficientStatistics:
         """``Σ_n r̃_nk`` and ``Σ_n r̃_nk T(x_n)`` for responsibilities already multiplied by the
         rows' weights: ``(n, K)``."""

@@ -57,8 +57,13 @@ def chunk_e_step(
 ) -> Summary:
     """The E-step of one chunk: its emission log-likelihoods (one product), times the rows'
     partial labels if any (``mixtures.inference.labels``), then the structure's posterior and
-    statistics. ``FitProblem.e_step`` maps it over the chunks, wherever they live."""
+    statistics; all in one pass over the rows where the structure and the rows allow it
+    (``LatentStructure.one_pass_summary``). ``FitProblem.e_step`` maps it over the chunks,
+    wherever they live."""
     chunk = chunk.completed(family, natural)  # rows with missing entries, under these parameters
+    summary = structure.one_pass_summary(chunk, natural, log_partition, logs)
+    if summary is not None:
+        return summary
     log_likelihood = chunk.log_likelihood(family, natural, log_partition)
     labels = structure.label_log_prior(chunk, log_likelihood.shape[1])
     if labels is not None:

@@ -92,6 +92,19 @@ class Mixing(LatentStructure[MixtureParameters, VariationalPosterior]):
         log_evidence_total = weighted_total(weights, evidence)
         return Summary(log_evidence_total, chunk.statistics_of(responsibilities))
 
+    def one_pass_summary(
+        self, chunk: Chunk, natural: Array, log_partition: Array | None, logs: LatentLogs
+    ) -> Summary | None:
+        # a row's posterior is the softmax of its own log-likelihoods plus log π, unless labels
+        # add a prior of their own to each row, or a subclass's chunk_summary does more
+        if chunk.labels is not None or type(self).chunk_summary is not Mixing.chunk_summary:
+            return None
+        found = chunk.softmax_summary(natural, log_partition, logs[0])
+        if found is None:
+            return None
+        log_evidence, statistics = found  # every row possible, so every weight counts
+        return Summary(weighted_total(chunk.weights, log_evidence), statistics)
+
     def summary_of(self, chunk: Chunk, responsibilities: Array) -> Summary:
         return Summary(0.0, chunk.statistics_of(responsibilities * chunk.weights[:, None]))
 

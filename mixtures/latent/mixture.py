@@ -44,8 +44,8 @@ def mixture_posterior(
     weighted responsibilities the statistics sum). Rows that are impossible under every
     component get ``log_evidence = −inf`` and uniform responsibilities.
     """
+    from mixtures._softmax import normalise_rows, shift_rows
     from mixtures.compilation import compile_notice
-    from mixtures.latent.mixture_kernels import normalise_rows, shift_rows
 
     given = np.asarray(log_likelihood, dtype=np.float64)
     joint = np.ascontiguousarray(given) if overwrite else np.array(given, order="C", copy=True)

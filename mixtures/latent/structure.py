@@ -51,6 +51,16 @@ class LatentStructure(abc.ABC, Generic[P, Q]):
         """The summary of one chunk from its emission log-likelihoods ``(n, K)`` (which may be
         overwritten) and the latent logs; statistics weighted by the rows' weights."""
 
+    def one_pass_summary(
+        self, chunk: Chunk, natural: Array, log_partition: Array | None, logs: LatentLogs
+    ) -> Summary | None:
+        """The summary of one chunk computed with its emission log-likelihoods in one pass over
+        its rows (``Chunk.softmax_summary``), where the structure's posterior allows it;
+        ``None`` (the default) when the E-step should form the log-likelihoods and call
+        ``chunk_summary``. Both give the same summary: a subclass that changes ``chunk_summary``
+        gets ``None`` from ``Mixing``'s."""
+        return None
+
     @abc.abstractmethod
     def summary_of(self, chunk: Chunk, responsibilities: Array) -> Summary:
         """The statistics that given per-row responsibilities ``(n, K)`` imply (to start a fit),
