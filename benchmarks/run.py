@@ -344,7 +344,7 @@ def render(harness: Any, report: dict[str, Any], args: argparse.Namespace) -> st
         lines += ["## Full-covariance EM iteration: achieved GFLOP/s", "",
                   "Each library's own dense products per iteration: ours 2·N·(S+1)·K for the "
                   "log-densities (T, 1)·(ηᵀ; c) and again for the sums rᵀ(T, 1) (S = D + D(D+1)/2; "
-                  "T formed in the cache, block by block); scikit-learn 2·N·D²·K for X·chol(Λ_k) and "
+                  "T formed once in the cache, block by block); scikit-learn 2·N·D²·K for X·chol(Λ_k) and "
                   "again for the covariances, plus 6·N·D·K.", "", harness.markdown_table(header, table),
                   ""]
     if report["bandwidth"]:
@@ -355,8 +355,9 @@ def render(harness: Any, report: dict[str, Any], args: argparse.Namespace) -> st
                   "—" if row["fraction_of_limit"] is None else f"{100 * row['fraction_of_limit']:.1f}%"]
                  for row in report["bandwidth"]]
         lines += ["## Diagonal and spherical EM iteration: the memory-bound limit", "",
-                  "An iteration must read X twice (the E-step's log-densities, the M-step's sums): "
-                  "2·8·N·D bytes. At the copy bandwidth above that takes the limit's time; 'of limit' "
+                  "An iteration must read X at least once: 8·N·D bytes (ours does, once: each block's "
+                  "log-densities, responsibilities and sums are taken while it is in the cache). At "
+                  "the copy bandwidth above that takes the limit's time; 'of limit' "
                   "is that time over ours (100%: as fast as memory allows).", "",
                   harness.markdown_table(header, table), ""]
     if report["memory"]:

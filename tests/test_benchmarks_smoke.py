@@ -268,6 +268,10 @@ def test_single_precision_quick_run_reports_times_and_differences() -> None:
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         double, single, ratio = (float(cell) for cell in cells[2:5])
-        assert double > 0 and single > 0 and ratio == pytest.approx(single / double, rel=0.2, abs=0.05)
+        assert double > 0 and single > 0
+        # the times are shown to 0.1 ms (a quick run's are a few tenths): the ratio, from the
+        # times themselves, lies within what the shown times allow, to its own 0.01
+        low, high = (single - 0.05) / (double + 0.05), (single + 0.05) / max(double - 0.05, 1e-9)
+        assert low - 0.005 <= ratio <= high + 0.005
         differences = [float(cell) for cell in cells[5:8]]
         assert all(0 < value < 1e-3 for value in differences)
