@@ -70,11 +70,10 @@ LOG2_E = 1.4426950408889634
 LN2_HIGH = 0.693145751953125
 LN2_LOW = 1.42860682030941723212e-6
 ROUNDING = 6755399441055744.0  # 1.5 · 2⁵²: adding and subtracting it rounds to an integer
-#: Below this, exp is zero in float64 (its smallest subnormal number is exp(−744.4)).
-UNDERFLOW = -745.0
-#: 2^k is built as 2^(k + 60) · 2⁻⁶⁰, so that its exponent field stays positive down to k = −1075.
-LIFT = 60
-UNLIFT = 2.0**-LIFT
+#: log of float64's smallest normal number, 2⁻¹⁰²²: exp below it is set to 0. Subnormal numbers
+#: make every product that reads them many times slower (measured: the weighted sums of a
+#: well-separated mixture 40% slower), and each weighs less than 1e-307.
+UNDERFLOW = -708.3964185322641
 TAYLOR = tuple(1.0 / math.factorial(i) for i in range(14))
 T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13 = TAYLOR[2:]
 
@@ -82,9 +81,9 @@ T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13 = TAYLOR[2:]
 @numba.njit(cache=True, nogil=True, fastmath={"contract"})
 def exp_of_nonpositive(values: Array, scratch: Array) -> None:
     """``values = exp(values)`` in place for entries at most 0 (the shifted rows of a softmax),
-    within 3e-16 of ``np.exp``; ``−inf`` and anything below ``UNDERFLOW`` give exactly 0, NaN stays
-    NaN. ``values`` and ``scratch`` are 1-D, ``scratch`` at least as long. Two loops without calls
-    or branches, which the compiler turns into vector instructions."""
+    within 3e-16 of ``np.exp`` (relative); below ``UNDERFLOW`` (and for ``−inf``) exactly 0, and
+    NaN stays NaN. ``values`` and ``scratch`` are 1-D, ``scratch`` at least as long. Loops
+    without calls or branches, which the compiler turns into vector instructions."""
     n = values.shape[0]
     for i in range(n):
         v = values[i]
@@ -106,8 +105,8 @@ def exp_of_nonpositive(values: Array, scratch: Array) -> None:
         p = p * r + 1.0
         values[i] = 0.0 if v < UNDERFLOW else p
         scratch[i] = k
-    powers = scratch.view(np.int64)  # 2^(k + LIFT), written over k itself
+    powers = scratch.view(np.int64)  # 2^k, written over k itself (k >= −1022: a normal number)
     for i in range(n):
-        powers[i] = (np.int64(scratch[i]) + (1023 + LIFT)) << 52
+        powers[i] = (np.int64(scratch[i]) + 1023) << 52
     for i in range(n):
-        values[i] = values[i] * scratch[i] * UNLIFT
+        values[i] *= scratch[i]

@@ -172,14 +172,16 @@ class GaussianRows(RowStatistics):
         rows_per_block = _rows_per_block(n_statistics, n_components)
         shifts = np.ascontiguousarray(shifts, dtype=np.float64)
         weights = np.ascontiguousarray(row_weights, dtype=np.float64)
-        top, totals = np.empty(self.n_rows), np.empty(self.n_rows)
+        log_evidence, totals = np.empty(self.n_rows), np.empty(self.n_rows)
 
         def run(start: int, stop: int) -> Array:
             sums = np.zeros((n_components, n_statistics + 1))
             softmax_sums(
                 layout, self.x, start, stop, origin, inverse_scale, rows_per_block,
-                coefficients, shifts, weights, top, totals, sums,
+                coefficients, shifts, weights, log_evidence, totals, sums,
             )
+            rows = slice(start, stop)  # log p(x_n) = top + log totals, on this thread
+            log_evidence[rows] += np.log(totals[rows])
             return sums
 
         parts = _run_kernel(softmax_sums, run, self.n_rows, rows_per_block)
@@ -187,7 +189,7 @@ class GaussianRows(RowStatistics):
         statistics = SufficientStatistics(total[:, -1], np.ascontiguousarray(total[:, :-1]))
         if family.cancelled_components(statistics).any():
             return None  # regathering them needs the responsibilities of every row
-        return np.log(totals) + top, statistics
+        return log_evidence, statistics
 
 
 @attrs.frozen(eq=False)
