@@ -152,9 +152,7 @@ class GaussianRows(RowStatistics):
             )
             return sums
 
-        parts = _run_kernel(weighted_sums, run, self.n_rows, rows_per_block)
-        total = functools.reduce(np.add, parts, np.zeros((n_components, width)))
-        return SufficientStatistics(total[:, -1], np.ascontiguousarray(total[:, :-1]))
+        return _added(_run_kernel(weighted_sums, run, self.n_rows, rows_per_block), n_components, width)
 
     def softmax_summed(
         self, natural: Array, log_partition: Array | None, shifts: Array, row_weights: Array
@@ -185,8 +183,7 @@ class GaussianRows(RowStatistics):
             return sums
 
         parts = _run_kernel(softmax_sums, run, self.n_rows, rows_per_block)
-        total = functools.reduce(np.add, parts, np.zeros((n_components, n_statistics + 1)))
-        statistics = SufficientStatistics(total[:, -1], np.ascontiguousarray(total[:, :-1]))
+        statistics = _added(parts, n_components, n_statistics + 1)
         if family.cancelled_components(statistics).any():
             return None  # regathering them needs the responsibilities of every row
         return log_evidence, statistics
@@ -230,6 +227,13 @@ class TiedGaussianRows(GaussianRows):
             )
 
         _run_kernel(tied_log_densities, run, self.n_rows, rows_per_block)
+
+
+def _added(parts: list[Array], n_components: int, width: int) -> SufficientStatistics:
+    """The statistics of row ranges' ``(K, S + 1)`` sums (the sums, then the counts), added in
+    row order, so that they do not depend on which thread ran which range."""
+    total = functools.reduce(np.add, parts, np.zeros((n_components, width)))
+    return SufficientStatistics(total[:, -1], np.ascontiguousarray(total[:, :-1]))
 
 
 def _coordinates(family: Any, n_features: int) -> tuple[Array, Array]:
