@@ -318,7 +318,7 @@ def report(chosen: tuple[Sweep, ...], results: dict[tuple[int, int, int], Result
         " initialisation excluded), ours and scikit-learn alternating within every repeat, median over"
         " the repeats (`benchmarks/README.md`, \"What is measured\"). Ratio = ours / scikit-learn:"
         " below 1, ours is faster. GFLOP/s: our dense products per iteration (4·N·(S+1)·K with"
-        " S = D + D(D+1)/2, on blocks of T(x) formed in the cache) over our time.",
+        " S = D + D(D+1)/2, on blocks of T(x) formed once in the cache) over our time.",
         "",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores; {plural(machine['threads'], 'thread')}"
         f" for BLAS, OpenMP and numba, for both libraries (BLAS: {machine['blas']}).",
