@@ -22,6 +22,16 @@ def seed_data(n_samples: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return x, labels
 
 
+#: Every Gaussian family whose rows the compiled kernels read (``GaussianRows``), by name.
+GAUSSIAN_KERNEL_FAMILIES = {
+    "full": mx.Gaussian(),
+    "diagonal": mx.DiagonalGaussian(),
+    "spherical": mx.SphericalGaussian(),
+    "tied": mx.TiedGaussian(),
+    "tied in pairs": mx.TiedGaussian(group_size=2),
+}
+
+
 #: The built-in families by the names ``family_data`` knows.
 FAMILIES = {
     "gaussian": mx.Gaussian,

@@ -12,16 +12,12 @@ from mixtures.families.gaussian_rows import GaussianRows, TiedGaussianRows
 from mixtures.families.row_statistics import StatisticsMatrix
 from mixtures.latent.mixture import mixture_posterior
 
+from helpers import GAUSSIAN_KERNEL_FAMILIES
+
 N_ROWS = 40_003  # several ranges of rows and a last block that is not full
 N_COMPONENTS = 4
 
-FAMILIES = {
-    "full": mx.Gaussian(),
-    "diagonal": mx.DiagonalGaussian(),
-    "spherical": mx.SphericalGaussian(),
-    "tied": mx.TiedGaussian(),
-    "tied in pairs": mx.TiedGaussian(group_size=2),
-}
+FAMILIES = GAUSSIAN_KERNEL_FAMILIES
 
 
 def _problem(family: mx.ExponentialFamily) -> tuple[mx.ExponentialFamily, np.ndarray, np.ndarray]:

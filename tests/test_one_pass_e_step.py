@@ -19,16 +19,12 @@ from mixtures.inference.missing import MissingRows
 from mixtures.latent.mixing import Mixing
 from mixtures.latent.mixture import mixture_posterior
 
+from helpers import GAUSSIAN_KERNEL_FAMILIES
+
 N_ROWS = 30_011  # several ranges of rows and a last block that is not full
 N_COMPONENTS = 4
 
-FAMILIES = {
-    "full": mx.Gaussian(),
-    "diagonal": mx.DiagonalGaussian(),
-    "spherical": mx.SphericalGaussian(),
-    "tied": mx.TiedGaussian(),
-    "tied in pairs": mx.TiedGaussian(group_size=2),
-}
+FAMILIES = GAUSSIAN_KERNEL_FAMILIES
 
 
 def _data() -> np.ndarray:
