@@ -31,6 +31,7 @@ import numpy as np
 from numba.extending import overload
 from numpy.typing import NDArray
 
+from mixtures._row_tasks import BLAS_SINGLE_THREAD
 from mixtures._softmax import exp_of_nonpositive, normalise_rows, shift_rows
 from mixtures.compilation import inner_kernel
 from mixtures.families.gaussian_layout import StatisticsLayout
@@ -47,9 +48,6 @@ __all__ = [
 
 Array = NDArray[np.float64]
 
-#: Multiply-adds of one product below which BLAS (OpenBLAS: rows × columns × depth under
-#: 4 · 65536) runs it on the calling thread.
-BLAS_SINGLE_THREAD = 262_144
 #: Bounds on the rows of a block: enough for an efficient product, few enough for the cache.
 FEWEST_BLOCK_ROWS, MOST_BLOCK_ROWS = 32, 2048
 #: A block takes at most this many bytes (a share of a core's L2 cache).

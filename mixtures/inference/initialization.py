@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import feature_spread, relative_weights, row_blocks, weighted_mean
+from mixtures._row_tasks import row_product, transposed_row_product
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import Chunk, Data
 from mixtures.inference.labels import covers, label_shares
@@ -90,8 +91,9 @@ TIE_TOLERANCE = 1e-9
 
 
 def _squared_distances(features: Array, centres: Array) -> Array:
-    """``‖x_n − c_j‖²`` as ``(N, J)``; features are centred coordinates, so the expansion is safe."""
-    out = features @ (-2.0 * centres.T)
+    """``‖x_n − c_j‖²`` as ``(N, J)``; features are centred coordinates, so the expansion is safe.
+    (Products over all rows go through ``row_product``: see ``_row_tasks.BLAS_SINGLE_THREAD``.)"""
+    out = row_product(features, -2.0 * centres.T)
     out += np.einsum("nd,nd->n", features, features)[:, None]
     out += np.einsum("jd,jd->j", centres, centres)[None, :]
     return np.maximum(out, 0.0, out=out)
@@ -134,7 +136,7 @@ def kmeans_plusplus(
             mass = weights
         candidates = _draw_rows(mass, n_trials, rng)
         trial = np.minimum(closest[:, None], _squared_distances(features, features[candidates]))
-        best = int(np.argmin(weights @ trial))
+        best = int(np.argmin(transposed_row_product(weights[:, None], trial)[0]))
         closest = trial[:, best]
         centres.append(features[candidates[best]])
     return np.array(centres)
@@ -180,7 +182,7 @@ def within_reach(channel: Array, centres: Array) -> Array:
 
 def smoothed(responsibilities: Array, channel: Array) -> Array:
     """Soft responsibilities ``(n, K)`` passed through ``label_channel``'s ``channel``."""
-    return responsibilities @ channel
+    return row_product(responsibilities, channel)
 
 
 @attrs.frozen(eq=False)
@@ -214,7 +216,7 @@ class RandomPartition:
 
     def __call__(self, chunk: Chunk) -> Array:
         features = np.asarray(self.family.init_features(chunk.x), dtype=np.float64)
-        scores = ((features - self.location) / self.scale) @ self.directions.T
+        scores = row_product((features - self.location) / self.scale, self.directions.T)
         scores *= RANDOM_PARTITION_SHARPNESS
         no_weights = np.zeros(self.directions.shape[0])
         return smoothed(mixture_posterior(scores, no_weights, overwrite=True).responsibilities, self.channel)
@@ -325,7 +327,7 @@ class ClusterSums:
 def _cluster_sums(features: Array, weights: Array, centres: Array, tie_weights: Array) -> ClusterSums:
     membership = nearest_shares(features, centres, tie_weights)
     membership *= weights[:, None]
-    return ClusterSums(membership.sum(0), membership.T @ features)
+    return ClusterSums(membership.sum(0), transposed_row_product(membership, features))
 
 
 def _chunk_cluster_sums(
@@ -340,7 +342,7 @@ def _chunk_labelled_sums(family: ExponentialFamily, n_labels: int, chunk: Chunk)
         raise ValueError("a start from labels needs data with partial labels")
     features = np.asarray(family.init_features(chunk.x), dtype=np.float64)
     shares = label_shares(chunk.labels, n_labels) * chunk.weights[:, None]
-    return ClusterSums(shares.sum(0), shares.T @ features)
+    return ClusterSums(shares.sum(0), transposed_row_product(shares, features))
 
 
 def labelled_centres(data: Data, n_labels: int, rng: np.random.Generator) -> NearestCentre:
@@ -428,7 +430,7 @@ def kmeans_clustering(
         )
         distances = _squared_distances(features, centres)
         labels = np.argmin(np.where(tie_weights > 0, distances, np.inf), axis=1)
-        inertia = float(mass @ distances[np.arange(features.shape[0]), labels])
+        inertia = float(np.einsum("n,n->", mass, distances[np.arange(features.shape[0]), labels]))
         if best is None or inertia < best.inertia:
             best = KMeansClustering(centres, labels, inertia)
     assert best is not None
