@@ -167,14 +167,20 @@ def test_fits_agree_with_the_passes_one_at_a_time(
     np.testing.assert_allclose(one_pass.components_.natural, passes.components_.natural, rtol=1e-8, atol=1e-9)
 
 
-def test_a_mixture_with_an_e_step_of_its_own_keeps_it() -> None:
+def test_a_mixture_with_an_e_step_or_row_priors_of_its_own_keeps_them() -> None:
     @attrs.frozen
     class Own(Mixing):
         def chunk_summary(self, chunk, log_likelihood, logs):  # type: ignore[no-untyped-def]
             return super().chunk_summary(chunk, log_likelihood, logs)
+
+    @attrs.frozen
+    class Prior(Mixing):
+        def label_log_prior(self, chunk, n_labels):  # type: ignore[no-untyped-def]
+            return np.zeros((chunk.n_rows, n_labels))
 
     x = _data()[:500]
     family, natural = _fitted(mx.Gaussian(), _data())
     logs = (np.log(np.full(N_COMPONENTS, 0.25)),)
     assert Mixing().one_pass_summary(_chunk(x, family), natural, None, logs) is not None
     assert Own().one_pass_summary(_chunk(x, family), natural, None, logs) is None
+    assert Prior().one_pass_summary(_chunk(x, family), natural, None, logs) is None

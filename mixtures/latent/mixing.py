@@ -97,7 +97,9 @@ class Mixing(LatentStructure[MixtureParameters, VariationalPosterior]):
     ) -> Summary | None:
         # a row's posterior is the softmax of its own log-likelihoods plus log π, unless labels
         # add a prior of their own to each row, or a subclass's chunk_summary does more
-        if chunk.labels is not None or type(self).chunk_summary is not Mixing.chunk_summary:
+        if type(self).chunk_summary is not Mixing.chunk_summary:
+            return None
+        if self.label_log_prior(chunk, natural.shape[0]) is not None:
             return None
         found = chunk.softmax_summary(natural, log_partition, logs[0])
         if found is None:

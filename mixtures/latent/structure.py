@@ -57,8 +57,8 @@ class LatentStructure(abc.ABC, Generic[P, Q]):
         """The summary of one chunk computed with its emission log-likelihoods in one pass over
         its rows (``Chunk.softmax_summary``), where the structure's posterior allows it;
         ``None`` (the default) when the E-step should form the log-likelihoods and call
-        ``chunk_summary``. Both give the same summary: a subclass that changes ``chunk_summary``
-        gets ``None`` from ``Mixing``'s."""
+        ``chunk_summary``. Both give the same summary: a subclass of ``Mixing`` that changes
+        ``chunk_summary``, or whose ``label_log_prior`` gives a prior, gets ``None``."""
         return None
 
     @abc.abstractmethod
