@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 __all__ = [
     "BLAS_SINGLE_THREAD",
+    "ROWS_PER_RANGE",
     "map_row_ranges",
     "map_shared",
     "row_product",
@@ -42,6 +43,10 @@ Array = NDArray[np.float64]
 #: 10 × 8). Products over all rows therefore go through ``row_product`` and
 #: ``transposed_row_product``.
 BLAS_SINGLE_THREAD = 262_144
+#: Rows per range that a pass over an ``(n, K)`` matrix or over rows hands to a thread: enough to
+#: make a range's fixed cost small, few enough that its share of the matrix stays in a core's
+#: L2 cache (16,384 × 8 doubles = 1 MiB).
+ROWS_PER_RANGE = 16_384
 
 
 def thread_count() -> int:

@@ -1,14 +1,16 @@
 """The compiled loops behind the Gaussian families' E-step (numba; imported at first use).
 
-The E-step reads the statistics ``T(z)`` of every row twice: in the log-densities ``T(z) ηᵀ``
-and in the weighted sums ``rᵀ T(z)``. Formed for all rows, ``T(z)`` of a full Gaussian takes
-``S/D = (D + 3)/2`` times the data's memory (11.5 times at ``D = 20``), and each product then
-streams it from main memory. These kernels form it instead from the rows ``x`` themselves, a
-block of a few hundred rows at a time: the block, standardised and expanded into the family's
-statistics (one contiguous run per statistic), stays in the core's cache while one small matrix
-product (BLAS, through numba's ``np.dot``) consumes it. A block holds at most
-``BLAS_SINGLE_THREAD`` multiply-adds, the size below which BLAS runs a product on the calling
-thread, so that row ranges can run on several threads at once (``mixtures._row_tasks``).
+The E-step reads the statistics ``T(z)`` of every row in the log-densities ``T(z) ηᵀ`` and in
+the weighted sums ``rᵀ T(z)``: in one pass for a mixture (``softmax_sums``, whose softmax between
+them also runs on the block), in two otherwise (``log_densities``, ``weighted_sums``). Formed
+for all rows, ``T(z)`` of a full Gaussian takes ``S/D = (D + 3)/2`` times the data's memory (11.5
+times at ``D = 20``), and each product then streams it from main memory. These kernels form it
+instead from the rows ``x`` themselves, a block of a few hundred rows at a time: the block,
+standardised and expanded into the family's statistics (one contiguous run per statistic), stays
+in the core's cache while one small matrix product (BLAS, through numba's ``np.dot``) consumes it.
+A block holds at most ``BLAS_SINGLE_THREAD`` multiply-adds (``mixtures._row_tasks``), the size
+below which BLAS runs a product on the calling thread, so that row ranges can run on several
+threads at once.
 
 Every kernel takes the rows ``x`` ``(n, D)``, a range ``start:stop`` of them, the family's
 ``origin`` and ``1/feature_scale`` ``(D,)``, and the rows per block (the weighted sums also an
@@ -37,7 +39,6 @@ from mixtures.compilation import inner_kernel
 from mixtures.families.gaussian_layout import StatisticsLayout
 
 __all__ = [
-    "BLAS_SINGLE_THREAD",
     "block_rows",
     "largest_squared_norm",
     "log_densities",

@@ -1,12 +1,12 @@
 """A Gaussian family's rows as the E-step reads them: ``x`` itself, never ``T(x)``.
 
 Both products of the E-step, the log-densities ``T(z) ηᵀ`` and the sums ``rᵀ T(z)``, run in the
-compiled kernels of ``mixtures.families.gaussian_kernels``, which form ``T(z)`` from ``x`` a
-cache-sized block at a time, on row ranges spread over threads (``mixtures._row_tasks``). A
-chunk therefore holds nothing but a view of its rows and one number, the largest ``‖z‖²``
-among them, which bounds the rounding of the product form (``PRODUCT_FORM_TOLERANCE``): a
-component that would lose too much to it gets its column in centred form, as in
-``log_likelihood_of_statistics``.
+compiled kernels of ``mixtures.families.gaussian_kernels`` (a mixture's in one pass with its
+softmax, ``softmax_summed``), which form ``T(z)`` from ``x`` a cache-sized block at a time, on
+row ranges spread over threads (``mixtures._row_tasks``). A chunk therefore holds nothing but a
+view of its rows and one number, the largest ``‖z‖²`` among them, which bounds the rounding of
+the product form (``PRODUCT_FORM_TOLERANCE``): a component that would lose too much to it gets
+its column in centred form, as in ``log_likelihood_of_statistics``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._row_tasks import map_row_ranges
+from mixtures._row_tasks import ROWS_PER_RANGE, map_row_ranges
 from mixtures.families.checks import checked_output
 from mixtures.families.row_statistics import RowStatistics
 from mixtures.families.statistics import SufficientStatistics
@@ -28,8 +28,6 @@ __all__ = ["GaussianRows", "TiedGaussianRows"]
 
 Array = NDArray[np.float64]
 V = TypeVar("V")
-#: Rows per range handed to a thread (a multiple of the rows per block, about this many).
-ROWS_PER_RANGE = 16_384
 #: Log-densities per row counted in a chunk's size besides the row itself: the E-step passes an
 #: ``(n, K)`` matrix between its stages (log-densities, posterior, sums), which should stay in
 #: the processor's last-level cache, while each chunk also costs a fixed overhead (its log

@@ -28,7 +28,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._row_tasks import map_row_ranges
+from mixtures._row_tasks import ROWS_PER_RANGE, map_row_ranges
 from mixtures.families.base import ExponentialFamily
 from mixtures.families.checks import check_summed_statistics, checked_output
 from mixtures.families.completion import Completion
@@ -78,15 +78,11 @@ def balanced(size: int, n_rows: int) -> int:
 
 
 # ----------------------------------------------------------------------------- chunks
-#: Rows per range of ``may_hold_nan``: a range's entries stay in a core's cache.
-NAN_CHECK_ROWS = 16_384
-
-
 def may_hold_nan(values: Array) -> bool:
     """Whether the sum of ``values`` ``(n, K)`` is NaN: always when they hold a NaN, and also
     when they hold ``+inf`` and ``−inf`` together. One sum per range of rows, on the kernels'
     threads, finds that without a mask of every entry."""
-    sums = map_row_ranges(lambda start, stop: float(np.sum(values[start:stop])), len(values), NAN_CHECK_ROWS)
+    sums = map_row_ranges(lambda start, stop: float(np.sum(values[start:stop])), len(values), ROWS_PER_RANGE)
     return bool(np.isnan(sum(sums)))
 
 

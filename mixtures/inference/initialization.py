@@ -38,7 +38,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._arrays import feature_spread, relative_weights, row_blocks, weighted_mean
+from mixtures._arrays import feature_spread, relative_weights, row_blocks, weighted_mean, weighted_total
 from mixtures._row_tasks import row_product, transposed_row_product
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import Chunk, Data
@@ -430,7 +430,7 @@ def kmeans_clustering(
         )
         distances = _squared_distances(features, centres)
         labels = np.argmin(np.where(tie_weights > 0, distances, np.inf), axis=1)
-        inertia = float(np.einsum("n,n->", mass, distances[np.arange(features.shape[0]), labels]))
+        inertia = weighted_total(mass, distances[np.arange(features.shape[0]), labels])
         if best is None or inertia < best.inertia:
             best = KMeansClustering(centres, labels, inertia)
     assert best is not None

@@ -7,7 +7,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from mixtures._arrays import float_array
-from mixtures._row_tasks import map_row_ranges
+from mixtures._row_tasks import ROWS_PER_RANGE, map_row_ranges
 
 __all__ = ["MixturePosterior", "log_mixture_weights", "mixture_posterior", "mixture_weights"]
 
@@ -23,10 +23,6 @@ class MixturePosterior:
 
     responsibilities: Array = attrs.field(converter=float_array)
     log_evidence: Array = attrs.field(converter=float_array)
-
-
-#: Rows per range of the softmax's passes (``mixtures._row_tasks``): an (n, K) block in the cache.
-ROWS_PER_RANGE = 16_384
 
 
 def mixture_posterior(
