@@ -121,6 +121,11 @@ def test_a_chunk_steps_aside_when_the_passes_must_speak(monkeypatch: pytest.Monk
     for evidence, sums in ((-np.inf, 0.0), (np.nan, 0.0), (0.0, np.inf)):
         monkeypatch.setattr(GaussianRows, "softmax_summed", spoiled(evidence, sums))
         assert chunk.softmax_summary(natural, None, shifts) is None
+    monkeypatch.setattr(GaussianRows, "softmax_summed", original)
+    # a component whose sums statistics_of would regather: that needs every row's responsibilities
+    cancelled = np.array([False, True, False, False])
+    monkeypatch.setattr(type(family), "cancelled_components", lambda self, statistics: cancelled)
+    assert chunk.softmax_summary(natural, None, shifts) is None
 
 
 def test_labels_and_missing_values_take_the_passes() -> None:

@@ -357,6 +357,12 @@ class ExponentialFamily(abc.ABC):
         weighted = responsibilities if weights is None else responsibilities * weights[:, None]
         return SufficientStatistics(weighted.sum(0), weighted.T @ self.sufficient_statistics(x))
 
+    def cancelled_components(self, statistics: SufficientStatistics) -> NDArray[np.bool_]:
+        """``(K,)``: the components that ``regathered`` would gather again from these
+        ``statistics`` (default: none). The one-pass E-step, which keeps no responsibilities to
+        regather with, hands a chunk with any of them to the passes one at a time."""
+        return np.zeros(statistics.n_components, dtype=bool)
+
     def regathered(
         self, statistics: SufficientStatistics, x: Array, weighted_responsibilities: Array
     ) -> SufficientStatistics:

@@ -249,7 +249,7 @@ class _GaussianFamily(ExponentialFamily):
         return out
 
     def cancelled_components(self, statistics: SufficientStatistics) -> NDArray[np.bool_]:
-        """``(K,)``: the occupied components whose sums about the origin lost their spread to
+        """The occupied components whose sums about the origin lost their spread to
         cancellation (``regathered`` gathers them again)."""
         ratio = self.cancellation(statistics.means())
         return (statistics.counts > 0) & ~(ratio < CANCELLATION_RATIO)

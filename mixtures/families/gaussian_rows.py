@@ -181,10 +181,7 @@ class GaussianRows(RowStatistics):
             return sums
 
         parts = _run_kernel(softmax_sums, run, self.n_rows, rows_per_block)
-        statistics = _added(parts, n_components, n_statistics + 1)
-        if family.cancelled_components(statistics).any():
-            return None  # regathering them needs the responsibilities of every row
-        return log_evidence, statistics
+        return log_evidence, _added(parts, n_components, n_statistics + 1)
 
 
 @attrs.frozen(eq=False)

@@ -145,8 +145,9 @@ class Chunk:
         """``log p(x_n)`` ``(n,)`` and the statistics of the rows' responsibilities (times their
         weights) when each row's posterior is the softmax of its log-likelihoods plus ``shifts``
         ``(K,)``, in one pass over the rows (``RowStatistics.softmax_summed``). ``None`` when the
-        rows cannot, or when the passes one at a time are needed to say what went wrong: missing
-        values, an impossible row, a NaN, sums out of range."""
+        rows cannot, or when the passes one at a time are needed: to say what went wrong (an
+        impossible row, a NaN, sums out of range), for missing values, and for components that
+        ``statistics_of`` would regather (which needs every row's responsibilities)."""
         if self.missing is not None:
             return None
         with np.errstate(over="ignore", invalid="ignore"):  # a NaN means: the passes, one at a time
@@ -155,6 +156,8 @@ class Chunk:
             return None
         log_evidence, statistics = found
         if not (np.isfinite(log_evidence).all() and np.isfinite(statistics.sums).all()):
+            return None
+        if self.family is not None and self.family.cancelled_components(statistics).any():
             return None
         return log_evidence, statistics
 
