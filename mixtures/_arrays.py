@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from mixtures._row_tasks import transposed_row_product
+
 
 def float_array(value: Any) -> NDArray[np.float64]:
     """A float64 ndarray view or copy of ``value`` (converter for attrs fields)."""
@@ -34,6 +36,22 @@ def weighted_total(weights: NDArray[np.float64], values: NDArray[np.float64]) ->
     return float(np.einsum("n,n->", weights, values))
 
 
+#: Entries of a matrix-vector product above which OpenBLAS runs it on all its threads (2304 · 4).
+BLAS_VECTOR_SINGLE_THREAD = 9216
+
+
+def weighted_column_sums(weights: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``Σ_n w_n v_n`` ``(D,)`` over the rows of ``values`` ``(n, D)``: one BLAS product per range
+    of rows small enough for BLAS's calling thread (``BLAS_VECTOR_SINGLE_THREAD``), added in row
+    order. One product over all rows would run on all BLAS's threads, which then spin into the
+    first EM iterations (as ``weighted_total`` says)."""
+    rows = max(1, BLAS_VECTOR_SINGLE_THREAD // max(1, values.shape[1]))
+    total = np.zeros(values.shape[1])
+    for start in range(0, values.shape[0], rows):
+        total += weights[start : start + rows] @ values[start : start + rows]
+    return total
+
+
 def rows_per_block(n_columns: int) -> int:
     """Rows in one block of ``n_columns`` doubles: about ``BLOCK_BYTES`` (at least 1024 rows)."""
     return max(1024, BLOCK_BYTES // (8 * max(n_columns, 1)))
@@ -55,11 +73,11 @@ def weighted_mean(x: Any, weights: Any, shift: Any = None) -> NDArray[np.float64
     if not isinstance(x, np.ndarray):
         return np.asarray(np.average(x if shift is None else x - shift, axis=0, weights=weights))
     weights = _weights_of(x, weights)
-    if shift is None:  # one matrix-vector product makes no (N, D) temporary
-        return np.asarray((weights @ x) / weights.sum())
+    if shift is None:  # one pass makes no (N, D) temporary
+        return weighted_column_sums(weights, x) / weights.sum()
     total = np.zeros(x.shape[1])
     for rows in row_blocks(*x.shape):
-        total += weights[rows] @ (x[rows] - shift)
+        total += weighted_column_sums(weights[rows], x[rows] - shift)
     return total / weights.sum()
 
 
@@ -73,7 +91,7 @@ def weighted_covariance(x: Any, weights: Any) -> NDArray[np.float64]:
     total = np.zeros((x.shape[1], x.shape[1]))
     for rows in row_blocks(*x.shape):
         deviation = x[rows] - mean
-        total += (deviation * weights[rows, None]).T @ deviation
+        total += transposed_row_product(deviation * weights[rows, None], deviation)
     return total / weights.sum()
 
 
@@ -86,7 +104,7 @@ def weighted_variance(x: Any, weights: Any) -> NDArray[np.float64]:
     mean = weighted_mean(x, weights)
     total = np.zeros(x.shape[1])
     for rows in row_blocks(*x.shape):
-        total += weights[rows] @ (x[rows] - mean) ** 2
+        total += weighted_column_sums(weights[rows], (x[rows] - mean) ** 2)
     return total / weights.sum()
 
 
@@ -213,9 +231,9 @@ def _scaled_variance(x: Any, weights: Any, power: NDArray[np.float64]) -> NDArra
     weights = np.ones(x.shape[0]) if weights is None else np.asarray(weights, dtype=np.float64)
     mean = np.zeros(x.shape[1])
     for rows in row_blocks(*x.shape):
-        mean += weights[rows] @ (x[rows] / power)
+        mean += weighted_column_sums(weights[rows], x[rows] / power)
     mean /= weights.sum()
     total = np.zeros(x.shape[1])
     for rows in row_blocks(*x.shape):
-        total += weights[rows] @ (x[rows] / power - mean) ** 2
+        total += weighted_column_sums(weights[rows], (x[rows] / power - mean) ** 2)
     return total / weights.sum()

@@ -3,6 +3,8 @@ same results as one product, whatever the number of threads."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,61 @@ def test_each_range_stays_below_blas_threads_and_threads_do_not_change_results(
     assert len(ranges) > 3 and all((stop - start) * 10 * 8 <= BLAS_SINGLE_THREAD for start, stop in ranges)
     for result in results[1:]:
         np.testing.assert_array_equal(result, results[0])
+
+
+class _RecordedProducts(np.ndarray):
+    """An array that records the sizes of the matrix products it takes part in."""
+
+    sizes: ClassVar[list[tuple[tuple[int, ...], tuple[int, ...]]]] = []
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):  # type: ignore[no-untyped-def]
+        def plain_of(value):  # type: ignore[no-untyped-def]
+            return value.view(np.ndarray) if isinstance(value, _RecordedProducts) else value
+
+        plain = [plain_of(value) for value in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(plain_of(value) for value in kwargs["out"])
+        if ufunc is np.matmul:
+            _RecordedProducts.sizes.append((np.shape(plain[0]), np.shape(plain[1])))
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        return result.view(_RecordedProducts) if isinstance(result, np.ndarray) else result
+
+
+def _multiply_adds(left: tuple[int, ...], right: tuple[int, ...]) -> int:
+    return int(np.prod(left)) * (right[-1] if len(right) > 1 else 1)
+
+
+@pytest.mark.parametrize("n_features", [1, 10, 300])
+def test_data_wide_moments_stay_below_blas_threads(n_features: int) -> None:
+    """The moments a fit starts from (mean, variance, covariance, the bulk's moments) read every
+    row; each of their BLAS products must stay small enough for BLAS's calling thread."""
+    from mixtures._arrays import (
+        BLAS_VECTOR_SINGLE_THREAD,
+        bulk_moments,
+        weighted_column_sums,
+        weighted_covariance,
+        weighted_mean,
+        weighted_variance,
+    )
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(30_011, n_features)) * 3.0 + 100.0
+    weights = rng.uniform(0.5, 2.0, size=x.shape[0])
+    np.testing.assert_allclose(weighted_column_sums(weights, x), weights @ x, rtol=1e-12)
+    np.testing.assert_allclose(weighted_mean(x, weights), np.average(x, axis=0, weights=weights), rtol=1e-12)
+    np.testing.assert_allclose(
+        weighted_variance(x, weights), np.average((x - np.average(x, axis=0, weights=weights)) ** 2,
+                                                  axis=0, weights=weights), rtol=1e-10,
+    )
+    _RecordedProducts.sizes = []
+    recorded = x.view(_RecordedProducts)
+    weighted_mean(recorded, weights)
+    weighted_variance(recorded, weights)
+    bulk_moments(recorded, weights)
+    if n_features <= 10:
+        weighted_covariance(recorded, weights)
+    assert _RecordedProducts.sizes
+    for left, right in _RecordedProducts.sizes:
+        vector = len(left) == 1 or len(right) == 1
+        limit = BLAS_VECTOR_SINGLE_THREAD if vector else BLAS_SINGLE_THREAD
+        assert _multiply_adds(left, right) <= limit, (left, right)
