@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from mixtures._arrays import weighted_total
 from mixtures._row_tasks import ROWS_PER_RANGE, map_row_ranges
 from mixtures.families.checks import checked_output
 from mixtures.families.row_statistics import RowStatistics
@@ -154,7 +155,7 @@ class GaussianRows(RowStatistics):
 
     def softmax_summed(
         self, natural: Array, log_partition: Array | None, shifts: Array, row_weights: Array
-    ) -> tuple[Array, SufficientStatistics] | None:
+    ) -> tuple[float, SufficientStatistics] | None:
         # one kernel (softmax_sums): T(z) formed once per block, the posterior in the cache
         family = self.family
         if self.cancelling_components(natural).size:
@@ -170,7 +171,7 @@ class GaussianRows(RowStatistics):
         weights = np.ascontiguousarray(row_weights, dtype=np.float64)
         log_evidence, totals = np.empty(self.n_rows), np.empty(self.n_rows)
 
-        def run(start: int, stop: int) -> Array:
+        def run(start: int, stop: int) -> tuple[Array, float]:
             sums = np.zeros((n_components, n_statistics + 1))
             softmax_sums(
                 layout, self.x, start, stop, origin, inverse_scale, rows_per_block,
@@ -178,10 +179,11 @@ class GaussianRows(RowStatistics):
             )
             rows = slice(start, stop)  # log p(x_n) = top + log totals, on this thread
             log_evidence[rows] += np.log(totals[rows])
-            return sums
+            return sums, weighted_total(weights[rows], log_evidence[rows])
 
         parts = _run_kernel(softmax_sums, run, self.n_rows, rows_per_block)
-        return log_evidence, _added(parts, n_components, n_statistics + 1)
+        evidence = sum(part[1] for part in parts)  # in row order: the same for any threads
+        return evidence, _added([part[0] for part in parts], n_components, n_statistics + 1)
 
 
 @attrs.frozen(eq=False)

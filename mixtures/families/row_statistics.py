@@ -60,12 +60,13 @@ class RowStatistics(abc.ABC):
 
     def softmax_summed(
         self, natural: Array, log_partition: Array | None, shifts: Array, row_weights: Array
-    ) -> tuple[Array, SufficientStatistics] | None:
+    ) -> tuple[float, SufficientStatistics] | None:
         """The E-step of independent rows in one pass, for rows whose posterior is the softmax
-        of their log-likelihoods plus ``shifts`` ``(K,)`` (a mixture's log-weights): ``log p(x_n)``
-        ``(n,)`` (``−inf`` for a row impossible under every component) and the statistics summed
-        with the softmax times ``row_weights`` ``(n,)``, the same as ``log_likelihood``, the
-        softmax and ``summed`` give, without the ``(n, K)`` matrices between them.
+        of their log-likelihoods plus ``shifts`` ``(K,)`` (a mixture's log-weights): the weighted
+        log evidence ``Σ_n w_n log p(x_n)`` (not finite when a row is impossible under every
+        component) and the statistics summed with the softmax times ``row_weights`` ``w``
+        ``(n,)``, the same as ``log_likelihood``, the softmax and ``summed`` give, without the
+        ``(n, K)`` matrices between them.
 
         ``None`` when these rows cannot (the default, and whenever a result would need the
         passes one at a time): the E-step then takes them one at a time."""

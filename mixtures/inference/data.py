@@ -141,12 +141,13 @@ class Chunk:
 
     def softmax_summary(
         self, natural: Array, log_partition: Array | None, shifts: Array
-    ) -> tuple[Array, SufficientStatistics] | None:
-        """``log p(x_n)`` ``(n,)`` and the statistics of the rows' responsibilities (times their
-        weights) when each row's posterior is the softmax of its log-likelihoods plus ``shifts``
-        ``(K,)``, in one pass over the rows (``RowStatistics.softmax_summed``). ``None`` when the
-        rows cannot, or when the passes one at a time are needed: to say what went wrong (an
-        impossible row, a NaN, sums out of range), for missing values, and for components that
+    ) -> tuple[float, SufficientStatistics] | None:
+        """``Σ_n w_n log p(x_n)`` and the statistics of the rows' responsibilities (times their
+        weights ``w``) when each row's posterior is the softmax of its log-likelihoods plus
+        ``shifts`` ``(K,)``, in one pass over the rows (``RowStatistics.softmax_summed``).
+        ``None`` when the rows cannot, or when the passes one at a time are needed: to say what
+        went wrong (an impossible row, a NaN, sums out of range), for an impossible row of no
+        weight (which they leave out), for missing values, and for components that
         ``statistics_of`` would regather (which needs every row's responsibilities)."""
         if self.missing is not None:
             return None
@@ -154,8 +155,8 @@ class Chunk:
             found = self.statistics.softmax_summed(natural, log_partition, shifts, self.weights)
         if found is None:
             return None
-        log_evidence, statistics = found
-        if not (np.isfinite(log_evidence).all() and np.isfinite(statistics.sums).all()):
+        log_evidence, statistics = found  # a sum: finite only when every row's term is
+        if not (np.isfinite(log_evidence) and np.isfinite(statistics.sums).all()):
             return None
         if self.family is not None and self.family.cancelled_components(statistics).any():
             return None

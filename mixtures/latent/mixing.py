@@ -104,8 +104,7 @@ class Mixing(LatentStructure[MixtureParameters, VariationalPosterior]):
         found = chunk.softmax_summary(natural, log_partition, logs[0])
         if found is None:
             return None
-        log_evidence, statistics = found  # every row possible, so every weight counts
-        return Summary(weighted_total(chunk.weights, log_evidence), statistics)
+        return Summary(*found)
 
     def summary_of(self, chunk: Chunk, responsibilities: Array) -> Summary:
         return Summary(0.0, chunk.statistics_of(responsibilities * chunk.weights[:, None]))
