@@ -53,3 +53,26 @@ def test_uncached_statistics_give_the_cached_result() -> None:
     a, b = problem.e_step(cached, parameters), problem.e_step(streamed, parameters)
     assert a.log_likelihood == b.log_likelihood
     np.testing.assert_array_equal(a.emissions.sums, b.emissions.sums)
+
+
+def test_rows_for_the_one_pass_e_step_take_larger_chunks() -> None:
+    """Independent, complete, unlabelled rows hold no ``(n, K)`` matrix in the one-pass E-step, so
+    their chunks are sized by what it holds; labels, sequences or missing values keep the size
+    the passes one at a time need."""
+    from mixtures.families.gaussian_rows import LOG_DENSITIES_PER_ROW, ONE_PASS_NUMBERS_PER_ROW
+    from mixtures.inference.data import default_chunk_size
+    from mixtures.inference.sequences import SequenceLayout
+
+    n_features = 10
+    passes = default_chunk_size(n_features + LOG_DENSITIES_PER_ROW)
+    one_pass = default_chunk_size(n_features + ONE_PASS_NUMBERS_PER_ROW)
+    assert one_pass > passes + 1000
+    x = np.random.default_rng(0).normal(size=(passes + 1000, n_features))
+    family, weights = mx.Gaussian().for_data(x, None), np.ones(len(x))
+    assert len(ChunkedData(family, x, weights, cache_bytes=0).bounds) == 1
+    labelled = ChunkedData(family, x, weights, cache_bytes=0, labels=np.full(len(x), -1))
+    assert len(labelled.bounds) == 2
+    missing = np.zeros(x.shape, dtype=bool)
+    assert len(ChunkedData(family, x, weights, cache_bytes=0, missing=missing).bounds) == 2
+    layout = SequenceLayout.checked(np.array([len(x) // 2, len(x) - len(x) // 2]), len(x))
+    assert len(ChunkedData(family, x, weights, cache_bytes=0, layout=layout).bounds) >= 2

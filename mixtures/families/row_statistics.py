@@ -46,6 +46,12 @@ class RowStatistics(abc.ABC):
     def numbers_per_row(self) -> int:
         """How many numbers per row the E-step works through at once: what sizes a chunk."""
 
+    @property
+    def numbers_per_row_in_one_pass(self) -> int:
+        """``numbers_per_row`` for the one-pass E-step (``softmax_summed``), which sizes the
+        chunks of independent, complete, unlabelled rows. Default: the same."""
+        return self.numbers_per_row
+
     @abc.abstractmethod
     def log_likelihood(self, natural: Array, log_partition: Array | None = None) -> Array:
         """``log h(x) + T(x) ηᵀ − A(η)`` for every row and component: ``(n, K)``.

@@ -322,7 +322,10 @@ class ChunkedData:
         self.n_statistics = statistics_width(family, x[:1])
         # what a chunk holds and works through, per row (a ValueError for a refused dtype)
         probe = family.row_statistics(x[:1], product_dtype)
-        size = chunk_size or balanced(default_chunk_size(probe.numbers_per_row), x.shape[0])
+        # independent, complete, unlabelled rows: what a mixture's one-pass E-step takes
+        one_pass = layout is None and labels is None and missing is None
+        per_row = probe.numbers_per_row_in_one_pass if one_pass else probe.numbers_per_row
+        size = chunk_size or balanced(default_chunk_size(per_row), x.shape[0])
         self._sequences: list[Sequences] | None = None
         if layout is None:
             starts = range(0, x.shape[0], size)
