@@ -189,3 +189,20 @@ def test_a_mixture_with_an_e_step_or_row_priors_of_its_own_keeps_them() -> None:
     assert Mixing().one_pass_summary(_chunk(x, family), natural, None, logs) is not None
     assert Own().one_pass_summary(_chunk(x, family), natural, None, logs) is None
     assert Prior().one_pass_summary(_chunk(x, family), natural, None, logs) is None
+
+
+def test_the_vectorised_exp_matches_numpy() -> None:
+    from mixtures._softmax import UNDERFLOW, exp_of_nonpositive
+
+    rng = np.random.default_rng(3)
+    values = np.concatenate([
+        -rng.exponential(50.0, 10_000), -rng.random(10_000), [0.0, -0.0, UNDERFLOW, -745.0, -1e300]
+    ])
+    found = values.copy()
+    exp_of_nonpositive(found)
+    want = np.where(values < UNDERFLOW, 0.0, np.exp(values))
+    np.testing.assert_allclose(found, want, rtol=3e-16, atol=0)
+    assert found[-2] == 0.0 and found[-1] == 0.0  # below 2⁻¹⁰²²: exactly no share
+    special = np.array([-np.inf, np.nan])
+    exp_of_nonpositive(special)
+    assert special[0] == 0.0 and np.isnan(special[1])

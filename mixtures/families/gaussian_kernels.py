@@ -298,7 +298,6 @@ def softmax_sums(
     block = _new_block(coefficients.shape[0] - 1, rows_per_block, coefficients)
     posterior = np.empty((rows_per_block, n_components))
     entries = posterior.reshape(rows_per_block * n_components)  # a view: exp runs on it flat
-    exp_scratch = np.empty(rows_per_block * n_components)
     scratch = np.empty((rows_per_block, n_components), coefficients.dtype)
     product = np.empty((sums.shape[1], sums.shape[0]), coefficients.dtype)
     for first in range(start, stop, rows_per_block):
@@ -307,7 +306,7 @@ def softmax_sums(
         _statistics_block(layout, x, first, m, origin, inverse_scale, block)
         _write_log_densities(block, m, coefficients, posterior, 0, scratch)
         shift_rows(posterior, 0, m, shifts, top[rows])
-        exp_of_nonpositive(entries[: m * n_components], exp_scratch)
+        exp_of_nonpositive(entries[: m * n_components])
         normalise_rows(posterior, 0, m, row_weights[rows], totals[rows], top[rows])
         _add_weighted_sums(block, m, posterior, 0, scratch, product, sums)
 
