@@ -519,7 +519,7 @@ def _spd_inverse(matrices: Array, family: str) -> tuple[Array, Array]:
 def _spd_solve(matrices: Array, vectors: Array, family: str) -> tuple[Array, Array]:
     """``M⁻¹ v`` ``(K, D)`` and ``log |M|`` ``(K,)`` for symmetric positive-definite ``M``
     ``(K, D, D)`` (checked as ``_spd_inverse`` checks them) and ``v`` ``(K, D)``: what the log
-    partition needs, a third of the cost of the inverses (every chunk of every E-step asks)."""
+    partition needs, at about half the cost of the inverses (every chunk of every E-step asks)."""
     factor = _spd_factor(matrices, family)
     solution = np.asarray(np.linalg.solve(matrices, vectors[:, :, None])[:, :, 0], dtype=np.float64)
     return solution, _log_determinant(factor)

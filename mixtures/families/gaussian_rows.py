@@ -192,7 +192,7 @@ class GaussianRows(RowStatistics):
             return sums, weighted_total(weights[rows], log_evidence[rows])
 
         parts = _run_kernel(softmax_sums, run, self.n_rows, rows_per_block)
-        evidence = sum(part[1] for part in parts)  # in row order: the same for any threads
+        evidence = float(sum(part[1] for part in parts))  # in row order: the same for any threads
         return evidence, _added([part[0] for part in parts], n_components, n_statistics + 1)
 
 
