@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._row_tasks import transposed_row_product
+from mixtures._row_tasks import BLAS_SINGLE_THREAD, transposed_row_product
 
 
 def float_array(value: Any) -> NDArray[np.float64]:
@@ -36,16 +36,12 @@ def weighted_total(weights: NDArray[np.float64], values: NDArray[np.float64]) ->
     return float(np.einsum("n,n->", weights, values))
 
 
-#: Entries of a matrix-vector product above which OpenBLAS runs it on all its threads (2304 · 4).
-BLAS_VECTOR_SINGLE_THREAD = 9216
-
-
 def weighted_column_sums(weights: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``Σ_n w_n v_n`` ``(D,)`` over the rows of ``values`` ``(n, D)``: one BLAS product per range
-    of rows small enough for BLAS's calling thread (``BLAS_VECTOR_SINGLE_THREAD``), added in row
-    order. One product over all rows would run on all BLAS's threads, which then spin into the
-    first EM iterations (as ``weighted_total`` says)."""
-    rows = max(1, BLAS_VECTOR_SINGLE_THREAD // max(1, values.shape[1]))
+    """``Σ_n w_n v_n`` ``(D,)`` over the rows of ``values`` ``(n, D)``: one matrix-vector product
+    per range of rows below ``_row_tasks.BLAS_SINGLE_THREAD``, added in row order on this thread.
+    One product over all rows would run on all of BLAS's threads, which then spin into the first
+    EM iterations; these products are memory-bound, so more threads would not help them."""
+    rows = max(1, BLAS_SINGLE_THREAD // max(1, values.shape[1]))
     total = np.zeros(values.shape[1])
     for start in range(0, values.shape[0], rows):
         total += weights[start : start + rows] @ values[start : start + rows]

@@ -38,7 +38,14 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from mixtures._arrays import feature_spread, relative_weights, row_blocks, weighted_mean, weighted_total
+from mixtures._arrays import (
+    feature_spread,
+    relative_weights,
+    row_blocks,
+    weighted_column_sums,
+    weighted_mean,
+    weighted_total,
+)
 from mixtures._row_tasks import row_product, transposed_row_product
 from mixtures.families.base import ExponentialFamily
 from mixtures.inference.data import Chunk, Data
@@ -136,7 +143,7 @@ def kmeans_plusplus(
             mass = weights
         candidates = _draw_rows(mass, n_trials, rng)
         trial = np.minimum(closest[:, None], _squared_distances(features, features[candidates]))
-        best = int(np.argmin(transposed_row_product(weights[:, None], trial)[0]))
+        best = int(np.argmin(weighted_column_sums(weights, trial)))
         closest = trial[:, best]
         centres.append(features[candidates[best]])
     return np.array(centres)
