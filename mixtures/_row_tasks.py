@@ -43,7 +43,7 @@ Array = NDArray[np.float64]
 #: on every core for tens of milliseconds: after a k-means start that took a core from the
 #: kernels' helpers for the first five EM iterations (17 ms each instead of 9 at 200,000 ×
 #: 10 × 8). Products over all rows therefore go through ``row_product`` and
-#: ``transposed_row_product``.
+#: ``transposed_row_product`` (a weighted sum of rows: ``_arrays.weighted_column_sums``).
 BLAS_SINGLE_THREAD = 262_144
 #: Rows per range that a pass over an ``(n, K)`` matrix or over rows hands to a thread: enough to
 #: make a range's fixed cost small, few enough that its share of the matrix stays in a core's
